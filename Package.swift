@@ -1,0 +1,53 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layering (arrows point down only):
+//   vae (CLI) → VAETraining → VAEModels → VAEDistributions · VAEData → VAENN · VAEOptimizers → VAETensor → CBLAS
+//   VAEFormats (gzip, PNG, safetensors) sits beside VAETensor over CZlib.
+#if os(Linux)
+let blasSettings: [LinkerSetting] = []
+let blasDependency: [Target.Dependency] = ["CBLAS"]
+#else
+let blasSettings: [LinkerSetting] = [.linkedFramework("Accelerate")]
+let blasDependency: [Target.Dependency] = []
+#endif
+
+let package = Package(
+    name: "VAEKit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "VAEKit", targets: ["VAEKit"]),
+        .executable(name: "vae", targets: ["vae"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(name: "VAETensor", dependencies: blasDependency, linkerSettings: blasSettings),
+        .target(name: "VAEFormats", dependencies: ["CZlib"]),
+        .target(name: "VAENN", dependencies: ["VAETensor"]),
+        .target(name: "VAEOptimizers", dependencies: ["VAETensor", "VAENN"]),
+        .target(name: "VAEDistributions", dependencies: ["VAETensor"]),
+        .target(name: "VAEData", dependencies: ["VAETensor", "VAEFormats"]),
+        .target(name: "VAEModels", dependencies: ["VAETensor", "VAENN", "VAEDistributions"]),
+        .target(
+            name: "VAETraining",
+            dependencies: ["VAEModels", "VAEData", "VAEFormats", "VAEOptimizers", "Yams"],
+            resources: [.copy("Configs")]),
+        .target(name: "VAEKit", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions",
+                                               "VAEData", "VAEFormats", "VAEModels", "VAETraining"]),
+        .executableTarget(name: "vae", dependencies: [
+            "VAETraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "VAETensorTests", dependencies: ["VAETensor"]),
+        .testTarget(name: "VAENNTests", dependencies: ["VAENN", "VAEOptimizers"]),
+        .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats"]),
+        .testTarget(name: "VAEDataTests", dependencies: ["VAEData"]),
+        .testTarget(name: "VAEModelsTests", dependencies: ["VAEModels"]),
+        .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining"]),
+        .testTarget(name: "CLITests", dependencies: ["vae"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,48 @@
+import Foundation
+import VAETensor
+
+/// A Gaussian with independent coordinates, parameterised by mean and log-variance (rows = batch items,
+/// last axis = dimensions). The log-variance form keeps σ² = exp(logVariance) positive without constraints.
+public struct DiagonalNormal {
+    public let mean: Tensor
+    public let logVariance: Tensor
+
+    public init(mean: Tensor, logVariance: Tensor) {
+        precondition(mean.shape == logVariance.shape,
+                     "DiagonalNormal: mean \(mean.shape) and log-variance \(logVariance.shape) differ")
+        self.mean = mean
+        self.logVariance = logVariance
+    }
+
+    /// The standard normal N(0, I) of `shape`.
+    public static func standard(shape: [Int]) -> DiagonalNormal {
+        DiagonalNormal(mean: .zeros(shape), logVariance: .zeros(shape))
+    }
+
+    public var standardDeviation: Tensor { (logVariance * 0.5).exp() }
+
+    /// A reparameterised draw z = μ + σ·ε with ε ~ N(0, I) from `random`: gradients flow to μ and log σ².
+    public func sample(using random: inout RandomStream) -> Tensor {
+        sample(noise: random.normal(shape: mean.shape))
+    }
+
+    /// z = μ + σ·ε for a given ε (shape of the mean).
+    public func sample(noise: Tensor) -> Tensor { mean + standardDeviation * noise }
+
+    /// log N(z; μ, σ²) summed over the last axis: one value per row.
+    public func logProbability(_ value: Tensor) -> Tensor {
+        let standardized = (value - mean).squared() * (-logVariance).exp()
+        return ((standardized + logVariance + Float(Foundation.log(2 * Double.pi))) * -0.5).sum(alongAxis: -1)
+    }
+
+    /// KL(self ‖ N(0, I)) = ½ Σ (μ² + σ² − 1 − log σ²), per row. Always ≥ 0.
+    public func klDivergenceFromStandardNormal() -> Tensor {
+        ((mean.squared() + logVariance.exp() - logVariance - 1) * 0.5).sum(alongAxis: -1)
+    }
+
+    /// KL(self ‖ other) = ½ Σ (log σ₂² − log σ₁² + (σ₁² + (μ₁ − μ₂)²)/σ₂² − 1), per row.
+    public func klDivergence(from other: DiagonalNormal) -> Tensor {
+        let ratio = (logVariance.exp() + (mean - other.mean).squared()) * (-other.logVariance).exp()
+        return ((other.logVariance - logVariance + ratio - 1) * 0.5).sum(alongAxis: -1)
+    }
+}

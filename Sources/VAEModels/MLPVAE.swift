@@ -1,0 +1,32 @@
+import VAEDistributions
+import VAENN
+import VAETensor
+
+/// Kingma & Welling's Gaussian VAE with MLP encoder and decoder and a Bernoulli decoder on logits.
+/// The default `mlp` config is 784-400-20 with ReLU, as the classic PyTorch example.
+public final class MLPVAE: Module, VariationalAutoencoder {
+    public let specification: ModelSpecification
+    public let encoder: MLP       // x → hidden
+    public let mean: Linear       // hidden → μ
+    public let logVariance: Linear // hidden → log σ²
+    public let decoder: MLP       // z → logits of p(x|z)
+
+    public init(_ specification: ModelSpecification, random: inout RandomStream) {
+        self.specification = specification
+        let hidden = specification.hiddenSizes
+        encoder = MLP(sizes: [specification.inputSize] + hidden, activation: specification.activation,
+                      activatesOutput: true, random: &random)
+        mean = Linear(inputSize: hidden.last!, outputSize: specification.latentSize, random: &random)
+        logVariance = Linear(inputSize: hidden.last!, outputSize: specification.latentSize, random: &random)
+        decoder = MLP(sizes: [specification.latentSize] + hidden.reversed() + [specification.inputSize],
+                      activation: specification.activation, random: &random)
+        super.init()
+    }
+
+    public func encode(_ input: Tensor) -> DiagonalNormal {
+        let hidden = encoder(input)
+        return DiagonalNormal(mean: mean(hidden), logVariance: logVariance(hidden))
+    }
+
+    public func decode(_ latent: Tensor) -> any Likelihood { Bernoulli(logits: decoder(latent)) }
+}

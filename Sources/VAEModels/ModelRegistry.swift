@@ -1,0 +1,31 @@
+import VAENN
+import VAETensor
+
+/// A model name that is not in the registry or a specification a model cannot take.
+public struct ModelError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Names → model builders. Every model in the collection registers here.
+public enum ModelRegistry {
+    public typealias Builder = (ModelSpecification, inout RandomStream) throws -> any VariationalAutoencoder
+
+    static let builders: [(name: String, build: Builder)] = [
+        ("mlp", { specification, random in MLPVAE(specification, random: &random) }),
+    ]
+
+    public static var names: [String] { builders.map(\.name) }
+
+    /// Builds the named model with weights initialised from `random` (the "init" stream).
+    public static func make(_ specification: ModelSpecification,
+                            random: inout RandomStream) throws -> any VariationalAutoencoder {
+        guard let builder = builders.first(where: { $0.name == specification.name }) else {
+            throw ModelError("model_params.name: unknown model '\(specification.name)'; expected one of \(names.joined(separator: ", "))")
+        }
+        guard specification.likelihood == "bernoulli" else {
+            throw ModelError("model_params.likelihood: '\(specification.likelihood)' is not supported yet; expected bernoulli")
+        }
+        return try builder.build(specification, &random)
+    }
+}

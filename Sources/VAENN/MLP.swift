@@ -1,0 +1,34 @@
+import VAETensor
+
+/// A stack of ``Linear`` layers with an activation between them.
+///
+/// ```swift
+/// let decoder = MLP(sizes: [20, 400, 784], activation: .relu, random: &random)  // 20→400 (ReLU)→784
+/// ```
+public final class MLP: Module {
+    public let layers: [Linear]
+    public let activation: Activation
+    /// Whether the activation also follows the last layer (true for a hidden block, false for logits).
+    public let activatesOutput: Bool
+
+    public init(sizes: [Int], activation: Activation, activatesOutput: Bool = false, random: inout RandomStream) {
+        precondition(sizes.count >= 2, "MLP needs an input and an output size, got \(sizes)")
+        var layers: [Linear] = []
+        for (input, output) in zip(sizes, sizes.dropFirst()) {
+            layers.append(Linear(inputSize: input, outputSize: output, random: &random))
+        }
+        self.layers = layers
+        self.activation = activation
+        self.activatesOutput = activatesOutput
+        super.init()
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        var hidden = input
+        for (index, layer) in layers.enumerated() {
+            hidden = layer(hidden)
+            if activatesOutput || index < layers.count - 1 { hidden = activation(hidden) }
+        }
+        return hidden
+    }
+}

@@ -1,0 +1,90 @@
+import VAETensor
+
+/// A building block with parameters and sub-modules, found by reflection.
+///
+/// Parameters are named by their dotted path through stored properties, in declaration order, as PyTorch
+/// names them: a property `encoder` holding an ``MLP`` whose `layers` array holds ``Linear``s gives
+/// `encoder.layers.0.weight`, `encoder.layers.0.bias`, …
+open class Module {
+    /// Whether the module is training (dropout active, batch statistics) or evaluating.
+    public private(set) var isTraining = true
+
+    public init() {}
+
+    /// Every parameter with its dotted name, in declaration order (superclass properties first).
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        var found: [(String, Parameter)] = []
+        Module.collect(Mirror(reflecting: self), prefix: "", into: &found)
+        return found
+    }
+
+    public var parameters: [Parameter] { namedParameters.map(\.parameter) }
+
+    /// Direct and nested sub-modules.
+    public var modules: [Module] {
+        var found: [Module] = []
+        Module.collectModules(Mirror(reflecting: self), into: &found)
+        return found
+    }
+
+    /// Number of scalar parameters.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    /// Switches this module and all below it between training and evaluation behaviour.
+    public func setTraining(_ training: Bool) {
+        isTraining = training
+        for module in modules { module.setTraining(training) }
+    }
+
+    private static func collect(_ mirror: Mirror, prefix: String, into found: inout [(String, Parameter)]) {
+        if let parent = mirror.superclassMirror { collect(parent, prefix: prefix, into: &found) }
+        for child in mirror.children {
+            guard let label = child.label else { continue }
+            visit(child.value, name: prefix + label, into: &found)
+        }
+    }
+
+    private static func visit(_ value: Any, name: String, into found: inout [(String, Parameter)]) {
+        switch value {
+        case let parameter as Parameter:
+            found.append((name, parameter))
+        case let module as Module:
+            collect(Mirror(reflecting: module), prefix: name + ".", into: &found)
+        case let list as [Any]:
+            for (index, element) in list.enumerated() { visit(element, name: "\(name).\(index)", into: &found) }
+        default:
+            let mirror = Mirror(reflecting: value)
+            if mirror.displayStyle == .optional, let wrapped = mirror.children.first {
+                visit(wrapped.value, name: name, into: &found)
+            }
+        }
+    }
+
+    private static func collectModules(_ mirror: Mirror, into found: inout [Module]) {
+        if let parent = mirror.superclassMirror { collectModules(parent, into: &found) }
+        for child in mirror.children {
+            switch child.value {
+            case let module as Module: found.append(module)
+            case let list as [Module]: found.append(contentsOf: list)
+            default: break
+            }
+        }
+    }
+}
+
+extension Module {
+    /// Runs `loss` with a fresh tape and returns its value with the gradient for every parameter, in
+    /// ``parameters`` order.
+    public func valueWithGradients(_ loss: () throws -> Tensor) rethrows -> (value: Tensor, gradients: [Tensor]) {
+        let tape = GradientTape()
+        let parameters = self.parameters
+        let (value, tracked) = try tape.recording { () throws -> (Tensor, [Tensor]) in
+            let tracked = parameters.map(\.tensor)
+            return (try loss(), tracked)
+        }
+        return (value, tape.gradients(of: value, withRespectTo: tracked))
+    }
+
+    /// Parameter values by name, e.g. for checkpoints.
+    public var stateDictionary: [(name: String, value: Tensor)] { namedParameters.map { ($0.name, $0.parameter.value) } }
+}

@@ -1,0 +1,24 @@
+import VAETensor
+
+/// A trainable tensor owned by a module. Reading ``tensor`` while a tape records watches it (once per tape),
+/// so gradients with respect to it can be taken; optimisers update ``value`` in place.
+public final class Parameter {
+    /// The current value, outside any tape.
+    public var value: Tensor
+    private var watched: Tensor?
+    private weak var watchedBy: GradientTape?
+
+    public init(_ value: Tensor) { self.value = value.detached }
+
+    public var shape: [Int] { value.shape }
+
+    /// The value to compute with: tracked on the active tape, plain otherwise.
+    public var tensor: Tensor {
+        guard let tape = GradientTape.active else { return value }
+        if watchedBy === tape, let watched { return watched }
+        let tracked = tape.watch(value)
+        watched = tracked
+        watchedBy = tape
+        return tracked
+    }
+}

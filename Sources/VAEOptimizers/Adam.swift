@@ -1,0 +1,57 @@
+import Foundation
+import VAENN
+import VAETensor
+
+/// Adam (Kingma & Ba 2015) with PyTorch's defaults and update order. `decoupledWeightDecay` gives AdamW
+/// (Loshchilov & Hutter 2019): the decay shrinks weights directly instead of joining the gradient.
+public final class Adam: MomentOptimizer, Optimizer {
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    public var weightDecay: Float
+    public let decoupledWeightDecay: Bool
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+        super.init(learningRate: learningRate, slotNames: ["exp_avg", "exp_avg_sq"])
+    }
+
+    /// AdamW with PyTorch's default decay of 0.01.
+    public static func adamW(learningRate: Float = 1e-3, weightDecay: Float = 1e-2) -> Adam {
+        Adam(learningRate: learningRate, weightDecay: weightDecay, decoupledWeightDecay: true)
+    }
+
+    public func update(_ parameters: [Parameter], gradients: [Tensor]) {
+        prepare(parameters)
+        step += 1
+        let correction1 = 1 - Foundation.pow(beta1, Float(step))
+        let correction2 = 1 - Foundation.pow(beta2, Float(step))
+        let stepSize = learningRate / correction1
+        let rootCorrection2 = correction2.squareRoot()
+        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        let coupledDecay = decoupledWeightDecay ? 0 : weightDecay
+        let shrink = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
+        for (index, parameter) in parameters.enumerated() {
+            gradients[index].scalars.withUnsafeBufferPointer { gradient in
+                moments["exp_avg"]![index].values.withUnsafeMutableBufferPointer { first in
+                    moments["exp_avg_sq"]![index].values.withUnsafeMutableBufferPointer { second in
+                        parameter.value.withUnsafeMutableScalars { weights in
+                            for position in 0..<weights.count {
+                                let g = gradient[position] + coupledDecay * weights[position]
+                                first[position] = b1 * first[position] + (1 - b1) * g
+                                second[position] = b2 * second[position] + (1 - b2) * g * g
+                                let denominator = second[position].squareRoot() / rootCorrection2 + eps
+                                weights[position] = weights[position] * shrink - stepSize * first[position] / denominator
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import VAENN
+import VAETensor
+
+/// Updates parameters from their gradients. State (moments, step count) is exposed as named tensors so
+/// checkpoints restore it exactly.
+public protocol Optimizer: AnyObject {
+    var learningRate: Float { get set }
+    /// Number of updates applied so far.
+    var step: Int { get }
+    /// Applies one update; `gradients[i]` belongs to `parameters[i]`.
+    func update(_ parameters: [Parameter], gradients: [Tensor])
+    /// Per-parameter state slots, e.g. `["exp_avg", "exp_avg_sq"]` for Adam.
+    var slotNames: [String] { get }
+    /// State for `slot` of parameter `index` (nil before the first update).
+    func state(slot: String, parameter index: Int) -> Tensor?
+    /// Restores state saved by ``state(slot:parameter:)`` and the step count.
+    func restore(step: Int, slots: [String: [Tensor]]) throws
+}
+
+/// A restored optimiser state that does not fit the model.
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Shared storage for optimisers with per-parameter moment buffers.
+public class MomentOptimizer {
+    public var learningRate: Float
+    public internal(set) var step = 0
+    var moments: [String: [MomentBuffer]] = [:]
+    public let slotNames: [String]
+
+    init(learningRate: Float, slotNames: [String]) {
+        self.learningRate = learningRate
+        self.slotNames = slotNames
+    }
+
+    /// Allocates zero moments on first use.
+    func prepare(_ parameters: [Parameter]) {
+        for slot in slotNames where moments[slot]?.count != parameters.count {
+            moments[slot] = parameters.map { MomentBuffer([Float](repeating: 0, count: $0.value.count)) }
+        }
+    }
+
+    public func state(slot: String, parameter index: Int) -> Tensor? {
+        guard let values = moments[slot]?[index].values else { return nil }
+        return Tensor(shape: [values.count], scalars: values)
+    }
+
+    public func restore(step: Int, slots: [String: [Tensor]]) throws {
+        for slot in slotNames {
+            guard let tensors = slots[slot] else {
+                throw OptimizerStateError(description: "optimizer state: missing slot '\(slot)'")
+            }
+            moments[slot] = tensors.map { MomentBuffer($0.scalars) }
+        }
+        self.step = step
+    }
+}
+
+/// One parameter's moment values. A class, so that an update can hold several buffers mutably at once.
+final class MomentBuffer {
+    var values: [Float]
+    init(_ values: [Float]) { self.values = values }
+}
+
+/// Rescales gradients so their global L2 norm is at most `maxNorm` (PyTorch's `clip_grad_norm_`).
+/// Returns the norm before clipping.
+@discardableResult
+public func clipGradientNorm(_ gradients: inout [Tensor], maxNorm: Float) -> Float {
+    var total: Double = 0
+    for gradient in gradients {
+        for value in gradient.scalars { total += Double(value) * Double(value) }
+    }
+    let norm = Float(total.squareRoot())
+    if maxNorm > 0 && norm > maxNorm {
+        let scale = maxNorm / (norm + 1e-6)
+        for index in gradients.indices {
+            gradients[index].withUnsafeMutableScalars { buffer in
+                for position in buffer.indices { buffer[position] *= scale }
+            }
+        }
+    }
+    return norm
+}

@@ -1,0 +1,39 @@
+import VAENN
+import VAETensor
+
+/// Stochastic gradient descent with optional (PyTorch-style) momentum and L2 weight decay:
+/// b ← μ·b + g; p ← p − lr·b.
+public final class SGD: MomentOptimizer, Optimizer {
+    public var momentum: Float
+    public var weightDecay: Float
+
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        super.init(learningRate: learningRate, slotNames: ["momentum_buffer"])
+    }
+
+    public func update(_ parameters: [Parameter], gradients: [Tensor]) {
+        prepare(parameters)
+        let first = step == 0
+        step += 1
+        let (lr, mu, decay) = (learningRate, momentum, weightDecay)
+        for (index, parameter) in parameters.enumerated() {
+            gradients[index].scalars.withUnsafeBufferPointer { gradient in
+                moments["momentum_buffer"]![index].values.withUnsafeMutableBufferPointer { buffer in
+                    parameter.value.withUnsafeMutableScalars { weights in
+                        for position in 0..<weights.count {
+                            var g = gradient[position] + decay * weights[position]
+                            if mu != 0 {
+                                // PyTorch starts the buffer at the first gradient rather than at zero.
+                                buffer[position] = first ? g : mu * buffer[position] + g
+                                g = buffer[position]
+                            }
+                            weights[position] -= lr * g
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+// Elementwise ops. Each forward sits next to its derivative.
+
+extension Tensor {
+    /// Applies a broadcasting binary op: inputs are expanded to the common shape, `forward` runs on equal
+    /// shapes, and `derivatives` returns the output-shaped gradients for each input, which are then summed
+    /// back over the stretched axes.
+    @inline(__always)
+    static func broadcasting(_ a: Tensor, _ b: Tensor, forward: ([Float], [Float]) -> [Float],
+                             derivatives: @escaping (_ upstream: [Float], _ a: [Float], _ b: [Float],
+                                                     _ needA: Bool, _ needB: Bool) -> ([Float]?, [Float]?))
+    -> Tensor {
+        let shape = a.shape == b.shape ? a.shape : Broadcasting.shape(a.shape, b.shape)
+        let left = Broadcasting.expand(a.scalars, from: a.shape, to: shape)
+        let right = Broadcasting.expand(b.scalars, from: b.shape, to: shape)
+        let (needA, needB) = (a.isTracked, b.isTracked)
+        let (shapeA, shapeB) = (a.shape, b.shape)
+        return record(shape: shape, scalars: forward(left, right), inputs: [a, b]) { upstream in
+            let (gradientA, gradientB) = derivatives(upstream, left, right, needA, needB)
+            return [gradientA.map { Broadcasting.reduce($0, from: shape, to: shapeA) },
+                    gradientB.map { Broadcasting.reduce($0, from: shape, to: shapeB) }]
+        }
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        broadcasting(a, b, forward: { Kernels.zip($0, $1, +) }) { g, _, _, needA, needB in
+            (needA ? g : nil, needB ? g : nil)
+        }
+    }
+
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        broadcasting(a, b, forward: { Kernels.zip($0, $1, -) }) { g, _, _, needA, needB in
+            (needA ? g : nil, needB ? Kernels.map(g) { -$0 } : nil)
+        }
+    }
+
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        broadcasting(a, b, forward: { Kernels.zip($0, $1, *) }) { g, x, y, needA, needB in
+            (needA ? Kernels.zip(g, y, *) : nil, needB ? Kernels.zip(g, x, *) : nil)
+        }
+    }
+
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        broadcasting(a, b, forward: { Kernels.zip($0, $1, /) }) { g, x, y, needA, needB in
+            (needA ? Kernels.zip(g, y, /) : nil,
+             needB ? Kernels.zip3(g, x, y) { g, x, y in -g * x / (y * y) } : nil)
+        }
+    }
+
+    public static prefix func - (a: Tensor) -> Tensor { a.unary({ -$0 }) { g, _, _ in -g } }
+
+    public static func + (a: Tensor, b: Float) -> Tensor { a.unary({ $0 + b }) { g, _, _ in g } }
+    public static func - (a: Tensor, b: Float) -> Tensor { a.unary({ $0 - b }) { g, _, _ in g } }
+    public static func * (a: Tensor, b: Float) -> Tensor { a.unary({ $0 * b }) { g, _, _ in g * b } }
+    public static func / (a: Tensor, b: Float) -> Tensor { a * (1 / b) }
+    public static func + (a: Float, b: Tensor) -> Tensor { b + a }
+    public static func - (a: Float, b: Tensor) -> Tensor { b.unary({ a - $0 }) { g, _, _ in -g } }
+    public static func * (a: Float, b: Tensor) -> Tensor { b * a }
+
+    /// A unary op whose derivative is `derivative(upstream, input, output)` elementwise.
+    @inline(__always)
+    func unary(_ forward: (Float) -> Float,
+               _ derivative: @escaping (Float, Float, Float) -> Float) -> Tensor {
+        let input = scalars
+        let output = Kernels.map(input, forward)
+        return Tensor.record(shape: shape, scalars: output, inputs: [self]) { upstream in
+            [Kernels.zip3(upstream, input, output, derivative)]
+        }
+    }
+
+    public func exp() -> Tensor { unary({ Foundation.exp($0) }) { g, _, y in g * y } }
+    public func log() -> Tensor { unary({ Foundation.log($0) }) { g, x, _ in g / x } }
+    public func sqrt() -> Tensor { unary({ Foundation.sqrt($0) }) { g, _, y in g * 0.5 / y } }
+    public func squared() -> Tensor { unary({ $0 * $0 }) { g, x, _ in 2 * g * x } }
+    public func pow(_ exponent: Float) -> Tensor {
+        unary({ Foundation.pow($0, exponent) }) { g, x, _ in g * exponent * Foundation.pow(x, exponent - 1) }
+    }
+    public func relu() -> Tensor { unary({ Swift.max($0, 0) }) { g, x, _ in x > 0 ? g : 0 } }
+    public func leakyRelu(slope: Float = 0.01) -> Tensor {
+        unary({ $0 > 0 ? $0 : slope * $0 }) { g, x, _ in x > 0 ? g : slope * g }
+    }
+    public func sigmoid() -> Tensor { unary({ Kernels.sigmoid($0) }) { g, _, y in g * y * (1 - y) } }
+    public func tanh() -> Tensor { unary({ Foundation.tanh($0) }) { g, _, y in g * (1 - y * y) } }
+    /// log(1 + eˣ), computed without overflow.
+    public func softplus() -> Tensor { unary({ Kernels.softplus($0) }) { g, x, _ in g * Kernels.sigmoid(x) } }
+
+    /// Elementwise binary cross-entropy of `targets` (in [0, 1]) under Bernoulli `self` = logits:
+    /// max(x, 0) − x·t + log(1 + e^−|x|), stable for any logit. Gradient: sigmoid(x) − t for the logits,
+    /// −x for the targets.
+    public func binaryCrossEntropy(targets: Tensor) -> Tensor {
+        precondition(shape == targets.shape, "binaryCrossEntropy: logits \(shape) vs targets \(targets.shape)")
+        let (logits, labels) = (scalars, targets.scalars)
+        let (needLogits, needTargets) = (isTracked, targets.isTracked)
+        let output = Kernels.zip(logits, labels) { x, t in
+            Swift.max(x, 0) - x * t + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
+        }
+        return Tensor.record(shape: shape, scalars: output, inputs: [self, targets]) { upstream in
+            [needLogits ? Kernels.zip3(upstream, logits, labels) { g, x, t in g * (Kernels.sigmoid(x) - t) } : nil,
+             needTargets ? Kernels.zip(upstream, logits) { g, x in -g * x } : nil]
+        }
+    }
+}

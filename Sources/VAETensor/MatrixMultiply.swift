@@ -1,0 +1,46 @@
+extension Tensor {
+    /// Matrix product op(self) · op(other) of rank-2 tensors, through BLAS sgemm.
+    /// With `transposingSelf`, self is read as its transpose (and likewise for `other`), without copies.
+    ///
+    /// Derivatives, for C = op(A)·op(B) with upstream G:
+    /// dA = G·op(B)ᵀ (or op(B)·Gᵀ when A is transposed); dB = op(A)ᵀ·G (or Gᵀ·op(A) when B is transposed).
+    public func matmul(_ other: Tensor, transposingSelf: Bool = false, transposingOther: Bool = false) -> Tensor {
+        precondition(rank == 2 && other.rank == 2, "matmul: needs rank-2 tensors, got \(shape) and \(other.shape)")
+        let (m, k) = transposingSelf ? (shape[1], shape[0]) : (shape[0], shape[1])
+        let (k2, n) = transposingOther ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
+        precondition(k == k2, "matmul: inner dimensions differ: \(shape)\(transposingSelf ? "ᵀ" : "") · \(other.shape)\(transposingOther ? "ᵀ" : "")")
+        let a = scalars, b = other.scalars
+        let output = Tensor.gemm(a, transposingSelf, b, transposingOther, m: m, n: n, k: k)
+        let (needA, needB) = (isTracked, other.isTracked)
+        let (tA, tB) = (transposingSelf, transposingOther)
+        return Tensor.record(shape: [m, n], scalars: output, inputs: [self, other]) { g in
+            var gradientA: [Float]?, gradientB: [Float]?
+            if needA {
+                // A is stored m×k (or k×m when transposed).
+                gradientA = tA ? Tensor.gemm(b, tB, g, true, m: k, n: m, k: n)
+                               : Tensor.gemm(g, false, b, !tB, m: m, n: k, k: n)
+            }
+            if needB {
+                gradientB = tB ? Tensor.gemm(g, true, a, tA, m: n, n: k, k: m)
+                               : Tensor.gemm(a, !tA, g, false, m: k, n: n, k: m)
+            }
+            return [gradientA, gradientB]
+        }
+    }
+
+    /// Row-major op(A)[m×k] · op(B)[k×n] into a fresh array.
+    static func gemm(_ a: [Float], _ transposeA: Bool, _ b: [Float], _ transposeB: Bool,
+                     m: Int, n: Int, k: Int) -> [Float] {
+        if m == 0 || n == 0 { return [] }
+        if k == 0 { return [Float](repeating: 0, count: m * n) }
+        return [Float](unsafeUninitializedCapacity: m * n) { output, initialized in
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                              a: pa.baseAddress!, b: pb.baseAddress!, c: output.baseAddress!)
+                }
+            }
+            initialized = m * n
+        }
+    }
+}

@@ -1,0 +1,144 @@
+// Shape ops: reshape, transpose, slice, concatenate, gather. Each moves gradients back the way values came.
+
+extension Tensor {
+    /// The same scalars under a new shape; one dimension may be -1 (inferred).
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var resolved = newShape
+        if let unknown = newShape.firstIndex(of: -1) {
+            let known = newShape.enumerated().filter { $0.offset != unknown }.map(\.element).reduce(1, *)
+            precondition(known > 0 && count % known == 0, "reshape: cannot infer -1 in \(newShape) for \(count) elements")
+            resolved[unknown] = count / known
+        }
+        precondition(resolved.reduce(1, *) == count, "reshape: \(shape) has \(count) elements, \(newShape) needs \(resolved.reduce(1, *))")
+        return Tensor.record(shape: resolved, scalars: scalars, inputs: [self]) { g in [g] }
+    }
+
+    /// Permutes axes: output axis i is input axis `permutation[i]`. With no argument, swaps the last two.
+    public func transposed(_ permutation: [Int]? = nil) -> Tensor {
+        let order = permutation ?? {
+            var order = Array(0..<rank)
+            if rank >= 2 { order.swapAt(rank - 1, rank - 2) }
+            return order
+        }()
+        precondition(order.sorted() == Array(0..<rank), "transpose: \(order) is not a permutation of \(rank) axes")
+        let outputShape = order.map { shape[$0] }
+        let output = Tensor.permute(scalars, shape: shape, order: order)
+        var inverse = [Int](repeating: 0, count: rank)
+        for (position, axis) in order.enumerated() { inverse[axis] = position }
+        return Tensor.record(shape: outputShape, scalars: output, inputs: [self]) { g in
+            [Tensor.permute(g, shape: outputShape, order: inverse)]
+        }
+    }
+
+    static func permute(_ values: [Float], shape: [Int], order: [Int]) -> [Float] {
+        if order == Array(0..<order.count) { return values }
+        var inputStrides = [Int](repeating: 1, count: shape.count)
+        for axis in stride(from: shape.count - 2, through: 0, by: -1) {
+            inputStrides[axis] = inputStrides[axis + 1] * shape[axis + 1]
+        }
+        let outputShape = order.map { shape[$0] }
+        let readStrides = order.map { inputStrides[$0] }
+        return [Float](unsafeUninitializedCapacity: values.count) { output, initialized in
+            values.withUnsafeBufferPointer { input in
+                Broadcasting.forEachRow(outputShape, readStrides) { outputOffset, inputOffset, length, step in
+                    for index in 0..<length { output[outputOffset + index] = input[inputOffset + index * step] }
+                }
+            }
+            initialized = values.count
+        }
+    }
+
+    /// Elements `range` along `axis`.
+    public func slice(_ range: Range<Int>, alongAxis axis: Int = 0) -> Tensor {
+        let axis = resolve(axis: axis, "slice")
+        precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis],
+                     "slice: \(range) out of bounds for axis \(axis) of \(shape)")
+        let (outer, length, inner) = Kernels.split(shape, axis: axis)
+        let width = range.count * inner
+        var output = [Float]()
+        output.reserveCapacity(outer * width)
+        for o in 0..<outer {
+            let start = (o * length + range.lowerBound) * inner
+            output.append(contentsOf: scalars[start ..< start + width])
+        }
+        var outputShape = shape
+        outputShape[axis] = range.count
+        let total = count
+        return Tensor.record(shape: outputShape, scalars: output, inputs: [self]) { g in
+            var gradient = [Float](repeating: 0, count: total)
+            for o in 0..<outer {
+                let start = (o * length + range.lowerBound) * inner
+                for i in 0..<width { gradient[start + i] = g[o * width + i] }
+            }
+            return [gradient]
+        }
+    }
+
+    /// Joins tensors along `axis`; all other dimensions must agree.
+    public static func concatenate(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
+        precondition(!tensors.isEmpty, "concatenate: no tensors")
+        let axis = tensors[0].resolve(axis: axis, "concatenate")
+        for tensor in tensors {
+            var a = tensor.shape, b = tensors[0].shape
+            precondition(a.count == b.count, "concatenate: ranks differ")
+            a[axis] = 0; b[axis] = 0
+            precondition(a == b, "concatenate: shapes \(tensor.shape) and \(tensors[0].shape) differ off axis \(axis)")
+        }
+        let outer = tensors[0].shape[..<axis].reduce(1, *)
+        let widths = tensors.map { $0.count / Swift.max(outer, 1) }
+        let totalWidth = widths.reduce(0, +)
+        var output = [Float]()
+        output.reserveCapacity(outer * totalWidth)
+        for o in 0..<outer {
+            for (tensor, width) in zip(tensors, widths) {
+                output.append(contentsOf: tensor.scalars[o * width ..< (o + 1) * width])
+            }
+        }
+        var outputShape = tensors[0].shape
+        outputShape[axis] = tensors.map { $0.shape[axis] }.reduce(0, +)
+        let needs = tensors.map(\.isTracked)
+        return record(shape: outputShape, scalars: output, inputs: tensors) { g in
+            var offset = 0
+            return zip(widths, needs).map { width, needed in
+                defer { offset += width }
+                guard needed else { return nil }
+                var gradient = [Float]()
+                gradient.reserveCapacity(outer * width)
+                for o in 0..<outer {
+                    let start = o * totalWidth + offset
+                    gradient.append(contentsOf: g[start ..< start + width])
+                }
+                return gradient
+            }
+        }
+    }
+
+    /// Entries `indices` along `axis` (repeats allowed); the gradient scatter-adds back.
+    public func gathering(_ indices: [Int], alongAxis axis: Int = 0) -> Tensor {
+        let axis = resolve(axis: axis, "gather")
+        let (outer, length, inner) = Kernels.split(shape, axis: axis)
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < length }, "gather: index out of range 0..<\(length)")
+        var output = [Float]()
+        output.reserveCapacity(outer * indices.count * inner)
+        for o in 0..<outer {
+            for index in indices {
+                let start = (o * length + index) * inner
+                output.append(contentsOf: scalars[start ..< start + inner])
+            }
+        }
+        var outputShape = shape
+        outputShape[axis] = indices.count
+        let total = count
+        return Tensor.record(shape: outputShape, scalars: output, inputs: [self]) { g in
+            var gradient = [Float](repeating: 0, count: total)
+            for o in 0..<outer {
+                for (position, index) in indices.enumerated() {
+                    let source = (o * indices.count + position) * inner
+                    let target = (o * length + index) * inner
+                    for i in 0..<inner { gradient[target + i] += g[source + i] }
+                }
+            }
+            return [gradient]
+        }
+    }
+}

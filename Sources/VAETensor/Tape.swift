@@ -1,0 +1,132 @@
+/// Reverse-mode automatic differentiation on a tape.
+///
+/// Each op appends a record (its input nodes and a pullback from the output's gradient to the inputs')
+/// while a tape is current; ``gradients(of:withRespectTo:)`` walks the records in reverse creation order.
+///
+/// ```swift
+/// let tape = GradientTape()
+/// let (loss, grads) = tape.recording { let w = tape.watch(weight); return ((w * w).sum(), w) } …
+/// ```
+public final class GradientTape {
+    /// A pullback maps the gradient of the output to one gradient per input (nil where not needed).
+    public typealias Pullback = ([Float]) -> [[Float]?]
+
+    struct Record {
+        let inputs: [Int]
+        let pullback: Pullback?
+        let count: Int
+    }
+
+    var records: [Record] = []
+
+    nonisolated(unsafe) static var current: GradientTape?
+    nonisolated(unsafe) static var nextSerial = 1
+    /// Distinguishes this tape's node numbers from any other tape's.
+    let serial: Int
+
+    public init() {
+        serial = GradientTape.nextSerial
+        GradientTape.nextSerial += 1
+    }
+
+    /// The node of `tensor` on this tape, or -1 when it is not recorded here.
+    @inline(__always)
+    func node(of tensor: Tensor) -> Int { tensor.tapeSerial == serial ? tensor.node : -1 }
+
+    /// Number of recorded nodes (leaves and ops).
+    public var nodeCount: Int { records.count }
+
+    /// Marks `tensor` as a leaf whose gradient is wanted; returns it tracked on this tape.
+    public func watch(_ tensor: Tensor) -> Tensor {
+        var tracked = tensor.detached
+        tracked.node = records.count
+        tracked.tapeSerial = serial
+        records.append(Record(inputs: [], pullback: nil, count: tensor.count))
+        return tracked
+    }
+
+    /// Runs `body` with this tape recording.
+    public func recording<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let previous = GradientTape.current
+        GradientTape.current = self
+        defer { GradientTape.current = previous }
+        return try body()
+    }
+
+    /// Gradients of the scalar `loss` with respect to each of `targets` (zeros for a target that does not
+    /// influence the loss). Intermediate gradients are released as soon as they are consumed.
+    public func gradients(of loss: Tensor, withRespectTo targets: [Tensor]) -> [Tensor] {
+        precondition(loss.count == 1, "gradients(of:): the loss must be a scalar, got shape \(loss.shape)")
+        guard node(of: loss) >= 0 else {
+            return targets.map { Tensor.zeros($0.shape) }
+        }
+        var wanted = [Bool](repeating: false, count: records.count)
+        for target in targets where node(of: target) >= 0 { wanted[target.node] = true }
+        var gradients = [[Float]?](repeating: nil, count: records.count)
+        gradients[loss.node] = [1]
+        for index in stride(from: loss.node, through: 0, by: -1) {
+            guard let upstream = gradients[index] else { continue }
+            let record = records[index]
+            guard let pullback = record.pullback else { continue }
+            if !wanted[index] { gradients[index] = nil }
+            let inputGradients = pullback(upstream)
+            for (position, input) in record.inputs.enumerated() where input >= 0 {
+                guard let contribution = inputGradients[position] else { continue }
+                if gradients[input] == nil {
+                    gradients[input] = contribution
+                } else {
+                    Kernels.addInPlace(&gradients[input]!, contribution)
+                }
+            }
+        }
+        return targets.map { target in
+            if node(of: target) >= 0, let gradient = gradients[target.node] {
+                return Tensor(shape: target.shape, scalars: gradient)
+            }
+            return Tensor.zeros(target.shape)
+        }
+    }
+}
+
+/// Runs `body` with no tape recording: for evaluation, sampling and in-place parameter updates.
+public func withoutGradients<Result>(_ body: () throws -> Result) rethrows -> Result {
+    let previous = GradientTape.current
+    GradientTape.current = nil
+    defer { GradientTape.current = previous }
+    return try body()
+}
+
+extension Tensor {
+    /// Builds the result of an op and, when a tape is recording and any input is tracked, records it.
+    /// `pullback` receives the output gradient and returns one gradient per input (nil to skip).
+    @inline(__always)
+    static func record(shape: [Int], scalars: [Float], inputs: [Tensor],
+                       pullback: @escaping GradientTape.Pullback) -> Tensor {
+        var result = Tensor(shape: shape, scalars: scalars)
+        if let tape = GradientTape.current, inputs.contains(where: { tape.node(of: $0) >= 0 }) {
+            result.node = tape.records.count
+            result.tapeSerial = tape.serial
+            tape.records.append(GradientTape.Record(inputs: inputs.map { tape.node(of: $0) }, pullback: pullback,
+                                                    count: scalars.count))
+        }
+        return result
+    }
+}
+
+extension GradientTape {
+    /// The tape recording now, if any.
+    public static var active: GradientTape? { current }
+    /// True when `tensor` is a node of this tape.
+    public func contains(_ tensor: Tensor) -> Bool { node(of: tensor) >= 0 }
+}
+
+extension Tensor {
+    /// Mutable access to the scalars, for in-place updates outside any tape (optimisers, loaders).
+    /// The result is detached from any tape.
+    public mutating func withUnsafeMutableScalars<Result>(
+        _ body: (inout UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        node = -1
+        tapeSerial = 0
+        return try scalars.withUnsafeMutableBufferPointer(body)
+    }
+}

@@ -1,0 +1,199 @@
+/// Everything a training run needs, in the four PyTorch-VAE sections of a YAML config file.
+///
+/// Swift properties mirror the YAML keys (`latent_size` → `latentSize`, `data_dir` → `dataDirectory`). A file's keys
+/// overlay ``defaults`` (the built-in `mlp` config); see ``ConfigLoader``.
+///
+///     var config = try ConfigLoader.load("mlp")
+///     config.trainer.epochs = 2          // e.g. from a command-line flag
+///     try config.validate()              // "trainer_params.epochs: expected an integer from 1 to 100000, got 0"
+///     print(config.yaml())               // the resolved config, ready to store next to the run
+public struct RunConfig: Equatable, Sendable {
+    /// `model_params`: which model to build and its shape.
+    public struct Model: Equatable, Sendable {
+        /// Model registry name (`name`), e.g. `mlp`; the trainer checks that it exists.
+        public var name: String
+        /// Widths of the hidden layers (`hidden_sizes`), encoder order; each 1...65536, at least one.
+        public var hiddenSizes: [Int]
+        /// Dimension of the latent code z (`latent_size`), 1...4096.
+        public var latentSize: Int
+        /// Hidden-layer nonlinearity (`activation`), a ``RunConfig/Activation`` raw value.
+        public var activation: String
+        /// Decoder distribution p(x|z) (`likelihood`), a ``RunConfig/Likelihood`` raw value.
+        public var likelihood: String
+
+        public init(
+            name: String = "mlp", hiddenSizes: [Int] = [400], latentSize: Int = 20,
+            activation: String = Activation.relu.rawValue, likelihood: String = Likelihood.bernoulli.rawValue
+        ) {
+            self.name = name
+            self.hiddenSizes = hiddenSizes
+            self.latentSize = latentSize
+            self.activation = activation
+            self.likelihood = likelihood
+        }
+    }
+
+    /// `data_params`: where the images come from and how they are batched.
+    public struct Data: Equatable, Sendable {
+        /// Free label used in reports (`dataset`).
+        public var dataset: String
+        /// Directory holding the IDX files (`data_dir`).
+        public var dataDirectory: String
+        /// Training mini-batch size (`batch_size`), 1...65536.
+        public var batchSize: Int
+        /// Evaluation batch size (`test_batch_size`), 1...65536.
+        public var testBatchSize: Int
+        /// Dynamic binarisation (`binarize`): each epoch draws pixels as Bernoulli(intensity).
+        public var binarize: Bool
+        /// Use only the first N training images (`train_limit`); 0 means all.
+        public var trainLimit: Int
+        /// Use only the first N test images (`test_limit`); 0 means all.
+        public var testLimit: Int
+
+        public init(
+            dataset: String = "fashion-mnist", dataDirectory: String = "/usr/share/datasets/fashion-mnist",
+            batchSize: Int = 128, testBatchSize: Int = 1000, binarize: Bool = false,
+            trainLimit: Int = 0, testLimit: Int = 0
+        ) {
+            self.dataset = dataset
+            self.dataDirectory = dataDirectory
+            self.batchSize = batchSize
+            self.testBatchSize = testBatchSize
+            self.binarize = binarize
+            self.trainLimit = trainLimit
+            self.testLimit = testLimit
+        }
+    }
+
+    /// `exp_params`: optimiser and randomness.
+    public struct Experiment: Equatable, Sendable {
+        /// Optimiser name (`optimizer`), a ``RunConfig/Optimizer`` raw value.
+        public var optimizer: String
+        /// Step size (`learning_rate`), in (0, 10].
+        public var learningRate: Double
+        /// L2 penalty, or decoupled decay for AdamW (`weight_decay`), >= 0.
+        public var weightDecay: Double
+        /// SGD momentum (`momentum`), in [0, 1).
+        public var momentum: Double
+        /// Adam's first-moment decay (`beta1`), in [0, 1).
+        public var beta1: Double
+        /// Adam's second-moment decay (`beta2`), in [0, 1).
+        public var beta2: Double
+        /// Clip the global gradient norm to this (`gradient_clip_norm`); 0 turns clipping off.
+        public var gradientClipNorm: Double
+        /// Seed of every random stream in the run (`seed`).
+        public var seed: UInt64
+
+        public init(
+            optimizer: String = Optimizer.adam.rawValue, learningRate: Double = 0.001, weightDecay: Double = 0,
+            momentum: Double = 0.9, beta1: Double = 0.9, beta2: Double = 0.999, gradientClipNorm: Double = 0,
+            seed: UInt64 = 0
+        ) {
+            self.optimizer = optimizer
+            self.learningRate = learningRate
+            self.weightDecay = weightDecay
+            self.momentum = momentum
+            self.beta1 = beta1
+            self.beta2 = beta2
+            self.gradientClipNorm = gradientClipNorm
+            self.seed = seed
+        }
+    }
+
+    /// `trainer_params`: how long to train and where the results go.
+    public struct Trainer: Equatable, Sendable {
+        /// Passes over the training set (`epochs`), 1...100000.
+        public var epochs: Int
+        /// Directory name under ``outputDirectory`` (`run_name`): letters, digits, `.`, `_` and `-` only.
+        public var runName: String
+        /// Parent directory of all runs (`output_dir`).
+        public var outputDirectory: String
+        /// BLAS threads (`threads`), 1...256.
+        public var threads: Int
+        /// Number of samples drawn into samples.png (`picture_count`), 1...1024.
+        public var pictureCount: Int
+
+        public init(
+            epochs: Int = 10, runName: String = "mlp", outputDirectory: String = "runs", threads: Int = 2,
+            pictureCount: Int = 64
+        ) {
+            self.epochs = epochs
+            self.runName = runName
+            self.outputDirectory = outputDirectory
+            self.threads = threads
+            self.pictureCount = pictureCount
+        }
+    }
+
+    /// Hidden-layer nonlinearities a config may name.
+    public enum Activation: String, CaseIterable, Sendable {
+        case relu
+        case leakyReLU = "leaky_relu"
+        case tanh
+        case sigmoid
+        case softplus
+    }
+
+    /// Decoder distributions p(x|z) a config may name.
+    public enum Likelihood: String, CaseIterable, Sendable {
+        /// Independent Bernoulli pixels; the decoder outputs logits.
+        case bernoulli
+    }
+
+    /// Optimisers a config may name.
+    public enum Optimizer: String, CaseIterable, Sendable {
+        case adam
+        case adamw
+        case sgd
+        case adagrad
+    }
+
+    /// `model_params`.
+    public var model: Model
+    /// `data_params`.
+    public var data: Data
+    /// `exp_params`.
+    public var experiment: Experiment
+    /// `trainer_params`.
+    public var trainer: Trainer
+
+    public init(
+        model: Model = Model(), data: Data = Data(), experiment: Experiment = Experiment(), trainer: Trainer = Trainer()
+    ) {
+        self.model = model
+        self.data = data
+        self.experiment = experiment
+        self.trainer = trainer
+    }
+
+    /// The built-in `mlp` config: Kingma & Welling's Gaussian VAE, 784-400-20, ReLU, Bernoulli decoder, Adam 1e-3,
+    /// batch 128. A test checks that `Configs/mlp.yaml` parses to exactly this.
+    public static let defaults = RunConfig()
+
+    /// Checks every field's range, in file order, and throws a ``ConfigError`` naming the first bad one:
+    /// `"trainer_params.epochs: expected an integer from 1 to 100000, got -3"`.
+    ///
+    /// ``ConfigLoader`` already checks each key it reads; call this after changing fields in code.
+    public func validate() throws {
+        for field in ConfigField.all {
+            if let problem = field.check(self) {
+                throw ConfigError("\(field.path)\(problem.elementSuffix): \(problem.message)")
+            }
+        }
+    }
+
+    /// The whole resolved config as YAML, every key present, in the documented section and key order.
+    ///
+    /// `ConfigLoader.parse(config.yaml(), source: …) == config` for every valid config.
+    public func yaml() -> String {
+        var lines: [String] = []
+        for section in ConfigField.sections {
+            if !lines.isEmpty { lines.append("") }
+            lines.append("\(section):")
+            for field in ConfigField.all where field.section == section {
+                lines.append("  \(field.key): \(field.render(self))")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

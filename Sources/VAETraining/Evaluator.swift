@@ -1,0 +1,124 @@
+import Foundation
+import VAEData
+import VAEModels
+import VAETensor
+
+/// Test-set numbers for a trained model.
+public struct EvaluationReport: Codable, Equatable {
+    public var images: Int
+    /// −ELBO, reconstruction and KL per image (one z sample each), in nats.
+    public var negativeELBO: Double
+    public var reconstruction: Double
+    public var kl: Double
+    /// Importance-weighted estimate of −log p(x) in nats, and the k it used (nil when not computed).
+    public var negativeLogLikelihood: Double?
+    public var importanceSamples: Int?
+    /// −log p(x) in bits per dimension.
+    public var bitsPerDimension: Double?
+    /// KL per latent dimension, averaged over images.
+    public var klPerDimension: [Double]
+    /// Dimensions whose posterior mean varies across the data: Cov_x(E_q[z_u]) > 0.01 (Burda et al. 2016).
+    public var activeUnits: Int
+    public var seconds: Double
+}
+
+/// Computes −ELBO, the IWAE NLL estimate, per-dimension KL and active units, all without gradients.
+public struct Evaluator {
+    public let model: any VariationalAutoencoder
+    public let batchSize: Int
+
+    public init(model: any VariationalAutoencoder, batchSize: Int = 1000) {
+        self.model = model
+        self.batchSize = batchSize
+    }
+
+    /// Mean −ELBO, reconstruction and KL per image over `images` (rows), one z per image from `noise`.
+    public func negativeELBO(_ images: Tensor, noise: inout RandomStream) -> (total: Double, reconstruction: Double, kl: Double) {
+        let count = images.shape[0]
+        var reconstruction = 0.0, kl = 0.0
+        withoutGradients {
+            for start in stride(from: 0, to: count, by: batchSize) {
+                let batch = images.slice(start..<min(start + batchSize, count))
+                let terms = model.negativeELBO(batch, noise: &noise)
+                reconstruction += Double(terms.reconstruction.sum().scalar)
+                kl += Double(terms.kl.sum().scalar)
+            }
+        }
+        let n = Double(max(count, 1))
+        return ((reconstruction + kl) / n, reconstruction / n, kl / n)
+    }
+
+    /// Mean importance-weighted −log p(x) with `samples` draws per image (Burda et al. 2016), processed in
+    /// chunks of at most `chunk` decoder rows so memory stays bounded for k = 5000.
+    public func negativeLogLikelihood(_ images: Tensor, samples: Int, noise: inout RandomStream,
+                                      chunk: Int = 2048, progress: ((Int) -> Void)? = nil) -> Double {
+        let count = images.shape[0]
+        let samplesPerChunk = min(samples, chunk)
+        let imagesPerChunk = max(1, chunk / samples)
+        var total = 0.0
+        withoutGradients {
+            var start = 0
+            while start < count {
+                let block = images.slice(start..<min(start + imagesPerChunk, count))
+                var pieces: [Tensor] = []
+                var drawn = 0
+                while drawn < samples {
+                    let take = min(samplesPerChunk, samples - drawn)
+                    pieces.append(model.logImportanceWeights(block, samples: take, noise: &noise))
+                    drawn += take
+                }
+                let logWeights = pieces.count == 1 ? pieces[0] : Tensor.concatenate(pieces, alongAxis: 1)
+                let bound = logWeights.logSumExp(alongAxis: 1) - Float(Foundation.log(Double(samples)))
+                total -= bound.scalars.reduce(0.0) { $0 + Double($1) }
+                start += block.shape[0]
+                progress?(start)
+            }
+        }
+        return total / Double(max(count, 1))
+    }
+
+    /// KL per latent dimension (mean over images) and the number of active units.
+    public func latentStatistics(_ images: Tensor) -> (klPerDimension: [Double], activeUnits: Int) {
+        let count = images.shape[0]
+        let latent = model.latentSize
+        var klSums = [Double](repeating: 0, count: latent)
+        var meanSums = [Double](repeating: 0, count: latent)
+        var meanSquares = [Double](repeating: 0, count: latent)
+        withoutGradients {
+            for start in stride(from: 0, to: count, by: batchSize) {
+                let posterior = model.encode(images.slice(start..<min(start + batchSize, count)))
+                let (means, logVariances) = (posterior.mean.scalars, posterior.logVariance.scalars)
+                for index in means.indices {
+                    let (dimension, mu, logVariance) = (index % latent, Double(means[index]), Double(logVariances[index]))
+                    klSums[dimension] += 0.5 * (mu * mu + Foundation.exp(logVariance) - 1 - logVariance)
+                    meanSums[dimension] += mu
+                    meanSquares[dimension] += mu * mu
+                }
+            }
+        }
+        let n = Double(max(count, 1))
+        let active = (0..<latent).filter { meanSquares[$0] / n - (meanSums[$0] / n) * (meanSums[$0] / n) > 0.01 }.count
+        return (klSums.map { $0 / n }, active)
+    }
+
+    /// Everything in one report; `importanceSamples` 0 skips the NLL.
+    public func report(_ images: Tensor, importanceSamples: Int, seed: UInt64,
+                       progress: ((Int) -> Void)? = nil) -> EvaluationReport {
+        let started = Date()
+        var noise = RandomStream(seed: seed, name: "evaluation")
+        let elbo = negativeELBO(images, noise: &noise)
+        let statistics = latentStatistics(images)
+        var nll: Double?
+        if importanceSamples > 0 {
+            var importanceNoise = RandomStream(seed: seed, name: "importance")
+            nll = negativeLogLikelihood(images, samples: importanceSamples, noise: &importanceNoise, progress: progress)
+        }
+        let dimensions = Double(images.shape[1])
+        return EvaluationReport(
+            images: images.shape[0], negativeELBO: elbo.total, reconstruction: elbo.reconstruction, kl: elbo.kl,
+            negativeLogLikelihood: nll, importanceSamples: importanceSamples > 0 ? importanceSamples : nil,
+            bitsPerDimension: nll.map { $0 / (dimensions * Foundation.log(2)) },
+            klPerDimension: statistics.klPerDimension, activeUnits: statistics.activeUnits,
+            seconds: Date().timeIntervalSince(started))
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import VAEData
+import VAEFormats
+import VAEModels
+import VAENN
+import VAEOptimizers
+import VAETensor
+
+/// Trains a model from a ``RunConfig`` and writes its run directory.
+///
+/// Randomness comes from named streams of the config's seed: "init" (weights), "shuffle" (epoch order),
+/// "noise" (reparameterisation ε), "binarization" (dynamic binarisation), "evaluation" (test −ELBO, the same
+/// draws every epoch) and "sampling" (pictures). With a fixed BLAS thread count a rerun is bit-identical.
+public final class Trainer {
+    public let config: RunConfig
+    public let train: ImageDataset
+    public let test: ImageDataset
+    public let model: any VariationalAutoencoder
+    public let optimizer: any Optimizer
+    /// Test images as evaluated (binarised once with a fixed stream when the config binarises).
+    public let testImages: Tensor
+
+    var shuffle: RandomStream
+    var noise: RandomStream
+    var binarization: RandomStream
+    public private(set) var epoch = 0
+    public private(set) var step = 0
+
+    /// Everything is loaded and built before any file is written, so bad input leaves nothing behind.
+    public init(config: RunConfig) throws {
+        try config.validate()
+        self.config = config
+        BLAS.setThreadCount(config.trainer.threads)
+        (train, test) = try Factory.datasets(config)
+        model = try Factory.model(config, inputShape: train.imageShape)
+        optimizer = try Factory.optimizer(config)
+        let seed = config.experiment.seed
+        shuffle = RandomStream(seed: seed, name: "shuffle")
+        noise = RandomStream(seed: seed, name: "noise")
+        binarization = RandomStream(seed: seed, name: "binarization")
+        var testBinarization: RandomStream? = config.data.binarize ? RandomStream(seed: seed, name: "test-binarization") : nil
+        testImages = test.batch(0..<test.count, binarizing: &testBinarization)
+    }
+
+    /// Runs the remaining epochs up to `config.trainer.epochs`, saving a checkpoint after each.
+    /// `report` receives one line per epoch; `progress` (batches done, batches in epoch, running loss) is
+    /// called often and may draw a progress bar.
+    public func run(in directory: String, report: (String) -> Void,
+                    progress: ((Int, Int, Double) -> Void)? = nil) throws {
+        var log = MetricsLog(path: directory + "/metrics.csv")
+        var bestTestLoss: Double?
+        while epoch < config.trainer.epochs {
+            let metrics = try trainEpoch(progress: progress)
+            epoch += 1
+            try log.append(metrics)
+            bestTestLoss = min(bestTestLoss ?? .infinity, metrics.testLoss)
+            try saveCheckpoint(in: directory, bestTestLoss: bestTestLoss)
+            report(String(format: "epoch %d/%d  train %.2f  test %.2f  (reconstruction %.2f, kl %.2f)  %.2f s  %.0f images/s",
+                          epoch, config.trainer.epochs, metrics.trainLoss, metrics.testLoss, metrics.reconstruction,
+                          metrics.kl, metrics.seconds, metrics.imagesPerSecond))
+        }
+        try writePictures(in: directory)
+    }
+
+    func trainEpoch(progress: ((Int, Int, Double) -> Void)?) throws -> EpochMetrics {
+        model.setTraining(true)
+        let started = Date()
+        let order = shuffle.permutation(train.count)
+        let batchSize = config.data.batchSize
+        let batches = (train.count + batchSize - 1) / batchSize
+        let parameters = model.parameters
+        var sums = [Double](repeating: 0, count: 3)   // total, reconstruction, kl (weighted by batch size)
+        for batchIndex in 0..<batches {
+            let indices = order[(batchIndex * batchSize)..<min((batchIndex + 1) * batchSize, train.count)]
+            var binarizing: RandomStream? = config.data.binarize ? binarization : nil
+            let input = train.batch(indices, binarizing: &binarizing)
+            if let binarizing { binarization = binarizing }
+
+            let context = LossContext(noise: noise, step: step)
+            var terms: LossTerms?
+            var (loss, gradients) = model.valueWithGradients {
+                terms = model.loss(input, context: context)
+                return terms!.total
+            }
+            noise = context.noise
+            try guardFinite(loss: loss, terms: terms!, gradients: gradients)
+            if config.experiment.gradientClipNorm > 0 {
+                clipGradientNorm(&gradients, maxNorm: Float(config.experiment.gradientClipNorm))
+            }
+            optimizer.update(parameters, gradients: gradients)
+            step += 1
+
+            let weight = Double(indices.count)
+            sums[0] += Double(loss.scalar) * weight
+            sums[1] += Double(terms!.value("reconstruction") ?? 0) * weight
+            sums[2] += Double(terms!.value("kl") ?? 0) * weight
+            progress?(batchIndex + 1, batches, sums[0] / Double((batchIndex * batchSize) + indices.count))
+        }
+        let seconds = Date().timeIntervalSince(started)
+        model.setTraining(false)
+        var evaluationNoise = RandomStream(seed: config.experiment.seed, name: "evaluation")
+        let testTerms = Evaluator(model: model, batchSize: config.data.testBatchSize)
+            .negativeELBO(testImages, noise: &evaluationNoise)
+        let n = Double(train.count)
+        return EpochMetrics(epoch: epoch + 1, trainLoss: sums[0] / n, testLoss: testTerms.total,
+                            reconstruction: testTerms.reconstruction, kl: testTerms.kl, seconds: seconds,
+                            imagesPerSecond: n / max(seconds, 1e-9), trainReconstruction: sums[1] / n, trainKL: sums[2] / n)
+    }
+
+    /// Stops on a non-finite loss or gradient, naming the step, the term and what to try.
+    func guardFinite(loss: Tensor, terms: LossTerms, gradients: [Tensor]) throws {
+        let advice = "the last good checkpoint (epoch \(epoch)) is kept; try a lower --learning-rate or set exp_params.gradient_clip_norm"
+        if !loss.scalar.isFinite {
+            let bad = terms.terms.filter { !$0.value.scalar.isFinite }.map { "\($0.name) = \($0.value.scalar)" }
+            throw TrainingError("training stopped at step \(step + 1) (epoch \(epoch + 1)): the loss is \(loss.scalar)"
+                                + (bad.isEmpty ? "" : " (\(bad.joined(separator: ", ")))") + "; " + advice)
+        }
+        for (index, gradient) in gradients.enumerated() where !gradient.isFinite {
+            let name = model.namedParameters[index].name
+            throw TrainingError("training stopped at step \(step + 1) (epoch \(epoch + 1)): the gradient of \(name) is not finite; " + advice)
+        }
+    }
+
+    func saveCheckpoint(in directory: String, bestTestLoss: Double?) throws {
+        let state = CheckpointState(
+            model: config.model.name, inputShape: train.imageShape, epoch: epoch, step: step,
+            optimizer: config.experiment.optimizer, learningRate: Double(optimizer.learningRate), bestTestLoss: bestTestLoss,
+            random: ["shuffle": SavedStream(shuffle), "noise": SavedStream(noise), "binarization": SavedStream(binarization)])
+        try Checkpoint.save(model: model, optimizer: optimizer, state: state, in: directory)
+    }
+
+    /// samples.png (decoded prior draws) and reconstructions.png (test inputs above their reconstructions).
+    public func writePictures(in directory: String) throws {
+        try Pictures.samples(model: model, count: config.trainer.pictureCount, seed: config.experiment.seed,
+                             imageShape: train.imageShape, to: directory + "/samples.png")
+        try Pictures.reconstructions(model: model, images: testImages, imageShape: train.imageShape,
+                                     to: directory + "/reconstructions.png")
+    }
+}

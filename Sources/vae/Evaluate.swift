@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import VAEData
+import VAETensor
+import VAETraining
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Test −ELBO, importance-weighted NLL, KL per dimension and active units of a trained run.")
+
+    @Argument(help: "A run directory written by `vae train`.")
+    var runDirectory: String
+    @Option(name: [.customShort("k"), .long], help: "Importance samples per image for the NLL (0 skips it).")
+    var importanceSamples = 5000
+    @Option(help: "Evaluate only the first N test images (0 = the whole test set).")
+    var limit = 0
+    @Option(help: "Directory of IDX files (default: the run's data_params.data_dir).")
+    var data: String?
+    @Option(help: "Seed of the evaluation noise.")
+    var seed = 0
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        if importanceSamples < 0 { throw ValidationError("--importance-samples must be 0 or greater, got \(importanceSamples)") }
+        if limit < 0 { throw ValidationError("--limit must be 0 or greater, got \(limit)") }
+        if seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let run = try TrainedRun(directory: runDirectory)
+            BLAS.setThreadCount(run.config.trainer.threads)
+            let directory = data ?? run.config.data.dataDirectory
+            let test = try ImageDataset.idx(directory: directory, split: .test, limit: limit)
+            guard test.imageShape == run.state.inputShape else {
+                throw ValidationError("\(directory): images are \(test.imageShape) but the model was trained on \(run.state.inputShape)")
+            }
+            var binarization: RandomStream? = run.config.data.binarize
+                ? RandomStream(seed: run.config.experiment.seed, name: "test-binarization") : nil
+            let images = test.batch(0..<test.count, binarizing: &binarization)
+            let evaluator = Evaluator(model: run.model, batchSize: run.config.data.testBatchSize)
+            let bar = standardOutputIsTerminal && !json ? ProgressBar() : nil
+            let report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
+                                          progress: bar.map { bar in { bar.show($0, test.count, label: "NLL") } })
+            bar?.clear()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(String(format: "images            %d", report.images))
+                print(String(format: "-ELBO             %.2f nats  (reconstruction %.2f, kl %.2f)", report.negativeELBO, report.reconstruction, report.kl))
+                if let nll = report.negativeLogLikelihood, let bits = report.bitsPerDimension {
+                    print(String(format: "NLL (IWAE k=%d)   %.2f nats  (%.4f bits/dim)", report.importanceSamples ?? 0, nll, bits))
+                }
+                print("active units      \(report.activeUnits) of \(report.klPerDimension.count)")
+                print("KL per dimension  " + report.klPerDimension.map { String(format: "%.2f", $0) }.joined(separator: " "))
+                print(String(format: "seconds           %.1f", report.seconds))
+            }
+        }
+    }
+}

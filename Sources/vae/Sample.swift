@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import VAETraining
+
+struct Sample: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Decode draws from the prior into a PNG grid.")
+
+    @Argument(help: "A run directory written by `vae train`.")
+    var runDirectory: String
+    @Option(help: "Number of images (1…4096).")
+    var count = 64
+    @Option(help: "Seed of the prior draws.")
+    var seed = 0
+    @Option(help: "PNG file to write.")
+    var output: String
+
+    func validate() throws {
+        if count < 1 || count > 4096 { throw ValidationError("--count must be from 1 to 4096, got \(count)") }
+        if seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
+        if !output.lowercased().hasSuffix(".png") { throw ValidationError("--output must name a .png file, got '\(output)'") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let run = try TrainedRun(directory: runDirectory)
+            try Pictures.samples(model: run.model, count: count, seed: UInt64(seed), imageShape: run.state.inputShape, to: output)
+            print("wrote \(output)")
+        }
+    }
+}
+
+struct Configs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the built-in configs, or print one.")
+
+    @Argument(help: "A built-in config to print.")
+    var name: String?
+
+    func run() throws {
+        try reportingErrors {
+            if let name { print(try ConfigLoader.load(name).yaml(), terminator: "") }
+            else { ConfigLoader.builtInNames.forEach { print($0) } }
+        }
+    }
+}

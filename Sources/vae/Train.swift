@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import VAETraining
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model; with no flags, the `mlp` VAE on Fashion-MNIST into runs/mlp.")
+
+    @Option(help: "Built-in config name (\(ConfigLoader.builtInNames.joined(separator: ", "))) or a YAML file.")
+    var config = "mlp"
+    @Option(help: "Directory of IDX files (train-images-idx3-ubyte[.gz], …); overrides data_params.data_dir.")
+    var data: String?
+    @Option(help: "Number of epochs (trainer_params.epochs).")
+    var epochs: Int?
+    @Option(help: "Mini-batch size (data_params.batch_size).")
+    var batchSize: Int?
+    @Option(help: "Optimiser step size (exp_params.learning_rate).")
+    var learningRate: Double?
+    @Option(help: "Seed of every random stream (exp_params.seed).")
+    var seed: Int?
+    @Option(help: "BLAS threads (trainer_params.threads); results are bit-identical for a fixed count.")
+    var threads: Int?
+    @Option(help: "Use only the first N training images (data_params.train_limit; 0 = all).")
+    var trainLimit: Int?
+    @Option(help: "Use only the first N test images (data_params.test_limit; 0 = all).")
+    var testLimit: Int?
+    @Option(help: "Run directory (default: trainer_params.output_dir/run_name, with -2, -3, … if taken).")
+    var output: String?
+
+    func validate() throws {
+        func positive(_ value: Int?, _ flag: String) throws {
+            if let value, value < 1 { throw ValidationError("--\(flag) must be a positive integer, got \(value)") }
+        }
+        try positive(epochs, "epochs")
+        try positive(batchSize, "batch-size")
+        try positive(threads, "threads")
+        if let seed, seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+            throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
+        }
+        if let trainLimit, trainLimit < 0 { throw ValidationError("--train-limit must be 0 or greater, got \(trainLimit)") }
+        if let testLimit, testLimit < 0 { throw ValidationError("--test-limit must be 0 or greater, got \(testLimit)") }
+    }
+
+    func resolvedConfig() throws -> RunConfig {
+        var resolved = try ConfigLoader.load(config)
+        if let data { resolved.data.dataDirectory = data }
+        if let epochs { resolved.trainer.epochs = epochs }
+        if let batchSize { resolved.data.batchSize = batchSize }
+        if let learningRate { resolved.experiment.learningRate = learningRate }
+        if let seed { resolved.experiment.seed = UInt64(seed) }
+        if let threads { resolved.trainer.threads = threads }
+        if let trainLimit { resolved.data.trainLimit = trainLimit }
+        if let testLimit { resolved.data.testLimit = testLimit }
+        try resolved.validate()
+        return resolved
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let resolved = try resolvedConfig()
+            let trainer = try Trainer(config: resolved)
+            let directory = try RunDirectory.choose(for: resolved, explicit: output)
+            try RunDirectory.create(directory)
+            var completed = false
+            defer {
+                // A run that finished no epoch leaves nothing that looks like a run.
+                if !completed && trainer.epoch == 0 { try? FileManager.default.removeItem(atPath: directory) }
+            }
+            try RunDirectory.write(resolved.yaml(), to: directory + "/config.yaml")
+            try RunDirectory.write(RunDirectory.environment(command: CommandLine.arguments), to: directory + "/environment.json")
+            print("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) images of \(trainer.train.source) → \(directory)")
+            let bar = standardOutputIsTerminal ? ProgressBar() : nil
+            try trainer.run(in: directory, report: { line in
+                bar?.clear()
+                print(line)
+                fflush(stdout)
+            }, progress: bar.map { bar in { done, total, loss in bar.show(done, total, label: String(format: "loss %.2f", loss)) } })
+            completed = true
+            print("wrote \(directory)/metrics.csv, model.safetensors, samples.png, reconstructions.png")
+        }
+    }
+}
+
+/// An in-place progress bar for terminals, redrawn at most ten times a second.
+final class ProgressBar {
+    private var lastDraw = Date.distantPast
+
+    func show(_ done: Int, _ total: Int, label: String) {
+        guard done == total || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = Date()
+        let width = 30
+        let filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        print("\r[\(bar)] \(done)/\(total)  \(label)", terminator: "")
+        fflush(stdout)
+    }
+
+    func clear() { print("\r\u{1B}[2K", terminator: "") }
+}

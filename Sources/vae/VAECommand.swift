@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+
+/// The `vae` command: train, evaluate and sample variational autoencoders.
+@main
+struct VAECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vae",
+        abstract: "Train, evaluate and sample variational autoencoders (VAEKit).",
+        subcommands: [Train.self, Evaluate.self, Sample.self, Configs.self])
+}
+
+/// Prints one error line to standard error and exits non-zero: how every user-facing failure ends.
+func fail(_ error: Error) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    return ExitCode.failure
+}
+
+/// Runs `body`, turning thrown errors into one line on stderr and a non-zero exit.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do { try body() } catch let exit as ExitCode { throw exit } catch { throw fail(error) }
+}
+
+var standardOutputIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }

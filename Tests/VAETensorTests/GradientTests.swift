@@ -1,0 +1,83 @@
+import Testing
+@testable import VAETensor
+
+@Suite("Gradient checks: every op against finite differences")
+struct GradientTests {
+    let a = smooth([3, 4], seed: 1)
+    let b = smooth([3, 4], seed: 2)
+
+    @Test func add() { checkGradients([a, b]) { $0[0] + $0[1] } }
+    @Test func subtract() { checkGradients([a, b]) { $0[0] - $0[1] } }
+    @Test func multiply() { checkGradients([a, b]) { $0[0] * $0[1] } }
+    @Test func divide() { checkGradients([a, positive([3, 4], seed: 3)]) { $0[0] / $0[1] } }
+    @Test func broadcastRow() { checkGradients([a, smooth([4], seed: 4)]) { $0[0] + $0[1] * $0[0] } }
+    @Test func broadcastColumn() { checkGradients([a, smooth([3, 1], seed: 5)]) { $0[0] * $0[1] - $0[1] } }
+    @Test func broadcastBoth() {
+        checkGradients([smooth([3, 1, 2], seed: 6), smooth([4, 1], seed: 7)]) { $0[0] / ($0[1].squared() + 1) }
+    }
+    @Test func scalarOperators() { checkGradients([a]) { (2 - $0[0]) * 3 + $0[0] / 4 - 1 } }
+    @Test func negate() { checkGradients([a]) { -$0[0] } }
+    @Test func exp() { checkGradients([a]) { $0[0].exp() } }
+    @Test func log() { checkGradients([positive([3, 4], seed: 8)]) { $0[0].log() } }
+    @Test func sqrt() { checkGradients([positive([3, 4], seed: 9)]) { $0[0].sqrt() } }
+    @Test func pow() { checkGradients([positive([3, 4], seed: 10)]) { $0[0].pow(2.5) } }
+    @Test func squared() { checkGradients([a]) { $0[0].squared() } }
+    @Test func relu() { checkGradients([a]) { $0[0].relu() } }
+    @Test func leakyRelu() { checkGradients([a]) { $0[0].leakyRelu(slope: 0.2) } }
+    @Test func sigmoid() { checkGradients([a * 3]) { $0[0].sigmoid() } }
+    @Test func tanh() { checkGradients([a]) { $0[0].tanh() } }
+    @Test func softplus() { checkGradients([a * 4]) { $0[0].softplus() } }
+    @Test func binaryCrossEntropy() {
+        checkGradients([a * 5, positive([3, 4], seed: 11) - 0.5]) { $0[0].binaryCrossEntropy(targets: $0[1]) }
+    }
+    @Test func sumAll() { checkGradients([a]) { $0[0].sum() } }
+    @Test func meanAll() { checkGradients([a]) { $0[0].mean() } }
+    @Test func sumAxes() {
+        let cube = smooth([2, 3, 4], seed: 12)
+        for axis in 0..<3 { checkGradients([cube]) { $0[0].sum(alongAxis: axis) } }
+        checkGradients([cube]) { $0[0].sum(alongAxis: -1, keepingDimension: true) * $0[0] }
+    }
+    @Test func meanAxis() { checkGradients([a]) { $0[0].mean(alongAxis: 0) } }
+    @Test func maxAxis() {
+        let cube = smooth([2, 3, 4], seed: 13)
+        for axis in 0..<3 { checkGradients([cube]) { $0[0].max(alongAxis: axis) } }
+    }
+    @Test func logSumExp() {
+        let cube = smooth([2, 3, 4], seed: 14) * 3
+        for axis in 0..<3 { checkGradients([cube]) { $0[0].logSumExp(alongAxis: axis) } }
+    }
+    @Test func matmul() {
+        let left = smooth([3, 5], seed: 15), right = smooth([5, 2], seed: 16)
+        checkGradients([left, right]) { $0[0].matmul($0[1]) }
+        checkGradients([left, right.transposed()]) { $0[0].matmul($0[1], transposingOther: true) }
+        checkGradients([left.transposed(), right]) { $0[0].matmul($0[1], transposingSelf: true) }
+        checkGradients([left.transposed(), right.transposed()]) {
+            $0[0].matmul($0[1], transposingSelf: true, transposingOther: true)
+        }
+    }
+    @Test func reshape() { checkGradients([a]) { $0[0].reshaped([2, -1]) * smooth([2, 6], seed: 17) } }
+    @Test func transpose() {
+        checkGradients([a]) { $0[0].transposed() }
+        checkGradients([smooth([2, 3, 4], seed: 18)]) { $0[0].transposed([2, 0, 1]) }
+    }
+    @Test func slice() {
+        checkGradients([smooth([2, 5, 3], seed: 19)]) { $0[0].slice(1..<4, alongAxis: 1) }
+        checkGradients([a]) { $0[0].slice(0..<2) }
+    }
+    @Test func concatenate() {
+        checkGradients([a, smooth([3, 2], seed: 20)]) { Tensor.concatenate([$0[0], $0[1]], alongAxis: 1) }
+        checkGradients([a, smooth([1, 4], seed: 21)]) { Tensor.concatenate([$0[0], $0[1], $0[0]], alongAxis: 0) }
+    }
+    @Test func gather() {
+        checkGradients([a]) { $0[0].gathering([2, 0, 2, 1]) }
+        checkGradients([a]) { $0[0].gathering([3, 3, 0], alongAxis: 1) }
+    }
+    @Test func composite() {
+        // A small VAE-like chain: linear, relu, logSumExp; exercises gradient accumulation across uses.
+        let x = smooth([4, 3], seed: 22), w = smooth([5, 3], seed: 23), bias = smooth([5], seed: 24)
+        checkGradients([x, w, bias]) { v in
+            let hidden = (v[0].matmul(v[1], transposingOther: true) + v[2]).tanh()
+            return hidden.logSumExp(alongAxis: 1) + hidden.sum(alongAxis: 1)
+        }
+    }
+}
