@@ -19,8 +19,6 @@ public final class Linear: Module {
     public var outputSize: Int { weight.shape[0] }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let product = input.matmul(weight.tensor, transposingOther: true)
-        guard let bias else { return product }
-        return product + bias.tensor
+        input.linear(weight: weight.tensor, bias: bias?.tensor)
     }
 }

@@ -20,7 +20,7 @@ open class Module {
 
     public var parameters: [Parameter] { namedParameters.map(\.parameter) }
 
-    /// Direct and nested sub-modules.
+    /// Every sub-module below this one (children, their children, …), depth first in declaration order.
     public var modules: [Module] {
         var found: [Module] = []
         Module.collectModules(Mirror(reflecting: self), into: &found)
@@ -33,7 +33,7 @@ open class Module {
     /// Switches this module and all below it between training and evaluation behaviour.
     public func setTraining(_ training: Bool) {
         isTraining = training
-        for module in modules { module.setTraining(training) }
+        for module in modules { module.isTraining = training }
     }
 
     private static func collect(_ mirror: Mirror, prefix: String, into found: inout [(String, Parameter)]) {
@@ -62,11 +62,20 @@ open class Module {
 
     private static func collectModules(_ mirror: Mirror, into found: inout [Module]) {
         if let parent = mirror.superclassMirror { collectModules(parent, into: &found) }
-        for child in mirror.children {
-            switch child.value {
-            case let module as Module: found.append(module)
-            case let list as [Module]: found.append(contentsOf: list)
-            default: break
+        for child in mirror.children { visitModules(child.value, into: &found) }
+    }
+
+    private static func visitModules(_ value: Any, into found: inout [Module]) {
+        switch value {
+        case let module as Module:
+            found.append(module)
+            collectModules(Mirror(reflecting: module), into: &found)
+        case let list as [Any]:
+            for element in list { visitModules(element, into: &found) }
+        default:
+            let mirror = Mirror(reflecting: value)
+            if mirror.displayStyle == .optional, let wrapped = mirror.children.first {
+                visitModules(wrapped.value, into: &found)
             }
         }
     }
@@ -82,7 +91,9 @@ extension Module {
             let tracked = parameters.map(\.tensor)
             return (try loss(), tracked)
         }
-        return (value, tape.gradients(of: value, withRespectTo: tracked))
+        let gradients = tape.gradients(of: value, withRespectTo: tracked)
+        parameters.forEach { $0.forgetTape() }
+        return (value, gradients)
     }
 
     /// Parameter values by name, e.g. for checkpoints.

@@ -12,6 +12,12 @@ public final class Parameter {
 
     public var shape: [Int] { value.shape }
 
+    /// Drops the tracked copy, so that the next in-place update does not copy the buffer it shares.
+    public func forgetTape() {
+        watched = nil
+        watchedBy = nil
+    }
+
     /// The value to compute with: tracked on the active tape, plain otherwise.
     public var tensor: Tensor {
         guard let tape = GradientTape.active else { return value }

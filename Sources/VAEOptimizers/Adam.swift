@@ -37,11 +37,14 @@ public final class Adam: MomentOptimizer, Optimizer {
         let coupledDecay = decoupledWeightDecay ? 0 : weightDecay
         let shrink = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
         for (index, parameter) in parameters.enumerated() {
-            gradients[index].scalars.withUnsafeBufferPointer { gradient in
-                moments["exp_avg"]![index].values.withUnsafeMutableBufferPointer { first in
-                    moments["exp_avg_sq"]![index].values.withUnsafeMutableBufferPointer { second in
-                        parameter.value.withUnsafeMutableScalars { weights in
-                            for position in 0..<weights.count {
+            gradients[index].scalars.withUnsafeBufferPointer { gradientBuffer in
+                moments["exp_avg"]![index].values.withUnsafeMutableBufferPointer { firstBuffer in
+                    moments["exp_avg_sq"]![index].values.withUnsafeMutableBufferPointer { secondBuffer in
+                        parameter.value.withUnsafeMutableScalars { weightBuffer in
+                            // Local base pointers keep the loop in registers so it vectorises.
+                            let (first, second, weights) = (firstBuffer.baseAddress!, secondBuffer.baseAddress!, weightBuffer.baseAddress!)
+                            let gradient = gradientBuffer.baseAddress!
+                            for position in 0..<weightBuffer.count {
                                 let g = gradient[position] + coupledDecay * weights[position]
                                 first[position] = b1 * first[position] + (1 - b1) * g
                                 second[position] = b2 * second[position] + (1 - b2) * g * g

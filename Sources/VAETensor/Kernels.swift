@@ -6,9 +6,12 @@ enum Kernels {
     @inline(__always)
     static func map(_ input: [Float], _ body: (Float) -> Float) -> [Float] {
         let count = input.count
-        return [Float](unsafeUninitializedCapacity: count) { output, initialized in
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            // Local base pointers (not the inout buffer) let LLVM keep them in registers and vectorise.
+            let output = buffer.baseAddress!
             input.withUnsafeBufferPointer { source in
-                for index in 0..<count { output[index] = body(source[index]) }
+                let a = source.baseAddress!
+                for index in 0..<count { output[index] = body(a[index]) }
             }
             initialized = count
         }
@@ -18,9 +21,11 @@ enum Kernels {
     static func zip(_ first: [Float], _ second: [Float], _ body: (Float, Float) -> Float) -> [Float] {
         let count = first.count
         precondition(second.count == count)
-        return [Float](unsafeUninitializedCapacity: count) { output, initialized in
-            first.withUnsafeBufferPointer { a in
-                second.withUnsafeBufferPointer { b in
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let output = buffer.baseAddress!
+            first.withUnsafeBufferPointer { firstBuffer in
+                second.withUnsafeBufferPointer { secondBuffer in
+                    let (a, b) = (firstBuffer.baseAddress!, secondBuffer.baseAddress!)
                     for index in 0..<count { output[index] = body(a[index], b[index]) }
                 }
             }
@@ -33,10 +38,12 @@ enum Kernels {
                      _ body: (Float, Float, Float) -> Float) -> [Float] {
         let count = first.count
         precondition(second.count == count && third.count == count)
-        return [Float](unsafeUninitializedCapacity: count) { output, initialized in
-            first.withUnsafeBufferPointer { a in
-                second.withUnsafeBufferPointer { b in
-                    third.withUnsafeBufferPointer { c in
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let output = buffer.baseAddress!
+            first.withUnsafeBufferPointer { firstBuffer in
+                second.withUnsafeBufferPointer { secondBuffer in
+                    third.withUnsafeBufferPointer { thirdBuffer in
+                        let (a, b, c) = (firstBuffer.baseAddress!, secondBuffer.baseAddress!, thirdBuffer.baseAddress!)
                         for index in 0..<count { output[index] = body(a[index], b[index], c[index]) }
                     }
                 }
@@ -48,24 +55,29 @@ enum Kernels {
     static func addInPlace(_ target: inout [Float], _ addend: [Float]) {
         precondition(target.count == addend.count)
         let count = target.count
-        target.withUnsafeMutableBufferPointer { t in
-            addend.withUnsafeBufferPointer { a in
+        target.withUnsafeMutableBufferPointer { targetBuffer in
+            addend.withUnsafeBufferPointer { addendBuffer in
+                let (t, a) = (targetBuffer.baseAddress!, addendBuffer.baseAddress!)
                 for index in 0..<count { t[index] += a[index] }
             }
         }
     }
 
     static func sum(_ values: UnsafeBufferPointer<Float>) -> Float {
-        // Four accumulators: vectorisable and a little more accurate than one running sum.
-        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        // Sixteen lanes of partial sums: explicit SIMD, since LLVM may not reorder float additions itself.
+        // The order is fixed, so the result is reproducible.
         let count = values.count
+        guard let base = values.baseAddress, count > 0 else { return 0 }
+        let raw = UnsafeRawPointer(base)
+        var lanes = SIMD16<Float>()
         var index = 0
-        while index + 4 <= count {
-            s0 += values[index]; s1 += values[index + 1]; s2 += values[index + 2]; s3 += values[index + 3]
-            index += 4
+        while index + 16 <= count {
+            lanes += raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+            index += 16
         }
-        while index < count { s0 += values[index]; index += 1 }
-        return (s0 + s1) + (s2 + s3)
+        var total = lanes.sum()
+        while index < count { total += base[index]; index += 1 }
+        return total
     }
 
     /// Splits `shape` around `axis` into (outer, axis length, inner) for axis-wise loops.

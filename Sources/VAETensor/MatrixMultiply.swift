@@ -44,3 +44,54 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// The affine map x·Wᵀ + b in one op: W is `[outputs, inputs]` (PyTorch's layout), b is `[outputs]`.
+    /// The bias is written into the output rows and sgemm accumulates onto it (β = 1), so no broadcast
+    /// temporary is made. Derivatives: dx = G·W, dW = Gᵀ·x, db = column sums of G.
+    public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
+        precondition(rank == 2 && weight.rank == 2 && shape[1] == weight.shape[1],
+                     "linear: input \(shape) does not fit weight \(weight.shape)")
+        let (m, k, n) = (shape[0], shape[1], weight.shape[0])
+        if let bias { precondition(bias.shape == [n], "linear: bias \(bias.shape) does not fit weight \(weight.shape)") }
+        let x = scalars, w = weight.scalars
+        var output = [Float](repeating: 0, count: m * n)
+        if let bias {
+            bias.scalars.withUnsafeBufferPointer { b in
+                output.withUnsafeMutableBufferPointer { out in
+                    for row in 0..<m { for column in 0..<n { out[row * n + column] = b[column] } }
+                }
+            }
+        }
+        if m > 0 && n > 0 && k > 0 {
+            x.withUnsafeBufferPointer { px in
+                w.withUnsafeBufferPointer { pw in
+                    output.withUnsafeMutableBufferPointer { out in
+                        BLAS.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: px.baseAddress!,
+                                  b: pw.baseAddress!, beta: bias == nil ? 0 : 1, c: out.baseAddress!)
+                    }
+                }
+            }
+        }
+        let (needInput, needWeight, needBias) = (isTracked, weight.isTracked, bias?.isTracked ?? false)
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        return Tensor.record(shape: [m, n], scalars: output, inputs: inputs) { g in
+            var gradients: [[Float]?] = [
+                needInput ? Tensor.gemm(g, false, w, false, m: m, n: k, k: n) : nil,
+                needWeight ? Tensor.gemm(g, true, x, false, m: n, n: k, k: m) : nil,
+            ]
+            if bias != nil {
+                var columnSums = [Float](repeating: 0, count: n)
+                if needBias {
+                    g.withUnsafeBufferPointer { upstream in
+                        columnSums.withUnsafeMutableBufferPointer { sums in
+                            for row in 0..<m { for column in 0..<n { sums[column] += upstream[row * n + column] } }
+                        }
+                    }
+                }
+                gradients.append(needBias ? columnSums : nil)
+            }
+            return gradients
+        }
+    }
+}

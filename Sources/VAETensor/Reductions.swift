@@ -20,8 +20,16 @@ extension Tensor {
         let axis = resolve(axis: axis, "sum")
         let (outer, length, inner) = Kernels.split(shape, axis: axis)
         var output = [Float](repeating: 0, count: outer * inner)
-        scalars.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { out in
+        scalars.withUnsafeBufferPointer { inputBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                let (input, out) = (inputBuffer.baseAddress!, outputBuffer.baseAddress!)
+                if inner == 1 {
+                    // Rows are contiguous: one vectorised reduction per row.
+                    for o in 0..<outer {
+                        out[o] = Kernels.sum(UnsafeBufferPointer(start: input + o * length, count: length))
+                    }
+                    return
+                }
                 for o in 0..<outer {
                     for j in 0..<length {
                         let base = (o * length + j) * inner

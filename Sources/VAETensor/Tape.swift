@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reverse-mode automatic differentiation on a tape.
 ///
 /// Each op appends a record (its input nodes and a pullback from the output's gradient to the inputs')
@@ -19,14 +21,18 @@ public final class GradientTape {
 
     var records: [Record] = []
 
-    nonisolated(unsafe) static var current: GradientTape?
+    /// The recording tape. Task-local, so concurrent tasks (parallel tests, servers) never share one.
+    @TaskLocal static var current: GradientTape?
     nonisolated(unsafe) static var nextSerial = 1
+    static let serialLock = NSLock()
     /// Distinguishes this tape's node numbers from any other tape's.
     let serial: Int
 
     public init() {
+        GradientTape.serialLock.lock()
         serial = GradientTape.nextSerial
         GradientTape.nextSerial += 1
+        GradientTape.serialLock.unlock()
     }
 
     /// The node of `tensor` on this tape, or -1 when it is not recorded here.
@@ -47,10 +53,7 @@ public final class GradientTape {
 
     /// Runs `body` with this tape recording.
     public func recording<Result>(_ body: () throws -> Result) rethrows -> Result {
-        let previous = GradientTape.current
-        GradientTape.current = self
-        defer { GradientTape.current = previous }
-        return try body()
+        try GradientTape.$current.withValue(self) { try body() }
     }
 
     /// Gradients of the scalar `loss` with respect to each of `targets` (zeros for a target that does not
@@ -90,10 +93,7 @@ public final class GradientTape {
 
 /// Runs `body` with no tape recording: for evaluation, sampling and in-place parameter updates.
 public func withoutGradients<Result>(_ body: () throws -> Result) rethrows -> Result {
-    let previous = GradientTape.current
-    GradientTape.current = nil
-    defer { GradientTape.current = previous }
-    return try body()
+    try GradientTape.$current.withValue(nil) { try body() }
 }
 
 extension Tensor {

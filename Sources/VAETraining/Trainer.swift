@@ -109,7 +109,8 @@ public final class Trainer {
 
     /// Stops on a non-finite loss or gradient, naming the step, the term and what to try.
     func guardFinite(loss: Tensor, terms: LossTerms, gradients: [Tensor]) throws {
-        let advice = "the last good checkpoint (epoch \(epoch)) is kept; try a lower --learning-rate or set exp_params.gradient_clip_norm"
+        let kept = epoch > 0 ? "the last good checkpoint (epoch \(epoch)) is kept" : "no checkpoint was written yet"
+        let advice = "\(kept); try a lower --learning-rate or set exp_params.gradient_clip_norm"
         if !loss.scalar.isFinite {
             let bad = terms.terms.filter { !$0.value.scalar.isFinite }.map { "\($0.name) = \($0.value.scalar)" }
             throw TrainingError("training stopped at step \(step + 1) (epoch \(epoch + 1)): the loss is \(loss.scalar)"

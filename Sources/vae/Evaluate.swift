@@ -11,13 +11,13 @@ struct Evaluate: ParsableCommand {
 
     @Argument(help: "A run directory written by `vae train`.")
     var runDirectory: String
-    @Option(name: [.customShort("k"), .long], help: "Importance samples per image for the NLL (0 skips it).")
+    @Option(name: [.customShort("k"), .long], parsing: .unconditional, help: "Importance samples per image for the NLL (0 skips it).")
     var importanceSamples = 5000
-    @Option(help: "Evaluate only the first N test images (0 = the whole test set).")
+    @Option(parsing: .unconditional, help: "Evaluate only the first N test images (0 = the whole test set).")
     var limit = 0
     @Option(help: "Directory of IDX files (default: the run's data_params.data_dir).")
     var data: String?
-    @Option(help: "Seed of the evaluation noise.")
+    @Option(parsing: .unconditional, help: "Seed of the evaluation noise.")
     var seed = 0
     @Flag(help: "Print the report as JSON.")
     var json = false

@@ -7,9 +7,9 @@ struct Sample: ParsableCommand {
 
     @Argument(help: "A run directory written by `vae train`.")
     var runDirectory: String
-    @Option(help: "Number of images (1…4096).")
+    @Option(parsing: .unconditional, help: "Number of images (1…4096).")
     var count = 64
-    @Option(help: "Seed of the prior draws.")
+    @Option(parsing: .unconditional, help: "Seed of the prior draws.")
     var seed = 0
     @Option(help: "PNG file to write.")
     var output: String

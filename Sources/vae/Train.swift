@@ -10,20 +10,22 @@ struct Train: ParsableCommand {
     var config = "mlp"
     @Option(help: "Directory of IDX files (train-images-idx3-ubyte[.gz], …); overrides data_params.data_dir.")
     var data: String?
-    @Option(help: "Number of epochs (trainer_params.epochs).")
+    @Option(parsing: .unconditional, help: "Number of epochs (trainer_params.epochs).")
     var epochs: Int?
-    @Option(help: "Mini-batch size (data_params.batch_size).")
+    @Option(parsing: .unconditional, help: "Mini-batch size (data_params.batch_size).")
     var batchSize: Int?
-    @Option(help: "Optimiser step size (exp_params.learning_rate).")
+    @Option(parsing: .unconditional, help: "Optimiser step size (exp_params.learning_rate).")
     var learningRate: Double?
-    @Option(help: "Seed of every random stream (exp_params.seed).")
+    @Option(parsing: .unconditional, help: "Seed of every random stream (exp_params.seed).")
     var seed: Int?
-    @Option(help: "BLAS threads (trainer_params.threads); results are bit-identical for a fixed count.")
+    @Option(parsing: .unconditional, help: "BLAS threads (trainer_params.threads); results are bit-identical for a fixed count.")
     var threads: Int?
-    @Option(help: "Use only the first N training images (data_params.train_limit; 0 = all).")
+    @Option(parsing: .unconditional, help: "Use only the first N training images (data_params.train_limit; 0 = all).")
     var trainLimit: Int?
-    @Option(help: "Use only the first N test images (data_params.test_limit; 0 = all).")
+    @Option(parsing: .unconditional, help: "Use only the first N test images (data_params.test_limit; 0 = all).")
     var testLimit: Int?
+    @Flag(help: "Dynamic binarisation: pixels drawn as Bernoulli(grey level) each time (data_params.binarize).")
+    var binarize = false
     @Option(help: "Run directory (default: trainer_params.output_dir/run_name, with -2, -3, … if taken).")
     var output: String?
 
@@ -52,6 +54,7 @@ struct Train: ParsableCommand {
         if let threads { resolved.trainer.threads = threads }
         if let trainLimit { resolved.data.trainLimit = trainLimit }
         if let testLimit { resolved.data.testLimit = testLimit }
+        if binarize { resolved.data.binarize = true }
         try resolved.validate()
         return resolved
     }
@@ -61,11 +64,21 @@ struct Train: ParsableCommand {
             let resolved = try resolvedConfig()
             let trainer = try Trainer(config: resolved)
             let directory = try RunDirectory.choose(for: resolved, explicit: output)
+            let existed = FileManager.default.fileExists(atPath: directory)
             try RunDirectory.create(directory)
             var completed = false
             defer {
-                // A run that finished no epoch leaves nothing that looks like a run.
-                if !completed && trainer.epoch == 0 { try? FileManager.default.removeItem(atPath: directory) }
+                // A run that finished no epoch leaves nothing that looks like a run: a directory it made is
+                // removed, and in a directory that was already there only the files it wrote go.
+                if !completed && trainer.epoch == 0 {
+                    if existed {
+                        for file in ["config.yaml", "environment.json", "metrics.csv"] {
+                            try? FileManager.default.removeItem(atPath: directory + "/" + file)
+                        }
+                    } else {
+                        try? FileManager.default.removeItem(atPath: directory)
+                    }
+                }
             }
             try RunDirectory.write(resolved.yaml(), to: directory + "/config.yaml")
             try RunDirectory.write(RunDirectory.environment(command: CommandLine.arguments), to: directory + "/environment.json")

@@ -55,6 +55,11 @@ struct GradientTests {
             $0[0].matmul($0[1], transposingSelf: true, transposingOther: true)
         }
     }
+    @Test func linear() {
+        let x = smooth([4, 3], seed: 25), w = smooth([5, 3], seed: 26), bias = smooth([5], seed: 27)
+        checkGradients([x, w, bias]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
+        checkGradients([x, w]) { $0[0].linear(weight: $0[1], bias: nil) }
+    }
     @Test func reshape() { checkGradients([a]) { $0[0].reshaped([2, -1]) * smooth([2, 6], seed: 17) } }
     @Test func transpose() {
         checkGradients([a]) { $0[0].transposed() }

@@ -19,6 +19,14 @@ import Testing
         #expect(a.matmul(a, transposingSelf: true).shape == [3, 3])
     }
 
+    @Test func linearEqualsMatmulPlusBias() {
+        var random = RandomStream(seed: 5, name: "linear")
+        let x = random.normal(shape: [7, 5]), w = random.normal(shape: [3, 5]), b = random.normal(shape: [3])
+        let fused = x.linear(weight: w, bias: b).scalars
+        let separate = (x.matmul(w, transposingOther: true) + b).scalars
+        #expect(zip(fused, separate).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+    }
+
     @Test func reductions() {
         let a = Tensor(shape: [2, 3], scalars: [1, 5, 3, 4, 2, 6])
         #expect(a.sum().scalar == 21)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what VAEKit needs on Debian/Ubuntu when it is missing: OpenBLAS, zlib, pkg-config and the
+# Fashion-MNIST IDX files (Debian's dataset-fashion-mnist). Safe to run again; does nothing when all is there.
+set -euo pipefail
+needed=()
+for package in libopenblas-dev zlib1g-dev pkg-config dataset-fashion-mnist; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || needed+=("$package")
+done
+if [ ${#needed[@]} -gt 0 ]; then
+  echo "setup: installing ${needed[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${needed[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "setup: Swift 6 is required (https://swift.org/install)" >&2; exit 1; }
