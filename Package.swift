@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats"]),
         .testTarget(name: "VAEDataTests", dependencies: ["VAEData"]),
         .testTarget(name: "VAEModelsTests", dependencies: ["VAEModels"]),
-        .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining"]),
+        .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining", "VAEKit"]),
         .testTarget(name: "CLITests", dependencies: ["vae"]),
     ],
     swiftLanguageModes: [.v5]

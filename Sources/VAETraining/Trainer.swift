@@ -42,11 +42,14 @@ public final class Trainer {
         testImages = test.batch(0..<test.count, binarizing: &testBinarization)
     }
 
-    /// Runs the remaining epochs up to `config.trainer.epochs`, saving a checkpoint after each.
+    /// Runs the remaining epochs up to `config.trainer.epochs` in `directory` (which must exist): writes
+    /// config.yaml and environment.json, then metrics.csv and a checkpoint after each epoch, then the pictures.
     /// `report` receives one line per epoch; `progress` (batches done, batches in epoch, running loss) is
     /// called often and may draw a progress bar.
     public func run(in directory: String, report: (String) -> Void,
                     progress: ((Int, Int, Double) -> Void)? = nil) throws {
+        try RunDirectory.write(config.yaml(), to: directory + "/config.yaml")
+        try RunDirectory.write(RunDirectory.environment(command: CommandLine.arguments), to: directory + "/environment.json")
         var log = MetricsLog(path: directory + "/metrics.csv")
         var bestTestLoss: Double?
         while epoch < config.trainer.epochs {
@@ -125,7 +128,7 @@ public final class Trainer {
     func saveCheckpoint(in directory: String, bestTestLoss: Double?) throws {
         let state = CheckpointState(
             model: config.model.name, inputShape: train.imageShape, epoch: epoch, step: step,
-            optimizer: config.experiment.optimizer, learningRate: Double(optimizer.learningRate), bestTestLoss: bestTestLoss,
+            optimizer: config.experiment.optimizer, learningRate: config.experiment.learningRate, bestTestLoss: bestTestLoss,
             random: ["shuffle": SavedStream(shuffle), "noise": SavedStream(noise), "binarization": SavedStream(binarization)])
         try Checkpoint.save(model: model, optimizer: optimizer, state: state, in: directory)
     }

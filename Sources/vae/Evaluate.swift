@@ -50,14 +50,15 @@ struct Evaluate: ParsableCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
             } else {
-                print(String(format: "images            %d", report.images))
-                print(String(format: "-ELBO             %.2f nats  (reconstruction %.2f, kl %.2f)", report.negativeELBO, report.reconstruction, report.kl))
+                func line(_ label: String, _ value: String) { print(label.padding(toLength: 20, withPad: " ", startingAt: 0) + value) }
+                line("images", "\(report.images)")
+                line("-ELBO", String(format: "%.2f nats  (reconstruction %.2f, kl %.2f)", report.negativeELBO, report.reconstruction, report.kl))
                 if let nll = report.negativeLogLikelihood, let bits = report.bitsPerDimension {
-                    print(String(format: "NLL (IWAE k=%d)   %.2f nats  (%.4f bits/dim)", report.importanceSamples ?? 0, nll, bits))
+                    line("NLL (IWAE k=\(report.importanceSamples ?? 0))", String(format: "%.2f nats  (%.4f bits/dim)", nll, bits))
                 }
-                print("active units      \(report.activeUnits) of \(report.klPerDimension.count)")
-                print("KL per dimension  " + report.klPerDimension.map { String(format: "%.2f", $0) }.joined(separator: " "))
-                print(String(format: "seconds           %.1f", report.seconds))
+                line("active units", "\(report.activeUnits) of \(report.klPerDimension.count)")
+                line("KL per dimension", report.klPerDimension.map { String(format: "%.2f", $0) }.joined(separator: " "))
+                line("seconds", String(format: "%.1f", report.seconds))
             }
         }
     }

@@ -80,8 +80,6 @@ struct Train: ParsableCommand {
                     }
                 }
             }
-            try RunDirectory.write(resolved.yaml(), to: directory + "/config.yaml")
-            try RunDirectory.write(RunDirectory.environment(command: CommandLine.arguments), to: directory + "/environment.json")
             print("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) images of \(trainer.train.source) → \(directory)")
             let bar = standardOutputIsTerminal ? ProgressBar() : nil
             try trainer.run(in: directory, report: { line in

@@ -15,7 +15,6 @@ struct NonFiniteGuardTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
-        try RunDirectory.write(config.yaml(), to: directory + "/config.yaml")
         let trainer = try Trainer(config: config)
         var savedWeights: Data?
         let error = #expect(throws: TrainingError.self) {

@@ -34,13 +34,12 @@ func smallConfig(trainLimit: Int, testLimit: Int, epochs: Int, seed: UInt64) -> 
     return config
 }
 
-/// Trains `config` into a new directory (config.yaml written first, as `vae train` does); returns the trainer,
+/// Trains `config` into a new directory; returns the trainer,
 /// the directory and the epoch lines reported.
 func trainRun(_ config: RunConfig, label: String) throws -> (trainer: Trainer, directory: String, lines: [String]) {
     let directory = try makeTemporaryDirectory(label)
     do {
         let trainer = try Trainer(config: config)
-        try RunDirectory.write(config.yaml(), to: directory + "/config.yaml")
         var lines: [String] = []
         try trainer.run(in: directory, report: { lines.append($0) })
         return (trainer, directory, lines)
