@@ -8,6 +8,24 @@ struct VAECommand: ParsableCommand {
         commandName: "vae",
         abstract: "Train, evaluate and sample variational autoencoders (VAEKit).",
         subcommands: [Train.self, Evaluate.self, Sample.self, Configs.self])
+
+    /// Parses and runs; a usage error is one line on stderr (`error: --epochs must be …`) with a non-zero exit,
+    /// `--help` prints the full help.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+            } else if !(error is ExitCode) {
+                let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+                FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }
 
 /// Prints one error line to standard error and exits non-zero: how every user-facing failure ends.

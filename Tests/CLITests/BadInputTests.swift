@@ -42,25 +42,6 @@ import Testing
         }
     }
 
-    /// An error found by ArgumentParser while parsing or in `validate()`: the first line is `Error: …` and contains
-    /// every fragment; ArgumentParser then adds its usage block (an optional `Help:` line for the option, `Usage:`,
-    /// and a `See '… --help'` hint), which is all the rest may hold.
-    private func expectUsageError(_ result: CommandResult, mentioning fragments: [String],
-                                  sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(result.status != 0, "\(result.arguments) exited 0", sourceLocation: sourceLocation)
-        let lines = result.errorLines
-        let first = lines.first ?? ""
-        #expect(first.hasPrefix("Error: "), "stderr: \(result.standardError)", sourceLocation: sourceLocation)
-        for fragment in fragments {
-            #expect(first.contains(fragment), "'\(fragment)' missing from: \(first)", sourceLocation: sourceLocation)
-        }
-        let rest = lines.dropFirst()
-        #expect(rest.contains { $0.hasPrefix("Usage: vae ") }, "no usage block: \(result.standardError)",
-                sourceLocation: sourceLocation)
-        #expect(rest.allSatisfy { $0.hasPrefix("Help: ") || $0.hasPrefix("Usage: ") || $0.hasPrefix(" ") || $0.isEmpty },
-                "more than the usage block after the error: \(result.standardError)", sourceLocation: sourceLocation)
-    }
-
     // MARK: - vae train
 
     @Test func missingDataDirectory() throws {
@@ -122,7 +103,7 @@ import Testing
         defer { workspace.remove() }
         // `--epochs=-3` keeps the value attached; `--epochs -3` is the next test.
         let result = try runVAE(["train", "--epochs=\(epochs)", "--output", workspace.run], in: workspace.path)
-        expectUsageError(result, mentioning: ["--epochs", "positive integer", "got \(epochs)"])
+        expectOneLineError(result, mentioning: ["--epochs", "positive integer", "got \(epochs)"])
         workspace.expectNoRunLeftBehind()
     }
 
@@ -132,7 +113,7 @@ import Testing
         let workspace = try Workspace("epochs-separate")
         defer { workspace.remove() }
         let result = try runVAE(["train", "--epochs", "-3", "--output", workspace.run], in: workspace.path)
-        expectUsageError(result, mentioning: ["--epochs"])
+        expectOneLineError(result, mentioning: ["--epochs"])
         workspace.expectNoRunLeftBehind()
     }
 
@@ -141,7 +122,7 @@ import Testing
         let workspace = try Workspace("epochs-separate-value")
         defer { workspace.remove() }
         let result = try runVAE(["train", "--epochs", "-3", "--output", workspace.run], in: workspace.path)
-        expectUsageError(result, mentioning: ["--epochs", "positive integer", "got -3"])
+        expectOneLineError(result, mentioning: ["--epochs", "positive integer", "got -3"])
     }
 
     /// A run that fails in its first epoch must not take the user's existing `--output` folder with it.
@@ -183,7 +164,7 @@ import Testing
         let workspace = try Workspace("sample-no-output")
         defer { workspace.remove() }
         let result = try runVAE(["sample", workspace.path, "--count", "4"], in: workspace.path)
-        expectUsageError(result, mentioning: ["Missing", "--output"])
+        expectOneLineError(result, mentioning: ["Missing", "--output"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.path).isEmpty)
     }
 

@@ -86,3 +86,31 @@ struct GradientTests {
         }
     }
 }
+
+@Suite("Gradient checks: convolutions")
+struct ConvolutionGradientTests {
+    @Test func conv2dStrideAndPadding() {
+        let input = smooth([2, 2, 5, 5], seed: 30), weight = smooth([3, 2, 3, 3], seed: 31), bias = smooth([3], seed: 32)
+        for geometry in [ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1), ConvolutionGeometry(kernelSize: 3)] {
+            checkGradients([input, weight, bias]) { $0[0].conv2d(weight: $0[1], bias: $0[2], geometry: geometry) }
+        }
+        checkGradients([input, smooth([3, 2, 2, 3], seed: 33)]) {
+            $0[0].conv2d(weight: $0[1], bias: nil, geometry: ConvolutionGeometry(kernelHeight: 2, kernelWidth: 3, stride: 1, padding: 1))
+        }
+    }
+
+    @Test func transposedConv2d() {
+        let input = smooth([2, 3, 3, 3], seed: 34), weight = smooth([3, 2, 3, 3], seed: 35), bias = smooth([2], seed: 36)
+        checkGradients([input, weight, bias]) {
+            $0[0].transposedConv2d(weight: $0[1], bias: $0[2], geometry: ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1),
+                                   outputPadding: 1)
+        }
+        checkGradients([input, weight]) {
+            $0[0].transposedConv2d(weight: $0[1], bias: nil, geometry: ConvolutionGeometry(kernelSize: 3, stride: 1, padding: 1))
+        }
+    }
+
+    @Test func upsampleNearest() {
+        checkGradients([smooth([1, 2, 2, 3], seed: 37)]) { $0[0].upsampledNearest(factor: 2) }
+    }
+}

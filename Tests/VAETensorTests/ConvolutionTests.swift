@@ -1,0 +1,66 @@
+import Testing
+@testable import VAETensor
+
+@Suite struct ConvolutionTests {
+    /// Direct definition of cross-correlation, in Double: y[n,o,i,j] = b[o] + Σ w[o,c,u,v]·x[n,c,i·s−p+u, j·s−p+v].
+    func directConvolution(_ x: Tensor, _ w: Tensor, _ b: Tensor, stride: Int, padding: Int) -> [Double] {
+        let (n, c, h, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
+        let oh = (h + 2 * padding - kh) / stride + 1, ow = (width + 2 * padding - kw) / stride + 1
+        var y = [Double](repeating: 0, count: n * o * oh * ow)
+        for b0 in 0..<n { for oc in 0..<o { for i in 0..<oh { for j in 0..<ow {
+            var total = Double(b.scalars[oc])
+            for ic in 0..<c { for u in 0..<kh { for v in 0..<kw {
+                let yy = i * stride - padding + u, xx = j * stride - padding + v
+                if yy >= 0 && yy < h && xx >= 0 && xx < width {
+                    total += Double(w.scalars[((oc * c + ic) * kh + u) * kw + v]) * Double(x.scalars[((b0 * c + ic) * h + yy) * width + xx])
+                }
+            }}}
+            y[((b0 * o + oc) * oh + i) * ow + j] = total
+        }}}}
+        return y
+    }
+
+    @Test func conv2dMatchesTheDefinition() {
+        var random = RandomStream(seed: 1, name: "conv")
+        let x = random.normal(shape: [2, 3, 7, 6]), w = random.normal(shape: [4, 3, 3, 3]), b = random.normal(shape: [4])
+        for (stride, padding) in [(1, 0), (2, 1), (1, 1), (3, 2)] {
+            let y = x.conv2d(weight: w, bias: b, geometry: ConvolutionGeometry(kernelSize: 3, stride: stride, padding: padding))
+            let expected = directConvolution(x, w, b, stride: stride, padding: padding)
+            #expect(y.count == expected.count)
+            #expect(zip(y.scalars, expected).allSatisfy { abs(Double($0) - $1) < 1e-4 * max(1, abs($1)) })
+        }
+    }
+
+    @Test func transposedConvolutionIsTheAdjoint() {
+        // ⟨conv(x), y⟩ = ⟨x, convᵀ(y)⟩ for the same weight (no bias): the defining property.
+        var random = RandomStream(seed: 2, name: "adjoint")
+        let geometry = ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1)
+        let x = random.normal(shape: [2, 3, 8, 8]), w = random.normal(shape: [5, 3, 3, 3])
+        let convolved = x.conv2d(weight: w, bias: nil, geometry: geometry)
+        #expect(convolved.shape == [2, 5, 4, 4])
+        let y = random.normal(shape: convolved.shape)
+        let back = y.transposedConv2d(weight: w, bias: nil, geometry: geometry, outputPadding: 1)
+        #expect(back.shape == x.shape)
+        let left = zip(convolved.scalars, y.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let right = zip(x.scalars, back.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(abs(left - right) < 1e-3 * max(1, abs(left)))
+    }
+
+    @Test func transposedConvolutionShapesMatchPyTorch() {
+        // ConvTranspose2d(64, 64, 3, stride 2, padding 1, output_padding 1): 7×7 → 14×14 (the Keras decoder).
+        let x = Tensor.zeros([1, 4, 7, 7]), w = Tensor.zeros([4, 2, 3, 3])
+        let geometry = ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1)
+        #expect(x.transposedConv2d(weight: w, bias: nil, geometry: geometry, outputPadding: 1).shape == [1, 2, 14, 14])
+        #expect(x.transposedConv2d(weight: w, bias: nil, geometry: ConvolutionGeometry(kernelSize: 3, padding: 1)).shape == [1, 2, 7, 7])
+        // Bias only: every output pixel of a channel equals its bias.
+        let bias = Tensor(shape: [2], scalars: [0.5, -2])
+        let out = x.transposedConv2d(weight: w, bias: bias, geometry: geometry, outputPadding: 1)
+        #expect(out.scalars[0] == 0.5 && out.scalars[14 * 14] == -2)
+    }
+
+    @Test func upsampleRepeatsPixels() {
+        let x = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
+        #expect(x.upsampledNearest(factor: 2).scalars == [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
+    }
+}
