@@ -26,12 +26,14 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),  // libjpeg62-turbo-dev; C shim, see decode.c
         .target(name: "VAETensor", dependencies: blasDependency, linkerSettings: blasSettings),
         .target(name: "VAEFormats", dependencies: ["CZlib"]),
         .target(name: "VAENN", dependencies: ["VAETensor"]),
         .target(name: "VAEOptimizers", dependencies: ["VAETensor", "VAENN"]),
         .target(name: "VAEDistributions", dependencies: ["VAETensor"]),
-        .target(name: "VAEData", dependencies: ["VAETensor", "VAEFormats"]),
+        .target(name: "VAEData", dependencies: ["VAETensor", "VAEFormats", "CPNG", "CJPEG"]),
         .target(name: "VAEModels", dependencies: ["VAETensor", "VAENN", "VAEDistributions"]),
         .target(
             name: "VAETraining",

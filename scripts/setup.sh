@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs what VAEKit needs on Debian/Ubuntu when it is missing: OpenBLAS, zlib, pkg-config and the
+# Installs what VAEKit needs on Debian/Ubuntu when it is missing: OpenBLAS, zlib, libpng, libjpeg, pkg-config and the
 # Fashion-MNIST IDX files (Debian's dataset-fashion-mnist). Safe to run again; does nothing when all is there.
 set -euo pipefail
 needed=()
-for package in libopenblas-dev zlib1g-dev pkg-config dataset-fashion-mnist; do
+for package in libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev pkg-config dataset-fashion-mnist; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || needed+=("$package")
 done
 if [ ${#needed[@]} -gt 0 ]; then

@@ -11,26 +11,29 @@ public struct ImageDataset {
     public let imageShape: [Int]
     /// Where the data came from, for messages and reports.
     public let source: String
+    /// The name of each class index (sub-folder names for image folders; empty when the source has none).
+    public let classNames: [String]
 
-    public init(images: Tensor, labels: [Int], imageShape: [Int], source: String) {
+    public init(images: Tensor, labels: [Int], imageShape: [Int], source: String, classNames: [String] = []) {
         precondition(images.rank == 2 && images.shape[1] == imageShape.reduce(1, *))
         precondition(labels.isEmpty || labels.count == images.shape[0])
         self.images = images
         self.labels = labels
         self.imageShape = imageShape
         self.source = source
+        self.classNames = classNames
     }
 
     public var count: Int { images.shape[0] }
     /// Values per image.
     public var featureCount: Int { images.shape[1] }
-    public var classCount: Int { (labels.max() ?? -1) + 1 }
+    public var classCount: Int { max(classNames.count, (labels.max() ?? -1) + 1) }
 
     /// The first `limit` images (all when `limit` is 0 or larger than the set).
     public func prefix(_ limit: Int) -> ImageDataset {
         guard limit > 0 && limit < count else { return self }
         return ImageDataset(images: images.slice(0..<limit), labels: labels.isEmpty ? [] : Array(labels[..<limit]),
-                            imageShape: imageShape, source: source)
+                            imageShape: imageShape, source: source, classNames: classNames)
     }
 
     /// The images at `indices`, as a `[indices.count, featureCount]` batch. With `binarizing`, each pixel
