@@ -61,6 +61,9 @@ public final class Trainer {
             report(String(format: "epoch %d/%d  train %.2f  test %.2f  (reconstruction %.2f, kl %.2f)  %.2f s  %.0f images/s",
                           epoch, config.trainer.epochs, metrics.trainLoss, metrics.testLoss, metrics.reconstruction,
                           metrics.kl, metrics.seconds, metrics.imagesPerSecond))
+            if config.trainer.pictureEvery > 0, epoch % config.trainer.pictureEvery == 0, epoch < config.trainer.epochs {
+                try writePictures(in: directory, epoch: epoch)
+            }
         }
         try writePictures(in: directory)
     }
@@ -133,11 +136,12 @@ public final class Trainer {
         try Checkpoint.save(model: model, optimizer: optimizer, state: state, in: directory)
     }
 
-    /// samples.png (decoded prior draws) and reconstructions.png (test inputs above their reconstructions).
-    public func writePictures(in directory: String) throws {
-        try Pictures.samples(model: model, count: config.trainer.pictureCount, seed: config.experiment.seed,
-                             imageShape: train.imageShape, to: directory + "/samples.png")
-        try Pictures.reconstructions(model: model, images: testImages, imageShape: train.imageShape,
-                                     to: directory + "/reconstructions.png")
+    /// Every picture of ``PictureKind`` and report.html (see ``RunPictures/writeForTraining(_:runDirectory:epoch:)``);
+    /// with `epoch`, the pictures alone into `pictures/epoch-NNNN/`.
+    public func writePictures(in directory: String, epoch: Int? = nil) throws {
+        let inputs = PictureInputs(model: model, imageShape: train.imageShape, testImages: testImages, labels: test.labels,
+                                   dataset: config.data.dataset, seed: config.experiment.seed,
+                                   sampleCount: config.trainer.pictureCount, metricsPath: directory + "/metrics.csv")
+        try RunPictures.writeForTraining(inputs, runDirectory: directory, epoch: epoch)
     }
 }

@@ -45,10 +45,13 @@ struct Evaluate: ParsableCommand {
             let report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
                                           progress: bar.map { bar in { bar.show($0, test.count, label: "NLL") } })
             bar?.clear()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let encoded = String(decoding: try encoder.encode(report), as: UTF8.self)
+            // Kept beside the run for report.html (`vae plot RUN report`); the latest evaluation wins.
+            try RunDirectory.write(encoded + "\n", to: runDirectory + "/eval.json")
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                print(encoded)
             } else {
                 func line(_ label: String, _ value: String) { print(label.padding(toLength: 20, withPad: " ", startingAt: 0) + value) }
                 line("images", "\(report.images)")
@@ -59,6 +62,7 @@ struct Evaluate: ParsableCommand {
                 line("active units", "\(report.activeUnits) of \(report.klPerDimension.count)")
                 line("KL per dimension", report.klPerDimension.map { String(format: "%.2f", $0) }.joined(separator: " "))
                 line("seconds", String(format: "%.1f", report.seconds))
+                line("saved", runDirectory + "/eval.json")
             }
         }
     }

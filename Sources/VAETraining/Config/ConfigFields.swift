@@ -64,6 +64,7 @@ extension ConfigField {
         text("trainer_params", "output_dir", \.trainer.outputDirectory, .nonEmpty),
         integer("trainer_params", "threads", \.trainer.threads, 1...256),
         integer("trainer_params", "picture_count", \.trainer.pictureCount, 1...1024),
+        integer("trainer_params", "picture_every", \.trainer.pictureEvery, 0...100_000),
     ]
 
     static func keys(in section: String) -> [String] {

@@ -112,16 +112,19 @@ public struct RunConfig: Equatable, Sendable {
         public var threads: Int
         /// Number of samples drawn into samples.png (`picture_count`), 1...1024.
         public var pictureCount: Int
+        /// Also write the pictures every N epochs into `pictures/epoch-NNNN/` (`picture_every`); 0 = only at the end.
+        public var pictureEvery: Int
 
         public init(
             epochs: Int = 10, runName: String = "mlp", outputDirectory: String = "runs", threads: Int = 2,
-            pictureCount: Int = 64
+            pictureCount: Int = 64, pictureEvery: Int = 0
         ) {
             self.epochs = epochs
             self.runName = runName
             self.outputDirectory = outputDirectory
             self.threads = threads
             self.pictureCount = pictureCount
+            self.pictureEvery = pictureEvery
         }
     }
 

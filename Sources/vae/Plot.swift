@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import VAETensor
+import VAETraining
+
+struct Plot: ParsableCommand {
+    static let kinds = PictureKind.allCases.map(\.rawValue) + ["all", "report"]
+
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a picture of a trained run: \(kinds.joined(separator: ", ")).",
+        discussion: """
+            Pictures go into the run directory (samples.png, reconstructions.png, interpolation.png, traversal.png,
+            manifold.png, scatter.svg, losses.svg) unless --output names another file. `all` writes every picture
+            and report.html; `report` writes only report.html, with every picture embedded.
+            """)
+
+    @Argument(help: "A run directory written by `vae train`.")
+    var runDirectory: String
+    @Argument(help: "What to draw: \(kinds.joined(separator: ", ")).")
+    var kind: String
+    @Option(help: "File to write (a directory for `all`); default: the kind's file in the run directory.")
+    var output: String?
+    @Option(parsing: .unconditional, help: "Seed of the picture streams (default: the run's exp_params.seed, as `vae train` drew them).")
+    var seed: Int?
+    @Flag(help: "Interpolate along great circles (slerp) instead of straight lines.")
+    var spherical = false
+    @Option(help: "Directory of test data (default: the run's data_params.data_dir).")
+    var data: String?
+    @Option(parsing: .unconditional, help: "Number of prior samples in samples.png (default: trainer_params.picture_count).")
+    var count: Int?
+
+    func validate() throws {
+        if let seed, seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
+        if let count, count < 1 || count > 4096 { throw ValidationError("--count must be from 1 to 4096, got \(count)") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            // Checked here rather than in validate() so the message is our one line, not a usage screen.
+            guard Plot.kinds.contains(kind) else {
+                throw ValidationError("KIND '\(kind)' is not a picture; expected one of \(Plot.kinds.joined(separator: ", "))")
+            }
+            let selected = PictureKind(rawValue: kind)
+            if let selected, let output {
+                let suffix = "." + (selected.fileName.split(separator: ".").last.map(String.init) ?? "")
+                guard output.lowercased().hasSuffix(suffix) else {
+                    throw ValidationError("--output must name a \(suffix) file for \(kind), got '\(output)'")
+                }
+            }
+            if kind == "report", let output, !output.lowercased().hasSuffix(".html") {
+                throw ValidationError("--output must name a .html file for report, got '\(output)'")
+            }
+
+            let run = try TrainedRun(directory: runDirectory)
+            BLAS.setThreadCount(run.config.trainer.threads)
+            let needsData = selected.map { $0 != .samples && $0 != .losses } ?? true
+            let (images, labels) = needsData ? try testData(run) : (Tensor.zeros([0, run.state.inputShape.reduce(1, *)]), [])
+            let metricsPath = runDirectory + "/metrics.csv"
+            let inputs = PictureInputs(
+                model: run.model, imageShape: run.state.inputShape, testImages: images, labels: labels,
+                dataset: run.config.data.dataset, seed: seed.map(UInt64.init) ?? run.config.experiment.seed,
+                sampleCount: count ?? run.config.trainer.pictureCount, spherical: spherical,
+                metricsPath: FileManager.default.fileExists(atPath: metricsPath) ? metricsPath : nil)
+
+            if let selected {
+                let picture = try RunPictures.render(selected, inputs)
+                let path = output ?? runDirectory + "/" + picture.fileName
+                try RunPictures.write(picture, to: path)
+                print("wrote \(path)")
+                return
+            }
+            let pictures = try RunPictures.renderAll(inputs)
+            if kind == "all" {
+                let directory = output ?? runDirectory
+                try RunDirectory.create(directory)
+                try RunPictures.write(pictures, in: directory)
+                print("wrote \(pictures.map(\.fileName).joined(separator: ", ")) to \(directory)")
+            }
+            let html = try ReportPage.html(directory: runDirectory, pictures: pictures)
+            let reportPath = kind == "report" ? (output ?? runDirectory + "/" + ReportPage.fileName)
+                                              : (output ?? runDirectory) + "/" + ReportPage.fileName
+            try RunDirectory.write(html, to: reportPath)
+            print("wrote \(reportPath)")
+        }
+    }
+
+    /// The run's test images as training evaluated them (binarised with the same stream when the run binarises),
+    /// and their labels.
+    func testData(_ run: TrainedRun) throws -> (Tensor, [Int]) {
+        var config = run.config
+        if let data { config.data.dataDirectory = data }
+        config.data.trainLimit = 1   // only the test split is drawn from
+        let test = try Factory.datasets(config).test
+        guard test.imageShape == run.state.inputShape else {
+            throw ValidationError("\(config.data.dataDirectory): images are \(test.imageShape) but the model was trained on \(run.state.inputShape)")
+        }
+        var binarization: RandomStream? = config.data.binarize
+            ? RandomStream(seed: config.experiment.seed, name: "test-binarization") : nil
+        return (test.batch(0..<test.count, binarizing: &binarization), test.labels)
+    }
+}
