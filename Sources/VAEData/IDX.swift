@@ -38,6 +38,7 @@ public enum IDXReader {
     public static func decode(_ fileBytes: [UInt8], source: String) throws -> IDXArray {
         func fail(_ problem: String) -> FormatError { FormatError(source: source, problem) }
 
+        if fileBytes.isEmpty { throw fail("file is empty (0 bytes); expected an IDX file, raw or gzip-compressed") }
         let bytes = Gzip.isGzip(fileBytes) ? try Gzip.decompress(fileBytes, source: source) : fileBytes
         guard bytes.count >= 4 else {
             throw fail("file of \(bytes.count) bytes is too short for an IDX header (at least 4 bytes)")

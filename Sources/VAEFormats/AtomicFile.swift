@@ -55,9 +55,40 @@ public enum AtomicFile {
         guard rename(temporaryPath, path) == 0 else { throw systemError(path, "cannot rename temporary file over") }
         succeeded = true
 
+        // Best effort: some file systems refuse fsync on directories; the data itself is already safe.
+        syncDirectory(directory)
+    }
+
+    /// Atomically makes `path` another name for the existing file `existing` (a hard link), replacing whatever
+    /// `path` was; where the file system has no hard links, `path` becomes an atomically written copy.
+    ///
+    /// Links `.<name>.tmp-<pid>` to `existing`, renames it over `path` and fsyncs the directory, so a crash
+    /// leaves `path` naming either the old file or the new one.
+    public static func link(_ existing: String, to path: String) throws {
+        let (directory, name) = split(path)
+        guard !name.isEmpty else { throw FormatError(source: path, "is not a file path") }
+        let directoryPrefix = path.lastIndex(of: "/").map { String(path[...$0]) } ?? ""
+        let temporaryPath = directoryPrefix + ".\(name).tmp-\(getpid())"
+        unlink(temporaryPath)
+        guard linkFile(existing, temporaryPath) == 0 else {
+            let code = errno
+            if code == ENOENT { throw FormatError(source: existing, "no such file") }
+            // EXDEV, EPERM, ENOTSUP, EMLINK: no hard link possible here; a copy is as good for readers.
+            return try write(try read(existing), to: path)
+        }
+        guard rename(temporaryPath, path) == 0 else {
+            let error = systemError(path, "cannot rename temporary link over")
+            unlink(temporaryPath)
+            throw error
+        }
+        syncDirectory(directory)
+    }
+
+    /// Flushes a directory's entries (new, renamed or removed files) to disk; best effort, as some file systems
+    /// refuse fsync on directories.
+    public static func syncDirectory(_ directory: String) {
         let directoryDescriptor = open(directory, O_RDONLY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
-            // Best effort: some file systems refuse fsync on directories; the data itself is already safe.
             _ = fsync(directoryDescriptor)
             close(directoryDescriptor)
         }
@@ -120,6 +151,10 @@ public enum AtomicFile {
 // File-scope wrappers: inside `AtomicFile`, the names `read` and `write` refer to its own methods.
 private func writeSome(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
     write(descriptor, bytes, count)
+}
+
+private func linkFile(_ existing: String, _ newPath: String) -> Int32 {
+    link(existing, newPath)
 }
 
 private func readSome(_ descriptor: Int32, _ bytes: UnsafeMutableRawPointer, _ count: Int) -> Int {

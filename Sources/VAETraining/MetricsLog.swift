@@ -33,6 +33,27 @@ public struct MetricsLog {
         self.rows = existingRows
     }
 
+    /// The data rows of an existing metrics.csv for epochs 1…`epoch`, to continue it on resume; rows of later
+    /// epochs (written before a save that was interrupted) are dropped. A missing file has no rows.
+    /// - Throws: `TrainingError` naming the file when its header is not ``EpochMetrics/header`` or a row
+    ///   does not start with an epoch number.
+    public static func rows(in path: String, throughEpoch epoch: Int) throws -> [String] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        let text = String(decoding: try AtomicFile.read(path, maximumBytes: 64 << 20), as: UTF8.self)
+        let lines = text.split(separator: "\n").map(String.init)
+        guard lines.first == EpochMetrics.header else {
+            throw TrainingError("\(path): expected the header '\(EpochMetrics.header)', found '\(lines.first ?? "")'")
+        }
+        var rows: [String] = []
+        for (index, line) in lines.dropFirst().enumerated() {
+            guard let rowEpoch = line.split(separator: ",").first.flatMap({ Int($0) }) else {
+                throw TrainingError("\(path): line \(index + 2) does not start with an epoch number: '\(line.prefix(60))'")
+            }
+            if rowEpoch <= epoch { rows.append(line) }
+        }
+        return rows
+    }
+
     public mutating func append(_ metrics: EpochMetrics) throws {
         rows.append(metrics.csvRow)
         try AtomicFile.write(Array(([EpochMetrics.header] + rows).joined(separator: "\n").appending("\n").utf8), to: path)

@@ -47,6 +47,26 @@ public enum RunDirectory {
         return "{\n\(body)\n}\n"
     }
 
+    /// The fields of a run's environment.json, or nil when it is missing or unreadable.
+    public static func recordedEnvironment(in directory: String) -> [String: String]? {
+        guard let bytes = try? AtomicFile.read(directory + "/environment.json", maximumBytes: 1 << 20),
+              let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: String] else { return nil }
+        return object
+    }
+
+    /// What differs between a recorded environment and this process in what results depend on (BLAS build and
+    /// thread count), or nil when nothing does. Call it after the thread count is set.
+    public static func environmentDifference(_ recorded: [String: String]) -> String? {
+        var differences: [String] = []
+        if let blas = recorded["blas"], blas != BLAS.configuration {
+            differences.append("the run started with BLAS '\(blas)', this process has '\(BLAS.configuration)'")
+        }
+        if let threads = recorded["blas_threads"], threads != String(BLAS.threadCount) {
+            differences.append("the run started with \(threads) BLAS threads, this process has \(BLAS.threadCount)")
+        }
+        return differences.isEmpty ? nil : differences.joined(separator: "; ")
+    }
+
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: " ")

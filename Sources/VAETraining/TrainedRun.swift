@@ -24,7 +24,7 @@ public struct TrainedRun {
             throw TrainingError("\(directory): checkpoint is for model '\(state.model)' but config.yaml names '\(config.model.name)'")
         }
         model = try Factory.model(config, inputShape: state.inputShape)
-        try Checkpoint.loadWeights(into: model, from: directory, expectedEpoch: state.epoch)
+        try Checkpoint.loadWeights(into: model, from: directory, state: state)
         model.setTraining(false)
         self.directory = directory
     }

@@ -23,8 +23,11 @@ public final class Trainer {
     var shuffle: RandomStream
     var noise: RandomStream
     var binarization: RandomStream
-    public private(set) var epoch = 0
-    public private(set) var step = 0
+    public internal(set) var epoch = 0
+    public internal(set) var step = 0
+    /// Lowest test loss so far and its epoch (kept in `best/`); restored on resume.
+    public internal(set) var bestTestLoss: Double?
+    public internal(set) var bestEpoch: Int?
 
     /// Everything is loaded and built before any file is written, so bad input leaves nothing behind.
     public init(config: RunConfig) throws {
@@ -49,15 +52,21 @@ public final class Trainer {
     public func run(in directory: String, report: (String) -> Void,
                     progress: ((Int, Int, Double) -> Void)? = nil) throws {
         try RunDirectory.write(config.yaml(), to: directory + "/config.yaml")
-        try RunDirectory.write(RunDirectory.environment(command: CommandLine.arguments), to: directory + "/environment.json")
-        var log = MetricsLog(path: directory + "/metrics.csv")
-        var bestTestLoss: Double?
+        // A resumed run keeps the environment it started in (see `vae train --resume`).
+        if epoch == 0 || !FileManager.default.fileExists(atPath: directory + "/environment.json") {
+            try RunDirectory.write(RunDirectory.environment(command: CommandLine.arguments), to: directory + "/environment.json")
+        }
+        // Rows after the checkpoint's epoch belong to an epoch that was interrupted before its save finished.
+        var log = MetricsLog(path: directory + "/metrics.csv",
+                             existingRows: epoch > 0 ? try MetricsLog.rows(in: directory + "/metrics.csv", throughEpoch: epoch) : [])
         while epoch < config.trainer.epochs {
             let metrics = try trainEpoch(progress: progress)
             epoch += 1
             try log.append(metrics)
-            bestTestLoss = min(bestTestLoss ?? .infinity, metrics.testLoss)
-            try saveCheckpoint(in: directory, bestTestLoss: bestTestLoss)
+            if metrics.testLoss < bestTestLoss ?? .infinity {
+                (bestTestLoss, bestEpoch) = (metrics.testLoss, epoch)
+            }
+            try saveCheckpoint(in: directory)
             report(String(format: "epoch %d/%d  train %.2f  test %.2f  (reconstruction %.2f, kl %.2f)  %.2f s  %.0f images/s",
                           epoch, config.trainer.epochs, metrics.trainLoss, metrics.testLoss, metrics.reconstruction,
                           metrics.kl, metrics.seconds, metrics.imagesPerSecond))
@@ -128,10 +137,11 @@ public final class Trainer {
         }
     }
 
-    func saveCheckpoint(in directory: String, bestTestLoss: Double?) throws {
+    func saveCheckpoint(in directory: String) throws {
         let state = CheckpointState(
             model: config.model.name, inputShape: train.imageShape, epoch: epoch, step: step,
             optimizer: config.experiment.optimizer, learningRate: config.experiment.learningRate, bestTestLoss: bestTestLoss,
+            bestEpoch: bestEpoch,
             random: ["shuffle": SavedStream(shuffle), "noise": SavedStream(noise), "binarization": SavedStream(binarization)])
         try Checkpoint.save(model: model, optimizer: optimizer, state: state, in: directory)
     }

@@ -6,8 +6,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model; with no flags, the `mlp` VAE on Fashion-MNIST into runs/mlp.")
 
-    @Option(help: "Built-in config name (\(ConfigLoader.builtInNames.joined(separator: ", "))) or a YAML file.")
-    var config = "mlp"
+    @Option(help: "Built-in config name (\(ConfigLoader.builtInNames.joined(separator: ", "))) or a YAML file (default: mlp).")
+    var config: String?
     @Option(help: "Directory of IDX files (train-images-idx3-ubyte[.gz], …); overrides data_params.data_dir.")
     var data: String?
     @Option(parsing: .unconditional, help: "Number of epochs (trainer_params.epochs).")
@@ -28,6 +28,8 @@ struct Train: ParsableCommand {
     var binarize = false
     @Option(help: "Run directory (default: trainer_params.output_dir/run_name, with -2, -3, … if taken).")
     var output: String?
+    @Option(help: ArgumentHelp("Continue the run in RUN_DIR from its last checkpoint, exactly as if it had not stopped; only --epochs (the run's new total) and --learning-rate may be given with it.", valueName: "RUN_DIR"))
+    var resume: String?
 
     func validate() throws {
         func positive(_ value: Int?, _ flag: String) throws {
@@ -42,10 +44,19 @@ struct Train: ParsableCommand {
         }
         if let trainLimit, trainLimit < 0 { throw ValidationError("--train-limit must be 0 or greater, got \(trainLimit)") }
         if let testLimit, testLimit < 0 { throw ValidationError("--test-limit must be 0 or greater, got \(testLimit)") }
+        if resume != nil {
+            // Everything else would change the model, the data or the random streams half-way through the run.
+            let given: [(String, Bool)] = [("config", config != nil), ("data", data != nil), ("batch-size", batchSize != nil),
+                                           ("seed", seed != nil), ("threads", threads != nil), ("train-limit", trainLimit != nil),
+                                           ("test-limit", testLimit != nil), ("binarize", binarize), ("output", output != nil)]
+            if let (flag, _) = given.first(where: \.1) {
+                throw ValidationError("--\(flag) cannot be used with --resume: a resumed run keeps the config in RUN_DIR/config.yaml (only --epochs and --learning-rate may change)")
+            }
+        }
     }
 
     func resolvedConfig() throws -> RunConfig {
-        var resolved = try ConfigLoader.load(config)
+        var resolved = try ConfigLoader.load(config ?? "mlp")
         if let data { resolved.data.dataDirectory = data }
         if let epochs { resolved.trainer.epochs = epochs }
         if let batchSize { resolved.data.batchSize = batchSize }
@@ -61,6 +72,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if let resume { return try continueRun(in: resume) }
             let resolved = try resolvedConfig()
             let trainer = try Trainer(config: resolved)
             let directory = try RunDirectory.choose(for: resolved, explicit: output)
@@ -90,6 +102,43 @@ struct Train: ParsableCommand {
             completed = true
             print("wrote \(directory)/metrics.csv, model.safetensors, samples.png, reconstructions.png")
         }
+    }
+}
+
+extension Train {
+    /// `--resume RUN_DIR`: the run's own config.yaml with the new total of epochs (and learning rate), the
+    /// state of its last checkpoint, then the remaining epochs appended to the same directory.
+    func continueRun(in directory: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TrainingError("--resume \(directory): no such run directory")
+        }
+        guard FileManager.default.fileExists(atPath: directory + "/config.yaml"),
+              FileManager.default.fileExists(atPath: directory + "/checkpoint.json") else {
+            throw TrainingError("--resume \(directory): no checkpoint to resume from (expected config.yaml and checkpoint.json, written after each epoch of `vae train` or by `vae import`)")
+        }
+        var resolved = try ConfigLoader.load(directory + "/config.yaml")
+        let state = try Checkpoint.loadState(from: directory)
+        let total = epochs ?? resolved.trainer.epochs
+        guard total > state.epoch else {
+            throw TrainingError("--epochs \(total): the run in \(directory) has already completed \(state.epoch) epochs; give a total greater than \(state.epoch)")
+        }
+        resolved.trainer.epochs = total
+        if let learningRate { resolved.experiment.learningRate = learningRate }
+        try resolved.validate()
+        let trainer = try Trainer(config: resolved)
+        try trainer.restore(from: directory)
+        if let recorded = RunDirectory.recordedEnvironment(in: directory), let difference = RunDirectory.environmentDifference(recorded) {
+            print("note: \(difference); the resumed epochs may differ in the last bits from an uninterrupted run")
+        }
+        print("resuming \(resolved.model.name) in \(directory) after epoch \(state.epoch) (step \(state.step)), training to epoch \(total)")
+        let bar = standardOutputIsTerminal ? ProgressBar() : nil
+        try trainer.run(in: directory, report: { line in
+            bar?.clear()
+            print(line)
+            fflush(stdout)
+        }, progress: bar.map { bar in { done, total, loss in bar.show(done, total, label: String(format: "loss %.2f", loss)) } })
+        print("wrote \(directory)/metrics.csv, model.safetensors, samples.png, reconstructions.png")
     }
 }
 
