@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VAEFormats
 import VAETraining
 
 struct Train: ParsableCommand {
@@ -94,7 +95,7 @@ struct Train: ParsableCommand {
             }
             print("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) images of \(trainer.train.source) → \(directory)")
             let bar = standardOutputIsTerminal ? ProgressBar() : nil
-            try trainer.run(in: directory, report: { line in
+            try trainer.run(in: directory, resumeAdvice: true, report: { line in
                 bar?.clear()
                 print(line)
                 fflush(stdout)
@@ -128,17 +129,34 @@ extension Train {
         try resolved.validate()
         let trainer = try Trainer(config: resolved)
         try trainer.restore(from: directory)
+        // config.yaml describes the run up to its last checkpoint: if no new epoch completes, the old one goes back.
+        let savedConfig = try AtomicFile.read(directory + "/config.yaml", maximumBytes: 1 << 20)
+        defer {
+            if trainer.epoch == state.epoch { try? AtomicFile.write(savedConfig, to: directory + "/config.yaml") }
+        }
         if let recorded = RunDirectory.recordedEnvironment(in: directory), let difference = RunDirectory.environmentDifference(recorded) {
             print("note: \(difference); the resumed epochs may differ in the last bits from an uninterrupted run")
         }
         print("resuming \(resolved.model.name) in \(directory) after epoch \(state.epoch) (step \(state.step)), training to epoch \(total)")
         let bar = standardOutputIsTerminal ? ProgressBar() : nil
-        try trainer.run(in: directory, report: { line in
+        try trainer.run(in: directory, resumeAdvice: true, report: { line in
             bar?.clear()
             print(line)
             fflush(stdout)
         }, progress: bar.map { bar in { done, total, loss in bar.show(done, total, label: String(format: "loss %.2f", loss)) } })
         print("wrote \(directory)/metrics.csv, model.safetensors, samples.png, reconstructions.png")
+    }
+}
+
+extension Trainer {
+    /// Runs, and when training stops after a checkpoint was written, says how to continue from it.
+    func run(in directory: String, resumeAdvice: Bool, report: (String) -> Void,
+             progress: ((Int, Int, Double) -> Void)?) throws {
+        do {
+            try run(in: directory, report: report, progress: progress)
+        } catch let error as TrainingError where epoch > 0 {
+            throw TrainingError(error.description + "; continue with `vae train --resume \(directory) --learning-rate …`")
+        }
     }
 }
 

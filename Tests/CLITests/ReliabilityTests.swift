@@ -108,6 +108,33 @@ func metricsWithoutTimes(_ run: String) throws -> [String] {
                               mentioning: ["model.safetensors", "'encoder.layers.0.weight'", "[400, 784]", "[300, 784]"])
     }
 
+    /// A non-finite loss stops the run with one line naming the step and the advice; the last checkpoint stays,
+    /// config.yaml keeps the settings it was trained with, and `--resume` continues from it.
+    @Test func nonFiniteLossKeepsTheCheckpointAndResumeContinues() throws {
+        let workspace = try makeTemporaryDirectory("non-finite")
+        defer { removeDirectory(workspace) }
+        let data = workspace + "/data"
+        try SyntheticData.write(to: data)
+        let run = workspace + "/run"
+        let train = try runVAE(["train", "--data", data, "--epochs", "1", "--output", run], in: workspace)
+        try #require(train.status == 0, "stderr: \(train.standardError)")
+        let weights = try fileBytes(run + "/model.safetensors")
+        let config = try fileBytes(run + "/config.yaml")
+
+        // Adam with step size 10 overflows the log-variance within a few steps.
+        let diverging = try runVAE(["train", "--resume", run, "--epochs", "3", "--learning-rate", "10"], in: workspace)
+        expectSingleErrorLine(diverging, mentioning: ["training stopped at step", "(epoch 2)", "the last good checkpoint (epoch 1) is kept",
+                                                      "--learning-rate", "vae train --resume \(run)"])
+        #expect(try fileBytes(run + "/model.safetensors") == weights)
+        #expect(try fileBytes(run + "/config.yaml") == config, "config.yaml must describe the checkpoint, not the failed attempt")
+        #expect(try metricsWithoutTimes(run).count == 1)
+
+        let resumed = try runVAE(["train", "--resume", run, "--epochs", "2", "--learning-rate", "0.0005"], in: workspace)
+        #expect(resumed.status == 0, "stderr: \(resumed.standardError)")
+        #expect(try metricsWithoutTimes(run).count == 2)
+        #expect(try String(contentsOfFile: run + "/config.yaml", encoding: .utf8).contains("learning_rate: 0.0005"))
+    }
+
     /// `vae train` killed with SIGKILL at random moments, many of them during a save (epochs of 256 images take a
     /// few milliseconds, so saves are a large part of the run). After each kill, the checkpoint (when an epoch
     /// finished) loads with `vae eval` and `--resume` continues it. fuzz/kill.sh runs the long version.
