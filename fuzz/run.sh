@@ -20,7 +20,7 @@ work=fuzz/.work
 mkdir -p "$work"
 
 yams=""
-for candidate in .build-issue6/checkouts/Yams .build/checkouts/Yams; do
+for candidate in .build/checkouts/Yams .build-*/checkouts/Yams; do
     [ -d "$candidate/Sources/Yams" ] && { yams=$candidate; break; }
 done
 
