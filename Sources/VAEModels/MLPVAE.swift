@@ -2,7 +2,7 @@ import VAEDistributions
 import VAENN
 import VAETensor
 
-/// Kingma & Welling's Gaussian VAE with MLP encoder and decoder and a Bernoulli decoder on logits.
+/// Kingma & Welling's Gaussian VAE with MLP encoder and decoder (Bernoulli decoder on logits by default).
 /// The default `mlp` config is 784-400-20 with ReLU, as the classic PyTorch example.
 public final class MLPVAE: Module, VariationalAutoencoder {
     public let specification: ModelSpecification
@@ -10,8 +10,9 @@ public final class MLPVAE: Module, VariationalAutoencoder {
     public let mean: Linear       // hidden → μ
     public let logVariance: Linear // hidden → log σ²
     public let decoder: MLP       // z → logits of p(x|z)
+    public let observation: ObservationModel
 
-    public init(_ specification: ModelSpecification, random: inout RandomStream) {
+    public init(_ specification: ModelSpecification, random: inout RandomStream) throws {
         self.specification = specification
         let hidden = specification.hiddenSizes
         encoder = MLP(sizes: [specification.inputSize] + hidden, activation: specification.activation,
@@ -20,6 +21,7 @@ public final class MLPVAE: Module, VariationalAutoencoder {
         logVariance = Linear(inputSize: hidden.last!, outputSize: specification.latentSize, random: &random)
         decoder = MLP(sizes: [specification.latentSize] + hidden.reversed() + [specification.inputSize],
                       activation: specification.activation, random: &random)
+        observation = try ObservationModel(specification)
         super.init()
     }
 
@@ -28,5 +30,5 @@ public final class MLPVAE: Module, VariationalAutoencoder {
         return DiagonalNormal(mean: mean(hidden), logVariance: logVariance(hidden))
     }
 
-    public func decode(_ latent: Tensor) -> any Likelihood { Bernoulli(logits: decoder(latent)) }
+    public func decode(_ latent: Tensor) -> any Likelihood { observation(decoder(latent)) }
 }

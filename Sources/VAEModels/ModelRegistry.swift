@@ -12,7 +12,9 @@ public enum ModelRegistry {
     public typealias Builder = (ModelSpecification, inout RandomStream) throws -> any VariationalAutoencoder
 
     static let builders: [(name: String, build: Builder)] = [
-        ("mlp", { specification, random in MLPVAE(specification, random: &random) }),
+        ("mlp", { specification, random in try MLPVAE(specification, random: &random) }),
+        ("conv", { specification, random in try ConvVAE(specification, random: &random) }),
+        ("conv64", { specification, random in try VanillaConvVAE(specification, random: &random) }),
     ]
 
     public static var names: [String] { builders.map(\.name) }
@@ -22,9 +24,6 @@ public enum ModelRegistry {
                             random: inout RandomStream) throws -> any VariationalAutoencoder {
         guard let builder = builders.first(where: { $0.name == specification.name }) else {
             throw ModelError("model_params.name: unknown model '\(specification.name)'; expected one of \(names.joined(separator: ", "))")
-        }
-        guard specification.likelihood == "bernoulli" else {
-            throw ModelError("model_params.likelihood: '\(specification.likelihood)' is not supported yet; expected bernoulli")
         }
         return try builder.build(specification, &random)
     }

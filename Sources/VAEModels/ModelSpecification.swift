@@ -9,9 +9,18 @@ public struct ModelSpecification: Equatable, Sendable {
     public var latentSize: Int
     public var activation: Activation
     public var likelihood: String
+    /// Dense layer between a conv stack and the latent heads; 0 = none.
+    public var denseSize: Int
+    /// σ² of a Gaussian decoder (fixed, or the initial value when learned).
+    public var likelihoodVariance: Double
+    public var learnVariance: Bool
 
     public init(name: String, inputShape: [Int], hiddenSizes: [Int], latentSize: Int,
-                activation: Activation, likelihood: String) {
+                activation: Activation, likelihood: String, denseSize: Int = 0, likelihoodVariance: Double = 1,
+                learnVariance: Bool = false) {
+        self.denseSize = denseSize
+        self.likelihoodVariance = likelihoodVariance
+        self.learnVariance = learnVariance
         self.name = name
         self.inputShape = inputShape
         self.hiddenSizes = hiddenSizes
@@ -21,4 +30,8 @@ public struct ModelSpecification: Equatable, Sendable {
     }
 
     public var inputSize: Int { inputShape.reduce(1, *) }
+    /// `(channels, height, width)` of an image input.
+    public var imageDimensions: (channels: Int, height: Int, width: Int) {
+        inputShape.count == 3 ? (inputShape[0], inputShape[1], inputShape[2]) : (1, 1, inputSize)
+    }
 }

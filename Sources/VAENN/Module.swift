@@ -11,8 +11,14 @@ open class Module {
 
     public init() {}
 
-    /// Every parameter with its dotted name, in declaration order (superclass properties first).
+    /// Every trainable parameter with its dotted name, in declaration order (superclass properties first).
     public var namedParameters: [(name: String, parameter: Parameter)] {
+        namedStates.filter { $0.parameter.isTrainable }
+    }
+
+    /// Trainable parameters and buffers (running statistics), in declaration order: what a checkpoint holds,
+    /// like PyTorch's `state_dict()`.
+    public var namedStates: [(name: String, parameter: Parameter)] {
         var found: [(String, Parameter)] = []
         Module.collect(Mirror(reflecting: self), prefix: "", into: &found)
         return found
@@ -96,6 +102,6 @@ extension Module {
         return (value, gradients)
     }
 
-    /// Parameter values by name, e.g. for checkpoints.
-    public var stateDictionary: [(name: String, value: Tensor)] { namedParameters.map { ($0.name, $0.parameter.value) } }
+    /// Parameter and buffer values by name, e.g. for checkpoints.
+    public var stateDictionary: [(name: String, value: Tensor)] { namedStates.map { ($0.name, $0.parameter.value) } }
 }

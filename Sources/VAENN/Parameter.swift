@@ -8,7 +8,14 @@ public final class Parameter {
     private var watched: Tensor?
     private weak var watchedBy: GradientTape?
 
-    public init(_ value: Tensor) { self.value = value.detached }
+    /// False for state that is saved with the weights but not trained (PyTorch's buffers, e.g. BatchNorm's
+    /// running statistics).
+    public let isTrainable: Bool
+
+    public init(_ value: Tensor, trainable: Bool = true) {
+        self.value = value.detached
+        self.isTrainable = trainable
+    }
 
     public var shape: [Int] { value.shape }
 

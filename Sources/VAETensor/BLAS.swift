@@ -48,3 +48,16 @@ public enum BLAS {
         #endif
     }
 }
+
+/// Process-wide settings for numeric work.
+public enum Runtime {
+    /// Keeps freed large buffers in the heap for reuse instead of returning them to the kernel: glibc otherwise
+    /// maps and unmaps every array over 128 KiB–32 MiB, and training allocates many of them each step, so the
+    /// kernel spends its time zeroing fresh pages. Call once at start-up (the `vae` command does).
+    public static func configureAllocator() {
+        #if !canImport(Accelerate)
+        _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
+        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        #endif
+    }
+}

@@ -46,11 +46,15 @@ public struct ConvolutionGeometry: Equatable, Sendable {
                                     for kx in 0..<kw { target[kx] = 0 }
                                     continue
                                 }
+                                // Valid taps are a contiguous range: copy it, zero the rest (no branch per tap).
                                 let x0 = ox * stride - padding
-                                for kx in 0..<kw {
-                                    let x = x0 + kx
-                                    target[kx] = x >= 0 && x < width ? plane[y * width + x] : 0
+                                let first = Swift.max(0, -x0), last = Swift.min(kw, width - x0)
+                                for kx in 0..<Swift.min(first, kw) { target[kx] = 0 }
+                                if first < last {
+                                    let source = plane + y * width + x0
+                                    for kx in first..<last { target[kx] = source[kx] }
                                 }
+                                for kx in Swift.max(last, first)..<kw { target[kx] = 0 }
                             }
                         }
                     }
@@ -79,9 +83,10 @@ public struct ConvolutionGeometry: Equatable, Sendable {
                                 if y < 0 || y >= height { continue }
                                 let source = row + (c * kh + ky) * kw
                                 let x0 = ox * stride - padding
-                                for kx in 0..<kw {
-                                    let x = x0 + kx
-                                    if x >= 0 && x < width { plane[y * width + x] += source[kx] }
+                                let first = Swift.max(0, -x0), last = Swift.min(kw, width - x0)
+                                if first < last {
+                                    let target = plane + y * width + x0
+                                    for kx in first..<last { target[kx] += source[kx] }
                                 }
                             }
                         }

@@ -215,7 +215,7 @@ public enum Checkpoint {
         if let expectedEpoch, metadata["epoch"] != String(expectedEpoch) {
             throw FormatError(message: "\(path): holds epoch \(metadata["epoch"] ?? "?") but \(stateFile) says \(expectedEpoch); the save was interrupted")
         }
-        try assign(tensors, to: model.namedParameters, source: path)
+        try assign(tensors, to: model.namedStates, source: path)
     }
 
     /// Restores optimiser moments saved by ``save(model:optimizer:state:in:)`` from `file`.

@@ -12,7 +12,9 @@ public enum Factory {
         }
         return ModelSpecification(name: config.model.name, inputShape: inputShape, hiddenSizes: config.model.hiddenSizes,
                                   latentSize: config.model.latentSize, activation: activation,
-                                  likelihood: config.model.likelihood)
+                                  likelihood: config.model.likelihood, denseSize: config.model.denseSize,
+                                  likelihoodVariance: config.model.likelihoodVariance,
+                                  learnVariance: config.model.learnVariance)
     }
 
     /// The model with freshly initialised weights from the run's "init" stream.
@@ -36,17 +38,47 @@ public enum Factory {
 
     /// Train and test sets as the config's `data_params` describe them.
     public static func datasets(_ config: RunConfig) throws -> (train: ImageDataset, test: ImageDataset) {
+        let train = try dataset(config, split: .train, limit: config.data.trainLimit)
+        let test = try dataset(config, split: .test, limit: config.data.testLimit)
+        guard train.imageShape == test.imageShape else {
+            throw ModelError("\(config.data.dataDirectory): train images are \(train.imageShape) but test images are \(test.imageShape)")
+        }
+        return (train, test)
+    }
+
+    /// One split: IDX files (`format: idx`, or `auto` when `train-images-idx3-ubyte[.gz]` is there) or a folder
+    /// of PNG/JPEG images (`format: folder`, or `auto` otherwise), centre-cropped and resized to `image_size`.
+    public static func dataset(_ config: RunConfig, split: DatasetSplit, limit: Int) throws -> ImageDataset {
         let directory = config.data.dataDirectory
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ModelError("\(directory): data directory not found (data_params.data_dir / --data; expected a directory of IDX files such as train-images-idx3-ubyte.gz)")
+            throw ModelError("\(directory): data directory not found (data_params.data_dir / --data; expected a directory of IDX files such as train-images-idx3-ubyte.gz, or of PNG/JPEG images)")
         }
-        let train = try ImageDataset.idx(directory: directory, split: .train, limit: config.data.trainLimit)
-        let test = try ImageDataset.idx(directory: directory, split: .test, limit: config.data.testLimit)
-        guard train.imageShape == test.imageShape else {
-            throw ModelError("\(directory): train images are \(train.imageShape) but test images are \(test.imageShape)")
+        guard config.data.channels != 2 else {
+            throw ModelError("data_params.channels: expected 0 (as stored), 1 (grey) or 3 (RGB), got 2")
         }
-        return (train, test)
+        let hasIDX = (try? IDXReader.locate(stem: "train-images-idx3-ubyte", in: directory)) != nil
+        let format = config.data.format == "auto" ? (hasIDX ? "idx" : "folder") : config.data.format
+        if format == "idx" {
+            guard config.data.imageSize == 0 && config.data.channels == 0 else {
+                throw ModelError("data_params.image_size and data_params.channels apply to image folders; \(directory) holds IDX files (set them to 0)")
+            }
+            return try ImageDataset.idx(directory: directory, split: split, limit: limit)
+        }
+        return try ImageDataset.folder(directory: directory, split: split,
+                                       imageSize: config.data.imageSize > 0 ? config.data.imageSize : nil,
+                                       channels: config.data.channels > 0 ? config.data.channels : nil, limit: limit)
+    }
+
+    /// A Bernoulli decoder models values in [0, 1] only: data outside is an error that says so (a frequent
+    /// PyTorch-VAE bug is normalising images to [−1, 1] and keeping the cross-entropy loss).
+    public static func checkDataRange(_ images: Tensor, model: any VariationalAutoencoder, source: String) throws {
+        guard let observation = model.modules.compactMap({ $0 as? ObservationModel }).first, images.count > 0 else { return }
+        let (low, high) = images.scalars.withUnsafeBufferPointer { ($0.min()!, $0.max()!) }
+        let range = observation.dataRange
+        if low < range.lowerBound || high > range.upperBound {
+            throw ModelError("\(source): data values span [\(low), \(high)] but model_params.likelihood '\(observation.kind.rawValue)' needs data in [\(range.lowerBound), \(range.upperBound)]; use likelihood: gaussian or rescale the data")
+        }
     }
 }
 

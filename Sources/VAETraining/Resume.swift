@@ -4,7 +4,7 @@ import VAETensor
 
 extension Trainer {
     /// Puts this trainer where the run in `directory` stopped: weights, optimiser moments and step, the
-    /// shuffle/noise/binarization streams, the epoch counter and the best test loss, so that
+    /// shuffle/noise/binarization/flip streams, the epoch counter and the best test loss, so that
     /// ``run(in:report:progress:)`` continues exactly as an uninterrupted run would have.
     ///
     /// A checkpoint without optimiser moments or random streams (one written by `vae import`) starts those fresh.
@@ -39,6 +39,7 @@ extension Trainer {
         shuffle = try stream("shuffle", shuffle)
         noise = try stream("noise", noise)
         binarization = try stream("binarization", binarization)
+        flipping = try stream("flip", flipping)
         epoch = state.epoch
         step = state.step
         bestTestLoss = state.bestTestLoss

@@ -23,6 +23,7 @@ public final class Trainer {
     var shuffle: RandomStream
     var noise: RandomStream
     var binarization: RandomStream
+    var flipping: RandomStream
     public internal(set) var epoch = 0
     public internal(set) var step = 0
     /// Lowest test loss so far and its epoch (kept in `best/`); restored on resume.
@@ -41,6 +42,8 @@ public final class Trainer {
         shuffle = RandomStream(seed: seed, name: "shuffle")
         noise = RandomStream(seed: seed, name: "noise")
         binarization = RandomStream(seed: seed, name: "binarization")
+        flipping = RandomStream(seed: seed, name: "flip")
+        try Factory.checkDataRange(train.images, model: model, source: train.source)
         var testBinarization: RandomStream? = config.data.binarize ? RandomStream(seed: seed, name: "test-binarization") : nil
         testImages = test.batch(0..<test.count, binarizing: &testBinarization)
     }
@@ -88,8 +91,10 @@ public final class Trainer {
         for batchIndex in 0..<batches {
             let indices = order[(batchIndex * batchSize)..<min((batchIndex + 1) * batchSize, train.count)]
             var binarizing: RandomStream? = config.data.binarize ? binarization : nil
-            let input = train.batch(indices, binarizing: &binarizing)
+            var flips: RandomStream? = config.data.horizontalFlip ? flipping : nil
+            let input = train.batch(indices, binarizing: &binarizing, flipping: &flips)
             if let binarizing { binarization = binarizing }
+            if let flips { flipping = flips }
 
             let context = LossContext(noise: noise, step: step)
             var terms: LossTerms?
@@ -142,7 +147,8 @@ public final class Trainer {
             model: config.model.name, inputShape: train.imageShape, epoch: epoch, step: step,
             optimizer: config.experiment.optimizer, learningRate: config.experiment.learningRate, bestTestLoss: bestTestLoss,
             bestEpoch: bestEpoch,
-            random: ["shuffle": SavedStream(shuffle), "noise": SavedStream(noise), "binarization": SavedStream(binarization)])
+            random: ["shuffle": SavedStream(shuffle), "noise": SavedStream(noise), "binarization": SavedStream(binarization),
+                     "flip": SavedStream(flipping)])
         try Checkpoint.save(model: model, optimizer: optimizer, state: state, in: directory)
     }
 
@@ -150,7 +156,7 @@ public final class Trainer {
     /// with `epoch`, the pictures alone into `pictures/epoch-NNNN/`.
     public func writePictures(in directory: String, epoch: Int? = nil) throws {
         let inputs = PictureInputs(model: model, imageShape: train.imageShape, testImages: testImages, labels: test.labels,
-                                   dataset: config.data.dataset, seed: config.experiment.seed,
+                                   dataset: config.data.dataset, classNames: test.classNames, seed: config.experiment.seed,
                                    sampleCount: config.trainer.pictureCount, metricsPath: directory + "/metrics.csv")
         try RunPictures.writeForTraining(inputs, runDirectory: directory, epoch: epoch)
     }

@@ -54,11 +54,11 @@ struct Plot: ParsableCommand {
             let run = try TrainedRun(directory: runDirectory)
             BLAS.setThreadCount(run.config.trainer.threads)
             let needsData = selected.map { $0 != .samples && $0 != .losses } ?? true
-            let (images, labels) = needsData ? try testData(run) : (Tensor.zeros([0, run.state.inputShape.reduce(1, *)]), [])
+            let (images, labels, classNames) = needsData ? try testData(run) : (Tensor.zeros([0, run.state.inputShape.reduce(1, *)]), [], [])
             let metricsPath = runDirectory + "/metrics.csv"
             let inputs = PictureInputs(
                 model: run.model, imageShape: run.state.inputShape, testImages: images, labels: labels,
-                dataset: run.config.data.dataset, seed: seed.map(UInt64.init) ?? run.config.experiment.seed,
+                dataset: run.config.data.dataset, classNames: classNames, seed: seed.map(UInt64.init) ?? run.config.experiment.seed,
                 sampleCount: count ?? run.config.trainer.pictureCount, spherical: spherical,
                 metricsPath: FileManager.default.fileExists(atPath: metricsPath) ? metricsPath : nil)
 
@@ -86,7 +86,7 @@ struct Plot: ParsableCommand {
 
     /// The run's test images as training evaluated them (binarised with the same stream when the run binarises),
     /// and their labels.
-    func testData(_ run: TrainedRun) throws -> (Tensor, [Int]) {
+    func testData(_ run: TrainedRun) throws -> (Tensor, [Int], [String]) {
         var config = run.config
         if let data { config.data.dataDirectory = data }
         config.data.trainLimit = 1   // only the test split is drawn from
@@ -96,6 +96,6 @@ struct Plot: ParsableCommand {
         }
         var binarization: RandomStream? = config.data.binarize
             ? RandomStream(seed: config.experiment.seed, name: "test-binarization") : nil
-        return (test.batch(0..<test.count, binarizing: &binarization), test.labels)
+        return (test.batch(0..<test.count, binarizing: &binarization), test.labels, test.classNames)
     }
 }

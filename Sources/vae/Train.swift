@@ -101,7 +101,7 @@ struct Train: ParsableCommand {
                 fflush(stdout)
             }, progress: bar.map { bar in { done, total, loss in bar.show(done, total, label: String(format: "loss %.2f", loss)) } })
             completed = true
-            print("wrote \(directory)/metrics.csv, model.safetensors, samples.png, reconstructions.png")
+            print("wrote \(directory)/report.html (metrics.csv, model.safetensors and the pictures beside it)")
         }
     }
 }
@@ -144,7 +144,7 @@ extension Train {
             print(line)
             fflush(stdout)
         }, progress: bar.map { bar in { done, total, loss in bar.show(done, total, label: String(format: "loss %.2f", loss)) } })
-        print("wrote \(directory)/metrics.csv, model.safetensors, samples.png, reconstructions.png")
+        print("wrote \(directory)/report.html (metrics.csv, model.safetensors and the pictures beside it)")
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VAETensor
 import Foundation
 
 /// The `vae` command: train, evaluate and sample variational autoencoders.
@@ -12,6 +13,7 @@ struct VAECommand: ParsableCommand {
     /// Parses and runs; a usage error is one line on stderr (`error: --epochs must be …`) with a non-zero exit,
     /// `--help` prints the full help.
     static func main() {
+        Runtime.configureAllocator()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -276,9 +276,10 @@ extension VAEModelsTests {
 
         @Test func unsupportedLikelihoodThrows() {
             var specification = smallSpecification
-            specification.likelihood = "gaussian"
+            specification.likelihood = "poisson"
             var random = RandomStream(seed: 1, name: "init")
-            #expect(throws: ModelError.self) { try ModelRegistry.make(specification, random: &random) }
+            let error = #expect(throws: ModelError.self) { try ModelRegistry.make(specification, random: &random) }
+            #expect(error?.description.contains("model_params.likelihood") == true)
         }
     }
 }

@@ -226,8 +226,12 @@ private func temporaryDirectory() throws -> URL {
         == "model_params.name: expected a non-empty string, got ''")
     #expect(try validationFailure { $0.model.activation = "gelu" }
         == "model_params.activation: expected one of relu, leaky_relu, tanh, sigmoid, softplus, got 'gelu'; did you mean 'relu'?")
-    #expect(try validationFailure { $0.model.likelihood = "gaussian" }
-        == "model_params.likelihood: expected one of bernoulli, got 'gaussian'")
+    #expect(try validationFailure { $0.model.likelihood = "poisson" }
+        == "model_params.likelihood: expected one of bernoulli, gaussian, got 'poisson'")
+    #expect(try validationFailure { $0.model.likelihoodVariance = 0 }.hasPrefix("model_params.likelihood_variance: "))
+    #expect(try validationFailure { $0.data.format = "zip" }
+        == "data_params.format: expected one of auto, idx, folder, got 'zip'")
+    #expect(try validationFailure { $0.data.imageSize = -1 }.hasPrefix("data_params.image_size: "))
     #expect(try validationFailure { $0.data.batchSize = 0 }
         == "data_params.batch_size: expected an integer from 1 to 65536, got 0")
     #expect(try validationFailure { $0.data.trainLimit = -1 }
@@ -269,10 +273,10 @@ private func temporaryDirectory() throws -> URL {
 
 @Test func unknownBuiltInSuggestsNearest() throws {
     let error = try #require(throws: ConfigError.self) { try ConfigLoader.load("mlpp") }
-    #expect(error.message == "unknown config 'mlpp': not a built-in (mlp) and no such file; did you mean 'mlp'?")
+    #expect(error.message == "unknown config 'mlpp': not a built-in (conv, conv64, mlp) and no such file; did you mean 'mlp'?")
 
     let far = try #require(throws: ConfigError.self) { try ConfigLoader.load("transformer") }
-    #expect(far.message == "unknown config 'transformer': not a built-in (mlp) and no such file")
+    #expect(far.message == "unknown config 'transformer': not a built-in (conv, conv64, mlp) and no such file")
 }
 
 @Test func missingFileIsNamed() throws {

@@ -41,6 +41,9 @@ extension ConfigField {
         integer("model_params", "latent_size", \.model.latentSize, 1...4096),
         text("model_params", "activation", \.model.activation, .oneOf(RunConfig.Activation.allCases.map(\.rawValue))),
         text("model_params", "likelihood", \.model.likelihood, .oneOf(RunConfig.Likelihood.allCases.map(\.rawValue))),
+        integer("model_params", "dense_size", \.model.denseSize, 0...65536),
+        number("model_params", "likelihood_variance", \.model.likelihoodVariance, NumberRange(above: 0, atMost: 1e6)),
+        boolean("model_params", "learn_variance", \.model.learnVariance),
 
         text("data_params", "dataset", \.data.dataset, .any),
         text("data_params", "data_dir", \.data.dataDirectory, .nonEmpty),
@@ -49,6 +52,10 @@ extension ConfigField {
         boolean("data_params", "binarize", \.data.binarize),
         integer("data_params", "train_limit", \.data.trainLimit, 0...Int.max),
         integer("data_params", "test_limit", \.data.testLimit, 0...Int.max),
+        text("data_params", "format", \.data.format, .oneOf(["auto", "idx", "folder"])),
+        integer("data_params", "image_size", \.data.imageSize, 0...4096),
+        integer("data_params", "channels", \.data.channels, 0...3),
+        boolean("data_params", "horizontal_flip", \.data.horizontalFlip),
 
         text("exp_params", "optimizer", \.experiment.optimizer, .oneOf(RunConfig.Optimizer.allCases.map(\.rawValue))),
         number("exp_params", "learning_rate", \.experiment.learningRate, NumberRange(above: 0, atMost: 10)),

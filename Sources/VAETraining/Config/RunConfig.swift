@@ -20,11 +20,21 @@ public struct RunConfig: Equatable, Sendable {
         public var activation: String
         /// Decoder distribution p(x|z) (`likelihood`), a ``RunConfig/Likelihood`` raw value.
         public var likelihood: String
+        /// Width of the dense layer between the conv stack and the latent heads (`dense_size`); 0 = none.
+        public var denseSize: Int
+        /// σ² of a Gaussian decoder (`likelihood_variance`): fixed, or the starting value when learned.
+        public var likelihoodVariance: Double
+        /// Learn the Gaussian decoder's log-variance (one scalar) with the weights (`learn_variance`).
+        public var learnVariance: Bool
 
         public init(
             name: String = "mlp", hiddenSizes: [Int] = [400], latentSize: Int = 20,
-            activation: String = Activation.relu.rawValue, likelihood: String = Likelihood.bernoulli.rawValue
+            activation: String = Activation.relu.rawValue, likelihood: String = Likelihood.bernoulli.rawValue,
+            denseSize: Int = 0, likelihoodVariance: Double = 1, learnVariance: Bool = false
         ) {
+            self.denseSize = denseSize
+            self.likelihoodVariance = likelihoodVariance
+            self.learnVariance = learnVariance
             self.name = name
             self.hiddenSizes = hiddenSizes
             self.latentSize = latentSize
@@ -49,12 +59,25 @@ public struct RunConfig: Equatable, Sendable {
         public var trainLimit: Int
         /// Use only the first N test images (`test_limit`); 0 means all.
         public var testLimit: Int
+        /// Where images come from (`format`): `idx`, `folder` (PNG/JPEG files) or `auto` (IDX files if present).
+        public var format: String
+        /// Centre-crop and resize images to this square size (`image_size`); 0 keeps the native size.
+        public var imageSize: Int
+        /// Convert images to 1 (grey) or 3 (RGB) channels (`channels`); 0 keeps the native count.
+        public var channels: Int
+        /// Mirror training images left–right with probability ½ (`horizontal_flip`).
+        public var horizontalFlip: Bool
 
         public init(
             dataset: String = "fashion-mnist", dataDirectory: String = "/usr/share/datasets/fashion-mnist",
             batchSize: Int = 128, testBatchSize: Int = 1000, binarize: Bool = false,
-            trainLimit: Int = 0, testLimit: Int = 0
+            trainLimit: Int = 0, testLimit: Int = 0, format: String = "auto", imageSize: Int = 0, channels: Int = 0,
+            horizontalFlip: Bool = false
         ) {
+            self.format = format
+            self.imageSize = imageSize
+            self.channels = channels
+            self.horizontalFlip = horizontalFlip
             self.dataset = dataset
             self.dataDirectory = dataDirectory
             self.batchSize = batchSize
@@ -141,6 +164,8 @@ public struct RunConfig: Equatable, Sendable {
     public enum Likelihood: String, CaseIterable, Sendable {
         /// Independent Bernoulli pixels; the decoder outputs logits.
         case bernoulli
+        /// Independent Gaussian pixels with one variance (fixed, or learned); the decoder outputs means.
+        case gaussian
     }
 
     /// Optimisers a config may name.

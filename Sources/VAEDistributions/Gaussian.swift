@@ -1,0 +1,22 @@
+import Foundation
+import VAETensor
+
+/// Independent Gaussian observations with a mean per element and a shared log-variance (a scalar tensor, or
+/// any shape that broadcasts against the mean). log p(x) = −½ Σ ((x − μ)²·e^(−log σ²) + log σ² + log 2π).
+/// With σ² fixed this is the "MSE" decoder: −log p = ‖x − μ‖²/(2σ²) + const.
+public struct Gaussian: Likelihood {
+    public let mean: Tensor
+    public let logVariance: Tensor
+
+    public init(mean: Tensor, logVariance: Tensor) {
+        self.mean = mean
+        self.logVariance = logVariance
+    }
+
+    public func logProbability(_ value: Tensor) -> Tensor {
+        let squared = (value - mean).squared() * (-logVariance).exp()
+        return ((squared + logVariance + Float(Foundation.log(2 * Double.pi))) * -0.5).sum(alongAxis: -1)
+    }
+
+    public static var dataRange: ClosedRange<Float> { -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude }
+}

@@ -1,0 +1,45 @@
+import VAENN
+import VAETensor
+
+/// Building blocks shared by the convolutional models: stride-2 stacks that halve (encoder) or double
+/// (decoder) the image size per layer, with optional batch normalisation.
+enum ConvBlocks {
+    /// Conv(3×3, stride 2, padding 1) [+ BatchNorm] + activation for each width in `channels`.
+    static func downsampling(from inputChannels: Int, channels: [Int], batchNorm: Bool, activation: Activation,
+                             random: inout RandomStream) -> [any Layer] {
+        var layers: [any Layer] = []
+        var previous = inputChannels
+        for width in channels {
+            layers.append(Conv2d(inputChannels: previous, outputChannels: width, kernelSize: 3, stride: 2, padding: 1,
+                                 random: &random))
+            if batchNorm { layers.append(BatchNorm(channels: width)) }
+            layers.append(ActivationLayer(activation))
+            previous = width
+        }
+        return layers
+    }
+
+    /// ConvTranspose(3×3, stride 2, padding 1, output padding 1) [+ BatchNorm] + activation along `channels`
+    /// (from `channels[0]` to each next width).
+    static func upsampling(_ steps: [(from: Int, to: Int)], batchNorm: Bool, activation: Activation,
+                           random: inout RandomStream) -> [any Layer] {
+        var layers: [any Layer] = []
+        for (from, to) in steps {
+            layers.append(ConvTranspose2d(inputChannels: from, outputChannels: to, kernelSize: 3, stride: 2, padding: 1,
+                                          outputPadding: 1, random: &random))
+            if batchNorm { layers.append(BatchNorm(channels: to)) }
+            layers.append(ActivationLayer(activation))
+        }
+        return layers
+    }
+
+    /// The spatial size after `layers` halvings, or an error naming the field when the image does not divide.
+    static func bottleneckSize(_ specification: ModelSpecification, layers: Int) throws -> Int {
+        let (_, height, width) = specification.imageDimensions
+        let factor = 1 << layers
+        guard specification.inputShape.count == 3, height == width, height % factor == 0 else {
+            throw ModelError("model_params.hidden_sizes: \(layers) stride-2 layers need square images whose size divides by \(factor), got \(specification.inputShape) (set data_params.image_size)")
+        }
+        return height / factor
+    }
+}

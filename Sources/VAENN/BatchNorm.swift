@@ -1,0 +1,64 @@
+import Foundation
+import VAETensor
+
+/// Batch normalisation (Ioffe & Szegedy 2015) over `[batch, channels]` (1-D) or `[batch, channels, height, width]`
+/// (2-D) inputs, as PyTorch's `BatchNorm1d`/`BatchNorm2d`: in training, normalises with the batch's mean and
+/// biased variance and updates running averages (momentum 0.1, unbiased variance); in evaluation, uses the
+/// running averages. Built from differentiable primitives, so its gradient needs no hand derivation.
+public final class BatchNorm: Module {
+    public let weight: Parameter
+    public let bias: Parameter
+    /// Saved with the weights (PyTorch's buffer names), not trained.
+    public let runningMean: Parameter
+    public let runningVar: Parameter
+    public let numBatchesTracked: Parameter
+    public let epsilon: Float
+    public let momentum: Float
+
+    public init(channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+        weight = Parameter(.ones([channels]))
+        bias = Parameter(.zeros([channels]))
+        runningMean = Parameter(.zeros([channels]), trainable: false)
+        runningVar = Parameter(.ones([channels]), trainable: false)
+        numBatchesTracked = Parameter(.zeros([]), trainable: false)
+        self.epsilon = epsilon
+        self.momentum = momentum
+        super.init()
+    }
+
+    public var channels: Int { weight.shape[0] }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        precondition((input.rank == 2 || input.rank == 4) && input.shape[1] == channels,
+                     "BatchNorm(\(channels)): expected [batch, \(channels)] or [batch, \(channels), h, w], got \(input.shape)")
+        // View as [batch, channels, positions] so both ranks share one code path.
+        let positions = input.rank == 4 ? input.shape[2] * input.shape[3] : 1
+        let grouped = input.reshaped([input.shape[0], channels, positions])
+        let statisticShape = [1, channels, 1]
+        let normalized: Tensor
+        if isTraining {
+            let count = Float(input.shape[0] * positions)
+            let mean = grouped.sum(alongAxis: 2, keepingDimension: true).sum(alongAxis: 0, keepingDimension: true) * (1 / count)
+            let centered = grouped - mean
+            let variance = centered.squared().sum(alongAxis: 2, keepingDimension: true)
+                .sum(alongAxis: 0, keepingDimension: true) * (1 / count)
+            normalized = centered / (variance + epsilon).sqrt()
+            updateRunningStatistics(mean: mean.scalars, variance: variance.scalars, count: count)
+        } else {
+            let mean = Tensor(shape: statisticShape, scalars: runningMean.value.scalars)
+            let scale = Tensor(shape: statisticShape, scalars: runningVar.value.scalars.map { 1 / Foundation.sqrt($0 + epsilon) })
+            normalized = (grouped - mean) * scale
+        }
+        let output = normalized * weight.tensor.reshaped(statisticShape) + bias.tensor.reshaped(statisticShape)
+        return output.reshaped(input.shape)
+    }
+
+    private func updateRunningStatistics(mean: [Float], variance: [Float], count: Float) {
+        let correction = count > 1 ? count / (count - 1) : 1
+        runningMean.value = Tensor(shape: [channels], scalars: zip(runningMean.value.scalars, mean).map {
+            (1 - momentum) * $0 + momentum * $1 })
+        runningVar.value = Tensor(shape: [channels], scalars: zip(runningVar.value.scalars, variance).map {
+            (1 - momentum) * $0 + momentum * $1 * correction })
+        numBatchesTracked.value = Tensor(numBatchesTracked.value.scalar + 1)
+    }
+}

@@ -1,0 +1,29 @@
+import Testing
+import VAEModels
+import VAENN
+import VAETensor
+@testable import VAETraining
+
+@Suite struct DataRangeTests {
+    func model(likelihood: String) throws -> any VariationalAutoencoder {
+        var random = RandomStream(seed: 1, name: "init")
+        return try ModelRegistry.make(ModelSpecification(name: "mlp", inputShape: [1, 2, 2], hiddenSizes: [4], latentSize: 2,
+                                                         activation: .relu, likelihood: likelihood), random: &random)
+    }
+
+    @Test func bernoulliDecoderRejectsDataOutsideTheUnitInterval() throws {
+        // Images normalised to [−1, 1], as PyTorch-VAE does, with a cross-entropy (Bernoulli) decoder.
+        let images = Tensor(shape: [2, 4], scalars: [-1, -0.5, 0, 0.5, 1, 0.25, -0.25, 0.75])
+        let error = #expect(throws: ModelError.self) {
+            try Factory.checkDataRange(images, model: try model(likelihood: "bernoulli"), source: "data/faces")
+        }
+        let message = try #require(error).description
+        #expect(message.hasPrefix("data/faces: "))
+        #expect(message.contains("[-1.0, 1.0]"))
+        #expect(message.contains("bernoulli"))
+        #expect(message.contains("[0.0, 1.0]"))
+        // The same data with a Gaussian decoder, and unit-interval data with a Bernoulli one, are fine.
+        try Factory.checkDataRange(images, model: try model(likelihood: "gaussian"), source: "data/faces")
+        try Factory.checkDataRange(images * 0.5 + 0.5, model: try model(likelihood: "bernoulli"), source: "data/faces")
+    }
+}
