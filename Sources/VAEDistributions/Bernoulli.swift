@@ -13,7 +13,7 @@ public struct Bernoulli {
 
     /// log p(x) summed over the last axis: one value per row.
     public func logProbability(_ value: Tensor) -> Tensor {
-        -logits.binaryCrossEntropy(targets: value).sum(alongAxis: -1)
+        -logits.binaryCrossEntropySums(targets: value)
     }
 
     /// 0/1 draws with the distribution's probabilities.

@@ -54,7 +54,7 @@ public final class Adam: MomentOptimizer, Optimizer {
                                 let g = UnsafeRawPointer(gradient).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + coupledDecay * w
                                 let m = b1 * UnsafeRawPointer(first).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + (1 - b1) * g
                                 let v = b2 * UnsafeRawPointer(second).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + (1 - b2) * g * g
-                                let denominator = v.squareRoot() / rootCorrection2 + eps
+                                let denominator = SIMDMath.squareRoot(v) / rootCorrection2 + eps
                                 UnsafeMutableRawPointer(first).storeBytes(of: m, toByteOffset: offset, as: Lanes.self)
                                 UnsafeMutableRawPointer(second).storeBytes(of: v, toByteOffset: offset, as: Lanes.self)
                                 UnsafeMutableRawPointer(weights).storeBytes(of: w * shrink - stepSize * m / denominator,

@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -11,6 +12,9 @@ public enum BLAS {
     static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                      a: UnsafePointer<Float>, b: UnsafePointer<Float>, beta: Float = 0,
                      c: UnsafeMutablePointer<Float>) {
+        if let recorder = GEMMRecorder.current {
+            recorder.record(GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k))
+        }
         let lda = transposeA ? m : k
         let ldb = transposeB ? k : n
         #if canImport(Accelerate)
@@ -46,6 +50,80 @@ public enum BLAS {
         let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
         return "\(config) core=\(core)"
         #endif
+    }
+}
+
+/// The shape of one sgemm call: op(A) is m×k, op(B) is k×n.
+public struct GEMMShape: Hashable, Codable, Sendable, CustomStringConvertible {
+    public var transposeA: Bool
+    public var transposeB: Bool
+    public var m: Int
+    public var n: Int
+    public var k: Int
+
+    public init(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int) {
+        (self.transposeA, self.transposeB, self.m, self.n, self.k) = (transposeA, transposeB, m, n, k)
+    }
+
+    /// Multiply-adds counted as two floating-point operations.
+    public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+    public var description: String { "\(m)×\(k)\(transposeA ? "ᵀ" : "")·\(k)×\(n)\(transposeB ? "ᵀ" : "")" }
+}
+
+/// Counts the sgemm calls made while ``recording(_:)`` runs: the FLOP count of whatever the body computes through
+/// BLAS (every Linear, Conv2d and ConvTranspose2d, forward and backward), and the shapes a benchmark should time.
+/// Task-local, so concurrent work elsewhere is not counted.
+public final class GEMMRecorder {
+    @TaskLocal static var current: GEMMRecorder?
+    /// Distinct shapes in order of first call, with their call counts.
+    public private(set) var shapes: [GEMMShape] = []
+    public private(set) var calls: [Int] = []
+    var positions: [GEMMShape: Int] = [:]
+
+    public init() {}
+
+    func record(_ shape: GEMMShape) {
+        if let position = positions[shape] { calls[position] += 1; return }
+        positions[shape] = shapes.count
+        shapes.append(shape)
+        calls.append(1)
+    }
+
+    /// Total FLOPs of the recorded calls.
+    public var flops: Double { zip(shapes, calls).reduce(0) { $0 + $1.0.flops * Double($1.1) } }
+
+    /// Runs `body` with this recorder counting sgemm calls (nested recorders: only the innermost counts).
+    public func recording<Result>(_ body: () throws -> Result) rethrows -> Result {
+        try GEMMRecorder.$current.withValue(self) { try body() }
+    }
+}
+
+extension BLAS {
+    /// Seconds per call of an sgemm of `shape` (median of `rounds` timings of `repetitions` calls each) on
+    /// operands filled with small values; the output is overwritten (β = 0).
+    public static func time(_ shape: GEMMShape, repetitions: Int, rounds: Int = 3) -> Double {
+        let a = [Float](repeating: 0.5, count: shape.m * shape.k)
+        let b = [Float](repeating: 0.25, count: shape.k * shape.n)
+        var c = [Float](repeating: 0, count: shape.m * shape.n)
+        var timings: [Double] = []
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    let (pa, pb, pc) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                    let call = {
+                        gemm(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m, n: shape.n,
+                             k: shape.k, a: pa, b: pb, c: pc)
+                    }
+                    call()   // warm-up: thread start, page faults
+                    for _ in 0..<max(rounds, 1) {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        for _ in 0..<max(repetitions, 1) { call() }
+                        timings.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(max(repetitions, 1)))
+                    }
+                }
+            }
+        }
+        return timings.sorted()[timings.count / 2]
     }
 }
 

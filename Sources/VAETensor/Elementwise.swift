@@ -92,12 +92,30 @@ extension Tensor {
         precondition(shape == targets.shape, "binaryCrossEntropy: logits \(shape) vs targets \(targets.shape)")
         let (logits, labels) = (scalars, targets.scalars)
         let (needLogits, needTargets) = (isTracked, targets.isTracked)
-        let output = Kernels.zip(logits, labels) { x, t in
-            Swift.max(x, 0) - x * t + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
-        }
+        let output = Kernels.crossEntropy(logits, labels)
         return Tensor.record(shape: shape, scalars: output, inputs: [self, targets]) { upstream in
-            [needLogits ? Kernels.zip3(upstream, logits, labels) { g, x, t in g * (Kernels.sigmoid(x) - t) } : nil,
+            [needLogits ? Kernels.crossEntropyGradient(upstream, logits, labels) : nil,
              needTargets ? Kernels.zip(upstream, logits) { g, x in -g * x } : nil]
+        }
+    }
+
+    /// ``binaryCrossEntropy(targets:)`` summed over the last axis in the same pass (one value per row), as
+    /// `binaryCrossEntropy(targets:).sum(alongAxis: -1)` but without the elementwise temporary; the sigmoid the
+    /// gradient needs is kept from the forward pass. Gradient: g_row · (sigmoid(x) − t) for the logits, −g_row · x
+    /// for the targets.
+    public func binaryCrossEntropySums(targets: Tensor) -> Tensor {
+        precondition(shape == targets.shape && rank >= 1,
+                     "binaryCrossEntropySums: logits \(shape) vs targets \(targets.shape)")
+        let width = shape[rank - 1], rows = width == 0 ? 0 : count / width
+        let (logits, labels) = (scalars, targets.scalars)
+        let (needLogits, needTargets) = (isTracked, targets.isTracked)
+        let (sums, sigmoids) = Kernels.crossEntropyRowSums(logits, labels, rows: rows, width: width,
+                                                            keepingSigmoid: needLogits)
+        let inputShape = shape
+        return Tensor.record(shape: Array(shape.dropLast()), scalars: sums, inputs: [self, targets]) { upstream in
+            [needLogits ? Kernels.rowScaledDifference(upstream, sigmoids!, labels, rows: rows, width: width) : nil,
+             needTargets ? Broadcasting.expand(upstream, from: Array(inputShape.dropLast()) + [1], to: inputShape)
+                 .enumerated().map { -$0.element * logits[$0.offset] } : nil]
         }
     }
 }

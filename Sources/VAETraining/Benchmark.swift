@@ -1,0 +1,235 @@
+import Foundation
+import VAEModels
+import VAENN
+import VAETensor
+
+/// What `vae bench` measures, and how long.
+public struct BenchmarkOptions: Sendable {
+    /// Training batch size (0: the config's).
+    public var batchSize = 0
+    /// Timed training steps, after `warmUpSteps` untimed ones.
+    public var steps = 50
+    public var warmUpSteps = 5
+    /// Images in the timed −ELBO forward pass (0 skips it).
+    public var evaluationImages = 1000
+    /// k of the timed IWAE estimate and the images it runs on (either 0 skips it).
+    public var importanceSamples = 5000
+    public var importanceImages = 10
+    /// BLAS threads (0: the config's).
+    public var threads = 0
+    /// Also time the model's own sgemm shapes one by one (a few seconds for big models).
+    public var timeModelShapes = true
+
+    public init() {}
+}
+
+/// One timed GEMM shape of a training step.
+public struct GEMMTiming: Codable, Equatable {
+    public var shape: String
+    public var callsPerStep: Int
+    public var gflopsPerSecond: Double
+}
+
+/// The numbers `vae bench` prints: throughput, achieved GFLOP/s against the sgemm peak of the same run, peak memory.
+public struct BenchmarkReport: Codable, Equatable {
+    public var model: String
+    public var inputShape: [Int]
+    public var parameters: Int
+    public var batchSize: Int
+    public var threads: Int
+    public var steps: Int
+    /// Forward FLOPs per training step (sgemm FLOPs, counted while the loss runs) and the conventional
+    /// training count, 3 × forward (backward ≈ 2 × forward).
+    public var forwardFLOPsPerStep: Double
+    public var trainingFLOPsPerStep: Double
+    /// sgemm FLOPs the recorded training step actually issued (forward and backward; the input gradient of the
+    /// first layer is not computed, so this is a little under 3 × forward).
+    public var recordedTrainingFLOPsPerStep: Double
+    public var millisecondsPerStep: Double
+    /// Median and fastest of the timed steps (the fastest is the least disturbed by other load).
+    public var medianMillisecondsPerStep: Double
+    public var fastestMillisecondsPerStep: Double
+    public var trainingImagesPerSecond: Double
+    public var trainingGFLOPsPerSecond: Double
+    /// sgemm of 1024³ on this machine now, and the rate the step's own GEMM shapes reach when timed alone.
+    public var peakGFLOPsPerSecond: Double
+    public var modelShapesGFLOPsPerSecond: Double?
+    public var fractionOfPeak: Double
+    public var fractionOfModelShapes: Double?
+    public var gemmTimings: [GEMMTiming]
+    /// Time spent inside sgemm during a training step, as a fraction of the step (from the shape timings).
+    public var gemmFractionOfStep: Double?
+    public var evaluationImages: Int
+    public var evaluationImagesPerSecond: Double?
+    public var evaluationGFLOPsPerSecond: Double?
+    public var importanceSamples: Int
+    public var importanceImages: Int
+    public var importanceImagesPerSecond: Double?
+    public var importanceGFLOPsPerSecond: Double?
+    /// Peak resident set size of the process (getrusage ru_maxrss), in MiB.
+    public var peakResidentMiB: Double
+
+    /// Human-readable lines.
+    public var lines: [String] {
+        var lines = [
+            String(format: "model %@  input %@  %d parameters  batch %d  %d BLAS threads", model,
+                   inputShape.map(String.init).joined(separator: "×"), parameters, batchSize, threads),
+            String(format: "train  %.2f ms/step (median %.2f, fastest %.2f over %d steps)  %.0f images/s  %.1f GFLOP/s (%.3f GFLOP/step = 3 × forward %.3f)",
+                   millisecondsPerStep, medianMillisecondsPerStep, fastestMillisecondsPerStep, steps, trainingImagesPerSecond,
+                   trainingGFLOPsPerSecond, trainingFLOPsPerStep / 1e9, forwardFLOPsPerStep / 1e9),
+            String(format: "sgemm  1024³ %.1f GFLOP/s → train at %.0f %% of it", peakGFLOPsPerSecond, 100 * fractionOfPeak),
+        ]
+        if let shapes = modelShapesGFLOPsPerSecond, let fraction = fractionOfModelShapes {
+            var line = String(format: "sgemm  the step's own shapes alone %.1f GFLOP/s → train at %.0f %% of it", shapes, 100 * fraction)
+            if let gemm = gemmFractionOfStep { line += String(format: "; sgemm is %.0f %% of the step", 100 * gemm) }
+            lines.append(line)
+            for timing in gemmTimings {
+                lines.append(String(format: "         %@ ×%d  %.1f GFLOP/s", timing.shape, timing.callsPerStep, timing.gflopsPerSecond))
+            }
+        }
+        if let rate = evaluationImagesPerSecond, let gflops = evaluationGFLOPsPerSecond {
+            lines.append(String(format: "eval   −ELBO forward on %d images: %.0f images/s  %.1f GFLOP/s", evaluationImages, rate, gflops))
+        }
+        if let rate = importanceImagesPerSecond, let gflops = importanceGFLOPsPerSecond {
+            lines.append(String(format: "eval   IWAE k = %d on %d images: %.2f images/s (%.1f s per 1000 images)  %.1f GFLOP/s",
+                                importanceSamples, importanceImages, rate, 1000 / rate, gflops))
+        }
+        lines.append(String(format: "memory peak RSS %.0f MiB", peakResidentMiB))
+        return lines
+    }
+}
+
+/// Times training steps and evaluation of a model on synthetic data (uniform pixels in [0, 1], which every
+/// likelihood accepts), after warm-up; see ``BenchmarkReport``.
+public enum Benchmark {
+    /// The input shape a config trains on: its image folder size, or 1×28×28 (the IDX datasets).
+    public static func inputShape(_ config: RunConfig) -> [Int] {
+        config.data.imageSize > 0 ? [config.data.channels > 0 ? config.data.channels : 3, config.data.imageSize, config.data.imageSize]
+                                  : [1, 28, 28]
+    }
+
+    /// sgemm FLOPs of one forward pass of the training loss on `batch` images (no tape).
+    public static func forwardFLOPs(_ model: any VariationalAutoencoder, batch: Int) -> Double {
+        var random = RandomStream(seed: 0, name: "bench-data")
+        let input = random.uniform(shape: [batch, model.specification.inputSize])
+        let recorder = GEMMRecorder()
+        withoutGradients {
+            recorder.recording { _ = model.loss(input, context: LossContext(noise: RandomStream(seed: 0, name: "noise"))) }
+        }
+        return recorder.flops
+    }
+
+    public static func run(config: RunConfig, options: BenchmarkOptions,
+                           progress: ((String) -> Void)? = nil) throws -> BenchmarkReport {
+        let threads = options.threads > 0 ? options.threads : config.trainer.threads
+        BLAS.setThreadCount(threads)
+        let shape = inputShape(config)
+        let model = try Factory.model(config, inputShape: shape)
+        let optimizer = try Factory.optimizer(config)
+        let batchSize = options.batchSize > 0 ? options.batchSize : config.data.batchSize
+        var data = RandomStream(seed: config.experiment.seed, name: "bench-data")
+        let input = data.uniform(shape: [batchSize, model.specification.inputSize])
+        let parameters = model.parameters
+        let context = LossContext(noise: RandomStream(seed: config.experiment.seed, name: "noise"))
+        model.setTraining(true)
+        func step() {
+            let (_, gradients) = model.valueWithGradients { model.loss(input, context: context).total }
+            optimizer.update(parameters, gradients: gradients)
+            context.step += 1
+        }
+
+        progress?("warming up")
+        for _ in 0..<options.warmUpSteps { step() }
+        let recorder = GEMMRecorder()
+        recorder.recording { step() }
+        progress?("timing \(options.steps) training steps")
+        var stepSeconds: [Double] = []
+        let started = Date()
+        for _ in 0..<max(options.steps, 1) {
+            let stepStart = Date()
+            step()
+            stepSeconds.append(Date().timeIntervalSince(stepStart))
+        }
+        let trainingSeconds = Date().timeIntervalSince(started) / Double(max(options.steps, 1))
+        model.setTraining(false)
+        let forward = forwardFLOPs(model, batch: batchSize)
+        let trainingFLOPs = 3 * forward
+        stepSeconds.sort()
+
+        progress?("timing sgemm")
+        let peakShape = GEMMShape(m: 1024, n: 1024, k: 1024)
+        let peak = peakShape.flops / BLAS.time(peakShape, repetitions: 10) / 1e9
+        var timings: [GEMMTiming] = []
+        var modelShapes: Double?, gemmFraction: Double?
+        if options.timeModelShapes {
+            var gemmSeconds = 0.0
+            for (shape, calls) in zip(recorder.shapes, recorder.calls) {
+                // About 20 ms of work per round, at least one call.
+                let repetitions = max(1, Int(0.02 / (shape.flops / (peak * 1e9))))
+                let seconds = BLAS.time(shape, repetitions: repetitions)
+                gemmSeconds += seconds * Double(calls)
+                timings.append(GEMMTiming(shape: shape.description, callsPerStep: calls, gflopsPerSecond: shape.flops / seconds / 1e9))
+            }
+            modelShapes = recorder.flops / gemmSeconds / 1e9
+            gemmFraction = gemmSeconds / trainingSeconds
+        }
+
+        var evaluationRate: Double?, evaluationGFLOPs: Double?
+        if options.evaluationImages > 0 {
+            progress?("timing −ELBO evaluation")
+            let images = data.uniform(shape: [options.evaluationImages, model.specification.inputSize])
+            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize)
+            var noise = RandomStream(seed: 1, name: "evaluation")
+            _ = evaluator.negativeELBO(images.slice(0..<min(options.evaluationImages, config.data.testBatchSize)), noise: &noise)
+            let evaluationRecorder = GEMMRecorder()
+            let start = Date()
+            _ = evaluationRecorder.recording { evaluator.negativeELBO(images, noise: &noise) }
+            let seconds = Date().timeIntervalSince(start)
+            evaluationRate = Double(options.evaluationImages) / seconds
+            evaluationGFLOPs = evaluationRecorder.flops / seconds / 1e9
+        }
+        var importanceRate: Double?, importanceGFLOPs: Double?
+        if options.importanceSamples > 0 && options.importanceImages > 0 {
+            progress?("timing IWAE k = \(options.importanceSamples)")
+            let images = data.uniform(shape: [options.importanceImages, model.specification.inputSize])
+            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize)
+            var noise = RandomStream(seed: 1, name: "importance")
+            _ = evaluator.negativeLogLikelihood(images.slice(0..<1), samples: options.importanceSamples, noise: &noise)
+            let importanceRecorder = GEMMRecorder()
+            let start = Date()
+            _ = importanceRecorder.recording {
+                evaluator.negativeLogLikelihood(images, samples: options.importanceSamples, noise: &noise)
+            }
+            let seconds = Date().timeIntervalSince(start)
+            importanceRate = Double(options.importanceImages) / seconds
+            importanceGFLOPs = importanceRecorder.flops / seconds / 1e9
+        }
+
+        let trainingRate = trainingFLOPs / trainingSeconds / 1e9
+        return BenchmarkReport(
+            model: config.model.name, inputShape: shape, parameters: model.parameterCount, batchSize: batchSize,
+            threads: threads, steps: max(options.steps, 1), forwardFLOPsPerStep: forward, trainingFLOPsPerStep: trainingFLOPs,
+            recordedTrainingFLOPsPerStep: recorder.flops, millisecondsPerStep: 1000 * trainingSeconds,
+            medianMillisecondsPerStep: 1000 * stepSeconds[stepSeconds.count / 2],
+            fastestMillisecondsPerStep: 1000 * stepSeconds[0],
+            trainingImagesPerSecond: Double(batchSize) / trainingSeconds, trainingGFLOPsPerSecond: trainingRate,
+            peakGFLOPsPerSecond: peak, modelShapesGFLOPsPerSecond: modelShapes, fractionOfPeak: trainingRate / peak,
+            fractionOfModelShapes: modelShapes.map { trainingRate / $0 }, gemmTimings: timings, gemmFractionOfStep: gemmFraction,
+            evaluationImages: options.evaluationImages, evaluationImagesPerSecond: evaluationRate,
+            evaluationGFLOPsPerSecond: evaluationGFLOPs, importanceSamples: options.importanceSamples,
+            importanceImages: options.importanceImages, importanceImagesPerSecond: importanceRate,
+            importanceGFLOPsPerSecond: importanceGFLOPs, peakResidentMiB: peakResidentMiB())
+    }
+
+    /// getrusage's ru_maxrss of this process in MiB (Linux reports KiB, macOS bytes).
+    public static func peakResidentMiB() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / (1024 * 1024)
+        #endif
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import VAETraining
+
+/// `vae bench`: training-step and evaluation throughput of a model, against the sgemm peak measured in the same run.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time training steps and evaluation (−ELBO, IWAE) of a model on synthetic data; print images/s, ms per step, GFLOP/s against the sgemm peak, and peak memory.")
+
+    @Option(help: "Built-in config name or YAML file (mlp, conv, conv64, …).")
+    var model = "mlp"
+    @Option(name: .customLong("batch-size"), help: "Training batch size (default: the config's).")
+    var batchSize: Int?
+    @Option(help: "Timed training steps (after --warm-up untimed ones).")
+    var steps = 50
+    @Option(name: .customLong("warm-up"), help: "Untimed training steps first.")
+    var warmUp = 5
+    @Option(name: .customLong("eval-images"), help: "Images in the timed −ELBO forward pass (0 skips it).")
+    var evalImages = 1000
+    @Option(name: .customLong("importance-samples"), help: "k of the timed IWAE estimate (0 skips it).")
+    var importanceSamples = 5000
+    @Option(name: .customLong("iwae-images"), help: "Images of the timed IWAE estimate.")
+    var iwaeImages = 10
+    @Option(help: "BLAS threads (default: the config's).")
+    var threads: Int?
+    @Flag(name: .customLong("skip-shapes"), help: "Do not time the model's own GEMM shapes one by one.")
+    var skipShapes = false
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be 1 or more, got \(batchSize)") }
+        if steps < 1 { throw ValidationError("--steps must be 1 or more, got \(steps)") }
+        if warmUp < 0 { throw ValidationError("--warm-up must be 0 or more, got \(warmUp)") }
+        if evalImages < 0 { throw ValidationError("--eval-images must be 0 or more, got \(evalImages)") }
+        if importanceSamples < 0 { throw ValidationError("--importance-samples must be 0 or more, got \(importanceSamples)") }
+        if iwaeImages < 0 { throw ValidationError("--iwae-images must be 0 or more, got \(iwaeImages)") }
+        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let config = try ConfigLoader.load(model)
+            var options = BenchmarkOptions()
+            options.batchSize = batchSize ?? 0
+            options.steps = steps
+            options.warmUpSteps = warmUp
+            options.evaluationImages = evalImages
+            options.importanceSamples = importanceSamples
+            options.importanceImages = iwaeImages
+            options.threads = threads ?? 0
+            options.timeModelShapes = !skipShapes
+            let report = try Benchmark.run(config: config, options: options) { stage in
+                if !json { FileHandle.standardError.write(Data("bench: \(stage)\n".utf8)) }
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                report.lines.forEach { print($0) }
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import XCTest
+import VAETensor
+@testable import VAETraining
+
+final class BenchmarkTests: XCTestCase {
+    /// The mlp model (784-400-20, decoder 20-400-784): a forward pass on B rows multiplies B×784·784×400,
+    /// B×400·400×20 twice (mean and log-variance heads), B×20·20×400 and B×400·400×784, 2 FLOPs per multiply-add.
+    func testMLPForwardFLOPsMatchHandCount() throws {
+        let config = try ConfigLoader.load("mlp")
+        let model = try Factory.model(config, inputShape: [1, 28, 28])
+        let batch = 128
+        let byHand = 2.0 * Double(batch) * Double(784 * 400 + 2 * 400 * 20 + 20 * 400 + 400 * 784)
+        XCTAssertEqual(byHand, 166_707_200)
+        XCTAssertEqual(Benchmark.forwardFLOPs(model, batch: batch), byHand)
+    }
+
+    func testBenchRunsTwoSteps() throws {
+        var options = BenchmarkOptions()
+        options.steps = 2
+        options.warmUpSteps = 1
+        options.evaluationImages = 20
+        options.importanceSamples = 50
+        options.importanceImages = 2
+        options.threads = 1
+        options.timeModelShapes = true
+        let report = try Benchmark.run(config: try ConfigLoader.load("mlp"), options: options)
+        XCTAssertEqual(report.steps, 2)
+        XCTAssertEqual(report.trainingFLOPsPerStep, 3 * 166_707_200)
+        // Backward skips the input gradient of the first layer: 3 × forward minus one 128×400·400×784 product.
+        XCTAssertEqual(report.recordedTrainingFLOPsPerStep, 3 * 166_707_200 - 2 * 128 * 400 * 784)
+        XCTAssertGreaterThan(report.trainingImagesPerSecond, 0)
+        XCTAssertGreaterThan(report.peakGFLOPsPerSecond, 0)
+        XCTAssertGreaterThan(report.fractionOfPeak, 0)
+        XCTAssertFalse(report.gemmTimings.isEmpty)
+        XCTAssertNotNil(report.importanceImagesPerSecond)
+        XCTAssertGreaterThan(report.peakResidentMiB, 1)
+    }
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# VAEKit against the PyTorch references on the same data and machine, in one invocation, alternating
+# VAEKit / PyTorch round by round so that load from other work hits both alike. Prints the medians, their
+# ratio (VAEKit / PyTorch: below 1 means VAEKit is faster or smaller) and the machine's load.
+#
+#   benchmarks/compare.sh [--rounds N] [--threads T] [--epochs E] [--conv-limit N] [--iwae-limit N] [-k K]
+#                         [--only mlp|conv|iwae]...
+#
+#   mlp   `vae train --config mlp` vs ../shared/peers/torch_mlp_vae.py: seconds per epoch (median over all
+#         epochs of all rounds) and peak RSS (median over rounds).
+#   conv  `vae train --config conv --train-limit N` vs torch_conv_vae.py --limit N (a full conv epoch takes
+#         50–220 s in PyTorch here; the limit trains both on the same first N images).
+#   iwae  `vae eval RUN --limit N -k K` vs benchmarks/torch_iwae_nll.py on the same weights (the mlp run
+#         trained in the first round): seconds of the estimate, and both NLLs.
+#
+# Without PyTorch (python3 -c "import torch" fails) VAEKit is timed alone and the script says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=3; threads=2; epochs=3; conv_limit=4096; iwae_limit=1000; k=5000; only=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift 2;; --threads) threads=$2; shift 2;; --epochs) epochs=$2; shift 2;;
+    --conv-limit) conv_limit=$2; shift 2;; --iwae-limit) iwae_limit=$2; shift 2;; -k) k=$2; shift 2;;
+    --only) only+=("$2"); shift 2;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0;;
+    *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2;;
+  esac
+done
+[ ${#only[@]} -eq 0 ] && only=(mlp conv iwae)
+wants() { local x; for x in "${only[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
+peers=${PEERS:-../shared/peers}
+scratch=${SCRATCH:-.build}
+vae=${VAE:-}
+if [ -z "$vae" ]; then
+  swift build -c release --product vae --scratch-path "$scratch" >/dev/null
+  vae=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/vae
+fi
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+have_torch=1
+python3 -c "import torch, numpy" 2>/dev/null || {
+  have_torch=0; echo "PyTorch not installed (python3 -c 'import torch' failed; pip install torch numpy): timing VAEKit alone"; }
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
+rss() { /usr/bin/time -f "%M" -o "$1" "${@:2}"; }
+load() { cut -d' ' -f1 /proc/loadavg; }
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u '+%F %H:%M UTC'), $threads threads, load at start $(load)"
+
+for round in $(seq "$rounds"); do
+  if wants mlp || { wants iwae && [ "$round" = 1 ]; }; then
+    rss "$work/mlp-vae-rss-$round" "$vae" train --config mlp --epochs "$epochs" --seed 1 --threads "$threads" \
+        --output "$work/mlp-$round" > "$work/mlp-vae-$round.log"
+    [ "$have_torch" = 1 ] && wants mlp && rss "$work/mlp-torch-rss-$round" python3 "$peers/torch_mlp_vae.py" \
+        --epochs "$epochs" --threads "$threads" --seed 1 > "$work/mlp-torch-$round.log"
+  fi
+  if wants conv; then
+    rss "$work/conv-vae-rss-$round" "$vae" train --config conv --epochs 1 --seed 1 --threads "$threads" \
+        --train-limit "$conv_limit" --test-limit 1000 --output "$work/conv-$round" > "$work/conv-vae-$round.log"
+    [ "$have_torch" = 1 ] && rss "$work/conv-torch-rss-$round" python3 "$peers/torch_conv_vae.py" --epochs 1 \
+        --threads "$threads" --seed 1 --limit "$conv_limit" > "$work/conv-torch-$round.log"
+  fi
+  if wants iwae; then
+    "$vae" eval "$work/mlp-1" --limit "$iwae_limit" -k "$k" --json > "$work/iwae-vae-$round.json"
+    [ "$have_torch" = 1 ] && python3 benchmarks/torch_iwae_nll.py --run "$work/mlp-1" --limit "$iwae_limit" -k "$k" \
+        --threads "$threads" > "$work/iwae-torch-$round.log"
+  fi
+  echo "round $round done, load $(load)"
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+report() {  # name vae_seconds torch_seconds vae_rss torch_rss extra
+  if [ "$have_torch" = 1 ]; then
+    printf '%-5s VAEKit %7.2f s  PyTorch %7.2f s  ratio %s   peak RSS %4d MiB vs %4d MiB  ratio %s  %s\n' "$1" "$2" "$3" \
+      "$(ratio "$2" "$3")" "$(( $4 / 1024 ))" "$(( $5 / 1024 ))" "$(ratio "$4" "$5")" "$6"
+  else
+    printf '%-5s VAEKit %7.2f s  peak RSS %4d MiB  %s\n' "$1" "$2" "$(( $4 / 1024 ))" "$6"
+  fi
+}
+if wants mlp; then
+  v=$(cat "$work"/mlp-vae-*.log | grep -o ' [0-9.]* s ' | awk '{print $1}' | median)
+  vr=$(cat "$work"/mlp-vae-rss-* | median); t=nan; tr=1
+  if [ "$have_torch" = 1 ]; then
+    t=$(cat "$work"/mlp-torch-*.log | grep -o 'seconds [0-9.]*' | awk '{print $2}' | median); tr=$(cat "$work"/mlp-torch-rss-* | median); fi
+  report mlp "$v" "$t" "$vr" "$tr" "(seconds per epoch, median of $((rounds * epochs)) epochs)"
+fi
+if wants conv; then
+  v=$(cat "$work"/conv-vae-*.log | grep -o ' [0-9.]* s ' | awk '{print $1}' | median)
+  vr=$(cat "$work"/conv-vae-rss-* | median); t=nan; tr=1
+  if [ "$have_torch" = 1 ]; then
+    t=$(cat "$work"/conv-torch-*.log | grep -o 'seconds [0-9.]*' | awk '{print $2}' | median); tr=$(cat "$work"/conv-torch-rss-* | median); fi
+  report conv "$v" "$t" "$vr" "$tr" "(seconds per epoch of $conv_limit images, median of $rounds)"
+fi
+if wants iwae; then
+  v=$(cat "$work"/iwae-vae-*.json | grep -o '"seconds" : [0-9.]*' | awk '{print $3}' | median)
+  vn=$(grep -o '"negativeLogLikelihood" : [0-9.]*' "$work/iwae-vae-1.json" | awk '{print $3}'); t=nan; tn=
+  if [ "$have_torch" = 1 ]; then
+    t=$(cat "$work"/iwae-torch-*.log | grep -o 'seconds [0-9.]*' | awk '{print $2}' | median)
+    tn=$(grep -o 'NLL [0-9.]*' "$work/iwae-torch-1.log" | awk '{print $2}'); fi
+  if [ "$have_torch" = 1 ]; then
+    printf 'iwae  VAEKit %7.2f s  PyTorch %7.2f s  ratio %s   NLL %s vs %s nats (k = %s, %s images, same weights)\n' \
+      "$v" "$t" "$(ratio "$v" "$t")" "$vn" "$tn" "$k" "$iwae_limit"
+  else
+    printf 'iwae  VAEKit %7.2f s  NLL %s nats (k = %s, %s images)\n' "$v" "$vn" "$k" "$iwae_limit"
+  fi
+fi
+echo "load at end $(load) (1-minute average; above ~2 other work shared the 2 cores: repeat and compare ratios)"
