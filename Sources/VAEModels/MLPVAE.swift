@@ -4,7 +4,10 @@ import VAETensor
 
 /// Kingma & Welling's Gaussian VAE with MLP encoder and decoder (Bernoulli decoder on logits by default).
 /// The default `mlp` config is 784-400-20 with ReLU, as the classic PyTorch example.
-public final class MLPVAE: Module, VariationalAutoencoder {
+///
+/// Not final: variants that change only the objective (``BetaVAE``, ``ImportanceWeightedVAE``) subclass it and
+/// override ``loss(_:context:)``, so they keep these layers and their parameter names.
+public class MLPVAE: Module, VariationalAutoencoder {
     public let specification: ModelSpecification
     public let encoder: MLP       // x → hidden
     public let mean: Linear       // hidden → μ
@@ -31,4 +34,8 @@ public final class MLPVAE: Module, VariationalAutoencoder {
     }
 
     public func decode(_ latent: Tensor) -> any Likelihood { observation(decoder(latent)) }
+
+    /// The plain ELBO. Declared in the class (not only in the protocol extension) so that subclasses' overrides
+    /// are what a caller holding `any VariationalAutoencoder` gets.
+    public func loss(_ input: Tensor, context: LossContext) -> LossTerms { elboLoss(input, context: context) }
 }

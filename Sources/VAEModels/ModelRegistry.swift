@@ -15,6 +15,9 @@ public enum ModelRegistry {
         ("mlp", { specification, random in try MLPVAE(specification, random: &random) }),
         ("conv", { specification, random in try ConvVAE(specification, random: &random) }),
         ("conv64", { specification, random in try VanillaConvVAE(specification, random: &random) }),
+        ("beta-vae", { specification, random in try BetaVAE(specification, random: &random) }),
+        ("iwae", { specification, random in try ImportanceWeightedVAE(specification, random: &random) }),
+        ("miwae", { specification, random in try ImportanceWeightedVAE(specification, random: &random) }),
     ]
 
     public static var names: [String] { builders.map(\.name) }

@@ -14,10 +14,13 @@ public struct ModelSpecification: Equatable, Sendable {
     /// σ² of a Gaussian decoder (fixed, or the initial value when learned).
     public var likelihoodVariance: Double
     public var learnVariance: Bool
+    /// Objective settings of the variants; every model ignores those that are not its own.
+    public var objective: ObjectiveSettings
 
     public init(name: String, inputShape: [Int], hiddenSizes: [Int], latentSize: Int,
                 activation: Activation, likelihood: String, denseSize: Int = 0, likelihoodVariance: Double = 1,
-                learnVariance: Bool = false) {
+                learnVariance: Bool = false, objective: ObjectiveSettings = ObjectiveSettings()) {
+        self.objective = objective
         self.denseSize = denseSize
         self.likelihoodVariance = likelihoodVariance
         self.learnVariance = learnVariance
@@ -33,5 +36,32 @@ public struct ModelSpecification: Equatable, Sendable {
     /// `(channels, height, width)` of an image input.
     public var imageDimensions: (channels: Int, height: Int, width: Int) {
         inputShape.count == 3 ? (inputShape[0], inputShape[1], inputShape[2]) : (1, 1, inputSize)
+    }
+}
+
+/// The `model_params` that change a variant's training objective rather than its layers. The defaults make
+/// every variant reduce to the plain one-sample ELBO.
+public struct ObjectiveSettings: Equatable, Sendable {
+    /// β-VAE's KL weight (`beta`, Higgins et al. 2017); 1 is the ELBO.
+    public var beta: Double
+    /// Burgess et al. 2018: the target KL C_max in nats (`capacity_max`); 0 turns the capacity objective off.
+    public var capacityMax: Double
+    /// Optimiser steps over which C grows linearly from 0 to C_max (`capacity_steps`); 0 = C_max from the start.
+    public var capacitySteps: Int
+    /// Weight γ of |KL − C| (`gamma`).
+    public var gamma: Double
+    /// Importance samples K per group (`importance_samples`, Burda et al. 2016).
+    public var importanceSamples: Int
+    /// Groups M of K samples whose bounds are averaged (`importance_groups`, Rainforth et al. 2018).
+    public var importanceGroups: Int
+
+    public init(beta: Double = 1, capacityMax: Double = 0, capacitySteps: Int = 0, gamma: Double = 1000,
+                importanceSamples: Int = 1, importanceGroups: Int = 1) {
+        self.beta = beta
+        self.capacityMax = capacityMax
+        self.capacitySteps = capacitySteps
+        self.gamma = gamma
+        self.importanceSamples = importanceSamples
+        self.importanceGroups = importanceGroups
     }
 }

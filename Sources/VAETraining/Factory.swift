@@ -14,7 +14,12 @@ public enum Factory {
                                   latentSize: config.model.latentSize, activation: activation,
                                   likelihood: config.model.likelihood, denseSize: config.model.denseSize,
                                   likelihoodVariance: config.model.likelihoodVariance,
-                                  learnVariance: config.model.learnVariance)
+                                  learnVariance: config.model.learnVariance,
+                                  objective: ObjectiveSettings(
+                                      beta: config.model.beta, capacityMax: config.model.capacityMax,
+                                      capacitySteps: config.model.capacitySteps, gamma: config.model.gamma,
+                                      importanceSamples: config.model.importanceSamples,
+                                      importanceGroups: config.model.importanceGroups))
     }
 
     /// The model with freshly initialised weights from the run's "init" stream.

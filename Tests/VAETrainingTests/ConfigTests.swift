@@ -273,10 +273,10 @@ private func temporaryDirectory() throws -> URL {
 
 @Test func unknownBuiltInSuggestsNearest() throws {
     let error = try #require(throws: ConfigError.self) { try ConfigLoader.load("mlpp") }
-    #expect(error.message == "unknown config 'mlpp': not a built-in (conv, conv64, mlp) and no such file; did you mean 'mlp'?")
+    #expect(error.message == "unknown config 'mlpp': not a built-in (beta-vae, conv, conv64, iwae, miwae, mlp) and no such file; did you mean 'mlp'?")
 
     let far = try #require(throws: ConfigError.self) { try ConfigLoader.load("transformer") }
-    #expect(far.message == "unknown config 'transformer': not a built-in (conv, conv64, mlp) and no such file")
+    #expect(far.message == "unknown config 'transformer': not a built-in (beta-vae, conv, conv64, iwae, miwae, mlp) and no such file")
 }
 
 @Test func missingFileIsNamed() throws {

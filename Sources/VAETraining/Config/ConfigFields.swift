@@ -44,6 +44,12 @@ extension ConfigField {
         integer("model_params", "dense_size", \.model.denseSize, 0...65536),
         number("model_params", "likelihood_variance", \.model.likelihoodVariance, NumberRange(above: 0, atMost: 1e6)),
         boolean("model_params", "learn_variance", \.model.learnVariance),
+        number("model_params", "beta", \.model.beta, NumberRange(atLeast: 0)),
+        number("model_params", "capacity_max", \.model.capacityMax, NumberRange(atLeast: 0)),
+        integer("model_params", "capacity_steps", \.model.capacitySteps, 0...Int.max),
+        number("model_params", "gamma", \.model.gamma, NumberRange(atLeast: 0)),
+        integer("model_params", "importance_samples", \.model.importanceSamples, 1...100_000),
+        integer("model_params", "importance_groups", \.model.importanceGroups, 1...10_000),
 
         text("data_params", "dataset", \.data.dataset, .any),
         text("data_params", "data_dir", \.data.dataDirectory, .nonEmpty),

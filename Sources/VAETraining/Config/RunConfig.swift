@@ -26,6 +26,19 @@ public struct RunConfig: Equatable, Sendable {
         public var likelihoodVariance: Double
         /// Learn the Gaussian decoder's log-variance (one scalar) with the weights (`learn_variance`).
         public var learnVariance: Bool
+        /// β-VAE's KL weight (`beta`), >= 0; 1 is the plain ELBO.
+        public var beta: Double = 1
+        /// β-VAE capacity objective γ·|KL − C| (Burgess et al. 2018): target C_max in nats (`capacity_max`), >= 0;
+        /// 0 keeps the β objective.
+        public var capacityMax: Double = 0
+        /// Optimiser steps over which C grows linearly from 0 to C_max (`capacity_steps`); 0 = C_max throughout.
+        public var capacitySteps: Int = 0
+        /// Weight γ of the capacity term (`gamma`), >= 0.
+        public var gamma: Double = 1000
+        /// Importance samples K of iwae/miwae (`importance_samples`), 1...100000.
+        public var importanceSamples: Int = 1
+        /// Groups M of miwae, each an IWAE_K bound, averaged (`importance_groups`), 1...10000; iwae needs 1.
+        public var importanceGroups: Int = 1
 
         public init(
             name: String = "mlp", hiddenSizes: [Int] = [400], latentSize: Int = 20,
