@@ -1,5 +1,20 @@
+import VAEDistributions
 import VAENN
 import VAETensor
+
+/// A model whose encoder takes images `[batch] + inputShape` to features, and two linear heads give μ and log σ².
+public protocol ImageEncoding: VariationalAutoencoder {
+    var encoder: Sequential { get }
+    var mean: Linear { get }
+    var logVariance: Linear { get }
+}
+
+extension ImageEncoding {
+    public func encode(_ input: Tensor) -> DiagonalNormal {
+        let features = encoder(input.reshaped([input.shape[0]] + specification.inputShape))
+        return DiagonalNormal(mean: mean(features), logVariance: logVariance(features))
+    }
+}
 
 /// Building blocks shared by the convolutional models: stride-2 stacks that halve (encoder) or double
 /// (decoder) the image size per layer, with optional batch normalisation.

@@ -6,7 +6,7 @@ import VAETensor
 /// Dense(3136→16) ReLU, heads 16→2; decoder Dense(2→3136) ReLU, reshape 64×7×7, ConvT(64→64, s2) ReLU,
 /// ConvT(64→32, s2) ReLU, ConvT(32→1, s1) → logits. Widths come from `hidden_sizes`, the dense width from
 /// `dense_size`, the latent size from `latent_size`.
-public final class ConvVAE: Module, VariationalAutoencoder {
+public final class ConvVAE: Module, ImageEncoding {
     public let specification: ModelSpecification
     public let encoder: Sequential
     public let mean: Linear
@@ -43,11 +43,6 @@ public final class ConvVAE: Module, VariationalAutoencoder {
             + [ConvTranspose2d(inputChannels: widths[0], outputChannels: channels, kernelSize: 3, padding: 1, random: &random)])
         observation = try ObservationModel(specification)
         super.init()
-    }
-
-    public func encode(_ input: Tensor) -> DiagonalNormal {
-        let hidden = encoder(input.reshaped([input.shape[0]] + specification.inputShape))
-        return DiagonalNormal(mean: mean(hidden), logVariance: logVariance(hidden))
     }
 
     public func decode(_ latent: Tensor) -> any Likelihood {

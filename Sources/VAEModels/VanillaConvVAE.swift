@@ -7,7 +7,7 @@ import VAETensor
 /// reshape, ConvT(s2)+BatchNorm+LeakyReLU back along the widths, a last ConvT(s2)+BatchNorm+LeakyReLU and
 /// Conv(3×3) to the image channels. (PyTorch-VAE ends in tanh for data in [−1, 1]; here the output is the
 /// decoder's mean or logits, and the likelihood decides the data range.)
-public final class VanillaConvVAE: Module, VariationalAutoencoder {
+public final class VanillaConvVAE: Module, ImageEncoding {
     public let specification: ModelSpecification
     public let encoder: Sequential
     public let mean: Linear
@@ -40,11 +40,6 @@ public final class VanillaConvVAE: Module, VariationalAutoencoder {
         observation = try ObservationModel(specification)
         bottleneck = [widths.last!, side, side]
         super.init()
-    }
-
-    public func encode(_ input: Tensor) -> DiagonalNormal {
-        let hidden = encoder(input.reshaped([input.shape[0]] + specification.inputShape))
-        return DiagonalNormal(mean: mean(hidden), logVariance: logVariance(hidden))
     }
 
     public func decode(_ latent: Tensor) -> any Likelihood {

@@ -94,14 +94,8 @@ struct Train: ParsableCommand {
                 }
             }
             print("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) images of \(trainer.train.source) → \(directory)")
-            let bar = standardOutputIsTerminal ? ProgressBar() : nil
-            try trainer.run(in: directory, resumeAdvice: true, report: { line in
-                bar?.clear()
-                print(line)
-                fflush(stdout)
-            }, progress: bar.map { bar in { done, total, loss in bar.show(done, total, label: String(format: "loss %.2f", loss)) } })
+            try runShowingProgress(trainer, in: directory)
             completed = true
-            print("wrote \(directory)/report.html (metrics.csv, model.safetensors and the pictures beside it)")
         }
     }
 }
@@ -138,6 +132,11 @@ extension Train {
             print("note: \(difference); the resumed epochs may differ in the last bits from an uninterrupted run")
         }
         print("resuming \(resolved.model.name) in \(directory) after epoch \(state.epoch) (step \(state.step)), training to epoch \(total)")
+        try runShowingProgress(trainer, in: directory)
+    }
+
+    /// Runs the trainer's remaining epochs: one line per epoch, a progress bar on terminals.
+    func runShowingProgress(_ trainer: Trainer, in directory: String) throws {
         let bar = standardOutputIsTerminal ? ProgressBar() : nil
         try trainer.run(in: directory, resumeAdvice: true, report: { line in
             bar?.clear()
