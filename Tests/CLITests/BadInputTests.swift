@@ -28,20 +28,6 @@ import Testing
         func remove() { removeDirectory(path) }
     }
 
-    // MARK: - Expectations on stderr
-
-    /// An error reported by the tool itself: exactly one line, `error: …`, containing every fragment.
-    private func expectOneLineError(_ result: CommandResult, mentioning fragments: [String],
-                                    sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(result.status != 0, "\(result.arguments) exited 0", sourceLocation: sourceLocation)
-        #expect(result.errorLines.count == 1, "stderr: \(result.standardError)", sourceLocation: sourceLocation)
-        let line = result.errorLines.first ?? ""
-        #expect(line.hasPrefix("error: "), "stderr: \(result.standardError)", sourceLocation: sourceLocation)
-        for fragment in fragments {
-            #expect(line.contains(fragment), "'\(fragment)' missing from: \(line)", sourceLocation: sourceLocation)
-        }
-    }
-
     // MARK: - vae train
 
     @Test func missingDataDirectory() throws {
@@ -49,7 +35,7 @@ import Testing
         defer { workspace.remove() }
         let result = try runVAE(["train", "--data", "/nonexistent", "--epochs", "1", "--output", workspace.run],
                                 in: workspace.path)
-        expectOneLineError(result, mentioning: ["/nonexistent", "not found", "--data", "IDX"])
+        expectSingleErrorLine(result, mentioning: ["/nonexistent", "not found", "--data", "IDX"])
         workspace.expectNoRunLeftBehind()
     }
 
@@ -62,7 +48,7 @@ import Testing
         let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0xEA, 0x60, 0, 0, 0, 28, 0, 0, 0, 28]   // 60000 × 28 × 28
         try Data(header + [UInt8](repeating: 7, count: 1000)).write(to: URL(fileURLWithPath: data + "/train-images-idx3-ubyte"))
         let result = try runVAE(["train", "--data", data, "--epochs", "1", "--output", workspace.run], in: workspace.path)
-        expectOneLineError(result, mentioning: [data + "/train-images-idx3-ubyte:", "truncated", "47040000", "1000"])
+        expectSingleErrorLine(result, mentioning: [data + "/train-images-idx3-ubyte:", "truncated", "47040000", "1000"])
         workspace.expectNoRunLeftBehind()
     }
 
@@ -74,7 +60,7 @@ import Testing
             .write(to: URL(fileURLWithPath: data + "/train-images-idx3-ubyte"))
         let result = try runVAE(["train", "--data", data, "--epochs", "1", "--output", workspace.run], in: workspace.path)
         // 'P' is 0x50, '5' is 0x35.
-        expectOneLineError(result, mentioning: [data + "/train-images-idx3-ubyte:", "not an IDX file", "0x50 0x35",
+        expectSingleErrorLine(result, mentioning: [data + "/train-images-idx3-ubyte:", "not an IDX file", "0x50 0x35",
                                                 "expected 0x00 0x00"])
         workspace.expectNoRunLeftBehind()
     }
@@ -83,7 +69,7 @@ import Testing
         let workspace = try Workspace("config-name")
         defer { workspace.remove() }
         let result = try runVAE(["train", "--config", "nosuchconfig", "--output", workspace.run], in: workspace.path)
-        expectOneLineError(result, mentioning: ["'nosuchconfig'", "built-in", "mlp", "no such file"])
+        expectSingleErrorLine(result, mentioning: ["'nosuchconfig'", "built-in", "mlp", "no such file"])
         workspace.expectNoRunLeftBehind()
     }
 
@@ -93,7 +79,7 @@ import Testing
         let file = workspace.path + "/typo.yaml"
         try "model_params:\n  name: mlp\n  laten_size: 8\n".write(toFile: file, atomically: true, encoding: .utf8)
         let result = try runVAE(["train", "--config", file, "--output", workspace.run], in: workspace.path)
-        expectOneLineError(result, mentioning: [file + ":", "unknown key 'model_params.laten_size'", "line 3",
+        expectSingleErrorLine(result, mentioning: [file + ":", "unknown key 'model_params.laten_size'", "line 3",
                                                 "did you mean 'latent_size'?"])
         workspace.expectNoRunLeftBehind()
     }
@@ -103,7 +89,7 @@ import Testing
         defer { workspace.remove() }
         // `--epochs=-3` keeps the value attached; `--epochs -3` is the next test.
         let result = try runVAE(["train", "--epochs=\(epochs)", "--output", workspace.run], in: workspace.path)
-        expectOneLineError(result, mentioning: ["--epochs", "positive integer", "got \(epochs)"])
+        expectSingleErrorLine(result, mentioning: ["--epochs", "positive integer", "got \(epochs)"])
         workspace.expectNoRunLeftBehind()
     }
 
@@ -113,7 +99,7 @@ import Testing
         let workspace = try Workspace("epochs-separate")
         defer { workspace.remove() }
         let result = try runVAE(["train", "--epochs", "-3", "--output", workspace.run], in: workspace.path)
-        expectOneLineError(result, mentioning: ["--epochs"])
+        expectSingleErrorLine(result, mentioning: ["--epochs"])
         workspace.expectNoRunLeftBehind()
     }
 
@@ -122,7 +108,7 @@ import Testing
         let workspace = try Workspace("epochs-separate-value")
         defer { workspace.remove() }
         let result = try runVAE(["train", "--epochs", "-3", "--output", workspace.run], in: workspace.path)
-        expectOneLineError(result, mentioning: ["--epochs", "positive integer", "got -3"])
+        expectSingleErrorLine(result, mentioning: ["--epochs", "positive integer", "got -3"])
     }
 
     /// A run that fails in its first epoch must not take the user's existing `--output` folder with it.
@@ -136,7 +122,7 @@ import Testing
         // non-finite loss.
         let result = try runVAE(["train", "--epochs", "1", "--train-limit", "2000", "--test-limit", "100",
                                  "--learning-rate", "10", "--output", workspace.run], in: workspace.path)
-        expectOneLineError(result, mentioning: ["training stopped", "--learning-rate"])
+        expectSingleErrorLine(result, mentioning: ["training stopped", "--learning-rate"])
         #expect(FileManager.default.fileExists(atPath: workspace.run + "/notes.txt"))
         workspace.expectNoRunLeftBehind()
     }
@@ -147,7 +133,7 @@ import Testing
         let workspace = try Workspace("eval-missing")
         defer { workspace.remove() }
         let result = try runVAE(["eval", "/nonexistent"], in: workspace.path)
-        expectOneLineError(result, mentioning: ["/nonexistent", "no such run directory"])
+        expectSingleErrorLine(result, mentioning: ["/nonexistent", "no such run directory"])
     }
 
     @Test func evaluateDirectoryThatIsNotARun() throws {
@@ -155,7 +141,7 @@ import Testing
         defer { workspace.remove() }
         try "not a run".write(toFile: workspace.path + "/notes.txt", atomically: true, encoding: .utf8)
         let result = try runVAE(["eval", workspace.path], in: workspace.path)
-        expectOneLineError(result, mentioning: [workspace.path + ":", "not a VAEKit run directory", "config.yaml",
+        expectSingleErrorLine(result, mentioning: [workspace.path + ":", "not a VAEKit run directory", "config.yaml",
                                                 "checkpoint.json"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.path) == ["notes.txt"])
     }
@@ -164,7 +150,7 @@ import Testing
         let workspace = try Workspace("sample-no-output")
         defer { workspace.remove() }
         let result = try runVAE(["sample", workspace.path, "--count", "4"], in: workspace.path)
-        expectOneLineError(result, mentioning: ["Missing", "--output"])
+        expectSingleErrorLine(result, mentioning: ["Missing", "--output"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.path).isEmpty)
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// One error line, `error: …`, naming every fragment, and a non-zero exit.
+/// One error line, `error: …`, naming every fragment, and a non-zero exit (shared by the CLI test suites).
 func expectSingleErrorLine(_ result: CommandResult, mentioning fragments: [String],
                            sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(result.status != 0, "\(result.arguments) exited 0", sourceLocation: sourceLocation)
