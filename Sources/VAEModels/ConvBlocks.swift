@@ -3,7 +3,7 @@ import VAENN
 import VAETensor
 
 /// A model whose encoder takes images `[batch] + inputShape` to features, and two linear heads give μ and log σ².
-public protocol ImageEncoding: VariationalAutoencoder {
+public protocol ImageEncoding: GaussianLatentAutoencoder {
     var encoder: Sequential { get }
     var mean: Linear { get }
     var logVariance: Linear { get }

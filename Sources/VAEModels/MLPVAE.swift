@@ -7,7 +7,7 @@ import VAETensor
 ///
 /// Not final: variants that change only the objective (``BetaVAE``, ``ImportanceWeightedVAE``) subclass it and
 /// override ``loss(_:context:)``, so they keep these layers and their parameter names.
-public class MLPVAE: Module, VariationalAutoencoder {
+public class MLPVAE: Module, GaussianLatentAutoencoder {
     public let specification: ModelSpecification
     public let encoder: MLP       // x → hidden
     public let mean: Linear       // hidden → μ

@@ -3,19 +3,47 @@ import VAEDistributions
 import VAENN
 import VAETensor
 
-/// What every model in the collection is: an encoder q(z|x), a decoder p(x|z) and a training loss.
+/// What every model in the collection is: a decoder p(x|z) from a latent code, an amortised posterior q(z|x)
+/// and a training loss.
 ///
-/// The ELBO plumbing (sample z, reconstruction term, KL, named terms, the importance-weighted bound) is
-/// written once in the extension below; a variant overrides only what makes it different.
+/// The requirements are what training, evaluation and the pictures use, so a model whose latent is not a
+/// Gaussian (categorical, vector-quantised) fits beside the Gaussian ones. Gaussian-latent models adopt
+/// ``GaussianLatentAutoencoder`` instead and get every requirement but `decode` written once, from `encode`.
 public protocol VariationalAutoencoder: Module {
     /// The specification the model was built from (saved with checkpoints).
     var specification: ModelSpecification { get }
-    /// q(z|x) for a batch of flattened inputs `[batch, features]`.
-    func encode(_ input: Tensor) -> DiagonalNormal
+    /// Width of the codes ``decode(_:)`` takes, e.g. `latent_size`, or N·K for N one-hot variables of K classes.
+    var latentSize: Int { get }
     /// p(x|z) for a batch of latent codes `[batch, latentSize]`.
     func decode(_ latent: Tensor) -> any Likelihood
     /// The training objective's terms for a batch; `total` is minimised.
     func loss(_ input: Tensor, context: LossContext) -> LossTerms
+    /// Per row: the reconstruction term −log p(x|z) at one z ~ q(z|x) and KL(q(z|x) ‖ p(z)); their sum is −ELBO.
+    func negativeELBO(_ input: Tensor, noise: inout RandomStream) -> (reconstruction: Tensor, kl: Tensor)
+    /// log w = log p(x|z) + log p(z) − log q(z|x) for `samples` draws z ~ q(z|x) per row: `[batch, samples]`.
+    /// Differentiable, so it serves the IWAE objective as well as NLL evaluation.
+    func logImportanceWeights(_ input: Tensor, samples: Int, noise: inout RandomStream) -> Tensor
+    /// A deterministic code per row (the posterior mean, or class probabilities) and the KL split over its
+    /// coordinates, both `[batch, latentSize]`: what reconstructions, latent pictures and active units use.
+    func latentSummary(_ input: Tensor) -> LatentSummary
+    /// `count` codes drawn from the prior p(z): `[count, latentSize]`.
+    func samplePrior(count: Int, random: inout RandomStream) -> Tensor
+    /// Number of classes a conditional model takes (one label per row); 0 for an unconditional model.
+    var conditionClasses: Int { get }
+    /// The model with one label per row bound, so that every requirement above is conditioned on them
+    /// (`conditionClasses` > 0); an unconditional model returns itself.
+    func conditioned(on labels: [Int]) throws -> any VariationalAutoencoder
+}
+
+/// A deterministic code per row and the KL per coordinate (see ``VariationalAutoencoder/latentSummary(_:)``).
+public struct LatentSummary {
+    public var code: Tensor
+    public var klPerDimension: Tensor
+
+    public init(code: Tensor, klPerDimension: Tensor) {
+        self.code = code
+        self.klPerDimension = klPerDimension
+    }
 }
 
 /// Randomness and schedule position handed to a loss.
@@ -47,16 +75,10 @@ public struct LossTerms {
 
 extension VariationalAutoencoder {
     public var latentSize: Int { specification.latentSize }
+    public var conditionClasses: Int { 0 }
+    public func conditioned(on labels: [Int]) throws -> any VariationalAutoencoder { self }
 
-    /// The negative ELBO per row: reconstruction −log p(x|z) and KL(q(z|x) ‖ N(0, I)), one sample of z.
-    public func negativeELBO(_ input: Tensor, noise: inout RandomStream) -> (reconstruction: Tensor, kl: Tensor) {
-        let posterior = encode(input)
-        let latent = posterior.sample(using: &noise)
-        let reconstruction = -decode(latent).logProbability(input)
-        return (reconstruction, posterior.klDivergenceFromStandardNormal())
-    }
-
-    /// The standard VAE objective: mean over the batch of reconstruction + KL.
+    /// The standard VAE objective: mean over the batch of reconstruction + weight·KL.
     public func elboLoss(_ input: Tensor, context: LossContext, klWeight: Float = 1) -> LossTerms {
         let (reconstruction, kl) = negativeELBO(input, noise: &context.noise)
         let (meanReconstruction, meanKL) = (reconstruction.mean(), kl.mean())
@@ -66,24 +88,20 @@ extension VariationalAutoencoder {
 
     public func loss(_ input: Tensor, context: LossContext) -> LossTerms { elboLoss(input, context: context) }
 
-    /// log w = log p(x|z) + log p(z) − log q(z|x) for `samples` draws z ~ q(z|x) per row: `[batch, samples]`.
-    /// Differentiable, so it serves the IWAE objective as well as NLL evaluation.
-    public func logImportanceWeights(_ input: Tensor, samples: Int, noise: inout RandomStream) -> Tensor {
-        let batch = input.shape[0]
-        let posterior = encode(input)
-        let rows = (0..<batch).flatMap { [Int](repeating: $0, count: samples) }
-        let repeated = DiagonalNormal(mean: posterior.mean.gathering(rows),
-                                      logVariance: posterior.logVariance.gathering(rows))
-        let latent = repeated.sample(using: &noise)
-        let logPrior = DiagonalNormal.standard(shape: latent.shape).logProbability(latent)
-        let logLikelihood = decode(latent).logProbability(input.gathering(rows))
-        let logWeights = logLikelihood + logPrior - repeated.logProbability(latent)
-        return logWeights.reshaped([batch, samples])
-    }
-
     /// The importance-weighted bound log (1/k) Σ w (Burda et al. 2016) per row; k = 1 gives the ELBO.
     public func importanceWeightedBound(_ input: Tensor, samples: Int, noise: inout RandomStream) -> Tensor {
         logImportanceWeights(input, samples: samples, noise: &noise).logSumExp(alongAxis: 1)
             - Float(Foundation.log(Double(samples)))
     }
+
+    /// Decoder means for `count` prior draws from `random`.
+    public func sampleImages(count: Int, random: inout RandomStream) -> Tensor {
+        decode(samplePrior(count: count, random: &random)).mean
+    }
+}
+
+/// Row indices `0, 0, …, 1, 1, …` (each repeated `samples` times): image-major, so that each image's
+/// importance samples are contiguous.
+public func repeatedRows(_ batch: Int, samples: Int) -> [Int] {
+    (0..<batch).flatMap { [Int](repeating: $0, count: samples) }
 }

@@ -86,11 +86,11 @@ public struct Evaluator {
         var meanSquares = [Double](repeating: 0, count: latent)
         withoutGradients {
             for start in stride(from: 0, to: count, by: batchSize) {
-                let posterior = model.encode(images.slice(start..<min(start + batchSize, count)))
-                let (means, logVariances) = (posterior.mean.scalars, posterior.logVariance.scalars)
+                let summary = model.latentSummary(images.slice(start..<min(start + batchSize, count)))
+                let (means, kls) = (summary.code.scalars, summary.klPerDimension.scalars)
                 for index in means.indices {
-                    let (dimension, mu, logVariance) = (index % latent, Double(means[index]), Double(logVariances[index]))
-                    klSums[dimension] += 0.5 * (mu * mu + Foundation.exp(logVariance) - 1 - logVariance)
+                    let (dimension, mu) = (index % latent, Double(means[index]))
+                    klSums[dimension] += Double(kls[index])
                     meanSums[dimension] += mu
                     meanSquares[dimension] += mu * mu
                 }

@@ -22,7 +22,7 @@ public struct LatentCodes {
         withoutGradients {
             for start in stride(from: 0, to: images.shape[0], by: batchSize) {
                 let batch = images.slice(start..<min(start + batchSize, images.shape[0]))
-                let scalars = model.encode(batch).mean.scalars
+                let scalars = model.latentSummary(batch).code.scalars
                 for row in 0..<batch.shape[0] {
                     rows.append(scalars[(row * latent)..<((row + 1) * latent)].map(Double.init))
                 }

@@ -10,7 +10,7 @@ public enum Pictures {
     public static func samplesPNG(model: any VariationalAutoencoder, count: Int, seed: UInt64,
                                   imageShape: [Int]) throws -> [UInt8] {
         var random = RandomStream(seed: seed, name: "sampling")
-        let images = withoutGradients { model.decode(random.normal(shape: [count, model.latentSize])).mean }
+        let images = withoutGradients { model.sampleImages(count: count, random: &random) }
         let columns = Int(Double(count).squareRoot().rounded(.up))
         return try ImageGrid.png(images, imageShape: imageShape, columns: columns)
     }
@@ -27,7 +27,7 @@ public enum Pictures {
         guard count > 0 else { throw TrainingError("reconstructions: no test images") }
         let columns = min(16, count)
         let inputs = images.slice(0..<count)
-        let outputs = withoutGradients { model.decode(model.encode(inputs).mean).mean }
+        let outputs = withoutGradients { model.decode(model.latentSummary(inputs).code).mean }
         var rows: [Tensor] = []
         for start in stride(from: 0, to: count, by: columns) {
             let range = start..<min(start + columns, count)

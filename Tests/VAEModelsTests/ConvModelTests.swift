@@ -13,7 +13,7 @@ extension VAEModelsTests {
 
         @Test func kerasArchitectureMatchesThePyTorchReference() throws {
             var random = RandomStream(seed: 1, name: "init")
-            let model = try ModelRegistry.make(Self.kerasSpecification, random: &random)
+            let model = try gaussian(ModelRegistry.make(Self.kerasSpecification, random: &random))
             // ../shared/peers/torch_conv_vae.py's ConvVAE: the same shapes in the same order, 134 165 parameters.
             let shapes = model.namedParameters.map(\.parameter.shape)
             #expect(shapes == [[32, 1, 3, 3], [32], [64, 32, 3, 3], [64], [16, 3136], [16], [2, 16], [2], [2, 16], [2],
@@ -49,7 +49,7 @@ extension VAEModelsTests {
             let specification = ModelSpecification(name: "conv64", inputShape: [3, 64, 64], hiddenSizes: [32, 64, 128, 256, 512],
                                                    latentSize: 128, activation: .leakyRelu, likelihood: "gaussian")
             var random = RandomStream(seed: 6, name: "init")
-            let model = try ModelRegistry.make(specification, random: &random)
+            let model = try gaussian(ModelRegistry.make(specification, random: &random))
             // Encoder: 5 × (conv, batch norm); heads 2048 → 128; decoder input 128 → 2048; bottleneck 512×2×2.
             #expect(model.namedParameters.filter { $0.name.hasPrefix("encoder") }.count == 5 * 4)
             #expect(model.namedParameters.first { $0.name == "mean.weight" }?.parameter.shape == [128, 2048])

@@ -78,9 +78,17 @@ func expectClose(_ actual: [Float], _ expected: [Double], absolute: Double, rela
 let smallSpecification = ModelSpecification(name: "mlp", inputShape: [1, 4, 4], hiddenSizes: [8], latentSize: 3,
                                             activation: .relu, likelihood: "bernoulli")
 
-func makeSmallModel(seed: UInt64 = 1) throws -> any VariationalAutoencoder {
+func makeSmallModel(seed: UInt64 = 1) throws -> any GaussianLatentAutoencoder {
     var random = RandomStream(seed: seed, name: "init")
-    return try ModelRegistry.make(smallSpecification, random: &random)
+    return try gaussian(ModelRegistry.make(smallSpecification, random: &random))
+}
+
+/// The model as a Gaussian-latent one (so tests can call `encode`), or a failure naming its type.
+func gaussian(_ model: any VariationalAutoencoder) throws -> any GaussianLatentAutoencoder {
+    guard let gaussian = model as? any GaussianLatentAutoencoder else {
+        throw ModelError("\(type(of: model)) is not a GaussianLatentAutoencoder")
+    }
+    return gaussian
 }
 
 /// Binary data with structure to learn: four fixed random 16-pixel prototypes, each row one of them (chosen

@@ -14,9 +14,9 @@ private func variantSpecification(_ name: String, hiddenSizes: [Int] = [8], acti
                        activation: activation, likelihood: "bernoulli", objective: objective)
 }
 
-private func make(_ specification: ModelSpecification, seed: UInt64 = 1) throws -> any VariationalAutoencoder {
+private func make(_ specification: ModelSpecification, seed: UInt64 = 1) throws -> any GaussianLatentAutoencoder {
     var random = RandomStream(seed: seed, name: "init")
-    return try ModelRegistry.make(specification, random: &random)
+    return try gaussian(ModelRegistry.make(specification, random: &random))
 }
 
 /// One small specification per variant, with settings that exercise what makes each different.
