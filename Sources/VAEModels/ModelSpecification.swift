@@ -54,9 +54,47 @@ public struct ObjectiveSettings: Equatable, Sendable {
     public var importanceSamples: Int
     /// Groups M of K samples whose bounds are averaged (`importance_groups`, Rainforth et al. 2018).
     public var importanceGroups: Int
+    /// Classes of a conditional model's labels (`class_count`); 0 = taken from the training labels.
+    public var classCount: Int
+    /// Categorical latent variables N (`categorical_size`) of K classes each (`categories`).
+    public var categoricalSize: Int
+    public var categories: Int
+    /// Gumbel-Softmax temperature schedule τ = max(τ_min, τ₀·exp(−r·step)) (Jang et al. 2017).
+    public var temperature: Double
+    public var temperatureMinimum: Double
+    public var temperatureRate: Double
+    /// Straight-through (hard, one-hot) Gumbel-Softmax samples.
+    public var hard: Bool
+    /// joint-vae's discrete capacity C_c max in nats and its growth steps (Dupont 2018).
+    public var discreteCapacityMax: Double
+    public var discreteCapacitySteps: Int
+    /// vq-vae: codebook entries K, code width D, commitment β, EMA decay (0 = codebook loss), prior epochs.
+    public var codebookSize: Int
+    public var codeSize: Int
+    public var commitment: Double
+    public var emaDecay: Double
+    public var priorEpochs: Int
 
     public init(beta: Double = 1, capacityMax: Double = 0, capacitySteps: Int = 0, gamma: Double = 1000,
-                importanceSamples: Int = 1, importanceGroups: Int = 1) {
+                importanceSamples: Int = 1, importanceGroups: Int = 1, classCount: Int = 0,
+                categoricalSize: Int = 0, categories: Int = 10, temperature: Double = 1,
+                temperatureMinimum: Double = 0.5, temperatureRate: Double = 3e-5, hard: Bool = false,
+                discreteCapacityMax: Double = 0, discreteCapacitySteps: Int = 0, codebookSize: Int = 512,
+                codeSize: Int = 64, commitment: Double = 0.25, emaDecay: Double = 0, priorEpochs: Int = 10) {
+        self.classCount = classCount
+        self.categoricalSize = categoricalSize
+        self.categories = categories
+        self.temperature = temperature
+        self.temperatureMinimum = temperatureMinimum
+        self.temperatureRate = temperatureRate
+        self.hard = hard
+        self.discreteCapacityMax = discreteCapacityMax
+        self.discreteCapacitySteps = discreteCapacitySteps
+        self.codebookSize = codebookSize
+        self.codeSize = codeSize
+        self.commitment = commitment
+        self.emaDecay = emaDecay
+        self.priorEpochs = priorEpochs
         self.beta = beta
         self.capacityMax = capacityMax
         self.capacitySteps = capacitySteps

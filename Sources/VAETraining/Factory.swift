@@ -19,7 +19,17 @@ public enum Factory {
                                       beta: config.model.beta, capacityMax: config.model.capacityMax,
                                       capacitySteps: config.model.capacitySteps, gamma: config.model.gamma,
                                       importanceSamples: config.model.importanceSamples,
-                                      importanceGroups: config.model.importanceGroups))
+                                      importanceGroups: config.model.importanceGroups,
+                                      classCount: config.model.classCount,
+                                      categoricalSize: config.model.categoricalSize, categories: config.model.categories,
+                                      temperature: config.model.temperature,
+                                      temperatureMinimum: config.model.temperatureMinimum,
+                                      temperatureRate: config.model.temperatureRate, hard: config.model.hard,
+                                      discreteCapacityMax: config.model.discreteCapacityMax,
+                                      discreteCapacitySteps: config.model.discreteCapacitySteps,
+                                      codebookSize: config.model.codebookSize, codeSize: config.model.codeSize,
+                                      commitment: config.model.commitment, emaDecay: config.model.emaDecay,
+                                      priorEpochs: config.model.priorEpochs))
     }
 
     /// The model with freshly initialised weights from the run's "init" stream.

@@ -39,6 +39,35 @@ public struct RunConfig: Equatable, Sendable {
         public var importanceSamples: Int = 1
         /// Groups M of miwae, each an IWAE_K bound, averaged (`importance_groups`), 1...10000; iwae needs 1.
         public var importanceGroups: Int = 1
+        /// Classes a conditional model (cvae) takes as one-hot labels (`class_count`); 0 = one more than the
+        /// largest training label.
+        public var classCount: Int = 0
+        /// Categorical latent variables N of categorical-vae and joint-vae (`categorical_size`), 0...4096.
+        public var categoricalSize: Int = 0
+        /// Classes K of each categorical latent variable (`categories`), 2...4096.
+        public var categories: Int = 10
+        /// Gumbel-Softmax temperature τ₀ at step 0 (`temperature`), > 0.
+        public var temperature: Double = 1
+        /// Lowest annealed temperature τ_min (`temperature_min`), > 0.
+        public var temperatureMinimum: Double = 0.5
+        /// Annealing rate r of τ = max(τ_min, τ₀·exp(−r·step)) (`temperature_rate`), >= 0.
+        public var temperatureRate: Double = 3e-5
+        /// Straight-through Gumbel-Softmax: one-hot samples forward, relaxed gradients backward (`hard`).
+        public var hard: Bool = false
+        /// joint-vae's target KL of the discrete latents in nats (`discrete_capacity_max`), >= 0.
+        public var discreteCapacityMax: Double = 0
+        /// Optimiser steps over which the discrete capacity grows (`discrete_capacity_steps`); 0 = from the start.
+        public var discreteCapacitySteps: Int = 0
+        /// vq-vae codebook entries K (`codebook_size`), 1...65536.
+        public var codebookSize: Int = 512
+        /// vq-vae code vector width D (`code_size`), 1...4096.
+        public var codeSize: Int = 64
+        /// vq-vae commitment weight β (`commitment`), >= 0.
+        public var commitment: Double = 0.25
+        /// vq-vae EMA decay of the codebook (`ema_decay`), 0 ≤ γ < 1; 0 learns the codebook by its loss instead.
+        public var emaDecay: Double = 0
+        /// Epochs of fitting the prior over codes after training (`prior_epochs`), 0...100000.
+        public var priorEpochs: Int = 10
 
         public init(
             name: String = "mlp", hiddenSizes: [Int] = [400], latentSize: Int = 20,
