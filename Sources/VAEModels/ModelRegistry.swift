@@ -18,9 +18,13 @@ public enum ModelRegistry {
         ("beta-vae", { specification, random in try BetaVAE(specification, random: &random) }),
         ("iwae", { specification, random in try ImportanceWeightedVAE(specification, random: &random) }),
         ("miwae", { specification, random in try ImportanceWeightedVAE(specification, random: &random) }),
+        ("cvae", { specification, random in try ConditionalVAE(specification, random: &random) }),
     ]
 
     public static var names: [String] { builders.map(\.name) }
+
+    /// Models conditioned on class labels, whose `class_count` the trainer fills in from the data when it is 0.
+    public static let conditionalNames: Set<String> = ["cvae"]
 
     /// Builds the named model with weights initialised from `random` (the "init" stream).
     public static func make(_ specification: ModelSpecification,

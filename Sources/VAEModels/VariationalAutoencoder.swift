@@ -31,8 +31,9 @@ public protocol VariationalAutoencoder: Module {
     /// Number of classes a conditional model takes (one label per row); 0 for an unconditional model.
     var conditionClasses: Int { get }
     /// The model with one label per row bound, so that every requirement above is conditioned on them
-    /// (`conditionClasses` > 0); an unconditional model returns itself.
-    func conditioned(on labels: [Int]) throws -> any VariationalAutoencoder
+    /// (`conditionClasses` > 0); an unconditional model returns itself. Labels must be in
+    /// `0..<conditionClasses` (check user data with ``checkLabels(_:rows:source:)`` first).
+    func conditioned(on labels: [Int]) -> any VariationalAutoencoder
 }
 
 /// A deterministic code per row and the KL per coordinate (see ``VariationalAutoencoder/latentSummary(_:)``).
@@ -76,8 +77,28 @@ public struct LossTerms {
 extension VariationalAutoencoder {
     public var latentSize: Int { specification.latentSize }
     public var conditionClasses: Int { 0 }
-    public func conditioned(on labels: [Int]) throws -> any VariationalAutoencoder { self }
+    public func conditioned(on labels: [Int]) -> any VariationalAutoencoder { self }
 
+    /// The model conditioned on `labels` when it is conditional and they are given; otherwise itself.
+    public func bound(_ labels: ArraySlice<Int>?) -> any VariationalAutoencoder {
+        guard conditionClasses > 0, let labels else { return self }
+        return conditioned(on: Array(labels))
+    }
+
+    /// Checks that `labels` can condition this model on `rows` images from `source`: present, one per image and
+    /// each in 0..<conditionClasses. An unconditional model takes anything.
+    public func checkLabels(_ labels: [Int], rows: Int, source: String) throws {
+        guard conditionClasses > 0 else { return }
+        guard !labels.isEmpty else {
+            throw ModelError("\(source): model '\(specification.name)' is conditioned on class labels, but the data has none (use IDX files with a labels file, or an image folder with one sub-folder per class)")
+        }
+        guard labels.count == rows else {
+            throw ModelError("\(source): \(labels.count) labels for \(rows) images")
+        }
+        if let bad = labels.first(where: { !(0..<conditionClasses).contains($0) }) {
+            throw ModelError("\(source): label \(bad) is outside the model's \(conditionClasses) classes (model_params.class_count)")
+        }
+    }
     /// The standard VAE objective: mean over the batch of reconstruction + weight·KL.
     public func elboLoss(_ input: Tensor, context: LossContext, klWeight: Float = 1) -> LossTerms {
         let (reconstruction, kl) = negativeELBO(input, noise: &context.noise)

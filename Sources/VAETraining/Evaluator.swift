@@ -25,11 +25,20 @@ public struct EvaluationReport: Codable, Equatable {
 /// Computes −ELBO, the IWAE NLL estimate, per-dimension KL and active units, all without gradients.
 public struct Evaluator {
     public let model: any VariationalAutoencoder
+    /// One class per image, for a conditional model (checked with ``VariationalAutoencoder/checkLabels(_:rows:source:)``);
+    /// ignored by the others.
+    public let labels: [Int]
     public let batchSize: Int
 
-    public init(model: any VariationalAutoencoder, batchSize: Int = 1000) {
+    public init(model: any VariationalAutoencoder, labels: [Int] = [], batchSize: Int = 1000) {
         self.model = model
+        self.labels = labels
         self.batchSize = batchSize
+    }
+
+    /// The model conditioned on the labels of images `range` (itself when unconditional or unlabelled).
+    func model(for range: Range<Int>) -> any VariationalAutoencoder {
+        model.bound(labels.count >= range.upperBound ? labels[range] : nil)
     }
 
     /// Mean −ELBO, reconstruction and KL per image over `images` (rows), one z per image from `noise`.
@@ -38,8 +47,8 @@ public struct Evaluator {
         var reconstruction = 0.0, kl = 0.0
         withoutGradients {
             for start in stride(from: 0, to: count, by: batchSize) {
-                let batch = images.slice(start..<min(start + batchSize, count))
-                let terms = model.negativeELBO(batch, noise: &noise)
+                let range = start..<min(start + batchSize, count)
+                let terms = model(for: range).negativeELBO(images.slice(range), noise: &noise)
                 reconstruction += Double(terms.reconstruction.sum().scalar)
                 kl += Double(terms.kl.sum().scalar)
             }
@@ -59,12 +68,13 @@ public struct Evaluator {
         withoutGradients {
             var start = 0
             while start < count {
-                let block = images.slice(start..<min(start + imagesPerChunk, count))
+                let range = start..<min(start + imagesPerChunk, count)
+                let (block, blockModel) = (images.slice(range), model(for: range))
                 var pieces: [Tensor] = []
                 var drawn = 0
                 while drawn < samples {
                     let take = min(samplesPerChunk, samples - drawn)
-                    pieces.append(model.logImportanceWeights(block, samples: take, noise: &noise))
+                    pieces.append(blockModel.logImportanceWeights(block, samples: take, noise: &noise))
                     drawn += take
                 }
                 let logWeights = pieces.count == 1 ? pieces[0] : Tensor.concatenate(pieces, alongAxis: 1)
@@ -86,7 +96,8 @@ public struct Evaluator {
         var meanSquares = [Double](repeating: 0, count: latent)
         withoutGradients {
             for start in stride(from: 0, to: count, by: batchSize) {
-                let summary = model.latentSummary(images.slice(start..<min(start + batchSize, count)))
+                let range = start..<min(start + batchSize, count)
+                let summary = model(for: range).latentSummary(images.slice(range))
                 let (means, kls) = (summary.code.scalars, summary.klPerDimension.scalars)
                 for index in means.indices {
                     let (dimension, mu) = (index % latent, Double(means[index]))

@@ -14,15 +14,17 @@ public struct LatentCodes {
         self.latentSize = latentSize
     }
 
-    /// E_q[z|x] for each row of `images`, encoded in batches without gradients.
-    public init(model: any VariationalAutoencoder, images: Tensor, batchSize: Int = 1000) {
+    /// E_q[z|x] for each row of `images` (the deterministic code of ``VariationalAutoencoder/latentSummary(_:)``),
+    /// encoded in batches without gradients; a conditional model is conditioned on `labels`, one per image.
+    public init(model: any VariationalAutoencoder, images: Tensor, labels: [Int] = [], batchSize: Int = 1000) {
         let latent = model.latentSize
         var rows: [[Double]] = []
         rows.reserveCapacity(images.shape[0])
         withoutGradients {
             for start in stride(from: 0, to: images.shape[0], by: batchSize) {
-                let batch = images.slice(start..<min(start + batchSize, images.shape[0]))
-                let scalars = model.latentSummary(batch).code.scalars
+                let range = start..<min(start + batchSize, images.shape[0])
+                let batch = images.slice(range)
+                let scalars = model.bound(labels.count >= range.upperBound ? labels[range] : nil).latentSummary(batch).code.scalars
                 for row in 0..<batch.shape[0] {
                     rows.append(scalars[(row * latent)..<((row + 1) * latent)].map(Double.init))
                 }

@@ -9,8 +9,10 @@ public enum LatentPictures {
     /// Rows of pairs of test images: image A, `steps` decoder means along the path between the posterior means of
     /// A and B (straight, or spherical with `spherical`), then image B. Pairs are drawn without repetition from
     /// the "interpolation" stream of `seed`.
-    public static func interpolation(model: any VariationalAutoencoder, images: Tensor, imageShape: [Int],
-                                     pairs: Int = 8, steps: Int = 10, spherical: Bool = false,
+    /// A conditional model encodes each image with its label (`labels`, one per image) and decodes a row with
+    /// image A's.
+    public static func interpolation(model: any VariationalAutoencoder, images: Tensor, labels: [Int] = [],
+                                     imageShape: [Int], pairs: Int = 8, steps: Int = 10, spherical: Bool = false,
                                      seed: UInt64) throws -> (png: [UInt8], indices: [(Int, Int)]) {
         guard images.shape[0] >= 2 else {
             throw TrainingError("interpolation: needs at least 2 test images, got \(images.shape[0])")
@@ -20,14 +22,16 @@ public enum LatentPictures {
         var random = RandomStream(seed: seed, name: "interpolation")
         let chosen = Array(random.permutation(images.shape[0]).prefix(2 * pairs))
         let inputs = images.gathering(chosen)
-        let codes = LatentCodes(model: model, images: inputs)
+        let chosenLabels = labels.count == images.shape[0] ? chosen.map { labels[$0] } : []
+        let codes = LatentCodes(model: model, images: inputs, labels: chosenLabels)
         var path: [Float] = []
         for pair in 0..<pairs {
             let points = LatentPath.points(from: codes.means[2 * pair], to: codes.means[2 * pair + 1], steps: steps,
                                            spherical: spherical)
             path += points.flatMap { $0.map(Float.init) }
         }
-        let decoded = decode(model, path, rows: pairs * steps)
+        let rowLabels = chosenLabels.isEmpty ? [] : (0..<pairs).flatMap { [Int](repeating: chosenLabels[2 * $0], count: steps) }
+        let decoded = decode(model, path, rows: pairs * steps, labels: rowLabels)
         var tiles: [Tensor] = []
         for pair in 0..<pairs {
             tiles.append(inputs.slice((2 * pair)..<(2 * pair + 1)))
@@ -54,15 +58,18 @@ public enum LatentPictures {
     /// posterior's scale, which is what the decoder has learned to read; σ = 1, the prior's, when the means do
     /// not vary); every other dimension stays at the posterior mean of one test image drawn from the "traversal"
     /// stream of `seed`.
-    public static func traversal(model: any VariationalAutoencoder, images: Tensor, imageShape: [Int],
-                                 dimensions: Int = 8, steps: Int = 11, seed: UInt64) throws -> Traversal {
+    /// A conditional model encodes with `labels` (one per image) and decodes every row with the base image's.
+    public static func traversal(model: any VariationalAutoencoder, images: Tensor, labels: [Int] = [],
+                                 imageShape: [Int], dimensions: Int = 8, steps: Int = 11,
+                                 seed: UInt64) throws -> Traversal {
         guard images.shape[0] >= 1 else { throw TrainingError("traversal: needs at least 1 test image") }
         guard steps >= 2 else { throw TrainingError("traversal: steps must be 2 or more, got \(steps)") }
-        let statistics = Evaluator(model: model).latentStatistics(images)
+        let labels = labels.count == images.shape[0] ? labels : []
+        let statistics = Evaluator(model: model, labels: labels).latentStatistics(images)
         let kl = statistics.klPerDimension
         let ranked = kl.indices.sorted { (i: Int, j: Int) -> Bool in kl[i] != kl[j] ? kl[i] > kl[j] : i < j }
         let chosen = Array(ranked.prefix(max(1, dimensions)))
-        let codes = LatentCodes(model: model, images: images)
+        let codes = LatentCodes(model: model, images: images, labels: labels)
         let (centre, spread) = (codes.centre, codes.spread)
         var random = RandomStream(seed: seed, name: "traversal")
         let baseIndex = random.integer(below: images.shape[0])
@@ -79,7 +86,8 @@ public enum LatentPictures {
                 latents += point.map(Float.init)
             }
         }
-        let decoded = decode(model, latents, rows: chosen.count * steps)
+        let decoded = decode(model, latents, rows: chosen.count * steps,
+                             labels: labels.isEmpty ? [] : [Int](repeating: labels[baseIndex], count: chosen.count * steps))
         let png = try ImageGrid.png(decoded, imageShape: imageShape, columns: steps)
         return Traversal(png: png, dimensions: chosen, kl: chosen.map { statistics.klPerDimension[$0] },
                          ranges: ranges, baseIndex: baseIndex)
@@ -98,14 +106,17 @@ public enum LatentPictures {
     /// the plane through the mean of the posterior means of `images` spanned by their first two principal
     /// directions, each scaled by its standard deviation (so a step is one quantile of the data's spread along it);
     /// every other component stays at the mean. With latent size 1 it is a single row.
-    public static func manifold(model: any VariationalAutoencoder, images: Tensor, imageShape: [Int],
-                                gridSize: Int = 20) throws -> Manifold {
+    /// A conditional model encodes with `labels` (one per image) and decodes the whole grid with the first
+    /// image's label (named in ``Manifold/plane``).
+    public static func manifold(model: any VariationalAutoencoder, images: Tensor, labels: [Int] = [],
+                                imageShape: [Int], gridSize: Int = 20) throws -> Manifold {
         guard gridSize >= 2 else { throw TrainingError("manifold: grid size must be 2 or more, got \(gridSize)") }
         let latent = model.latentSize
         let quantiles = LatentPath.priorQuantiles(gridSize)
         let origin: [Double]
         let axes: [[Double]]
-        let plane: String
+        var plane: String
+        let labels = model.conditionClasses > 0 && labels.count == images.shape[0] ? labels : []
         switch latent {
         case 1:
             (origin, axes) = ([0], [[1]])
@@ -115,7 +126,7 @@ public enum LatentPictures {
             plane = "(z₁, z₂) over the prior's quantiles Φ⁻¹((i + ½)/\(gridSize)), ±\(String(format: "%.2f", quantiles.last!))"
         default:
             guard images.shape[0] >= 2 else { throw TrainingError("manifold: needs at least 2 test images for PCA") }
-            let codes = LatentCodes(model: model, images: images)
+            let codes = LatentCodes(model: model, images: images, labels: labels)
             let (values, vectors) = PrincipalComponents.top(2, of: codes)
             origin = codes.centre
             axes = zip(values, vectors).map { value, vector in vector.map { $0 * max(value, 0).squareRoot() } }
@@ -136,12 +147,16 @@ public enum LatentPictures {
                 latents += point.map(Float.init)
             }
         }
-        let decoded = decode(model, latents, rows: rows * gridSize)
+        if let label = labels.first { plane += ", decoded as class \(label) (the first test image's)" }
+        let decoded = decode(model, latents, rows: rows * gridSize,
+                             labels: labels.first.map { [Int](repeating: $0, count: rows * gridSize) } ?? [])
         return Manifold(png: try ImageGrid.png(decoded, imageShape: imageShape, columns: gridSize), plane: plane)
     }
 
-    /// Decoder means for `rows` latent codes given row-major in `latents`.
-    static func decode(_ model: any VariationalAutoencoder, _ latents: [Float], rows: Int) -> Tensor {
-        withoutGradients { model.decode(Tensor(shape: [rows, model.latentSize], scalars: latents)).mean }
+    /// Decoder means for `rows` latent codes given row-major in `latents`, conditioned on `labels` (one per row)
+    /// when given.
+    static func decode(_ model: any VariationalAutoencoder, _ latents: [Float], rows: Int, labels: [Int] = []) -> Tensor {
+        let decoder = model.bound(labels.count == rows ? labels[...] : nil)
+        return withoutGradients { decoder.decode(Tensor(shape: [rows, model.latentSize], scalars: latents)).mean }
     }
 }

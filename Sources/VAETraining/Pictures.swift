@@ -6,28 +6,47 @@ import VAETensor
 /// The sample and reconstruction grids; the latent-space pictures are in ``LatentPictures``, the plots in
 /// ``Charts`` and the whole set for a run in ``RunPictures``.
 public enum Pictures {
-    /// A grid of decoder means for z ~ N(0, I) drawn from the "sampling" stream of `seed`, as PNG bytes.
+    /// A grid of decoder means for prior draws z ~ p(z) from the "sampling" stream of `seed`, as PNG bytes.
+    ///
+    /// A conditional model draws all `count` images of class `label`; without a label it draws the class-by-sample
+    /// grid: one row per class, and in each column the same z decoded as every class (`count / classes` columns).
     public static func samplesPNG(model: any VariationalAutoencoder, count: Int, seed: UInt64,
-                                  imageShape: [Int]) throws -> [UInt8] {
+                                  imageShape: [Int], label: Int? = nil) throws -> [UInt8] {
         var random = RandomStream(seed: seed, name: "sampling")
-        let images = withoutGradients { model.sampleImages(count: count, random: &random) }
+        let classes = model.conditionClasses
+        if classes > 0 && label == nil {
+            let columns = max(1, count / classes)
+            let latents = model.samplePrior(count: columns, random: &random)
+            let rows = (0..<classes).flatMap { _ in 0..<columns }
+            let labels = (0..<classes).flatMap { [Int](repeating: $0, count: columns) }
+            let images = withoutGradients { model.conditioned(on: labels).decode(latents.gathering(rows)).mean }
+            return try ImageGrid.png(images, imageShape: imageShape, columns: columns)
+        }
+        if let label, classes > 0, !(0..<classes).contains(label) {
+            throw TrainingError("--label: expected a class from 0 to \(classes - 1), got \(label)")
+        }
+        let sampler = model.bound(label.map { [Int](repeating: $0, count: count)[...] })
+        let images = withoutGradients { sampler.sampleImages(count: count, random: &random) }
         let columns = Int(Double(count).squareRoot().rounded(.up))
         return try ImageGrid.png(images, imageShape: imageShape, columns: columns)
     }
 
     public static func samples(model: any VariationalAutoencoder, count: Int, seed: UInt64, imageShape: [Int],
-                               to path: String) throws {
-        try AtomicFile.write(try samplesPNG(model: model, count: count, seed: seed, imageShape: imageShape), to: path)
+                               label: Int? = nil, to path: String) throws {
+        try AtomicFile.write(try samplesPNG(model: model, count: count, seed: seed, imageShape: imageShape, label: label),
+                             to: path)
     }
 
     /// Rows of up to 16 test inputs, each row above the decoder means at their posterior means, as PNG bytes.
-    public static func reconstructionsPNG(model: any VariationalAutoencoder, images: Tensor, imageShape: [Int],
-                                          count: Int = 32) throws -> [UInt8] {
+    /// A conditional model encodes and decodes each image with its label (`labels`, one per image).
+    public static func reconstructionsPNG(model: any VariationalAutoencoder, images: Tensor, labels: [Int] = [],
+                                          imageShape: [Int], count: Int = 32) throws -> [UInt8] {
         let count = min(count, images.shape[0])
         guard count > 0 else { throw TrainingError("reconstructions: no test images") }
         let columns = min(16, count)
         let inputs = images.slice(0..<count)
-        let outputs = withoutGradients { model.decode(model.latentSummary(inputs).code).mean }
+        let bound = model.bound(labels.count >= count ? labels[0..<count] : nil)
+        let outputs = withoutGradients { bound.decode(bound.latentSummary(inputs).code).mean }
         var rows: [Tensor] = []
         for start in stride(from: 0, to: count, by: columns) {
             let range = start..<min(start + columns, count)
@@ -38,9 +57,10 @@ public enum Pictures {
         return try ImageGrid.png(grid, imageShape: imageShape, columns: columns)
     }
 
-    public static func reconstructions(model: any VariationalAutoencoder, images: Tensor, imageShape: [Int],
-                                       count: Int = 32, to path: String) throws {
-        try AtomicFile.write(try reconstructionsPNG(model: model, images: images, imageShape: imageShape, count: count),
+    public static func reconstructions(model: any VariationalAutoencoder, images: Tensor, labels: [Int] = [],
+                                       imageShape: [Int], count: Int = 32, to path: String) throws {
+        try AtomicFile.write(try reconstructionsPNG(model: model, images: images, labels: labels, imageShape: imageShape,
+                                                    count: count),
                              to: path)
     }
 }

@@ -80,6 +80,12 @@ public struct PictureInputs {
     var analysisImages: Tensor {
         testImages.shape[0] > analysisLimit ? testImages.slice(0..<analysisLimit) : testImages
     }
+
+    /// The labels of ``analysisImages``, or none when the test set has fewer labels than images.
+    var analysisLabels: [Int] {
+        let count = analysisImages.shape[0]
+        return labels.count >= count ? Array(labels.prefix(count)) : []
+    }
 }
 
 /// Renders and writes the standard pictures of a run.
@@ -95,20 +101,22 @@ public enum RunPictures {
         switch kind {
         case .samples:
             let png = try Pictures.samplesPNG(model: model, count: inputs.sampleCount, seed: seed, imageShape: shape)
-            return RenderedPicture(kind: kind, bytes: png, caption:
-                "Decoder means for \(inputs.sampleCount) draws z ~ N(0, I) (stream \"sampling\" of seed \(seed)).")
+            let classes = model.conditionClasses
+            return RenderedPicture(kind: kind, bytes: png, caption: classes > 0
+                ? "One row per class (0 to \(classes - 1), top to bottom); each column decodes one draw z ~ p(z) as every class (stream \"sampling\" of seed \(seed))."
+                : "Decoder means for \(inputs.sampleCount) draws z ~ p(z) (stream \"sampling\" of seed \(seed)).")
         case .reconstructions:
-            let png = try Pictures.reconstructionsPNG(model: model, images: images, imageShape: shape)
+            let png = try Pictures.reconstructionsPNG(model: model, images: images, labels: inputs.labels, imageShape: shape)
             return RenderedPicture(kind: kind, bytes: png, caption:
                 "The first \(min(32, images.shape[0])) test images (odd rows) above the decoder means at their posterior means (even rows).")
         case .interpolation:
-            let result = try LatentPictures.interpolation(model: model, images: images, imageShape: shape,
+            let result = try LatentPictures.interpolation(model: model, images: images, labels: inputs.labels, imageShape: shape,
                                                           spherical: inputs.spherical, seed: seed)
             let pairs = result.indices.map { "\($0.0)→\($0.1)" }.joined(separator: ", ")
             return RenderedPicture(kind: kind, bytes: result.png, caption:
                 "Each row: test image A, 10 decoder means along the \(inputs.spherical ? "spherical (slerp)" : "straight") path from A's posterior mean to B's, test image B. Pairs (test indices, stream \"interpolation\" of seed \(seed)): \(pairs).")
         case .traversal:
-            let result = try LatentPictures.traversal(model: model, images: inputs.analysisImages, imageShape: shape,
+            let result = try LatentPictures.traversal(model: model, images: inputs.analysisImages, labels: inputs.analysisLabels, imageShape: shape,
                                                       seed: seed)
             let rows = zip(result.dimensions, zip(result.kl, result.ranges)).map { dimension, info in
                 String(format: "z%d (KL %.2f, %.2f…%.2f)", dimension + 1, info.0, info.1.lowerBound, info.1.upperBound)
@@ -116,13 +124,14 @@ public enum RunPictures {
             return RenderedPicture(kind: kind, bytes: result.png, caption:
                 "One row per latent dimension, most active (largest KL) first, swept over m ± 3σ (m, σ: mean and standard deviation of its posterior means over \(inputs.analysisImages.shape[0]) test images) with the others at the posterior mean of test image \(result.baseIndex). Rows: \(rows).")
         case .manifold:
-            let result = try LatentPictures.manifold(model: model, images: inputs.analysisImages, imageShape: shape)
+            let result = try LatentPictures.manifold(model: model, images: inputs.analysisImages, labels: inputs.analysisLabels,
+                                                    imageShape: shape)
             return RenderedPicture(kind: kind, bytes: result.png, caption:
                 "Decoder means over a grid on \(result.plane). The first coordinate grows to the right, the second upwards.")
         case .scatter:
             let analysis = inputs.analysisImages
-            let codes = LatentCodes(model: model, images: analysis)
-            let labels = inputs.labels.count >= analysis.shape[0] ? Array(inputs.labels.prefix(analysis.shape[0])) : []
+            let labels = inputs.analysisLabels
+            let codes = LatentCodes(model: model, images: analysis, labels: labels)
             let names = inputs.classNames.isEmpty
                 ? Charts.classNames(dataset: inputs.dataset, classCount: (labels.max() ?? -1) + 1) : inputs.classNames
             let points: [(Double, Double)]

@@ -33,10 +33,18 @@ public final class Trainer {
     /// Everything is loaded and built before any file is written, so bad input leaves nothing behind.
     public init(config: RunConfig) throws {
         try config.validate()
-        self.config = config
         BLAS.setThreadCount(config.trainer.threads)
         (train, test) = try Factory.datasets(config)
-        model = try Factory.model(config, inputShape: train.imageShape)
+        // A conditional model's class count defaults to the labels' (class_count: 0); the run's config.yaml
+        // keeps the resolved count so the checkpoint reloads without the data.
+        var resolved = config
+        if resolved.model.classCount == 0 && ModelRegistry.conditionalNames.contains(config.model.name) {
+            resolved.model.classCount = train.classCount
+        }
+        self.config = resolved
+        model = try Factory.model(resolved, inputShape: train.imageShape)
+        try model.checkLabels(train.labels, rows: train.count, source: train.source)
+        try model.checkLabels(test.labels, rows: test.count, source: test.source)
         optimizer = try Factory.optimizer(config)
         let seed = config.experiment.seed
         shuffle = RandomStream(seed: seed, name: "shuffle")
@@ -98,8 +106,9 @@ public final class Trainer {
 
             let context = LossContext(noise: noise, step: step)
             var terms: LossTerms?
+            let batchModel = model.bound(train.labels.isEmpty ? nil : ArraySlice(indices.map { train.labels[$0] }))
             var (loss, gradients) = model.valueWithGradients {
-                terms = model.loss(input, context: context)
+                terms = batchModel.loss(input, context: context)
                 return terms!.total
             }
             noise = context.noise
@@ -119,7 +128,7 @@ public final class Trainer {
         let seconds = Date().timeIntervalSince(started)
         model.setTraining(false)
         var evaluationNoise = RandomStream(seed: config.experiment.seed, name: "evaluation")
-        let testTerms = Evaluator(model: model, batchSize: config.data.testBatchSize)
+        let testTerms = Evaluator(model: model, labels: test.labels, batchSize: config.data.testBatchSize)
             .negativeELBO(testImages, noise: &evaluationNoise)
         let n = Double(train.count)
         return EpochMetrics(epoch: epoch + 1, trainLoss: sums[0] / n, testLoss: testTerms.total,

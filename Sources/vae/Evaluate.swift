@@ -40,7 +40,8 @@ struct Evaluate: ParsableCommand {
             var binarization: RandomStream? = run.config.data.binarize
                 ? RandomStream(seed: run.config.experiment.seed, name: "test-binarization") : nil
             let images = test.batch(0..<test.count, binarizing: &binarization)
-            let evaluator = Evaluator(model: run.model, batchSize: run.config.data.testBatchSize)
+            try run.model.checkLabels(test.labels, rows: test.count, source: test.source)
+            let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize)
             let bar = standardOutputIsTerminal && !json ? ProgressBar() : nil
             let report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
                                           progress: bar.map { bar in { bar.show($0, test.count, label: "NLL") } })

@@ -94,6 +94,7 @@ struct Plot: ParsableCommand {
         guard test.imageShape == run.state.inputShape else {
             throw ValidationError("\(config.data.dataDirectory): images are \(test.imageShape) but the model was trained on \(run.state.inputShape)")
         }
+        try run.model.checkLabels(test.labels, rows: test.count, source: test.source)
         var binarization: RandomStream? = config.data.binarize
             ? RandomStream(seed: config.experiment.seed, name: "test-binarization") : nil
         return (test.batch(0..<test.count, binarizing: &binarization), test.labels, test.classNames)

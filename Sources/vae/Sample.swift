@@ -13,6 +13,8 @@ struct Sample: ParsableCommand {
     var seed = 0
     @Option(help: "PNG file to write.")
     var output: String
+    @Option(parsing: .unconditional, help: "Class to draw, for a conditional model (cvae); without it a cvae draws one row per class.")
+    var label: Int?
 
     func validate() throws {
         if count < 1 || count > 4096 { throw ValidationError("--count must be from 1 to 4096, got \(count)") }
@@ -23,7 +25,11 @@ struct Sample: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let run = try TrainedRun(directory: runDirectory)
-            try Pictures.samples(model: run.model, count: count, seed: UInt64(seed), imageShape: run.state.inputShape, to: output)
+            if label != nil && run.model.conditionClasses == 0 {
+                throw ValidationError("--label: model '\(run.config.model.name)' is not conditioned on labels (only cvae is)")
+            }
+            try Pictures.samples(model: run.model, count: count, seed: UInt64(seed), imageShape: run.state.inputShape,
+                                 label: label, to: output)
             print("wrote \(output)")
         }
     }

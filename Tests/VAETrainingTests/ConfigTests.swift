@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VAEModels
 @testable import VAETraining
 
 /// The first line every test file needs: `model_params.name` is the one required key.
@@ -272,11 +273,16 @@ private func temporaryDirectory() throws -> URL {
 // MARK: - Loading by name or path
 
 @Test func unknownBuiltInSuggestsNearest() throws {
+    // Every shipped config is listed, sorted, and each is a registered model's.
+    let builtIn = ConfigLoader.builtInNames
+    #expect(builtIn == builtIn.sorted() && builtIn.contains("mlp") && builtIn.contains("conv64"))
+    #expect(builtIn.allSatisfy { (try? ConfigLoader.load($0).model.name).map(ModelRegistry.names.contains) == true })
+    let list = builtIn.joined(separator: ", ")
     let error = try #require(throws: ConfigError.self) { try ConfigLoader.load("mlpp") }
-    #expect(error.message == "unknown config 'mlpp': not a built-in (beta-vae, conv, conv64, iwae, miwae, mlp) and no such file; did you mean 'mlp'?")
+    #expect(error.message == "unknown config 'mlpp': not a built-in (\(list)) and no such file; did you mean 'mlp'?")
 
     let far = try #require(throws: ConfigError.self) { try ConfigLoader.load("transformer") }
-    #expect(far.message == "unknown config 'transformer': not a built-in (beta-vae, conv, conv64, iwae, miwae, mlp) and no such file")
+    #expect(far.message == "unknown config 'transformer': not a built-in (\(list)) and no such file")
 }
 
 @Test func missingFileIsNamed() throws {

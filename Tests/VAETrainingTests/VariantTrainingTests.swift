@@ -12,7 +12,7 @@ extension ModelComputation {
         /// The test −ELBO (500 dynamically binarised or grey test images, fixed noise) of the untrained model is
         /// ~540 nats; after 2 epochs it must have fallen by at least `margin` nats, and the checkpoint must reload
         /// to the same test −ELBO.
-        @Test(arguments: [("beta-vae", 100.0), ("iwae", 100.0), ("miwae", 100.0)])
+        @Test(arguments: [("beta-vae", 100.0), ("iwae", 100.0), ("miwae", 100.0), ("cvae", 100.0)])
         func builtInConfigTrainsAndReloads(_ name: String, _ margin: Double) throws {
             var config = try ConfigLoader.load(name)
             config.data.trainLimit = 2000
@@ -23,7 +23,7 @@ extension ModelComputation {
             config.model.importanceGroups = min(config.model.importanceGroups, 2)
             let untrained = try Trainer(config: config)
             var noise = RandomStream(seed: 0, name: "evaluation")
-            let before = Evaluator(model: untrained.model).negativeELBO(untrained.testImages, noise: &noise).total
+            let before = Evaluator(model: untrained.model, labels: untrained.test.labels).negativeELBO(untrained.testImages, noise: &noise).total
 
             let run = try trainRun(config, label: "variant-\(name)")
             defer { removeDirectory(run.directory) }
@@ -35,8 +35,9 @@ extension ModelComputation {
             let reloaded = try TrainedRun(directory: run.directory)
             #expect(reloaded.model.specification == run.trainer.model.specification)
             var first = RandomStream(seed: 0, name: "evaluation"), second = first
-            let original = Evaluator(model: run.trainer.model).negativeELBO(run.trainer.testImages, noise: &first)
-            let restored = Evaluator(model: reloaded.model).negativeELBO(run.trainer.testImages, noise: &second)
+            let labels = run.trainer.test.labels
+            let original = Evaluator(model: run.trainer.model, labels: labels).negativeELBO(run.trainer.testImages, noise: &first)
+            let restored = Evaluator(model: reloaded.model, labels: labels).negativeELBO(run.trainer.testImages, noise: &second)
             #expect(original.total == restored.total)
         }
     }
