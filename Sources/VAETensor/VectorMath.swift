@@ -138,7 +138,11 @@ extension Kernels {
                 sigmoids.withUnsafeMutableBufferPointer { sigmoidBuffer in
                     let (x, t) = (UnsafeRawPointer(logitBuffer.baseAddress!), UnsafeRawPointer(labelBuffer.baseAddress!))
                     let sigmoid = keepingSigmoid ? UnsafeMutableRawPointer(sigmoidBuffer.baseAddress!) : nil
-                    for row in 0..<rows {
+                    let rowSums = sums.withUnsafeMutableBufferPointer { $0.baseAddress! }
+                    // Rows are independent and each is summed in the same order whichever thread takes it, so
+                    // splitting large inputs (IWAE's k decoded samples) over the BLAS threads is bit-identical.
+                    Parallel.forEachChunk(of: rows, minimumWork: width, grain: 1 << 17) { chunk in
+                    for row in chunk {
                         let start = row * width * 4
                         var lanes = SIMD16<Float>()
                         var column = 0
@@ -160,7 +164,8 @@ extension Kernels {
                             sigmoid?.storeBytes(of: s, toByteOffset: offset, as: Float.self)
                             column += 1
                         }
-                        sums[row] = total
+                        rowSums[row] = total
+                    }
                     }
                 }
             }
