@@ -19,11 +19,12 @@ public final class BetaVAE: MLPVAE {
     public var objective: ObjectiveSettings { specification.objective }
     public var usesCapacity: Bool { objective.capacityMax > 0 }
 
-    /// C at an optimiser step: C_max·min(1, step / capacity_steps), in nats.
-    public func capacity(atStep step: Int) -> Double {
-        guard objective.capacitySteps > 0 else { return objective.capacityMax }
-        return objective.capacityMax * min(1, Double(max(step, 0)) / Double(objective.capacitySteps))
+    public var capacitySchedule: CapacitySchedule {
+        CapacitySchedule(maximum: objective.capacityMax, steps: objective.capacitySteps, gamma: objective.gamma)
     }
+
+    /// C at an optimiser step: C_max·min(1, step / capacity_steps), in nats.
+    public func capacity(atStep step: Int) -> Double { capacitySchedule.capacity(atStep: step) }
 
     override public func loss(_ input: Tensor, context: LossContext) -> LossTerms {
         guard usesCapacity else {
@@ -34,10 +35,7 @@ public final class BetaVAE: MLPVAE {
         }
         let (reconstruction, kl) = negativeELBO(input, noise: &context.noise)
         let (meanReconstruction, meanKL) = (reconstruction.mean(), kl.mean())
-        let capacity = Float(capacity(atStep: context.step))
-        // |KL − C| through its sign: the derivative of |u| is sign(u), and VAETensor has no abs op.
-        let sign: Float = meanKL.scalar >= capacity ? 1 : -1
-        let penalty = (meanKL - capacity) * (sign * Float(objective.gamma))
+        let penalty = capacitySchedule.penalty(meanKL, step: context.step)
         return LossTerms(total: meanReconstruction + penalty,
                          terms: [("reconstruction", meanReconstruction), ("kl", meanKL), ("capacity_penalty", penalty)])
     }

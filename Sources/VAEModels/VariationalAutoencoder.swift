@@ -126,3 +126,9 @@ extension VariationalAutoencoder {
 public func repeatedRows(_ batch: Int, samples: Int) -> [Int] {
     (0..<batch).flatMap { [Int](repeating: $0, count: samples) }
 }
+
+/// Numbers about a model's latent beyond the ELBO terms (VQ-VAE's codebook usage), printed after each epoch and
+/// saved by `vae eval`. Names are snake_case keys.
+public protocol LatentDiagnostics {
+    func diagnostics(_ input: Tensor) -> [(name: String, value: Double)]
+}

@@ -12,7 +12,8 @@ open class Module {
     public init() {}
 
     /// Every trainable parameter with its dotted name, in declaration order (superclass properties first).
-    public var namedParameters: [(name: String, parameter: Parameter)] {
+    /// A model may override it to leave out parameters another procedure fits (VQ-VAE's prior).
+    open var namedParameters: [(name: String, parameter: Parameter)] {
         namedStates.filter { $0.parameter.isTrainable }
     }
 

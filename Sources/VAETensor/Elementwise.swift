@@ -82,6 +82,14 @@ extension Tensor {
     }
     public func sigmoid() -> Tensor { unary({ Kernels.sigmoid($0) }) { g, _, y in g * y * (1 - y) } }
     public func tanh() -> Tensor { unary({ Foundation.tanh($0) }) { g, _, y in g * (1 - y * y) } }
+    /// The straight-through estimator (Bengio et al. 2013): the result's value is `value`, and the gradient
+    /// passes to `self` unchanged, as if the result were `self`. Gumbel-Softmax's hard samples and VQ-VAE's
+    /// quantised codes use it.
+    public func passingGradient(withValue value: Tensor) -> Tensor {
+        precondition(shape == value.shape, "passingGradient: shape \(shape) vs value \(value.shape)")
+        return Tensor.record(shape: shape, scalars: value.scalars, inputs: [self]) { upstream in [upstream] }
+    }
+
     /// log(1 + eˣ), computed without overflow.
     public func softplus() -> Tensor { unary({ Kernels.softplus($0) }) { g, x, _ in g * Kernels.sigmoid(x) } }
 

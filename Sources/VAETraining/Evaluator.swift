@@ -19,6 +19,8 @@ public struct EvaluationReport: Codable, Equatable {
     public var klPerDimension: [Double]
     /// Dimensions whose posterior mean varies across the data: Cov_x(E_q[z_u]) > 0.01 (Burda et al. 2016).
     public var activeUnits: Int
+    /// The model's ``LatentDiagnostics`` on these images (VQ-VAE: `code_perplexity`, `codes_used`); nil for others.
+    public var diagnostics: [String: Double]?
     public var seconds: Double
 }
 
@@ -130,6 +132,9 @@ public struct Evaluator {
             negativeLogLikelihood: nll, importanceSamples: importanceSamples > 0 ? importanceSamples : nil,
             bitsPerDimension: nll.map { $0 / (dimensions * Foundation.log(2)) },
             klPerDimension: statistics.klPerDimension, activeUnits: statistics.activeUnits,
+            diagnostics: (model as? LatentDiagnostics).map { model in
+                withoutGradients { Dictionary(model.diagnostics(images).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }) }
+            },
             seconds: Date().timeIntervalSince(started))
     }
 }

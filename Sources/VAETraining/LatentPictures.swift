@@ -130,7 +130,7 @@ public enum LatentPictures {
             let (values, vectors) = PrincipalComponents.top(2, of: codes)
             origin = codes.centre
             axes = zip(values, vectors).map { value, vector in vector.map { $0 * max(value, 0).squareRoot() } }
-            let total = codes.covariance.indices.reduce(0.0) { $0 + codes.covariance[$1][$1] }
+            let total = codes.totalVariance
             let share = total > 0 ? 100 * (values[0] + values[1]) / total : 0
             plane = String(format: "the first two principal directions of the test posterior means (%.0f%% of their variance), ±%.2f standard deviations along each; other components at the mean",
                            share, quantiles.last!)

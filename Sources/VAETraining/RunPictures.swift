@@ -149,7 +149,7 @@ public enum RunPictures {
                     return (zip(deviation, vectors[0]).reduce(0) { $0 + $1.0 * $1.1 },
                             zip(deviation, vectors[1]).reduce(0) { $0 + $1.0 * $1.1 })
                 }
-                let total = (0..<latent).reduce(0.0) { $0 + codes.covariance[$1][$1] }
+                let total = codes.totalVariance
                 func share(_ value: Double) -> String { total > 0 ? String(format: "%.0f%%", 100 * value / total) : "–" }
                 titles = ("principal component 1 (\(share(values[0])) of variance)",
                           "principal component 2 (\(share(values[1])))")

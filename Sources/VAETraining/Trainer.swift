@@ -70,6 +70,7 @@ public final class Trainer {
         // Rows after the checkpoint's epoch belong to an epoch that was interrupted before its save finished.
         var log = MetricsLog(path: directory + "/metrics.csv",
                              existingRows: epoch > 0 ? try MetricsLog.rows(in: directory + "/metrics.csv", throughEpoch: epoch) : [])
+        let startEpoch = epoch
         while epoch < config.trainer.epochs {
             let metrics = try trainEpoch(progress: progress)
             epoch += 1
@@ -80,12 +81,25 @@ public final class Trainer {
             try saveCheckpoint(in: directory)
             report(String(format: "epoch %d/%d  train %.2f  test %.2f  (reconstruction %.2f, kl %.2f)  %.2f s  %.0f images/s",
                           epoch, config.trainer.epochs, metrics.trainLoss, metrics.testLoss, metrics.reconstruction,
-                          metrics.kl, metrics.seconds, metrics.imagesPerSecond))
+                          metrics.kl, metrics.seconds, metrics.imagesPerSecond) + diagnosticsText())
             if config.trainer.pictureEvery > 0, epoch % config.trainer.pictureEvery == 0, epoch < config.trainer.epochs {
                 try writePictures(in: directory, epoch: epoch)
             }
         }
+        // VQ-VAE: the prior over code maps is fitted once the encoder and codebook are final (again after a
+        // resume that trained more epochs), then saved into the last epoch's checkpoint.
+        if let model = model as? VQVAE, config.model.priorEpochs > 0, epoch > startEpoch || !model.isPriorFitted {
+            try PriorFitting(model: model, config: config).fit(train: train, testImages: testImages, report: report)
+            try saveCheckpoint(in: directory)
+        }
         try writePictures(in: directory)
+    }
+
+    /// ", code_perplexity 123.4, …" for a model with ``LatentDiagnostics`` (on the test images), else "".
+    func diagnosticsText() -> String {
+        guard let model = model as? LatentDiagnostics else { return "" }
+        let values = withoutGradients { model.diagnostics(testImages) }
+        return values.map { "  \($0.name) " + String(format: "%.1f", $0.value) }.joined()
     }
 
     func trainEpoch(progress: ((Int, Int, Double) -> Void)?) throws -> EpochMetrics {

@@ -61,6 +61,9 @@ struct Evaluate: ParsableCommand {
                     line("NLL (IWAE k=\(report.importanceSamples ?? 0))", String(format: "%.2f nats  (%.4f bits/dim)", nll, bits))
                 }
                 line("active units", "\(report.activeUnits) of \(report.klPerDimension.count)")
+                for (name, value) in (report.diagnostics ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    line(name.replacingOccurrences(of: "_", with: " "), String(format: "%.1f", value))
+                }
                 line("KL per dimension", report.klPerDimension.map { String(format: "%.2f", $0) }.joined(separator: " "))
                 line("seconds", String(format: "%.1f", report.seconds))
                 line("saved", runDirectory + "/eval.json")

@@ -218,7 +218,7 @@ private func temporaryDirectory() throws -> URL {
     #expect(try validationFailure { $0.trainer.epochs = 0 }
         == "trainer_params.epochs: expected an integer from 1 to 100000, got 0")
     #expect(try validationFailure { $0.model.latentSize = 4097 }
-        == "model_params.latent_size: expected an integer from 1 to 4096, got 4097")
+        == "model_params.latent_size: expected an integer from 0 to 4096, got 4097")
     #expect(try validationFailure { $0.model.hiddenSizes = [] }
         == "model_params.hidden_sizes: expected a list of at least one integer, got []")
     #expect(try validationFailure { $0.model.hiddenSizes = [400, 0] }
@@ -265,7 +265,7 @@ private func temporaryDirectory() throws -> URL {
 @Test func validateReportsTheFirstFieldInFileOrder() throws {
     let message = try validationFailure {
         $0.trainer.epochs = 0
-        $0.model.latentSize = 0
+        $0.model.latentSize = -1
     }
     #expect(message.hasPrefix("model_params.latent_size: "))
 }

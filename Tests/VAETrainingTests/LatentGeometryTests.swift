@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VAETraining
+import VAETensor
 
 /// PCA by Jacobi rotations, interpolation paths, prior quantiles and axis ticks: pure Double arithmetic.
 struct LatentGeometryTests {
@@ -58,6 +59,87 @@ struct LatentGeometryTests {
         #expect(abs(values[0] - 8.25) < 1e-9 && abs(values[1] - 2) < 1e-9, "\(values)")
         #expect(abs(abs(dot(vectors[0], u)) - 1) < 1e-9)
         #expect(abs(abs(dot(vectors[1], w)) - 1) < 1e-9)
+    }
+
+    /// `count` codes of size `size`: Σ_k scales[k]·g·directions[k] + noise·g' with g, g' standard normal from a
+    /// fixed stream, plus a constant offset (which centring must remove).
+    private func plantedCodes(count: Int, size: Int, directions: [[Double]], scales: [Double], noise: Double,
+                              seed: UInt64) -> LatentCodes {
+        var random = RandomStream(seed: seed, name: "planted codes")
+        let means = (0..<count).map { _ -> [Double] in
+            let weights = random.normal(count: directions.count).map(Double.init)
+            let jitter = random.normal(count: size).map(Double.init)
+            return (0..<size).map { i in
+                0.5 + noise * jitter[i] + directions.indices.reduce(0.0) { $0 + scales[$1] * weights[$1] * directions[$1][i] }
+            }
+        }
+        return LatentCodes(means: means, latentSize: size)
+    }
+
+    /// `count` orthonormal directions in `size` dimensions, by Gram–Schmidt on normal draws.
+    private func orthonormalDirections(_ count: Int, size: Int, seed: UInt64) -> [[Double]] {
+        var random = RandomStream(seed: seed, name: "planted directions")
+        var directions: [[Double]] = []
+        for _ in 0..<count {
+            var vector = random.normal(count: size).map(Double.init)
+            for earlier in directions {
+                let overlap = dot(vector, earlier)
+                vector = zip(vector, earlier).map { $0 - overlap * $1 }
+            }
+            let norm = dot(vector, vector).squareRoot()
+            directions.append(vector.map { $0 / norm })
+        }
+        return directions
+    }
+
+    /// Above the exact limit `top` takes subspace iteration; at d = 40, with a clear spectrum (scales 6, 4, 3, 2, 1.5
+    /// over noise 0.3), its top two Ritz pairs match the Jacobi decomposition of the full covariance.
+    @Test func subspaceIterationMatchesJacobiOnTheCovariance() {
+        let size = 40
+        #expect(size > PrincipalComponents.exactLatentLimit)
+        let directions = orthonormalDirections(5, size: size, seed: 1)
+        let codes = plantedCodes(count: 400, size: size, directions: directions, scales: [6, 4, 3, 2, 1.5],
+                                 noise: 0.3, seed: 2)
+        let exact = PrincipalComponents.decompose(codes.covariance)
+        let (values, vectors) = PrincipalComponents.top(2, of: codes)
+        #expect(values.count == 2 && vectors.count == 2)
+        for k in 0..<2 {
+            #expect(abs(values[k] - exact.values[k]) <= 1e-6 * exact.values[k], "value \(k): \(values[k]) vs \(exact.values[k])")
+            #expect(abs(dot(vectors[k], exact.vectors[k])) > 0.9999, "vector \(k)")
+            #expect(abs(dot(vectors[k], vectors[k]) - 1) < 1e-12)
+            // Both paths share the sign convention, so the vectors agree with sign too.
+            #expect(dot(vectors[k], exact.vectors[k]) > 0.9999)
+        }
+        #expect(abs(dot(vectors[0], vectors[1])) < 1e-12)
+        #expect(values[0] >= values[1])
+        // The O(n·d) summaries are the covariance's diagonal and trace.
+        let covariance = codes.covariance
+        #expect(codes.variances == (0..<size).map { covariance[$0][$0] })
+        #expect(codes.spread == (0..<size).map { covariance[$0][$0].squareRoot() })
+        #expect(codes.totalVariance == (0..<size).reduce(0.0) { $0 + covariance[$1][$1] })
+    }
+
+    /// A VQ-VAE-sized latent (d = 3000, n = 500) with a planted plane (scales 5 and 3 over noise 0.05): subspace
+    /// iteration recovers the plane's directions without forming the 3000 × 3000 covariance, deterministically.
+    @Test func subspaceIterationRecoversAPlantedPlaneInHighDimension() {
+        let size = 3000
+        let directions = orthonormalDirections(2, size: size, seed: 3)
+        let codes = plantedCodes(count: 500, size: size, directions: directions, scales: [5, 3], noise: 0.05, seed: 4)
+        let clock = ContinuousClock()
+        var result: (values: [Double], vectors: [[Double]]) = ([], [])
+        let elapsed = clock.measure { result = PrincipalComponents.top(2, of: codes) }
+        let (values, vectors) = result
+        #expect(abs(dot(vectors[0], directions[0])) > 0.99, "\(dot(vectors[0], directions[0]))")
+        #expect(abs(dot(vectors[1], directions[1])) > 0.99, "\(dot(vectors[1], directions[1]))")
+        // Sample variances along the planted directions are near 25 and 9; the noise adds 0.05² per dimension.
+        #expect(abs(values[0] - 25) < 5 && abs(values[1] - 9) < 2, "\(values)")
+        #expect(values[0] < codes.totalVariance)
+        let again = PrincipalComponents.top(2, of: codes)
+        #expect(again.values == values && again.vectors == vectors)
+        #if !DEBUG
+        // Forming the covariance alone is 2.25·10⁹ multiply-adds here and Jacobi on it O(d³) per sweep.
+        #expect(elapsed < .seconds(3), "\(elapsed)")
+        #endif
     }
 
     @Test func interpolationEndpointsAreTheInputs() {

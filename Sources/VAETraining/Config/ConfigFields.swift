@@ -38,7 +38,7 @@ extension ConfigField {
     static let all: [ConfigField] = [
         text("model_params", "name", \.model.name, .nonEmpty),
         integerList("model_params", "hidden_sizes", \.model.hiddenSizes, elementRange: 1...65536),
-        integer("model_params", "latent_size", \.model.latentSize, 1...4096),
+        integer("model_params", "latent_size", \.model.latentSize, 0...4096),
         text("model_params", "activation", \.model.activation, .oneOf(RunConfig.Activation.allCases.map(\.rawValue))),
         text("model_params", "likelihood", \.model.likelihood, .oneOf(RunConfig.Likelihood.allCases.map(\.rawValue))),
         integer("model_params", "dense_size", \.model.denseSize, 0...65536),

@@ -14,7 +14,7 @@ public struct RunConfig: Equatable, Sendable {
         public var name: String
         /// Widths of the hidden layers (`hidden_sizes`), encoder order; each 1...65536, at least one.
         public var hiddenSizes: [Int]
-        /// Dimension of the latent code z (`latent_size`), 1...4096.
+        /// Dimension of the Gaussian latent z (`latent_size`), 0...4096; 0 only for categorical-vae (codes alone).
         public var latentSize: Int
         /// Hidden-layer nonlinearity (`activation`), a ``RunConfig/Activation`` raw value.
         public var activation: String

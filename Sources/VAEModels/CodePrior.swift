@@ -1,0 +1,76 @@
+import Foundation
+import VAEDistributions
+import VAENN
+import VAETensor
+
+/// An autoregressive prior over a square map of discrete codes (VQ-VAE's latent), in raster order:
+///
+///     p(c) = Π_p p(c_p | c_left, c_up, c_up-left, c_up-right, p)
+///
+/// Each conditional sees the four neighbours that come before position p in raster order (a code outside the
+/// map is the extra index K) and a learned embedding of p, through an MLP to K logits. It is a proper
+/// normalised distribution (every factor conditions on earlier positions only), so −log p(c) is a KL term of
+/// the VQ-VAE bound, and drawing position by position gives code maps that ``VQVAE`` decodes into samples.
+/// Training all positions of a batch is one pass (the targets are known), sampling is `positions` passes.
+public final class CodePrior: Module {
+    /// Embeddings `[K + 1, width]` of the left, up, up-left and up-right neighbours' codes (row K: off the map).
+    public let neighbours: [Parameter]
+    /// Embeddings `[positions, width]` of the position.
+    public let position: Parameter
+    public let network: MLP          // 5·width → hidden → K logits
+    public let side: Int
+    public let codes: Int
+
+    /// The four neighbours before (row, column) in raster order, as (Δrow, Δcolumn).
+    static let offsets = [(0, -1), (-1, 0), (-1, -1), (-1, 1)]
+
+    public init(codes: Int, side: Int, width: Int = 32, hiddenSize: Int = 256, random: inout RandomStream) {
+        self.codes = codes
+        self.side = side
+        neighbours = Self.offsets.map { _ in Parameter(random.normal(shape: [codes + 1, width]) * 0.1) }
+        position = Parameter(random.normal(shape: [side * side, width]) * 0.1)
+        network = MLP(sizes: [5 * width, hiddenSize, codes], activation: .relu, random: &random)
+        super.init()
+    }
+
+    public var positions: Int { side * side }
+
+    /// Logits `[rows, K]` for the positions `positionsOfRows` of the maps in `maps` (row-major code maps, one
+    /// `[positions]` run per map), one row per (map, position) pair listed.
+    func logits(maps: [Int], rows: [(map: Int, position: Int)]) -> Tensor {
+        var indices = [[Int]](repeating: [], count: Self.offsets.count)
+        for (map, position) in rows {
+            let (row, column) = (position / side, position % side)
+            for (which, offset) in Self.offsets.enumerated() {
+                let (r, c) = (row + offset.0, column + offset.1)
+                indices[which].append((0..<side).contains(r) && (0..<side).contains(c) ? maps[map * positions + r * side + c] : codes)
+            }
+        }
+        let features = zip(neighbours, indices).map { $0.tensor.gathering($1) } + [position.tensor.gathering(rows.map(\.position))]
+        return network(Tensor.concatenate(features, alongAxis: 1))
+    }
+
+    /// −log p(c) per map, `[maps]`, for `maps.count / positions` code maps; differentiable in the parameters.
+    public func negativeLogProbability(_ maps: [Int]) -> Tensor {
+        let count = maps.count / positions
+        let rows = (0..<count).flatMap { map in (0..<positions).map { (map: map, position: $0) } }
+        let logits = logits(maps: maps, rows: rows)
+        let target = logits.reshaped([rows.count * codes]).gathering(rows.indices.map { $0 * codes + maps[$0] })
+        return (logits.logSumExp(alongAxis: 1) - target).reshaped([count, positions]).sum(alongAxis: 1)
+    }
+
+    /// `count` code maps drawn position by position, `count · positions` codes.
+    public func sample(count: Int, random: inout RandomStream) -> [Int] {
+        var maps = [Int](repeating: 0, count: count * positions)
+        withoutGradients {
+            for position in 0..<positions {
+                let logits = logits(maps: maps, rows: (0..<count).map { (map: $0, position: position) })
+                let draws = Categorical(logits: logits, categories: codes).sample(using: &random)
+                for map in 0..<count {
+                    maps[map * positions + position] = draws.row(map).firstIndex(of: 1)! - map * codes
+                }
+            }
+        }
+        return maps
+    }
+}
