@@ -1,6 +1,8 @@
 // 2-D convolution and transposed convolution (NCHW, PyTorch weight layouts), through im2col + one sgemm per
-// call over the whole batch: the patch matrix has one row per output position, so sgemm sees
-// M = batch·outHeight·outWidth, which keeps BLAS efficient even for few channels.
+// call over the whole batch. The column matrix is channel-major, `[channels·kh·kw, batch·positions]`: sgemm sees
+// N = batch·outHeight·outWidth, which keeps BLAS efficient even for few channels; im2col/col2im copy whole output
+// rows (ox runs) instead of 3-tap kernel rows; and the product `[outChannels, batch·positions]` reaches NCHW by
+// moving contiguous planes, not by an element-wise transpose.
 
 /// Geometry of a convolution: square stride, symmetric padding, dilation 1.
 public struct ConvolutionGeometry: Equatable, Sendable {
@@ -25,68 +27,72 @@ public struct ConvolutionGeometry: Equatable, Sendable {
     /// Output size of a convolution over `size` input pixels along one axis.
     public func convolvedSize(_ size: Int, kernel: Int) -> Int { (size + 2 * padding - kernel) / stride + 1 }
 
-    /// The patch matrix `[batch·outHeight·outWidth, channels·kh·kw]` of `input` (`[batch, channels, height, width]`).
-    func patches(_ input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
+    /// The column matrix `[channels·kh·kw, batch·outHeight·outWidth]` of `input` (`[batch, channels, height, width]`):
+    /// entry ((c, ky, kx), (n, oy, ox)) is input[n, c, oy·stride − padding + ky, ox·stride − padding + kx], 0 outside.
+    func columns(_ input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
                  outHeight: Int, outWidth: Int) -> [Float] {
         let (kh, kw) = (kernelHeight, kernelWidth)
-        let columns = channels * kh * kw
-        let rows = batch * outHeight * outWidth
-        return [Float](unsafeUninitializedCapacity: rows * columns) { buffer, initialized in
+        let positions = outHeight * outWidth
+        let count = channels * kh * kw * batch * positions
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             let output = buffer.baseAddress!
-            for n in 0..<batch {
-                for oy in 0..<outHeight {
-                    for ox in 0..<outWidth {
-                        let row = output + ((n * outHeight + oy) * outWidth + ox) * columns
-                        for c in 0..<channels {
+            for c in 0..<channels {
+                for ky in 0..<kh {
+                    for kx in 0..<kw {
+                        let row = output + ((c * kh + ky) * kw + kx) * batch * positions
+                        // Output columns ox whose tap x = ox·stride − padding + kx lies inside the image.
+                        let (first, last) = validRange(offset: kx - padding, size: width, count: outWidth)
+                        for n in 0..<batch {
                             let plane = input + (n * channels + c) * height * width
-                            for ky in 0..<kh {
+                            for oy in 0..<outHeight {
+                                let target = row + n * positions + oy * outWidth
                                 let y = oy * stride - padding + ky
-                                let target = row + (c * kh + ky) * kw
-                                if y < 0 || y >= height {
-                                    for kx in 0..<kw { target[kx] = 0 }
+                                if y < 0 || y >= height || first >= last {
+                                    for ox in 0..<outWidth { target[ox] = 0 }
                                     continue
                                 }
-                                // Valid taps are a contiguous range: copy it, zero the rest (no branch per tap).
-                                let x0 = ox * stride - padding
-                                let first = Swift.max(0, -x0), last = Swift.min(kw, width - x0)
-                                for kx in 0..<Swift.min(first, kw) { target[kx] = 0 }
-                                if first < last {
-                                    let source = plane + y * width + x0
-                                    for kx in first..<last { target[kx] = source[kx] }
+                                for ox in 0..<first { target[ox] = 0 }
+                                let source = plane + y * width + kx - padding
+                                if stride == 1 {
+                                    for ox in first..<last { target[ox] = source[ox] }
+                                } else {
+                                    for ox in first..<last { target[ox] = source[ox * stride] }
                                 }
-                                for kx in Swift.max(last, first)..<kw { target[kx] = 0 }
+                                for ox in last..<outWidth { target[ox] = 0 }
                             }
                         }
                     }
                 }
             }
-            initialized = rows * columns
+            initialized = count
         }
     }
 
-    /// The adjoint of ``patches``: sums patch-matrix entries back into a `[batch, channels, height, width]` image.
-    func accumulatePatches(_ patches: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
+    /// The adjoint of ``columns``: sums column-matrix entries back into a `[batch, channels, height, width]` image.
+    func accumulateColumns(_ columns: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
                            outHeight: Int, outWidth: Int) -> [Float] {
         let (kh, kw) = (kernelHeight, kernelWidth)
-        let columns = channels * kh * kw
+        let positions = outHeight * outWidth
         var image = [Float](repeating: 0, count: batch * channels * height * width)
         image.withUnsafeMutableBufferPointer { buffer in
             let output = buffer.baseAddress!
-            for n in 0..<batch {
-                for oy in 0..<outHeight {
-                    for ox in 0..<outWidth {
-                        let row = patches + ((n * outHeight + oy) * outWidth + ox) * columns
-                        for c in 0..<channels {
+            for c in 0..<channels {
+                for ky in 0..<kh {
+                    for kx in 0..<kw {
+                        let row = columns + ((c * kh + ky) * kw + kx) * batch * positions
+                        let (first, last) = validRange(offset: kx - padding, size: width, count: outWidth)
+                        if first >= last { continue }
+                        for n in 0..<batch {
                             let plane = output + (n * channels + c) * height * width
-                            for ky in 0..<kh {
+                            for oy in 0..<outHeight {
                                 let y = oy * stride - padding + ky
                                 if y < 0 || y >= height { continue }
-                                let source = row + (c * kh + ky) * kw
-                                let x0 = ox * stride - padding
-                                let first = Swift.max(0, -x0), last = Swift.min(kw, width - x0)
-                                if first < last {
-                                    let target = plane + y * width + x0
-                                    for kx in first..<last { target[kx] += source[kx] }
+                                let source = row + n * positions + oy * outWidth
+                                let target = plane + y * width + kx - padding
+                                if stride == 1 {
+                                    for ox in first..<last { target[ox] += source[ox] }
+                                } else {
+                                    for ox in first..<last { target[ox * stride] += source[ox] }
                                 }
                             }
                         }
@@ -96,15 +102,24 @@ public struct ConvolutionGeometry: Equatable, Sendable {
         }
         return image
     }
+
+    /// The output indices o in 0..<count with 0 ≤ o·stride + offset < size, as a half-open range.
+    func validRange(offset: Int, size: Int, count: Int) -> (Int, Int) {
+        // o ≥ ceil(−offset / stride) and o ≤ floor((size − 1 − offset) / stride).
+        let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let highest = size - 1 - offset
+        let last = highest < 0 ? 0 : Swift.min(count, highest / stride + 1)
+        return (Swift.min(first, count), Swift.max(last, Swift.min(first, count)))
+    }
 }
 
 extension Tensor {
     /// 2-D convolution of `self` (`[batch, inChannels, height, width]`) with `weight`
     /// (`[outChannels, inChannels, kh, kw]`, PyTorch's OIHW) plus `bias` (`[outChannels]`).
     ///
-    /// Forward: P = patches(x); Y = P·Wᵀ + b as `[batch·positions, out]`, then to NCHW.
-    /// Derivatives (G the upstream gradient as `[batch·positions, out]`): dW = Gᵀ·P, db = Σ rows of G,
-    /// dx = patches-adjoint(G·W).
+    /// Forward: C = columns(x) (`[in·kh·kw, batch·positions]`); Y = W·C as `[out, batch·positions]`, moved to
+    /// NCHW plane by plane, plus b. Derivatives (G the upstream gradient as `[out, batch·positions]`):
+    /// dW = G·Cᵀ, db = Σ rows of G, dx = columns-adjoint(Wᵀ·G).
     public func conv2d(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) -> Tensor {
         precondition(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1] &&
                      weight.shape[2] == geometry.kernelHeight && weight.shape[3] == geometry.kernelWidth,
@@ -114,34 +129,34 @@ extension Tensor {
         let outHeight = geometry.convolvedSize(height, kernel: geometry.kernelHeight)
         let outWidth = geometry.convolvedSize(width, kernel: geometry.kernelWidth)
         precondition(outHeight > 0 && outWidth > 0, "conv2d: input \(height)×\(width) is smaller than the kernel")
-        let positions = batch * outHeight * outWidth
+        let plane = outHeight * outWidth
+        let positions = batch * plane
         let patchSize = channels * geometry.kernelHeight * geometry.kernelWidth
-        let patches = scalars.withUnsafeBufferPointer {
-            geometry.patches($0.baseAddress!, batch: batch, channels: channels, height: height, width: width,
+        let columns = scalars.withUnsafeBufferPointer {
+            geometry.columns($0.baseAddress!, batch: batch, channels: channels, height: height, width: width,
                              outHeight: outHeight, outWidth: outWidth)
         }
-        let patchTensor = Tensor(shape: [positions, patchSize], scalars: patches)
-        let flatWeight = Tensor(shape: [outChannels, patchSize], scalars: weight.scalars)
-        let rows = withoutGradients { patchTensor.linear(weight: flatWeight, bias: bias?.detached) }.scalars
-        let output = Tensor.permute(rows, shape: [batch, outHeight * outWidth, outChannels], order: [0, 2, 1])
-        let (needInput, needWeight, needBias) = (isTracked, weight.isTracked, bias?.isTracked ?? false)
         let weights = weight.scalars
+        let product = Tensor.gemm(weights, false, columns, false, m: outChannels, n: positions, k: patchSize)
+        var output = Tensor.swapLeadingAxes(product, outChannels, batch, block: plane)
+        if let bias { Tensor.addChannelBias(&output, bias.scalars, batch: batch, channels: outChannels, plane: plane) }
+        let (needInput, needWeight, needBias) = (isTracked, weight.isTracked, bias?.isTracked ?? false)
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record(shape: [batch, outChannels, outHeight, outWidth], scalars: output, inputs: inputs) { upstream in
-            let gradientRows = Tensor.permute(upstream, shape: [batch, outChannels, outHeight * outWidth], order: [0, 2, 1])
+            let gradientRows = Tensor.swapLeadingAxes(upstream, batch, outChannels, block: plane)
             var gradients: [[Float]?] = [nil, nil]
             if needInput {
-                let patchGradient = Tensor.gemm(gradientRows, false, weights, false, m: positions, n: patchSize, k: outChannels)
-                gradients[0] = patchGradient.withUnsafeBufferPointer {
-                    geometry.accumulatePatches($0.baseAddress!, batch: batch, channels: channels, height: height,
+                let columnGradient = Tensor.gemm(weights, true, gradientRows, false, m: patchSize, n: positions, k: outChannels)
+                gradients[0] = columnGradient.withUnsafeBufferPointer {
+                    geometry.accumulateColumns($0.baseAddress!, batch: batch, channels: channels, height: height,
                                                width: width, outHeight: outHeight, outWidth: outWidth)
                 }
             }
             if needWeight {
-                gradients[1] = Tensor.gemm(gradientRows, true, patches, false, m: outChannels, n: patchSize, k: positions)
+                gradients[1] = Tensor.gemm(gradientRows, false, columns, true, m: outChannels, n: patchSize, k: positions)
             }
             if bias != nil {
-                gradients.append(needBias ? Tensor.columnSums(gradientRows, rows: positions, columns: outChannels) : nil)
+                gradients.append(needBias ? Tensor.channelSums(upstream, batch: batch, channels: outChannels, plane: plane) : nil)
             }
             return gradients
         }
@@ -150,6 +165,9 @@ extension Tensor {
     /// Transposed 2-D convolution (the adjoint of ``conv2d(weight:bias:geometry:)`` with respect to its input):
     /// `self` is `[batch, inChannels, height, width]`, `weight` is `[inChannels, outChannels, kh, kw]` (PyTorch's
     /// layout for ConvTranspose2d). Output size: (height − 1)·stride − 2·padding + kh + outputPadding.
+    ///
+    /// Forward: X = x as `[in, batch·positions]`; C = Wᵀ·X (`[out·kh·kw, batch·positions]`); y = columns-adjoint(C) + b.
+    /// Derivatives: D = columns(G); dx = W·D back to NCHW, dW = X·Dᵀ, db = channel sums of G.
     public func transposedConv2d(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
                                  outputPadding: Int = 0) -> Tensor {
         precondition(rank == 4 && weight.rank == 4 && weight.shape[0] == shape[1] &&
@@ -162,36 +180,53 @@ extension Tensor {
         let outHeight = (height - 1) * geometry.stride - 2 * geometry.padding + geometry.kernelHeight + outputPadding
         let outWidth = (width - 1) * geometry.stride - 2 * geometry.padding + geometry.kernelWidth + outputPadding
         precondition(outHeight > 0 && outWidth > 0, "transposedConv2d: empty output for input \(shape)")
-        let positions = batch * height * width
+        let plane = height * width
+        let positions = batch * plane
         let patchSize = outChannels * geometry.kernelHeight * geometry.kernelWidth
-        let inputRows = Tensor.permute(scalars, shape: [batch, inChannels, height * width], order: [0, 2, 1])
+        let inputColumns = Tensor.swapLeadingAxes(scalars, batch, inChannels, block: plane)
         let weights = weight.scalars
-        let patches = Tensor.gemm(inputRows, false, weights, false, m: positions, n: patchSize, k: inChannels)
-        var output = patches.withUnsafeBufferPointer {
-            geometry.accumulatePatches($0.baseAddress!, batch: batch, channels: outChannels, height: outHeight,
+        let columns = Tensor.gemm(weights, true, inputColumns, false, m: patchSize, n: positions, k: inChannels)
+        var output = columns.withUnsafeBufferPointer {
+            geometry.accumulateColumns($0.baseAddress!, batch: batch, channels: outChannels, height: outHeight,
                                        width: outWidth, outHeight: height, outWidth: width)
         }
         if let bias { Tensor.addChannelBias(&output, bias.scalars, batch: batch, channels: outChannels, plane: outHeight * outWidth) }
         let (needInput, needWeight, needBias) = (isTracked, weight.isTracked, bias?.isTracked ?? false)
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record(shape: [batch, outChannels, outHeight, outWidth], scalars: output, inputs: inputs) { upstream in
-            let gradientPatches = upstream.withUnsafeBufferPointer {
-                geometry.patches($0.baseAddress!, batch: batch, channels: outChannels, height: outHeight, width: outWidth,
+            let gradientColumns = upstream.withUnsafeBufferPointer {
+                geometry.columns($0.baseAddress!, batch: batch, channels: outChannels, height: outHeight, width: outWidth,
                                  outHeight: height, outWidth: width)
             }
             var gradients: [[Float]?] = [nil, nil]
             if needInput {
-                let rows = Tensor.gemm(gradientPatches, false, weights, true, m: positions, n: inChannels, k: patchSize)
-                gradients[0] = Tensor.permute(rows, shape: [batch, height * width, inChannels], order: [0, 2, 1])
+                let rows = Tensor.gemm(weights, false, gradientColumns, false, m: inChannels, n: positions, k: patchSize)
+                gradients[0] = Tensor.swapLeadingAxes(rows, inChannels, batch, block: plane)
             }
             if needWeight {
-                gradients[1] = Tensor.gemm(inputRows, true, gradientPatches, false, m: inChannels, n: patchSize, k: positions)
+                gradients[1] = Tensor.gemm(inputColumns, false, gradientColumns, true, m: inChannels, n: patchSize, k: positions)
             }
             if bias != nil {
                 gradients.append(needBias ? Tensor.channelSums(upstream, batch: batch, channels: outChannels,
                                                                plane: outHeight * outWidth) : nil)
             }
             return gradients
+        }
+    }
+
+    /// `[a, b, block]` → `[b, a, block]`: moves contiguous blocks (an NCHW image's planes), one copy per block.
+    static func swapLeadingAxes(_ values: [Float], _ a: Int, _ b: Int, block: Int) -> [Float] {
+        if a == 1 || b == 1 { return values }
+        return [Float](unsafeUninitializedCapacity: values.count) { output, initialized in
+            values.withUnsafeBufferPointer { input in
+                for i in 0..<a {
+                    for j in 0..<b {
+                        (output.baseAddress! + (j * a + i) * block)
+                            .initialize(from: input.baseAddress! + (i * b + j) * block, count: block)
+                    }
+                }
+            }
+            initialized = values.count
         }
     }
 

@@ -61,9 +61,14 @@ public struct RandomStream: Equatable, Sendable {
         return (c0, c1, c2, c3)
     }
 
-    /// A uniform draw in the open interval (0, 1) from 24 random bits.
+    /// A uniform draw in the open interval (0, 1) from 24 random bits: (i + ½)/2²⁴. For the top i, 2²⁴ − ½ needs 25
+    /// bits and rounds to 2²⁴ in Float, which would give exactly 1 (and −log(−log u) = +∞ in a Gumbel draw, a NaN
+    /// in training once per ~17 M draws); that one value is clamped to the largest Float below 1, every other draw
+    /// is unchanged.
     @inline(__always)
-    static func unit(_ word: UInt32) -> Float { (Float(word >> 8) + 0.5) * (1.0 / 16_777_216.0) }
+    static func unit(_ word: UInt32) -> Float {
+        Swift.min((Float(word >> 8) + 0.5) * (1.0 / 16_777_216.0), Float(1).nextDown)
+    }
 
     /// `count` uniform draws in (0, 1).
     public mutating func uniform(count: Int) -> [Float] {

@@ -64,7 +64,13 @@ struct Evaluate: ParsableCommand {
                 for (name, value) in (report.diagnostics ?? [:]).sorted(by: { $0.key < $1.key }) {
                     line(name.replacingOccurrences(of: "_", with: " "), String(format: "%.1f", value))
                 }
-                line("KL per dimension", report.klPerDimension.map { String(format: "%.2f", $0) }.joined(separator: " "))
+                if report.klPerDimension.count <= 64 {
+                    line("KL per dimension", report.klPerDimension.map { String(format: "%.2f", $0) }.joined(separator: " "))
+                } else {
+                    // A code map (vq-vae) or many one-hot codes: thousands of numbers are for eval.json, not a terminal.
+                    let largest = report.klPerDimension.max() ?? 0
+                    line("KL per dimension", String(format: "%d values, largest %.2f (all in eval.json)", report.klPerDimension.count, largest))
+                }
                 line("seconds", String(format: "%.1f", report.seconds))
                 line("saved", runDirectory + "/eval.json")
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VAETensor
 
@@ -8,6 +9,19 @@ import Testing
         #expect([zero.0, zero.1, zero.2, zero.3] == [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8])
         let ones = RandomStream.philox(counter: (.max, .max, .max, .max), key: (.max, .max))
         #expect([ones.0, ones.1, ones.2, ones.3] == [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd])
+    }
+
+    /// Every 24-bit draw lies strictly inside (0, 1), the top one included (it used to round to exactly 1, which
+    /// made a Gumbel draw −log(−log u) infinite and a categorical-vae run NaN at step 289), and all but the top
+    /// one are (i + ½)/2²⁴ exactly.
+    @Test func unitDrawsAreStrictlyInsideTheInterval() {
+        for word: UInt32 in [0, 0xFF, 0x100, 0x7FFF_FFFF, 0xFFFF_FEFF, 0xFFFF_FF00, 0xFFFF_FFFF] {
+            let u = RandomStream.unit(word)
+            #expect(u > 0 && u < 1, "word \(word): \(u)")
+            #expect((-Foundation.log(-Foundation.log(u))).isFinite, "Gumbel draw at word \(word)")
+        }
+        #expect(RandomStream.unit(0xFFFF_FEFF) == (Float(0xFF_FFFE) + 0.5) / 16_777_216)
+        #expect(RandomStream.unit(0) == 0.5 / 16_777_216)
     }
 
     @Test func streamsAreReproducibleAndDistinct() {
