@@ -31,14 +31,22 @@ public struct Categorical {
 
     public var probabilities: Tensor { logProbabilities.exp() }
 
-    /// KL(q ‖ uniform) = Σ_k q_k (log q_k + log K) per coordinate, `[batch, N·K]`; its row sums are the KL.
-    public func klPerCoordinateFromUniform() -> Tensor {
+    /// Σ_k q_k (log q_k + log K) per coordinate, `[batch, N·K]`: a term of KL(q ‖ uniform), negative where q_k < 1/K;
+    /// its sums over each variable's K coordinates are that variable's KL.
+    func klTerms() -> Tensor {
         let logQ = logProbabilities
         return logQ.exp() * (logQ + Float(Foundation.log(Double(categories))))
     }
 
+    /// Each variable's KL(q ‖ uniform) spread evenly over its K coordinates, `[batch, N·K]`: every value ≥ 0, and
+    /// the row sums are the KL (what "KL per dimension" and active-unit reports expect).
+    public func klPerCoordinateFromUniform() -> Tensor {
+        let perVariable = klTerms().reshaped([rows, variables, categories]).sum(alongAxis: 2, keepingDimension: true)
+        return (perVariable * (1 / Float(categories)) * Tensor.ones([1, 1, categories])).reshaped(logits.shape)
+    }
+
     /// KL(q ‖ uniform) summed over the variables: one value ≥ 0 per row, at most N·log K.
-    public func klDivergenceFromUniform() -> Tensor { klPerCoordinateFromUniform().sum(alongAxis: 1) }
+    public func klDivergenceFromUniform() -> Tensor { klTerms().sum(alongAxis: 1) }
 
     /// One-hot draws by the Gumbel-max trick (argmax of logits + Gumbel noise), `[batch, N·K]`; no gradient.
     public func sample(using random: inout RandomStream) -> Tensor {

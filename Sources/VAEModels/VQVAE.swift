@@ -145,12 +145,18 @@ public final class VQVAE: Module, VariationalAutoencoder {
     public func loss(_ input: Tensor, context: LossContext) -> LossTerms {
         let batch = Float(input.shape[0])
         let rows = encodedRows(input)
-        if isTraining && codebookInitialized.value.scalar == 0 { initializeCodebook(from: rows.detached, random: &context.noise) }
+        let initializing = isTraining && codebookInitialized.value.scalar == 0
+        if initializing { initializeCodebook(from: rows.detached, random: &context.noise) }
         let maps = nearestCodes(rows)
-        let quantized = codebook.tensor.gathering(maps)
+        // The tape watched the codebook before the loss ran: on the initialising step, `tensor` would still be
+        // the random entries, so that step reads the new values (and gives the codebook no gradient).
+        let quantized = (initializing ? codebook.value : codebook.tensor).gathering(maps)
         let reconstruction = -decode(latent(rows.passingGradient(withValue: quantized.detached))).logProbability(input).mean()
         let commitment = (rows - quantized.detached).squared().sum() * (Float(specification.objective.commitment) / batch)
-        var terms: [(name: String, value: Tensor)] = [("reconstruction", reconstruction), ("commitment", commitment)]
+        // −log p(codes) is logged as `kl` (the KL of the point-mass posterior, P·log K under the uniform prior) so
+        // that train and test columns compare; it is not part of the objective (the prior is fitted afterwards).
+        let kl = withoutGradients { negativeLogPrior(maps).mean() }
+        var terms: [(name: String, value: Tensor)] = [("reconstruction", reconstruction), ("kl", kl), ("commitment", commitment)]
         var total = reconstruction + commitment
         if isTraining { restartDeadCodes(rows: rows.detached, maps: maps, random: &context.noise) }
         if clusterSize == nil {
@@ -184,7 +190,10 @@ public final class VQVAE: Module, VariationalAutoencoder {
         var counts = [Float](repeating: 0, count: codes)
         for code in maps { counts[code] += 1 }
         var averages = zip(usage.value.scalars, counts).map { 0.9 * $0 + 0.1 * $1 }
-        let dead = averages.indices.filter { averages[$0] < Self.deadUsage }
+        // Relative to the expected assignments per entry when they are fewer than one per batch (small batches,
+        // large codebooks), so live entries are not restarted by chance.
+        let threshold = Self.deadUsage * Swift.min(1, Float(maps.count) / Float(codes))
+        let dead = averages.indices.filter { averages[$0] < threshold }
         if !dead.isEmpty {
             let width = codeSize
             var entries = codebook.value.scalars
@@ -271,7 +280,10 @@ public final class VQVAE: Module, VariationalAutoencoder {
     /// are used equally, 1 when one is) and the number of entries used.
     public func codeUsage(_ input: Tensor) -> (perplexity: Double, used: Int) {
         var counts = [Double](repeating: 0, count: codes)
-        for code in codeMaps(input) { counts[code] += 1 }
+        // 1000 images at a time: the whole test set in one pass would need gigabytes of im2col columns.
+        for start in stride(from: 0, to: input.shape[0], by: 1000) {
+            for code in codeMaps(input.slice(start..<Swift.min(start + 1000, input.shape[0]))) { counts[code] += 1 }
+        }
         let total = counts.reduce(0, +)
         let entropy = counts.filter { $0 > 0 }.reduce(0.0) { $0 - $1 / total * Foundation.log($1 / total) }
         return (Foundation.exp(entropy), counts.filter { $0 > 0 }.count)

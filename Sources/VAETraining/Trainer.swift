@@ -71,6 +71,9 @@ public final class Trainer {
         var log = MetricsLog(path: directory + "/metrics.csv",
                              existingRows: epoch > 0 ? try MetricsLog.rows(in: directory + "/metrics.csv", throughEpoch: epoch) : [])
         let startEpoch = epoch
+        // A VQ-VAE's prior fits the codebook of the epoch it was fitted after: more epochs make it stale, so the
+        // new epochs are reported under the uniform prior, as the first ones were, and it is fitted again at the end.
+        if let model = model as? VQVAE, epoch < config.trainer.epochs { model.priorFitted.value = Tensor(0) }
         while epoch < config.trainer.epochs {
             let metrics = try trainEpoch(progress: progress)
             epoch += 1
@@ -91,6 +94,9 @@ public final class Trainer {
         if let model = model as? VQVAE, config.model.priorEpochs > 0, epoch > startEpoch || !model.isPriorFitted {
             try PriorFitting(model: model, config: config).fit(train: train, testImages: testImages, report: report)
             try saveCheckpoint(in: directory)
+            if let bestEpoch, bestEpoch != epoch {
+                report("note: best/ (epoch \(bestEpoch)) keeps the uniform prior over codes; the prior was fitted to epoch \(epoch)'s codebook (the run directory itself)")
+            }
         }
         try writePictures(in: directory)
     }

@@ -52,6 +52,8 @@ extension VAEModelsTests {
             let model = try make(specification)
             let input = data(for: specification, rows: 16, seed: 1)
             let context = LossContext(noise: RandomStream(seed: 2, name: "noise"), step: 50)
+            // vq-vae's first training step sets the codebook from the encoder's outputs (and gives it no gradient).
+            if model is VQVAE { _ = withoutGradients { model.loss(input, context: context) } }
             var terms: LossTerms?
             let (value, gradients) = model.valueWithGradients {
                 terms = model.loss(input, context: context)

@@ -110,6 +110,23 @@ extension VAEModelsTests {
             #expect(model.codebook.value.row(5).allSatisfy { abs($0) < 1e5 }, "the dead entry moved back to the data")
         }
 
+        /// On the initialising step the tape has already watched the random codebook; the decoder must still see
+        /// the data-initialised entries (the reconstruction equals an evaluation right after).
+        @Test func initialisingStepDecodesTheNewCodebook() throws {
+            let model = try makeVQ()
+            model.setTraining(true)
+            let input = images(8, seed: 12)
+            var terms: LossTerms?
+            _ = model.valueWithGradients {
+                terms = model.loss(input, context: LossContext(noise: RandomStream(seed: 13, name: "noise")))
+                return terms!.total
+            }
+            model.setTraining(false)
+            var noise = RandomStream(seed: 14, name: "noise")
+            let reconstruction = model.negativeELBO(input, noise: &noise).reconstruction.mean().scalar
+            #expect(abs(try #require(terms?.value("reconstruction")) - reconstruction) < 1e-3)
+        }
+
         /// The prior is a normalised distribution: with K = 2 codes on a 2×2 map, the 16 maps' probabilities sum to 1.
         @Test func codePriorIsNormalised() {
             var random = RandomStream(seed: 8, name: "init")

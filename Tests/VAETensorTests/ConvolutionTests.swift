@@ -32,6 +32,24 @@ import Testing
         }
     }
 
+    /// VQ-VAE's shapes: kernel 4, stride 2, padding 1, a single image and a single output channel.
+    @Test func kernelFourStrideTwoMatchesTheDefinitionAndItsAdjoint() {
+        var random = RandomStream(seed: 3, name: "conv4")
+        let x = random.normal(shape: [1, 2, 8, 8]), w = random.normal(shape: [1, 2, 4, 4]), b = random.normal(shape: [1])
+        let geometry = ConvolutionGeometry(kernelSize: 4, stride: 2, padding: 1)
+        let y = x.conv2d(weight: w, bias: b, geometry: geometry)
+        #expect(y.shape == [1, 1, 4, 4])
+        let expected = directConvolution(x, w, b, stride: 2, padding: 1)
+        #expect(zip(y.scalars, expected).allSatisfy { abs(Double($0) - $1) < 1e-4 * max(1, abs($1)) })
+        let withoutBias = x.conv2d(weight: w, bias: nil, geometry: geometry)
+        let probe = random.normal(shape: withoutBias.shape)
+        let back = probe.transposedConv2d(weight: w, bias: nil, geometry: geometry)
+        #expect(back.shape == x.shape, "ConvTranspose(4, s2, p1) doubles the size exactly")
+        let left = zip(withoutBias.scalars, probe.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let right = zip(x.scalars, back.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(abs(left - right) < 1e-3 * max(1, abs(left)))
+    }
+
     @Test func transposedConvolutionIsTheAdjoint() {
         // ⟨conv(x), y⟩ = ⟨x, convᵀ(y)⟩ for the same weight (no bias): the defining property.
         var random = RandomStream(seed: 2, name: "adjoint")

@@ -110,6 +110,17 @@ struct ConvolutionGradientTests {
         }
     }
 
+    /// Kernel 4, stride 2, padding 1 (VQ-VAE's layers) with one image and one output channel.
+    @Test func kernelFourConvolutionsWithOneImage() {
+        let geometry = ConvolutionGeometry(kernelSize: 4, stride: 2, padding: 1)
+        checkGradients([smooth([1, 2, 6, 6], seed: 38), smooth([1, 2, 4, 4], seed: 39), smooth([1], seed: 40)]) {
+            $0[0].conv2d(weight: $0[1], bias: $0[2], geometry: geometry)
+        }
+        checkGradients([smooth([1, 2, 3, 3], seed: 41), smooth([2, 1, 4, 4], seed: 42), smooth([1], seed: 43)]) {
+            $0[0].transposedConv2d(weight: $0[1], bias: $0[2], geometry: geometry)
+        }
+    }
+
     @Test func upsampleNearest() {
         checkGradients([smooth([1, 2, 2, 3], seed: 37)]) { $0[0].upsampledNearest(factor: 2) }
     }
