@@ -5,31 +5,56 @@ import VAETensor
 
 /// An autoregressive prior over a square map of discrete codes (VQ-VAE's latent), in raster order:
 ///
-///     p(c) = Π_p p(c_p | c_left, c_up, c_up-left, c_up-right, p)
+///     p(c) = Π_p p(c_p | c_<p)
 ///
-/// Each conditional sees the four neighbours that come before position p in raster order (a code outside the
-/// map is the extra index K) and a learned embedding of p, through an MLP to K logits. It is a proper
-/// normalised distribution (every factor conditions on earlier positions only), so −log p(c) is a KL term of
-/// the VQ-VAE bound, and drawing position by position gives code maps that ``VQVAE`` decodes into samples.
-/// Training all positions of a batch is one pass (the targets are known), sampling is `positions` passes.
+/// Each conditional sees (1) the four neighbours that come before position p in raster order (a code outside
+/// the map is the extra index K), (2) a learned embedding of p, and (3) a summary of every earlier code: a
+/// masked linear map (MADE-style, Germain et al. 2015) from the embeddings of all positions to a context vector
+/// per position, whose weights from positions q ≥ p are held at zero by a constant mask. An MLP turns the three
+/// into K logits. Every factor conditions on earlier positions only, so the prior is normalised and −log p(c) is
+/// a KL term of the VQ-VAE bound; drawing position by position gives code maps that ``VQVAE`` decodes into
+/// samples. Training all positions of a batch is one pass (the targets are known), sampling is `positions` passes.
 public final class CodePrior: Module {
     /// Embeddings `[K + 1, width]` of the left, up, up-left and up-right neighbours' codes (row K: off the map).
     public let neighbours: [Parameter]
     /// Embeddings `[positions, width]` of the position.
     public let position: Parameter
-    public let network: MLP          // 5·width → hidden → K logits
+    /// Code embeddings `[K, width]` read by the masked context map.
+    public let embedding: Parameter
+    /// `[positions·contextSize, positions·width]`: position p's context from the embeddings of positions q < p.
+    public let context: Parameter
+    public let network: MLP          // (5·width + contextSize) → hidden → K logits
     public let side: Int
     public let codes: Int
+    public let width: Int
+    public let contextSize: Int
+    /// 1 where a context row (p, ·) may read an embedding column (q, ·), i.e. q < p; 0 elsewhere.
+    let mask: Tensor
 
     /// The four neighbours before (row, column) in raster order, as (Δrow, Δcolumn).
     static let offsets = [(0, -1), (-1, 0), (-1, -1), (-1, 1)]
 
-    public init(codes: Int, side: Int, width: Int = 32, hiddenSize: Int = 256, random: inout RandomStream) {
+    public init(codes: Int, side: Int, width: Int = 32, contextSize: Int = 32, hiddenSize: Int = 256,
+                random: inout RandomStream) {
         self.codes = codes
         self.side = side
+        self.width = width
+        self.contextSize = contextSize
+        let positions = side * side
         neighbours = Self.offsets.map { _ in Parameter(random.normal(shape: [codes + 1, width]) * 0.1) }
-        position = Parameter(random.normal(shape: [side * side, width]) * 0.1)
-        network = MLP(sizes: [5 * width, hiddenSize, codes], activation: .relu, random: &random)
+        position = Parameter(random.normal(shape: [positions, width]) * 0.1)
+        embedding = Parameter(random.normal(shape: [codes, width]) * 0.1)
+        // Scaled for the largest fan-in, (positions − 1)·width, as a Linear layer of that width would be.
+        let bound = 1 / Float(Foundation.sqrt(Double(max(1, (positions - 1) * width))))
+        context = Parameter(random.uniform(shape: [positions * contextSize, positions * width], in: -bound...bound))
+        var allowed = [Float](repeating: 0, count: positions * contextSize * positions * width)
+        for p in 0..<positions {
+            for row in (p * contextSize)..<((p + 1) * contextSize) {
+                for column in 0..<(p * width) { allowed[row * positions * width + column] = 1 }
+            }
+        }
+        mask = Tensor(shape: [positions * contextSize, positions * width], scalars: allowed)
+        network = MLP(sizes: [5 * width + contextSize, hiddenSize, codes], activation: .relu, random: &random)
         super.init()
     }
 
@@ -46,7 +71,14 @@ public final class CodePrior: Module {
                 indices[which].append((0..<side).contains(r) && (0..<side).contains(c) ? maps[map * positions + r * side + c] : codes)
             }
         }
-        let features = zip(neighbours, indices).map { $0.tensor.gathering($1) } + [position.tensor.gathering(rows.map(\.position))]
+        let mapCount = maps.count / positions
+        let embedded = embedding.tensor.gathering(maps).reshaped([mapCount, positions * width])
+        let contexts = embedded.matmul(context.tensor * mask, transposingOther: true).relu()
+            .reshaped([mapCount * positions, contextSize])
+        let contextRows = rows.count == mapCount * positions && rows.enumerated().allSatisfy { $0.offset == $0.element.map * positions + $0.element.position }
+            ? contexts : contexts.gathering(rows.map { $0.map * positions + $0.position })
+        let features = zip(neighbours, indices).map { $0.tensor.gathering($1) }
+            + [position.tensor.gathering(rows.map(\.position)), contextRows]
         return network(Tensor.concatenate(features, alongAxis: 1))
     }
 

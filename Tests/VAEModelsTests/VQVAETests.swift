@@ -139,6 +139,26 @@ extension VAEModelsTests {
             #expect(sampled.count == 20 && sampled.allSatisfy { $0 == 0 || $0 == 1 })
         }
 
+        /// Causality: changing the code at position q changes the conditionals of later positions only.
+        @Test func codePriorConditionsOnEarlierPositionsOnly() {
+            var random = RandomStream(seed: 15, name: "init")
+            let prior = CodePrior(codes: 5, side: 3, width: 4, contextSize: 3, hiddenSize: 8, random: &random)
+            var draws = RandomStream(seed: 16, name: "maps")
+            let maps = (0..<9).map { _ in draws.integer(below: 5) }
+            let rows = (0..<9).map { (map: 0, position: $0) }
+            let before = prior.logits(maps: maps, rows: rows)
+            for changed in [0, 4, 7] {
+                var altered = maps
+                altered[changed] = (maps[changed] + 1) % 5
+                let after = prior.logits(maps: altered, rows: rows)
+                for position in 0..<9 {
+                    let same = before.row(position) == after.row(position)
+                    if position <= changed { #expect(same, "position \(position) saw the code at \(changed)") }
+                }
+                #expect((changed + 1..<9).contains { before.row($0) != after.row($0) }, "nothing after \(changed) saw it")
+            }
+        }
+
         /// Fitting the prior by gradient steps lowers −log p(codes) below the uniform P·log K, and once the model
         /// is marked fitted, its KL term is the prior's.
         @Test func fittedPriorLowersTheCodeCost() throws {
