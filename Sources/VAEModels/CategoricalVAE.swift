@@ -38,6 +38,9 @@ public class CategoricalVAE: Module, VariationalAutoencoder {
         guard objective.categoricalSize >= 1 else {
             throw ModelError("model_params.categorical_size: \(specification.name) needs at least one categorical variable, got \(objective.categoricalSize)")
         }
+        guard objective.categoricalSize * objective.categories <= 65536 else {
+            throw ModelError("model_params.categorical_size: \(objective.categoricalSize) variables × \(objective.categories) categories = \(objective.categoricalSize * objective.categories) one-hot coordinates; at most 65536 are supported")
+        }
         guard objective.temperatureMinimum <= objective.temperature else {
             throw ModelError("model_params.temperature_min: \(objective.temperatureMinimum) is above the initial temperature \(objective.temperature)")
         }

@@ -46,6 +46,13 @@ public final class VQVAE: Module, VariationalAutoencoder {
         let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
         let (channels, _, _) = specification.imageDimensions
         let (codes, width) = (objective.codebookSize, objective.codeSize)
+        // The prior's context map is (positions·32)² weights and its logits positions·K per image: keep both sane.
+        guard side * side <= 256 else {
+            throw ModelError("model_params.hidden_sizes: vq-vae's code map would be \(side)×\(side) positions; the prior over codes supports at most 16×16 (add a stride-2 layer, e.g. hidden_sizes: \(widths + [widths.last!]))")
+        }
+        guard codes * side * side <= 1 << 20 else {
+            throw ModelError("model_params.codebook_size: \(codes) entries × \(side * side) positions is more than the prior over codes handles (at most 1048576); use a smaller codebook")
+        }
         self.specification = specification
         self.side = side
         var encoderLayers: [any Layer] = []

@@ -62,6 +62,8 @@ struct DiscreteModelCLITests {
         ("model_params:\n  name: mlp\n  latent_size: 0\n", "model_params.latent_size: model 'mlp' needs a latent of at least 1 dimension"),
         ("model_params:\n  name: joint-vae\n  latent_size: 0\n  categorical_size: 1\n", "model_params.latent_size: model 'joint-vae' needs a latent of at least 1 dimension"),
         ("model_params:\n  name: categorical-vae\n  categorical_size: 2\n  temperature: 0.5\n  temperature_min: 1\n", "model_params.temperature_min: 1.0 is above the initial temperature 0.5"),
+        ("model_params:\n  name: categorical-vae\n  categorical_size: 4096\n  categories: 4096\n", "model_params.categorical_size: 4096 variables × 4096 categories"),
+        ("model_params:\n  name: vq-vae\n  hidden_sizes: [8, 8]\n  codebook_size: 65536\n", "model_params.codebook_size: 65536 entries × 49 positions"),
     ])
     func impossibleSettingsAreOneClearLine(_ yaml: String, _ expected: String) throws {
         let workspace = try makeTemporaryDirectory("discrete-bad")

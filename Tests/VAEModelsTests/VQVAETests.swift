@@ -20,6 +20,21 @@ private func images(_ rows: Int, seed: UInt64) -> Tensor {
 extension VAEModelsTests {
     @Suite("VQ-VAE and its prior")
     struct VQVAETests {
+        /// A 32×32 code map (64×64 images, one stride-2 layer) is more than the prior handles: a clear error.
+        @Test func oversizedCodeMapsAreRefused() {
+            let specification = ModelSpecification(name: "vq-vae", inputShape: [1, 64, 64], hiddenSizes: [8], latentSize: 1,
+                                                   activation: .relu, likelihood: "bernoulli")
+            var random = RandomStream(seed: 1, name: "init")
+            do {
+                _ = try VQVAE(specification, random: &random)
+                Issue.record("a 32×32 code map was accepted")
+            } catch let error as ModelError {
+                #expect(error.description.hasPrefix("model_params.hidden_sizes: vq-vae's code map would be 32×32"))
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+
         @Test func nearestCodesAreTheClosestEntries() throws {
             let model = try makeVQ()
             var random = RandomStream(seed: 2, name: "rows")
