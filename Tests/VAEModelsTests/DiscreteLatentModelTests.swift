@@ -121,6 +121,19 @@ extension VAEModelsTests {
                     == target.negativeELBO(input, noise: &second).reconstruction.scalars)
         }
 
+        /// Two trainings from the same seeds give the same bits: weights and buffers (vq-vae's codebook
+        /// initialisation, EMA state, usage and restarts included).
+        @Test(arguments: allSpecifications)
+        func trainingIsBitReproducible(_ specification: ModelSpecification) throws {
+            func trained() throws -> [[Float]] {
+                let model = try make(specification)
+                model.setTraining(true)
+                train(model, data: data(for: specification, rows: 128, seed: 20), steps: 40)
+                return model.stateDictionary.map(\.value.scalars)
+            }
+            #expect(try trained() == trained())
+        }
+
         @Test func temperatureFollowsTheSchedule() throws {
             let model = try #require(try make(categoricalSpecification) as? CategoricalVAE)
             #expect(model.temperature(atStep: 0) == 1)
