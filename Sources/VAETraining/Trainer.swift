@@ -70,7 +70,6 @@ public final class Trainer {
         // Rows after the checkpoint's epoch belong to an epoch that was interrupted before its save finished.
         var log = MetricsLog(path: directory + "/metrics.csv",
                              existingRows: epoch > 0 ? try MetricsLog.rows(in: directory + "/metrics.csv", throughEpoch: epoch) : [])
-        let startEpoch = epoch
         // A VQ-VAE's prior fits the codebook of the epoch it was fitted after: more epochs make it stale, so the
         // new epochs are reported under the uniform prior, as the first ones were, and it is fitted again at the end.
         if let model = model as? VQVAE, epoch < config.trainer.epochs { model.priorFitted.value = Tensor(0) }
@@ -90,8 +89,8 @@ public final class Trainer {
             }
         }
         // VQ-VAE: the prior over code maps is fitted once the encoder and codebook are final (again after a
-        // resume that trained more epochs), then saved into the last epoch's checkpoint.
-        if let model = model as? VQVAE, config.model.priorEpochs > 0, epoch > startEpoch || !model.isPriorFitted {
+        // resume that trained more epochs: the reset above), then saved into the last epoch's checkpoint.
+        if let model = model as? VQVAE, config.model.priorEpochs > 0, !model.isPriorFitted {
             try PriorFitting(model: model, config: config).fit(train: train, testImages: testImages, report: report)
             try saveCheckpoint(in: directory)
             if let bestEpoch, bestEpoch != epoch {
@@ -101,7 +100,7 @@ public final class Trainer {
         try writePictures(in: directory)
     }
 
-    /// ", code_perplexity 123.4, …" for a model with ``LatentDiagnostics`` (on the test images), else "".
+    /// "  code_perplexity 123.4  codes_used 512.0" for a model with ``LatentDiagnostics`` (on the test images), else "".
     func diagnosticsText() -> String {
         guard let model = model as? LatentDiagnostics else { return "" }
         let values = withoutGradients { model.diagnostics(testImages) }

@@ -54,26 +54,14 @@ extension VAEModelsTests {
             let context = LossContext(noise: RandomStream(seed: 2, name: "noise"), step: 50)
             // vq-vae's first training step sets the codebook from the encoder's outputs (and gives it no gradient).
             if model is VQVAE { _ = withoutGradients { model.loss(input, context: context) } }
-            var terms: LossTerms?
-            let (value, gradients) = model.valueWithGradients {
-                terms = model.loss(input, context: context)
-                return terms!.total
-            }
-            #expect(value.isFinite && value.shape == [])
-            #expect(terms!.terms.allSatisfy { $0.value.isFinite && $0.value.scalar >= 0 }, "every term is to minimise")
-            #expect(!model.namedParameters.isEmpty)
-            for ((name, parameter), gradient) in zip(model.namedParameters, gradients) {
-                #expect(gradient.shape == parameter.shape, "\(name)")
-                #expect(gradient.scalars.contains { $0 != 0 }, "\(name) got no gradient")
-            }
+            let gradients = checkedLossGradients(model, input, context: context)
+            expectEveryParameterLearns(model.namedParameters, gradients)
             if let vq = model as? VQVAE {
                 #expect(!model.namedParameters.contains { $0.name.hasPrefix("prior.") }, "the prior is fitted separately")
                 #expect(model.namedParameters.contains { $0.name == "codebook" } == (specification.objective.emaDecay == 0))
                 let maps = vq.codeMaps(input)
                 let (_, priorGradients) = vq.prior.valueWithGradients { vq.prior.negativeLogProbability(maps).mean() }
-                for ((name, _), gradient) in zip(vq.prior.namedParameters, priorGradients) {
-                    #expect(gradient.scalars.contains { $0 != 0 }, "prior.\(name) got no gradient")
-                }
+                expectEveryParameterLearns(vq.prior.namedParameters, priorGradients, prefix: "prior.")
             }
         }
 

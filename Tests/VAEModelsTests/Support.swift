@@ -110,6 +110,32 @@ func prototypeData(rows: Int, seed: UInt64) -> Tensor {
     return Tensor(shape: [rows, 16], scalars: scalars)
 }
 
+/// The gradients of `model.loss` for every parameter (in ``Module/parameters`` order), after checking that the
+/// loss is a finite scalar and every logged term a finite quantity to minimise (≥ 0).
+func checkedLossGradients(_ model: any VariationalAutoencoder, _ input: Tensor, context: LossContext,
+                          sourceLocation: SourceLocation = #_sourceLocation) -> [Tensor] {
+    var terms: LossTerms?
+    let (value, gradients) = model.valueWithGradients {
+        terms = model.loss(input, context: context)
+        return terms!.total
+    }
+    #expect(value.isFinite && value.shape == [], sourceLocation: sourceLocation)
+    #expect(terms!.terms.allSatisfy { $0.value.isFinite && $0.value.scalar >= 0 }, "every term is to minimise",
+            sourceLocation: sourceLocation)
+    return gradients
+}
+
+/// Every gradient has its parameter's shape, is finite and is non-zero somewhere.
+func expectEveryParameterLearns(_ named: [(name: String, parameter: Parameter)], _ gradients: [Tensor],
+                                prefix: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(!named.isEmpty && named.count == gradients.count, sourceLocation: sourceLocation)
+    for ((name, parameter), gradient) in zip(named, gradients) {
+        #expect(gradient.shape == parameter.shape, "\(prefix)\(name)", sourceLocation: sourceLocation)
+        #expect(gradient.isFinite, "\(prefix)\(name)", sourceLocation: sourceLocation)
+        #expect(gradient.scalars.contains { $0 != 0 }, "\(prefix)\(name) got no gradient", sourceLocation: sourceLocation)
+    }
+}
+
 /// Adam with PyTorch's defaults, written out here because this test target depends on VAEModels only
 /// (VAEOptimizers' Adam is checked against the same rule in VAENNTests).
 final class MinimalAdam {

@@ -182,24 +182,10 @@ extension VAEModelsTests {
             let input = images(32, seed: 10)
             let maps = model.codeMaps(input)
             let uniform = 16 * Foundation.log(6.0)
-            var first: [[Double]] = [], second: [[Double]] = []
-            let parameters = model.prior.parameters
-            for step in 1...200 {
+            let optimizer = MinimalAdam(learningRate: 0.01)
+            for _ in 1...200 {
                 let (_, gradients) = model.prior.valueWithGradients { model.prior.negativeLogProbability(maps).mean() }
-                // Plain Adam written out (this target does not depend on VAEOptimizers).
-                if first.isEmpty { first = parameters.map { [Double](repeating: 0, count: $0.value.count) }; second = first }
-                for (index, parameter) in parameters.enumerated() {
-                    var values = parameter.value.scalars
-                    for position in values.indices {
-                        let g = Double(gradients[index].scalars[position])
-                        first[index][position] = 0.9 * first[index][position] + 0.1 * g
-                        second[index][position] = 0.999 * second[index][position] + 0.001 * g * g
-                        let corrected = (first[index][position] / (1 - Foundation.pow(0.9, Double(step))))
-                            / ((second[index][position] / (1 - Foundation.pow(0.999, Double(step)))).squareRoot() + 1e-8)
-                        values[position] -= Float(0.01 * corrected)
-                    }
-                    parameter.value = Tensor(shape: parameter.shape, scalars: values)
-                }
+                optimizer.update(model.prior.parameters, gradients: gradients)
             }
             model.priorFitted.value = Tensor(1)
             var noise = RandomStream(seed: 11, name: "noise")

@@ -36,13 +36,7 @@ extension VAEModelsTests {
             let model = try make(specification)
             let data = prototypeData(rows: 16, seed: 1)
             let context = LossContext(noise: RandomStream(seed: 2, name: "noise"), step: 50)
-            var terms: LossTerms?
-            let (value, gradients) = model.valueWithGradients {
-                terms = model.loss(data, context: context)
-                return terms!.total
-            }
-            #expect(value.isFinite && value.shape == [])
-            #expect(terms!.terms.allSatisfy { $0.value.isFinite && $0.value.scalar >= 0 }, "every term is to minimise")
+            let gradients = checkedLossGradients(model, data, context: context)
             // The MLP's ten parameters, named as MLPVAE names them (checkpoints of variants read the same way).
             var expectedNames: [String] = []
             for layer in 0..<specification.hiddenSizes.count {
@@ -53,11 +47,7 @@ extension VAEModelsTests {
                 expectedNames += ["decoder.layers.\(layer).weight", "decoder.layers.\(layer).bias"]
             }
             #expect(model.namedParameters.map(\.name) == expectedNames)
-            for ((name, parameter), gradient) in zip(model.namedParameters, gradients) {
-                #expect(gradient.shape == parameter.shape, "\(name)")
-                #expect(gradient.isFinite, "\(name)")
-                #expect(gradient.scalars.map(abs).max()! > 0, "\(name) got no gradient")
-            }
+            expectEveryParameterLearns(model.namedParameters, gradients)
         }
 
         /// 300 Adam steps on the prototype data (structure-blind ≈ 11.1 nats, best ≈ 6.6): each variant's own
