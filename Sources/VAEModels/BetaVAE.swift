@@ -18,6 +18,8 @@ import VAETensor
 public final class BetaVAE: MLPVAE {
     public var objective: ObjectiveSettings { specification.objective }
     public var usesCapacity: Bool { objective.capacityMax > 0 }
+    /// γ·|KL − C| penalises the batch-mean KL, which is not a mean of per-row terms.
+    override public var lossSplitsOverRows: Bool { !usesCapacity }
 
     public var capacitySchedule: CapacitySchedule {
         CapacitySchedule(maximum: objective.capacityMax, steps: objective.capacitySteps, gamma: objective.gamma)

@@ -33,6 +33,10 @@ public class CategoricalVAE: Module, VariationalAutoencoder {
         public var categorical: Categorical
     }
 
+    /// Row means of reconstruction and KL (the temperature depends on the step only); ``JointVAE``'s capacity
+    /// penalties on batch-mean KLs do not split.
+    public var lossSplitsOverRows: Bool { true }
+
     public init(_ specification: ModelSpecification, random: inout RandomStream) throws {
         let objective = specification.objective
         guard objective.categoricalSize >= 1 else {

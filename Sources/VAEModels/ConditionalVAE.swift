@@ -22,6 +22,8 @@ public final class ConditionalVAE: Module, GaussianLatentAutoencoder {
     public let observation: ObservationModel
 
     public var conditionClasses: Int { specification.objective.classCount }
+    /// Each shard binds its own rows' labels (``VariationalAutoencoder/bound(_:)``).
+    public var lossSplitsOverRows: Bool { true }
 
     public init(_ specification: ModelSpecification, random: inout RandomStream) throws {
         let classes = specification.objective.classCount

@@ -15,6 +15,9 @@ public final class ConvVAE: Module, ImageEncoding {
     public let decoder: Sequential
     public let observation: ObservationModel
 
+    /// No batch normalisation: the ELBO's row mean splits over rows.
+    public var lossSplitsOverRows: Bool { true }
+
     public init(_ specification: ModelSpecification, random: inout RandomStream) throws {
         self.specification = specification
         let (channels, _, _) = specification.imageDimensions

@@ -30,6 +30,8 @@ public final class JointVAE: CategoricalVAE {
                                 steps: objective.discreteCapacitySteps, gamma: objective.gamma)
     }
 
+    override public var lossSplitsOverRows: Bool { false }
+
     override public func loss(_ input: Tensor, context: LossContext) -> LossTerms {
         let terms = relaxedTerms(input, context: context)
         let reconstruction = terms.reconstruction.mean()

@@ -38,4 +38,8 @@ public class MLPVAE: Module, GaussianLatentAutoencoder {
     /// The plain ELBO. Declared in the class (not only in the protocol extension) so that subclasses' overrides
     /// are what a caller holding `any VariationalAutoencoder` gets.
     public func loss(_ input: Tensor, context: LossContext) -> LossTerms { elboLoss(input, context: context) }
+
+    /// The ELBO and the variants that keep it a row mean (β, IWAE's bound) split over rows; ``BetaVAE`` with a
+    /// capacity penalty on the batch-mean KL does not.
+    public var lossSplitsOverRows: Bool { true }
 }

@@ -34,6 +34,11 @@ public protocol VariationalAutoencoder: Module {
     /// (`conditionClasses` > 0); an unconditional model returns itself. Labels must be in
     /// `0..<conditionClasses` (check user data with ``checkLabels(_:rows:source:)`` first).
     func conditioned(on labels: [Int]) -> any VariationalAutoencoder
+    /// True when ``loss(_:context:)`` is the mean over rows of a per-row objective and changes no state (no batch
+    /// statistics, no buffer updates): a batch may then be split into shards whose losses, weighted by their
+    /// share of the rows, add up to the batch's, and the shards may run on separate threads (data-parallel
+    /// training). False by default.
+    var lossSplitsOverRows: Bool { get }
 }
 
 /// A deterministic code per row and the KL per coordinate (see ``VariationalAutoencoder/latentSummary(_:)``).
@@ -77,6 +82,7 @@ public struct LossTerms {
 extension VariationalAutoencoder {
     public var latentSize: Int { specification.latentSize }
     public var conditionClasses: Int { 0 }
+    public var lossSplitsOverRows: Bool { false }
     public func conditioned(on labels: [Int]) -> any VariationalAutoencoder { self }
 
     /// The model conditioned on `labels` when it is conditional and they are given; otherwise itself.

@@ -98,9 +98,9 @@ extension Module {
             let tracked = parameters.map(\.tensor)
             return (try loss(), tracked)
         }
-        let gradients = tape.gradients(of: value, withRespectTo: tracked)
-        parameters.forEach { $0.forgetTape() }
-        return (value, gradients)
+        // The tape (and with it the tracked copies that share the parameters' buffers) is released on return,
+        // so an optimiser's in-place update finds each buffer uniquely referenced and does not copy it.
+        return (value, tape.gradients(of: value, withRespectTo: tracked))
     }
 
     /// Parameter and buffer values by name, e.g. for checkpoints.

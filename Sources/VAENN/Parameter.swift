@@ -2,11 +2,12 @@ import VAETensor
 
 /// A trainable tensor owned by a module. Reading ``tensor`` while a tape records watches it (once per tape),
 /// so gradients with respect to it can be taken; optimisers update ``value`` in place.
+///
+/// The tracked copy lives on the tape, not here: threads that each record their own tape over the same
+/// module (data-parallel training) read parameters concurrently without sharing any mutable state.
 public final class Parameter {
     /// The current value, outside any tape.
     public var value: Tensor
-    private var watched: Tensor?
-    private weak var watchedBy: GradientTape?
 
     /// False for state that is saved with the weights but not trained (PyTorch's buffers, e.g. BatchNorm's
     /// running statistics).
@@ -19,19 +20,9 @@ public final class Parameter {
 
     public var shape: [Int] { value.shape }
 
-    /// Drops the tracked copy, so that the next in-place update does not copy the buffer it shares.
-    public func forgetTape() {
-        watched = nil
-        watchedBy = nil
-    }
-
     /// The value to compute with: tracked on the active tape, plain otherwise.
     public var tensor: Tensor {
         guard let tape = GradientTape.active else { return value }
-        if watchedBy === tape, let watched { return watched }
-        let tracked = tape.watch(value)
-        watched = tracked
-        watchedBy = tape
-        return tracked
+        return tape.watch(value, owner: self)
     }
 }

@@ -33,45 +33,61 @@ public final class Adam: MomentOptimizer, Optimizer {
         let correction2 = 1 - Foundation.pow(beta2, Float(step))
         let stepSize = learningRate / correction1
         let rootCorrection2 = correction2.squareRoot()
-        let (b1, b2, eps) = (beta1, beta2, epsilon)
         let coupledDecay = decoupledWeightDecay ? 0 : weightDecay
         let shrink = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
+        let update = Update(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
+                            rootCorrection2: rootCorrection2, coupledDecay: coupledDecay, shrink: shrink)
         for (index, parameter) in parameters.enumerated() {
             gradients[index].scalars.withUnsafeBufferPointer { gradientBuffer in
                 moments["exp_avg"]![index].values.withUnsafeMutableBufferPointer { firstBuffer in
                     moments["exp_avg_sq"]![index].values.withUnsafeMutableBufferPointer { secondBuffer in
                         parameter.value.withUnsafeMutableScalars { weightBuffer in
-                            // Local base pointers keep the loop in registers so it vectorises.
                             let (first, second, weights) = (firstBuffer.baseAddress!, secondBuffer.baseAddress!, weightBuffer.baseAddress!)
                             let gradient = gradientBuffer.baseAddress!
-                            let count = weightBuffer.count
-                            // Sixteen lanes at a time (explicit SIMD: the scalar loop stalls on sqrt and divide).
-                            typealias Lanes = SIMD16<Float>
-                            var position = 0
-                            while position + 16 <= count {
-                                let offset = position * 4
-                                let w = UnsafeRawPointer(weights).loadUnaligned(fromByteOffset: offset, as: Lanes.self)
-                                let g = UnsafeRawPointer(gradient).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + coupledDecay * w
-                                let m = b1 * UnsafeRawPointer(first).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + (1 - b1) * g
-                                let v = b2 * UnsafeRawPointer(second).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + (1 - b2) * g * g
-                                let denominator = SIMDMath.squareRoot(v) / rootCorrection2 + eps
-                                UnsafeMutableRawPointer(first).storeBytes(of: m, toByteOffset: offset, as: Lanes.self)
-                                UnsafeMutableRawPointer(second).storeBytes(of: v, toByteOffset: offset, as: Lanes.self)
-                                UnsafeMutableRawPointer(weights).storeBytes(of: w * shrink - stepSize * m / denominator,
-                                                                            toByteOffset: offset, as: Lanes.self)
-                                position += 16
-                            }
-                            while position < count {
-                                let g = gradient[position] + coupledDecay * weights[position]
-                                first[position] = b1 * first[position] + (1 - b1) * g
-                                second[position] = b2 * second[position] + (1 - b2) * g * g
-                                let denominator = second[position].squareRoot() / rootCorrection2 + eps
-                                weights[position] = weights[position] * shrink - stepSize * first[position] / denominator
-                                position += 1
+                            // Large tensors in a chunk per thread (the update is memory-bound); each element's
+                            // arithmetic is the same for any split.
+                            Parallel.forEachChunk(of: weightBuffer.count, grain: 1 << 15) { chunk in
+                                update.apply(chunk, weights: weights, gradient: gradient, first: first, second: second)
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+extension Adam {
+    /// One step's constants, applied to a range of elements.
+    struct Update {
+        let beta1, beta2, epsilon, stepSize, rootCorrection2, coupledDecay, shrink: Float
+
+        func apply(_ range: Range<Int>, weights: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                   first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>) {
+            let (b1, b2, eps) = (beta1, beta2, epsilon)
+            // Sixteen lanes at a time (explicit SIMD: the scalar loop stalls on sqrt and divide).
+            typealias Lanes = SIMD16<Float>
+            var position = range.lowerBound
+            while position + 16 <= range.upperBound {
+                let offset = position * 4
+                let w = UnsafeRawPointer(weights).loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+                let g = UnsafeRawPointer(gradient).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + coupledDecay * w
+                let m = b1 * UnsafeRawPointer(first).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + (1 - b1) * g
+                let v = b2 * UnsafeRawPointer(second).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + (1 - b2) * g * g
+                let denominator = SIMDMath.squareRoot(v) / rootCorrection2 + eps
+                UnsafeMutableRawPointer(first).storeBytes(of: m, toByteOffset: offset, as: Lanes.self)
+                UnsafeMutableRawPointer(second).storeBytes(of: v, toByteOffset: offset, as: Lanes.self)
+                UnsafeMutableRawPointer(weights).storeBytes(of: w * shrink - stepSize * m / denominator,
+                                                            toByteOffset: offset, as: Lanes.self)
+                position += 16
+            }
+            while position < range.upperBound {
+                let g = gradient[position] + coupledDecay * weights[position]
+                first[position] = b1 * first[position] + (1 - b1) * g
+                second[position] = b2 * second[position] + (1 - b2) * g * g
+                let denominator = second[position].squareRoot() / rootCorrection2 + eps
+                weights[position] = weights[position] * shrink - stepSize * first[position] / denominator
+                position += 1
             }
         }
     }

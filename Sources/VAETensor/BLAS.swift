@@ -26,8 +26,14 @@ public enum BLAS {
         #endif
     }
 
-    /// Sets the number of BLAS threads (results are reproducible for a fixed count).
+    /// Sets the number of threads for the BLAS and for the library's own parallel work (``Parallel``); results
+    /// are reproducible for a fixed count.
     public static func setThreadCount(_ count: Int) {
+        Parallel.setThreadCount(count)
+    }
+
+    /// Sets the BLAS library's thread count alone (``Parallel/forEachShard(_:_:)`` drops it to 1 meanwhile).
+    static func setLibraryThreads(_ count: Int) {
         #if !canImport(Accelerate)
         openblas_set_num_threads(Int32(count))
         #endif

@@ -127,3 +127,19 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// Adds `other` elementwise in place, outside any tape (summing gradients of a batch's shards); large tensors
+    /// are split over ``Parallel/threadCount`` threads. The result is the same for any split.
+    public mutating func addInPlace(_ other: Tensor) {
+        precondition(shape == other.shape, "addInPlace: \(shape) vs \(other.shape)")
+        other.scalars.withUnsafeBufferPointer { addendBuffer in
+            withUnsafeMutableScalars { targetBuffer in
+                let (target, addend) = (targetBuffer.baseAddress!, addendBuffer.baseAddress!)
+                Parallel.forEachChunk(of: targetBuffer.count, minimumWork: 1, grain: 1 << 16) { chunk in
+                    for index in chunk { target[index] += addend[index] }
+                }
+            }
+        }
+    }
+}

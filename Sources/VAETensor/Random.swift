@@ -30,6 +30,25 @@ public struct RandomStream: Equatable, Sendable {
     /// A stream derived from this one's seed under another name.
     public func named(_ name: String) -> RandomStream { RandomStream(seed: seed, name: name) }
 
+    /// Stream `index` of a family split from this one at its current position (for the shards of a batch):
+    /// index 0 is this stream itself; index i > 0 has the same counter under the identifier hashed from this
+    /// one's and i, so the family's draws do not overlap each other. ``joined(_:)`` continues after all of them.
+    public func substream(_ index: Int) -> RandomStream {
+        guard index > 0 else { return self }
+        var identifier = streamIdentifier
+        for byte in withUnsafeBytes(of: UInt64(index).littleEndian, Array.init) + Array("substream".utf8) {
+            identifier = (identifier ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return RandomStream(seed: seed, streamIdentifier: identifier, counter: counter)
+    }
+
+    /// This stream moved past every block that `substreams` (this one's ``substream(_:)``s, advanced) drew: the
+    /// state to continue from after a sharded step, so the next step's family starts on fresh counters.
+    public func joined(_ substreams: [RandomStream]) -> RandomStream {
+        RandomStream(seed: seed, streamIdentifier: streamIdentifier,
+                     counter: substreams.reduce(counter) { Swift.max($0, $1.counter) })
+    }
+
     static func hash(_ name: String) -> UInt64 {
         var value: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in name.utf8 { value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }

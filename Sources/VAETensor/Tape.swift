@@ -20,6 +20,8 @@ public final class GradientTape {
     }
 
     var records: [Record] = []
+    /// Tracked copies of long-lived values (module parameters) by owner, so that each is watched once per tape.
+    var watchedOwners: [ObjectIdentifier: (owner: AnyObject, tracked: Tensor)] = [:]
 
     /// The recording tape. Task-local, so concurrent tasks (parallel tests, servers) never share one.
     @TaskLocal static var current: GradientTape?
@@ -48,6 +50,16 @@ public final class GradientTape {
         tracked.node = records.count
         tracked.tapeSerial = serial
         records.append(Record(inputs: [], pullback: nil, count: tensor.count))
+        return tracked
+    }
+
+    /// `tensor` tracked on this tape on behalf of `owner`: watched on the first call for that owner, the same
+    /// node on later calls. The tape keeps `owner` alive while it exists.
+    public func watch(_ tensor: Tensor, owner: AnyObject) -> Tensor {
+        let key = ObjectIdentifier(owner)
+        if let entry = watchedOwners[key] { return entry.tracked }
+        let tracked = watch(tensor)
+        watchedOwners[key] = (owner, tracked)
         return tracked
     }
 

@@ -17,6 +17,9 @@ public struct BenchmarkOptions: Sendable {
     public var importanceImages = 10
     /// BLAS threads (0: the config's).
     public var threads = 0
+    /// Shards each training batch is split into (0: as the trainer does, see ``BatchGradients``; 1: the whole
+    /// batch on one tape with the BLAS threaded).
+    public var shards = 0
     /// Also time the model's own sgemm shapes one by one (a few seconds for big models).
     public var timeModelShapes = true
 
@@ -37,6 +40,8 @@ public struct BenchmarkReport: Codable, Equatable {
     public var parameters: Int
     public var batchSize: Int
     public var threads: Int
+    /// Data-parallel shards per training step (1: the whole batch on one tape).
+    public var shards: Int
     public var steps: Int
     /// Forward FLOPs per training step (sgemm FLOPs, counted while the loss runs) and the conventional
     /// training count, 3 × forward (backward ≈ 2 × forward).
@@ -72,8 +77,9 @@ public struct BenchmarkReport: Codable, Equatable {
     /// Human-readable lines.
     public var lines: [String] {
         var lines = [
-            String(format: "model %@  input %@  %d parameters  batch %d  %d BLAS threads", model,
-                   inputShape.map(String.init).joined(separator: "×"), parameters, batchSize, threads),
+            String(format: "model %@  input %@  %d parameters  batch %d  %d threads  %@", model,
+                   inputShape.map(String.init).joined(separator: "×"), parameters, batchSize, threads,
+                   shards > 1 ? "training in \(shards) shards of rows, one single-threaded BLAS each" : "training on one tape, BLAS threaded"),
             String(format: "train  %.2f ms/step (median %.2f, fastest %.2f over %d steps)  %.0f images/s  %.1f GFLOP/s (%.3f GFLOP/step = 3 × forward %.3f)",
                    millisecondsPerStep, medianMillisecondsPerStep, fastestMillisecondsPerStep, steps, trainingImagesPerSecond,
                    trainingGFLOPsPerSecond, trainingFLOPsPerStep / 1e9, forwardFLOPsPerStep / 1e9),
@@ -130,18 +136,23 @@ public enum Benchmark {
         var data = RandomStream(seed: config.experiment.seed, name: "bench-data")
         let input = data.uniform(shape: [batchSize, model.specification.inputSize])
         let parameters = model.parameters
-        let context = LossContext(noise: RandomStream(seed: config.experiment.seed, name: "noise"))
+        var noise = RandomStream(seed: config.experiment.seed, name: "noise")
+        var stepCount = 0
+        let shards = options.shards > 0 ? options.shards : BatchGradients.shardCount(for: model, rows: batchSize, threads: threads)
         model.setTraining(true)
-        func step() {
-            let (_, gradients) = model.valueWithGradients { model.loss(input, context: context).total }
-            optimizer.update(parameters, gradients: gradients)
-            context.step += 1
+        func step(shards: Int) {
+            let batch = BatchGradients(model: model, input: input, labels: nil, noise: &noise, step: stepCount, shards: shards)
+            optimizer.update(parameters, gradients: batch.gradients)
+            stepCount += 1
         }
+        func step() { step(shards: shards) }
 
         progress?("warming up")
         for _ in 0..<options.warmUpSteps { step() }
+        // The whole batch's shapes (the recorder sees one thread's calls): what the BLAS does for the step when
+        // it is not sharded.
         let recorder = GEMMRecorder()
-        recorder.recording { step() }
+        recorder.recording { step(shards: 1) }
         progress?("timing \(options.steps) training steps")
         var stepSeconds: [Double] = []
         let started = Date()
@@ -178,7 +189,7 @@ public enum Benchmark {
         if options.evaluationImages > 0 {
             progress?("timing −ELBO evaluation")
             let images = data.uniform(shape: [options.evaluationImages, model.specification.inputSize])
-            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize)
+            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: threads)
             var noise = RandomStream(seed: 1, name: "evaluation")
             _ = evaluator.negativeELBO(images.slice(0..<min(options.evaluationImages, config.data.testBatchSize)), noise: &noise)
             let evaluationRecorder = GEMMRecorder()
@@ -192,7 +203,7 @@ public enum Benchmark {
         if options.importanceSamples > 0 && options.importanceImages > 0 {
             progress?("timing IWAE k = \(options.importanceSamples)")
             let images = data.uniform(shape: [options.importanceImages, model.specification.inputSize])
-            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize)
+            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: threads)
             var noise = RandomStream(seed: 1, name: "importance")
             _ = evaluator.negativeLogLikelihood(images.slice(0..<1), samples: options.importanceSamples, noise: &noise)
             let importanceRecorder = GEMMRecorder()
@@ -208,7 +219,7 @@ public enum Benchmark {
         let trainingRate = trainingFLOPs / trainingSeconds / 1e9
         return BenchmarkReport(
             model: config.model.name, inputShape: shape, parameters: model.parameterCount, batchSize: batchSize,
-            threads: threads, steps: max(options.steps, 1), forwardFLOPsPerStep: forward, trainingFLOPsPerStep: trainingFLOPs,
+            threads: threads, shards: shards, steps: max(options.steps, 1), forwardFLOPsPerStep: forward, trainingFLOPsPerStep: trainingFLOPs,
             recordedTrainingFLOPsPerStep: recorder.flops, millisecondsPerStep: 1000 * trainingSeconds,
             medianMillisecondsPerStep: 1000 * stepSeconds[stepSeconds.count / 2],
             fastestMillisecondsPerStep: 1000 * stepSeconds[0],

@@ -25,17 +25,30 @@ public struct EvaluationReport: Codable, Equatable {
 }
 
 /// Computes −ELBO, the IWAE NLL estimate, per-dimension KL and active units, all without gradients.
+///
+/// With `threads` > 1 the images are cut into that many contiguous shards, evaluated concurrently with a
+/// single-threaded BLAS each (``Parallel/forEachShard(_:_:)``); shard i draws from ``RandomStream/substream(_:)`` i
+/// and the sums are added in shard order, so a result is bit-identical for a fixed thread count.
 public struct Evaluator {
     public let model: any VariationalAutoencoder
     /// One class per image, for a conditional model (checked with ``VariationalAutoencoder/checkLabels(_:rows:source:)``);
     /// ignored by the others.
     public let labels: [Int]
     public let batchSize: Int
+    /// Shards the images are split into (see above).
+    public let threads: Int
 
-    public init(model: any VariationalAutoencoder, labels: [Int] = [], batchSize: Int = 1000) {
+    public init(model: any VariationalAutoencoder, labels: [Int] = [], batchSize: Int = 1000,
+                threads: Int = Parallel.threadCount) {
         self.model = model
         self.labels = labels
         self.batchSize = batchSize
+        self.threads = max(threads, 1)
+    }
+
+    /// Contiguous image ranges, one per shard (fewer when there are fewer images than threads).
+    func shards(_ count: Int) -> [Range<Int>] {
+        Parallel.partition(count, into: max(1, min(threads, count)))
     }
 
     /// The model conditioned on the labels of images `range` (itself when unconditional or unlabelled).
@@ -46,31 +59,56 @@ public struct Evaluator {
     /// Mean −ELBO, reconstruction and KL per image over `images` (rows), one z per image from `noise`.
     public func negativeELBO(_ images: Tensor, noise: inout RandomStream) -> (total: Double, reconstruction: Double, kl: Double) {
         let count = images.shape[0]
-        var reconstruction = 0.0, kl = 0.0
-        withoutGradients {
-            for start in stride(from: 0, to: count, by: batchSize) {
-                let range = start..<min(start + batchSize, count)
-                let terms = model(for: range).negativeELBO(images.slice(range), noise: &noise)
-                reconstruction += Double(terms.reconstruction.sum().scalar)
-                kl += Double(terms.kl.sum().scalar)
+        let ranges = shards(count)
+        let start = noise
+        let parts = Parallel.mapShards(ranges.count) { shard in
+            var noise = start.substream(shard)
+            var reconstruction = 0.0, kl = 0.0
+            withoutGradients {
+                for first in stride(from: ranges[shard].lowerBound, to: ranges[shard].upperBound, by: batchSize) {
+                    let range = first..<min(first + batchSize, ranges[shard].upperBound)
+                    let terms = model(for: range).negativeELBO(images.slice(range), noise: &noise)
+                    reconstruction += Double(terms.reconstruction.sum().scalar)
+                    kl += Double(terms.kl.sum().scalar)
+                }
             }
+            return (reconstruction: reconstruction, kl: kl, noise: noise)
         }
+        noise = start.joined(parts.map(\.noise))
+        let reconstruction = parts.reduce(0.0) { $0 + $1.reconstruction }, kl = parts.reduce(0.0) { $0 + $1.kl }
         let n = Double(max(count, 1))
         return ((reconstruction + kl) / n, reconstruction / n, kl / n)
     }
 
     /// Mean importance-weighted −log p(x) with `samples` draws per image (Burda et al. 2016), processed in
-    /// chunks of at most `chunk` decoder rows so memory stays bounded for k = 5000.
+    /// chunks of at most `chunk` decoder rows so memory stays bounded for k = 5000. `progress` gets the number of
+    /// images done so far (from any shard's thread, one call at a time).
     public func negativeLogLikelihood(_ images: Tensor, samples: Int, noise: inout RandomStream,
                                       chunk: Int = 2048, progress: ((Int) -> Void)? = nil) -> Double {
-        let count = images.shape[0]
+        let ranges = shards(images.shape[0])
+        let initial = noise
+        let done = Locked(0)
+        let parts = Parallel.mapShards(ranges.count) { shard -> (total: Double, noise: RandomStream) in
+            var noise = initial.substream(shard)
+            let total = negativeLogLikelihoodSum(images, ranges[shard], samples: samples, noise: &noise, chunk: chunk) { images in
+                if let progress { done.withLock { $0 += images; progress($0) } }
+            }
+            return (total, noise)
+        }
+        noise = initial.joined(parts.map(\.noise))
+        return parts.reduce(0.0) { $0 + $1.total } / Double(max(images.shape[0], 1))
+    }
+
+    /// Σ −log p̂(x) over images `rows`, on this thread; `finished` gets the number of images of each block done.
+    func negativeLogLikelihoodSum(_ images: Tensor, _ rows: Range<Int>, samples: Int, noise: inout RandomStream,
+                                  chunk: Int, finished: (Int) -> Void) -> Double {
         let samplesPerChunk = min(samples, chunk)
         let imagesPerChunk = max(1, chunk / samples)
         var total = 0.0
         withoutGradients {
-            var start = 0
-            while start < count {
-                let range = start..<min(start + imagesPerChunk, count)
+            var start = rows.lowerBound
+            while start < rows.upperBound {
+                let range = start..<min(start + imagesPerChunk, rows.upperBound)
                 let (block, blockModel) = (images.slice(range), model(for: range))
                 var pieces: [Tensor] = []
                 var drawn = 0
@@ -83,10 +121,10 @@ public struct Evaluator {
                 let bound = logWeights.logSumExp(alongAxis: 1) - Float(Foundation.log(Double(samples)))
                 total -= bound.scalars.reduce(0.0) { $0 + Double($1) }
                 start += block.shape[0]
-                progress?(start)
+                finished(block.shape[0])
             }
         }
-        return total / Double(max(count, 1))
+        return total
     }
 
     /// KL per latent dimension (mean over images) and the number of active units.

@@ -123,31 +123,29 @@ public final class Trainer {
             if let binarizing { binarization = binarizing }
             if let flips { flipping = flips }
 
-            let context = LossContext(noise: noise, step: step)
-            var terms: LossTerms?
-            let batchModel = model.bound(train.labels.isEmpty ? nil : ArraySlice(indices.map { train.labels[$0] }))
-            var (loss, gradients) = model.valueWithGradients {
-                terms = batchModel.loss(input, context: context)
-                return terms!.total
-            }
-            noise = context.noise
-            try guardFinite(loss: loss, terms: terms!, gradients: gradients)
+            var batch = BatchGradients(model: model, input: input,
+                                       labels: train.labels.isEmpty ? nil : ArraySlice(indices.map { train.labels[$0] }),
+                                       noise: &noise, step: step,
+                                       shards: BatchGradients.shardCount(for: model, rows: indices.count,
+                                                                         threads: config.trainer.threads))
+            try guardFinite(batch)
             if config.experiment.gradientClipNorm > 0 {
-                clipGradientNorm(&gradients, maxNorm: Float(config.experiment.gradientClipNorm))
+                clipGradientNorm(&batch.gradients, maxNorm: Float(config.experiment.gradientClipNorm))
             }
-            optimizer.update(parameters, gradients: gradients)
+            optimizer.update(parameters, gradients: batch.gradients)
             step += 1
 
             let weight = Double(indices.count)
-            sums[0] += Double(loss.scalar) * weight
-            sums[1] += Double(terms!.value("reconstruction") ?? 0) * weight
-            sums[2] += Double(terms!.value("kl") ?? 0) * weight
+            sums[0] += Double(batch.loss) * weight
+            sums[1] += Double(batch.value("reconstruction") ?? 0) * weight
+            sums[2] += Double(batch.value("kl") ?? 0) * weight
             progress?(batchIndex + 1, batches, sums[0] / Double((batchIndex * batchSize) + indices.count))
         }
         let seconds = Date().timeIntervalSince(started)
         model.setTraining(false)
         var evaluationNoise = RandomStream(seed: config.experiment.seed, name: "evaluation")
-        let testTerms = Evaluator(model: model, labels: test.labels, batchSize: config.data.testBatchSize)
+        let testTerms = Evaluator(model: model, labels: test.labels, batchSize: config.data.testBatchSize,
+                                  threads: config.trainer.threads)
             .negativeELBO(testImages, noise: &evaluationNoise)
         let n = Double(train.count)
         return EpochMetrics(epoch: epoch + 1, trainLoss: sums[0] / n, testLoss: testTerms.total,
@@ -156,15 +154,15 @@ public final class Trainer {
     }
 
     /// Stops on a non-finite loss or gradient, naming the step, the term and what to try.
-    func guardFinite(loss: Tensor, terms: LossTerms, gradients: [Tensor]) throws {
+    func guardFinite(_ batch: BatchGradients) throws {
         let kept = epoch > 0 ? "the last good checkpoint (epoch \(epoch)) is kept" : "no checkpoint was written yet"
         let advice = "\(kept); try a lower --learning-rate or set exp_params.gradient_clip_norm"
-        if !loss.scalar.isFinite {
-            let bad = terms.terms.filter { !$0.value.scalar.isFinite }.map { "\($0.name) = \($0.value.scalar)" }
-            throw TrainingError("training stopped at step \(step + 1) (epoch \(epoch + 1)): the loss is \(loss.scalar)"
+        if !batch.loss.isFinite {
+            let bad = batch.terms.filter { !$0.value.isFinite }.map { "\($0.name) = \($0.value)" }
+            throw TrainingError("training stopped at step \(step + 1) (epoch \(epoch + 1)): the loss is \(batch.loss)"
                                 + (bad.isEmpty ? "" : " (\(bad.joined(separator: ", ")))") + "; " + advice)
         }
-        for (index, gradient) in gradients.enumerated() where !gradient.isFinite {
+        for (index, gradient) in batch.gradients.enumerated() where !gradient.isFinite {
             let name = model.namedParameters[index].name
             throw TrainingError("training stopped at step \(step + 1) (epoch \(epoch + 1)): the gradient of \(name) is not finite; " + advice)
         }

@@ -23,6 +23,8 @@ struct Bench: ParsableCommand {
     var iwaeImages = 10
     @Option(help: "BLAS threads (default: the config's).")
     var threads: Int?
+    @Option(help: "Shards per training batch (default: one per thread for models whose loss splits over rows; 1: one tape, BLAS threaded).")
+    var shards: Int?
     @Flag(name: .customLong("skip-shapes"), help: "Do not time the model's own GEMM shapes one by one.")
     var skipShapes = false
     @Flag(help: "Print one JSON object instead of text.")
@@ -35,6 +37,7 @@ struct Bench: ParsableCommand {
         if evalImages < 0 { throw ValidationError("--eval-images must be 0 or more, got \(evalImages)") }
         if importanceSamples < 0 { throw ValidationError("--importance-samples must be 0 or more, got \(importanceSamples)") }
         if iwaeImages < 0 { throw ValidationError("--iwae-images must be 0 or more, got \(iwaeImages)") }
+        if let shards, shards < 1 { throw ValidationError("--shards must be 1 or more, got \(shards)") }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
     }
 
@@ -49,6 +52,7 @@ struct Bench: ParsableCommand {
             options.importanceSamples = importanceSamples
             options.importanceImages = iwaeImages
             options.threads = threads ?? 0
+            options.shards = shards ?? 0
             options.timeModelShapes = !skipShapes
             let report = try Benchmark.run(config: config, options: options) { stage in
                 if !json { FileHandle.standardError.write(Data("bench: \(stage)\n".utf8)) }

@@ -41,7 +41,8 @@ struct Evaluate: ParsableCommand {
                 ? RandomStream(seed: run.config.experiment.seed, name: "test-binarization") : nil
             let images = test.batch(0..<test.count, binarizing: &binarization)
             try run.model.checkLabels(test.labels, rows: test.count, source: test.source)
-            let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize)
+            let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize,
+                                      threads: run.config.trainer.threads)
             let bar = standardOutputIsTerminal && !json ? ProgressBar() : nil
             let report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
                                           progress: bar.map { bar in { bar.show($0, test.count, label: "NLL") } })

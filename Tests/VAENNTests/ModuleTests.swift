@@ -130,5 +130,27 @@ extension VAENNTests {
             #expect(network.modules.contains { $0 === network.blocks[0].projection })
             #expect(network.modules.count == 3 + 2 * 4)
         }
+
+        /// Tapes on two threads over the same module (data-parallel shards): each thread's gradients equal what it
+        /// gets alone, since the tracked copies live on the tapes, not in the shared parameters.
+        @Test func concurrentTapesOverOneModuleMatchSerialOnes() {
+            var random = RandomStream(seed: 12, name: "concurrent-tapes")
+            let network = Network(random: &random)
+            let inputs = (0..<2).map { _ in random.normal(shape: [5, 3]) }
+            func gradients(_ input: Tensor) -> [[Float]] {
+                network.valueWithGradients {
+                    let hidden = network.blocks[1].projection(network.blocks[0].projection(input)).relu()
+                    return (network.head(hidden) * network.blocks[0].scale.tensor.sum()).squared().sum()
+                }.gradients.map(\.scalars)
+            }
+            let serial = inputs.map(gradients)
+            for _ in 0..<20 {
+                var results = [[[Float]]](repeating: [], count: 2)
+                results.withUnsafeMutableBufferPointer { slots in
+                    DispatchQueue.concurrentPerform(iterations: 2) { slots[$0] = gradients(inputs[$0]) }
+                }
+                #expect(results == serial)
+            }
+        }
     }
 }

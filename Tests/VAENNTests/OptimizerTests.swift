@@ -156,6 +156,23 @@ extension VAENNTests {
                           Reference.adagrad(lr: 0.1, weightDecay: 0.2), "Adagrad decay")
         }
 
+        /// A tensor large enough to be split over threads gets the same update, bit for bit, as on one thread.
+        @Test func adamOnLargeTensorIsTheSameOnTwoThreads() {
+            var random = RandomStream(seed: 8, name: "adam-large")
+            let start = random.normal(shape: [200_003])
+            let gradients = (0..<3).map { _ in random.normal(shape: [200_003]) }
+            func final(threads: Int) -> [Float] {
+                BLAS.setThreadCount(threads)
+                let parameter = Parameter(start)
+                let optimizer = Adam(learningRate: 0.01, weightDecay: 0.1)
+                for gradient in gradients { optimizer.update([parameter], gradients: [gradient]) }
+                return parameter.value.scalars
+            }
+            let one = final(threads: 1), two = final(threads: 2)
+            #expect(one == two)
+            #expect(one != start.scalars)
+        }
+
         @Test func adamMinimisesQuadratic() {
             let model = Quadratic()
             let optimizer = Adam(learningRate: 0.05)

@@ -24,6 +24,25 @@ import Testing
         #expect(RandomStream.unit(0) == 0.5 / 16_777_216)
     }
 
+    /// Substreams for a batch's shards: index 0 is the stream itself, the others start at its counter under
+    /// their own identifiers (different draws), and joining continues past every member's draws.
+    @Test func substreamsAreDistinctAndJoinPastTheirDraws() {
+        var base = RandomStream(seed: 3, name: "noise")
+        _ = base.normal(count: 10)
+        #expect(base.substream(0) == base)
+        var members = (0..<3).map { base.substream($0) }
+        #expect(Set(members.map(\.streamIdentifier)).count == 3)
+        #expect(members.allSatisfy { $0.counter == base.counter && $0.seed == base.seed })
+        let draws = members.indices.map { members[$0].normal(count: 64) }
+        #expect(draws[0] != draws[1] && draws[1] != draws[2] && draws[0] != draws[2])
+        _ = members[2].normal(count: 100)   // the longest member
+        let joined = base.joined(members)
+        #expect(joined.streamIdentifier == base.streamIdentifier)
+        #expect(joined.counter == members[2].counter)
+        // The next step's family starts on counters no member used.
+        #expect(joined.substream(1).counter > members[1].counter)
+    }
+
     @Test func streamsAreReproducibleAndDistinct() {
         var a = RandomStream(seed: 7, name: "noise"), b = RandomStream(seed: 7, name: "noise")
         var c = RandomStream(seed: 7, name: "shuffle"), d = RandomStream(seed: 8, name: "noise")

@@ -1,0 +1,86 @@
+import VAEModels
+import VAENN
+import VAETensor
+
+/// One optimiser step's loss, logged terms and parameter gradients for a batch — the work the trainer and
+/// `vae bench` time.
+///
+/// With more than one thread and a model whose loss is a row mean (``VariationalAutoencoder/lossSplitsOverRows``),
+/// the batch is split into one shard of rows per thread; each shard runs forward and backward on its own tape and
+/// core with a single-threaded BLAS (``Parallel/forEachShard(_:_:)``), its loss weighted by its share of the rows,
+/// and the shards' gradients are added in shard order. Shard i > 0 draws its noise from
+/// ``RandomStream/substream(_:)`` i, and the stream then continues past every shard's draws, so a run is
+/// bit-identical for a fixed thread count (and differs, by rounding and noise draws, between counts). Other
+/// models, and one thread, compute the whole batch on one tape with the BLAS threaded.
+public struct BatchGradients {
+    /// The weighted sum of the shards' totals: the batch's loss.
+    public var loss: Float
+    /// Each logged term, combined like `loss`.
+    public var terms: [(name: String, value: Float)]
+    /// One per parameter, in ``Module/parameters`` order.
+    public var gradients: [Tensor]
+    /// Number of shards the batch was split into.
+    public var shards: Int
+
+    public func value(_ name: String) -> Float? { terms.first { $0.name == name }?.value }
+
+    /// Shards for `rows` rows of `model` on `threads` threads: one per thread when the loss splits and every shard
+    /// gets at least `minimumRows` rows, else 1. (A trainer passes its configured count, so its results do not
+    /// depend on what other code sets process-wide.)
+    public static func shardCount(for model: any VariationalAutoencoder, rows: Int, threads: Int = Parallel.threadCount,
+                                  minimumRows: Int = 16) -> Int {
+        guard model.lossSplitsOverRows else { return 1 }
+        return max(1, min(threads, rows / max(minimumRows, 1)))
+    }
+
+    /// Computes the loss and gradients of `model` on `input` (`labels`: one per row for a conditional model),
+    /// drawing from `noise` and advancing it.
+    public init(model: any VariationalAutoencoder, input: Tensor, labels: ArraySlice<Int>?, noise: inout RandomStream,
+                step: Int, shards requested: Int? = nil) {
+        let rows = input.shape[0]
+        let shards = min(requested ?? BatchGradients.shardCount(for: model, rows: rows), max(rows, 1))
+        self.shards = shards
+        guard shards > 1 else {
+            let context = LossContext(noise: noise, step: step)
+            var terms: LossTerms?
+            let batchModel = model.bound(labels)
+            let (value, gradients) = model.valueWithGradients {
+                terms = batchModel.loss(input, context: context)
+                return terms!.total
+            }
+            noise = context.noise
+            self.loss = value.scalar
+            self.terms = terms!.terms.map { ($0.name, $0.value.scalar) }
+            self.gradients = gradients
+            return
+        }
+        let ranges = Parallel.partition(rows, into: shards)
+        let start = noise
+        var results = Parallel.mapShards(shards) { shard in
+            let range = ranges[shard]
+            let weight = Float(range.count) / Float(rows)
+            let context = LossContext(noise: start.substream(shard), step: step)
+            let shardModel = model.bound(labels.map { $0[($0.startIndex + range.lowerBound)..<($0.startIndex + range.upperBound)] })
+            let shardInput = input.slice(range)
+            var terms: LossTerms?
+            let (value, gradients) = model.valueWithGradients {
+                terms = shardModel.loss(shardInput, context: context)
+                return terms!.total * weight
+            }
+            let weighted: [(name: String, value: Float)] = terms!.terms.map { ($0.name, $0.value.scalar * weight) }
+            return (loss: value.scalar, terms: weighted, gradients: gradients, noise: context.noise)
+        }
+        var gradients = results[0].gradients
+        results[0].gradients = []   // so the sums below write into uniquely held buffers instead of copying them
+        for shard in 1..<shards {
+            for index in gradients.indices { gradients[index].addInPlace(results[shard].gradients[index]) }
+        }
+        self.loss = results.dropFirst().reduce(results[0].loss) { $0 + $1.loss }
+        self.terms = results[0].terms.indices.map { position in
+            (results[0].terms[position].name,
+             results.dropFirst().reduce(results[0].terms[position].value) { $0 + $1.terms[position].value })
+        }
+        self.gradients = gradients
+        noise = start.joined(results.map(\.noise))
+    }
+}
