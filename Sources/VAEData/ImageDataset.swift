@@ -40,12 +40,13 @@ public struct ImageDataset {
     /// becomes 1 with probability equal to its grey level (dynamic binarisation, a fresh draw every call).
     public func batch(_ indices: some Collection<Int>, binarizing random: inout RandomStream?) -> Tensor {
         let width = featureCount
-        var values = [Float](repeating: 0, count: indices.count * width)
-        images.scalars.withUnsafeBufferPointer { source in
-            values.withUnsafeMutableBufferPointer { target in
+        var values = images.scalars.withUnsafeBufferPointer { source in
+            [Float](unsafeUninitializedCapacity: indices.count * width) { target, initialized in
+                // One block copy per row (an element loop here ran scalar, one store per pixel).
                 for (row, index) in indices.enumerated() {
-                    for column in 0..<width { target[row * width + column] = source[index * width + column] }
+                    (target.baseAddress! + row * width).initialize(from: source.baseAddress! + index * width, count: width)
                 }
+                initialized = indices.count * width
             }
         }
         if random != nil {

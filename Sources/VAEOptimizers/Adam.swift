@@ -27,6 +27,18 @@ public final class Adam: MomentOptimizer, Optimizer {
     }
 
     public func update(_ parameters: [Parameter], gradients: [Tensor]) {
+        update(parameters, summing: [gradients])
+    }
+
+    /// One or two parts are added inside the update's pass (g = part 0 + part 1, the same float sum as adding
+    /// them first); more are added first.
+    public func update(_ parameters: [Parameter], summing parts: [[Tensor]]) {
+        guard parts.count <= 2 else {
+            update(parameters, summing: [sumOfParts(parts)])
+            return
+        }
+        let gradients = parts[0]
+        let secondPart = parts.count == 2 ? parts[1] : nil
         prepare(parameters)
         step += 1
         let correction1 = 1 - Foundation.pow(beta1, Float(step))
@@ -38,20 +50,28 @@ public final class Adam: MomentOptimizer, Optimizer {
         let update = Update(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
                             rootCorrection2: rootCorrection2, coupledDecay: coupledDecay, shrink: shrink)
         for (index, parameter) in parameters.enumerated() {
+            // An empty array stands in for "no second part": its base address is not read.
+            (secondPart?[index].scalars ?? []).withUnsafeBufferPointer { secondPartBuffer in
             gradients[index].scalars.withUnsafeBufferPointer { gradientBuffer in
                 moments["exp_avg"]![index].values.withUnsafeMutableBufferPointer { firstBuffer in
                     moments["exp_avg_sq"]![index].values.withUnsafeMutableBufferPointer { secondBuffer in
                         parameter.value.withUnsafeMutableScalars { weightBuffer in
                             let (first, second, weights) = (firstBuffer.baseAddress!, secondBuffer.baseAddress!, weightBuffer.baseAddress!)
                             let gradient = gradientBuffer.baseAddress!
+                            let addend = secondPart != nil ? secondPartBuffer.baseAddress : nil
                             // Large tensors in a chunk per thread (the update is memory-bound); each element's
                             // arithmetic is the same for any split.
                             Parallel.forEachChunk(of: weightBuffer.count, grain: 1 << 15) { chunk in
-                                update.apply(chunk, weights: weights, gradient: gradient, first: first, second: second)
+                                if let addend {
+                                    update.apply(chunk, weights: weights, gradient: gradient, addend: addend, first: first, second: second)
+                                } else {
+                                    update.apply(chunk, weights: weights, gradient: gradient, first: first, second: second)
+                                }
                             }
                         }
                     }
                 }
+            }
             }
         }
     }
@@ -64,6 +84,23 @@ extension Adam {
 
         func apply(_ range: Range<Int>, weights: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
                    first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>) {
+            apply(range, weights: weights, gradient: { offset in
+                UnsafeRawPointer(gradient).loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+            }, scalarGradient: { gradient[$0] }, first: first, second: second)
+        }
+
+        /// The update for gradient = `gradient` + `addend`, summed in this pass.
+        func apply(_ range: Range<Int>, weights: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                   addend: UnsafePointer<Float>, first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>) {
+            apply(range, weights: weights, gradient: { offset in
+                UnsafeRawPointer(gradient).loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+                    + UnsafeRawPointer(addend).loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+            }, scalarGradient: { gradient[$0] + addend[$0] }, first: first, second: second)
+        }
+
+        @inline(__always)
+        func apply(_ range: Range<Int>, weights: UnsafeMutablePointer<Float>, gradient: (Int) -> SIMD16<Float>,
+                   scalarGradient: (Int) -> Float, first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>) {
             let (b1, b2, eps) = (beta1, beta2, epsilon)
             // Sixteen lanes at a time (explicit SIMD: the scalar loop stalls on sqrt and divide).
             typealias Lanes = SIMD16<Float>
@@ -71,7 +108,7 @@ extension Adam {
             while position + 16 <= range.upperBound {
                 let offset = position * 4
                 let w = UnsafeRawPointer(weights).loadUnaligned(fromByteOffset: offset, as: Lanes.self)
-                let g = UnsafeRawPointer(gradient).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + coupledDecay * w
+                let g = gradient(offset) + coupledDecay * w
                 let m = b1 * UnsafeRawPointer(first).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + (1 - b1) * g
                 let v = b2 * UnsafeRawPointer(second).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + (1 - b2) * g * g
                 let denominator = SIMDMath.squareRoot(v) / rootCorrection2 + eps
@@ -82,7 +119,7 @@ extension Adam {
                 position += 16
             }
             while position < range.upperBound {
-                let g = gradient[position] + coupledDecay * weights[position]
+                let g = scalarGradient(position) + coupledDecay * weights[position]
                 first[position] = b1 * first[position] + (1 - b1) * g
                 second[position] = b2 * second[position] + (1 - b2) * g * g
                 let denominator = second[position].squareRoot() / rootCorrection2 + eps

@@ -10,12 +10,32 @@ public protocol Optimizer: AnyObject {
     var step: Int { get }
     /// Applies one update; `gradients[i]` belongs to `parameters[i]`.
     func update(_ parameters: [Parameter], gradients: [Tensor])
+    /// Applies one update whose gradient is the sum of `parts` (a data-parallel batch's shards: `parts[s][i]`
+    /// belongs to `parameters[i]`), added in part order. The default adds them, then calls
+    /// ``update(_:gradients:)``; an optimiser may fuse the sum into its update (one pass over memory fewer).
+    func update(_ parameters: [Parameter], summing parts: [[Tensor]])
     /// Per-parameter state slots, e.g. `["exp_avg", "exp_avg_sq"]` for Adam.
     var slotNames: [String] { get }
     /// State for `slot` of parameter `index` (nil before the first update).
     func state(slot: String, parameter index: Int) -> Tensor?
     /// Restores state saved by ``state(slot:parameter:)`` and the step count.
     func restore(step: Int, slots: [String: [Tensor]]) throws
+}
+
+extension Optimizer {
+    public func update(_ parameters: [Parameter], summing parts: [[Tensor]]) {
+        update(parameters, gradients: sumOfParts(parts))
+    }
+}
+
+/// `parts[0] + parts[1] + …` per parameter, added in part order (the first part's buffers are reused when unique).
+public func sumOfParts(_ parts: [[Tensor]]) -> [Tensor] {
+    precondition(!parts.isEmpty, "sumOfParts: no parts")
+    var sums = parts[0]
+    for part in parts.dropFirst() {
+        for index in sums.indices { sums[index].addInPlace(part[index]) }
+    }
+    return sums
 }
 
 /// A restored optimiser state that does not fit the model.

@@ -76,7 +76,14 @@ extension Tensor {
     public func pow(_ exponent: Float) -> Tensor {
         unary({ Foundation.pow($0, exponent) }) { g, x, _ in g * exponent * Foundation.pow(x, exponent - 1) }
     }
-    public func relu() -> Tensor { unary({ Swift.max($0, 0) }) { g, x, _ in x > 0 ? g : 0 } }
+    /// max(x, 0); gradient g where x > 0, else 0. Its own kernels: through ``unary(_:_:)`` the derivative was a
+    /// closure called per element (the MLP's hottest elementwise op).
+    public func relu() -> Tensor {
+        let input = scalars
+        return Tensor.record(shape: shape, scalars: Kernels.relu(input), inputs: [self]) { upstream in
+            [Kernels.reluGradient(upstream, input)]
+        }
+    }
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
         unary({ $0 > 0 ? $0 : slope * $0 }) { g, x, _ in x > 0 ? g : slope * g }
     }

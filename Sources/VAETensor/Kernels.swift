@@ -52,6 +52,59 @@ enum Kernels {
         }
     }
 
+    /// max(x, 0) sixteen lanes at a time.
+    static func relu(_ input: [Float]) -> [Float] {
+        let count = input.count
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let output = UnsafeMutableRawPointer(buffer.baseAddress!)
+            input.withUnsafeBufferPointer { source in
+                let x = UnsafeRawPointer(source.baseAddress!)
+                var index = 0
+                while index + 16 <= count {
+                    let lanes = x.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+                    output.storeBytes(of: lanes.replacing(with: 0, where: lanes .<= 0), toByteOffset: index * 4,
+                                      as: SIMD16<Float>.self)
+                    index += 16
+                }
+                while index < count {
+                    let value = x.load(fromByteOffset: index * 4, as: Float.self)
+                    output.storeBytes(of: Swift.max(value, 0), toByteOffset: index * 4, as: Float.self)
+                    index += 1
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// g where x > 0, else 0.
+    static func reluGradient(_ upstream: [Float], _ input: [Float]) -> [Float] {
+        let count = input.count
+        precondition(upstream.count == count)
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let output = UnsafeMutableRawPointer(buffer.baseAddress!)
+            upstream.withUnsafeBufferPointer { upstreamBuffer in
+                input.withUnsafeBufferPointer { inputBuffer in
+                    let (g, x) = (UnsafeRawPointer(upstreamBuffer.baseAddress!), UnsafeRawPointer(inputBuffer.baseAddress!))
+                    var index = 0
+                    while index + 16 <= count {
+                        let lanes = g.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+                        let mask = x.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self) .> 0
+                        output.storeBytes(of: SIMD16<Float>(repeating: 0).replacing(with: lanes, where: mask),
+                                          toByteOffset: index * 4, as: SIMD16<Float>.self)
+                        index += 16
+                    }
+                    while index < count {
+                        let value = x.load(fromByteOffset: index * 4, as: Float.self) > 0
+                            ? g.load(fromByteOffset: index * 4, as: Float.self) : 0
+                        output.storeBytes(of: value, toByteOffset: index * 4, as: Float.self)
+                        index += 1
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
     static func addInPlace(_ target: inout [Float], _ addend: [Float]) {
         precondition(target.count == addend.count)
         let count = target.count

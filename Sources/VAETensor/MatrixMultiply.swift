@@ -55,13 +55,16 @@ extension Tensor {
         let (m, k, n) = (shape[0], shape[1], weight.shape[0])
         if let bias { precondition(bias.shape == [n], "linear: bias \(bias.shape) does not fit weight \(weight.shape)") }
         let x = scalars, w = weight.scalars
-        var output = [Float](repeating: 0, count: m * n)
-        if let bias {
-            bias.scalars.withUnsafeBufferPointer { b in
-                output.withUnsafeMutableBufferPointer { out in
-                    for row in 0..<m { for column in 0..<n { out[row * n + column] = b[column] } }
+        var output = [Float](unsafeUninitializedCapacity: m * n) { out, initialized in
+            // Each row starts as the bias (sgemm then adds onto it) or zero; row copies, not an element loop.
+            if let bias {
+                bias.scalars.withUnsafeBufferPointer { b in
+                    for row in 0..<m { (out.baseAddress! + row * n).initialize(from: b.baseAddress!, count: n) }
                 }
+            } else if m * n > 0 {
+                out.baseAddress!.initialize(repeating: 0, count: m * n)
             }
+            initialized = m * n
         }
         if m > 0 && n > 0 && k > 0 {
             x.withUnsafeBufferPointer { px in
@@ -85,7 +88,12 @@ extension Tensor {
                 if needBias {
                     g.withUnsafeBufferPointer { upstream in
                         columnSums.withUnsafeMutableBufferPointer { sums in
-                            for row in 0..<m { for column in 0..<n { sums[column] += upstream[row * n + column] } }
+                            // Pointer per row, so the inner loop has no overflow-checked index arithmetic and vectorises.
+                            let total = sums.baseAddress!
+                            for row in 0..<m {
+                                let source = upstream.baseAddress! + row * n
+                                for column in 0..<n { total[column] += source[column] }
+                            }
                         }
                     }
                 }

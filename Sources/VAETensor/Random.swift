@@ -92,12 +92,16 @@ public struct RandomStream: Equatable, Sendable {
     /// `count` uniform draws in (0, 1).
     public mutating func uniform(count: Int) -> [Float] {
         var output = [Float](repeating: 0, count: count)
-        var index = 0
-        while index < count {
-            let (a, b, c, d) = nextBlock()
-            for word in [a, b, c, d] where index < count {
-                output[index] = RandomStream.unit(word)
-                index += 1
+        output.withUnsafeMutableBufferPointer { buffer in
+            var index = 0
+            while index < count {
+                // A tuple, not `[a, b, c, d]`: the array literal allocated on every block.
+                let (a, b, c, d) = nextBlock()
+                buffer[index] = RandomStream.unit(a)
+                if index + 1 < count { buffer[index + 1] = RandomStream.unit(b) }
+                if index + 2 < count { buffer[index + 2] = RandomStream.unit(c) }
+                if index + 3 < count { buffer[index + 3] = RandomStream.unit(d) }
+                index += 4
             }
         }
         return output
@@ -106,14 +110,18 @@ public struct RandomStream: Equatable, Sendable {
     /// Standard normal draws by the Box–Muller transform, two per pair of uniforms.
     public mutating func normal(count: Int) -> [Float] {
         var output = [Float](repeating: 0, count: count)
-        var index = 0
-        while index < count {
-            let (a, b, c, d) = nextBlock()
-            for (u1, u2) in [(a, b), (c, d)] {
+        output.withUnsafeMutableBufferPointer { buffer in
+            var index = 0
+            func pair(_ u1: UInt32, _ u2: UInt32) {
                 let radius = Foundation.sqrt(-2 * Foundation.log(RandomStream.unit(u1)))
                 let angle = 2 * Float.pi * RandomStream.unit(u2)
-                if index < count { output[index] = radius * Foundation.cos(angle); index += 1 }
-                if index < count { output[index] = radius * Foundation.sin(angle); index += 1 }
+                if index < count { buffer[index] = radius * Foundation.cos(angle); index += 1 }
+                if index < count { buffer[index] = radius * Foundation.sin(angle); index += 1 }
+            }
+            while index < count {
+                let (a, b, c, d) = nextBlock()
+                pair(a, b)   // two calls, not a loop over `[(a, b), (c, d)]`, which allocated per block
+                pair(c, d)
             }
         }
         return output

@@ -1,5 +1,6 @@
 import VAEModels
 import VAENN
+import VAEOptimizers
 import VAETensor
 
 /// One optimiser step's loss, logged terms and parameter gradients for a batch — the work the trainer and
@@ -17,8 +18,16 @@ public struct BatchGradients {
     public var loss: Float
     /// Each logged term, combined like `loss`.
     public var terms: [(name: String, value: Float)]
-    /// One per parameter, in ``Module/parameters`` order.
-    public var gradients: [Tensor]
+    /// The gradients, one per parameter in ``Module/parameters`` order, as one part per shard: their sum (in part
+    /// order) is the batch's gradient. Hand them to ``Optimizer/update(_:summing:)``, which can add them inside
+    /// its own pass over memory.
+    public var parts: [[Tensor]]
+    /// The first parameter (index) with a non-finite gradient in any part, or nil. (Finite parts could still
+    /// overflow when added — values near 3·10³⁸ — and the next step's loss would then stop the run.)
+    public var nonFiniteGradient: Int?
+
+    /// The batch's gradient: the parts added in order.
+    public var gradients: [Tensor] { parts.count == 1 ? parts[0] : sumOfParts(parts) }
     /// Number of shards the batch was split into.
     public var shards: Int
 
@@ -51,12 +60,13 @@ public struct BatchGradients {
             noise = context.noise
             self.loss = value.scalar
             self.terms = terms!.terms.map { ($0.name, $0.value.scalar) }
-            self.gradients = gradients
+            self.parts = [gradients]
+            self.nonFiniteGradient = gradients.firstIndex { !$0.isFinite }
             return
         }
         let ranges = Parallel.partition(rows, into: shards)
         let start = noise
-        var results = Parallel.mapShards(shards) { shard in
+        let results = Parallel.mapShards(shards) { shard in
             let range = ranges[shard]
             let weight = Float(range.count) / Float(rows)
             let context = LossContext(noise: start.substream(shard), step: step)
@@ -68,19 +78,17 @@ public struct BatchGradients {
                 return terms!.total * weight
             }
             let weighted: [(name: String, value: Float)] = terms!.terms.map { ($0.name, $0.value.scalar * weight) }
-            return (loss: value.scalar, terms: weighted, gradients: gradients, noise: context.noise)
-        }
-        var gradients = results[0].gradients
-        results[0].gradients = []   // so the sums below write into uniquely held buffers instead of copying them
-        for shard in 1..<shards {
-            for index in gradients.indices { gradients[index].addInPlace(results[shard].gradients[index]) }
+            // Checked here, on the shard's thread while the values are in its cache, rather than after the sum.
+            let nonFinite = gradients.firstIndex { !$0.isFinite }
+            return (loss: value.scalar, terms: weighted, gradients: gradients, noise: context.noise, nonFinite: nonFinite)
         }
         self.loss = results.dropFirst().reduce(results[0].loss) { $0 + $1.loss }
         self.terms = results[0].terms.indices.map { position in
             (results[0].terms[position].name,
              results.dropFirst().reduce(results[0].terms[position].value) { $0 + $1.terms[position].value })
         }
-        self.gradients = gradients
+        self.parts = results.map(\.gradients)
+        self.nonFiniteGradient = results.compactMap(\.nonFinite).min()
         noise = start.joined(results.map(\.noise))
     }
 }

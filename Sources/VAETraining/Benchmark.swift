@@ -142,7 +142,7 @@ public enum Benchmark {
         model.setTraining(true)
         func step(shards: Int) {
             let batch = BatchGradients(model: model, input: input, labels: nil, noise: &noise, step: stepCount, shards: shards)
-            optimizer.update(parameters, gradients: batch.gradients)
+            optimizer.update(parameters, summing: batch.parts)
             stepCount += 1
         }
         func step() { step(shards: shards) }

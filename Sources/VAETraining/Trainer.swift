@@ -130,9 +130,11 @@ public final class Trainer {
                                                                          threads: config.trainer.threads))
             try guardFinite(batch)
             if config.experiment.gradientClipNorm > 0 {
-                clipGradientNorm(&batch.gradients, maxNorm: Float(config.experiment.gradientClipNorm))
+                var gradients = batch.gradients
+                clipGradientNorm(&gradients, maxNorm: Float(config.experiment.gradientClipNorm))
+                batch.parts = [gradients]
             }
-            optimizer.update(parameters, gradients: batch.gradients)
+            optimizer.update(parameters, summing: batch.parts)
             step += 1
 
             let weight = Double(indices.count)
@@ -162,7 +164,7 @@ public final class Trainer {
             throw TrainingError("training stopped at step \(step + 1) (epoch \(epoch + 1)): the loss is \(batch.loss)"
                                 + (bad.isEmpty ? "" : " (\(bad.joined(separator: ", ")))") + "; " + advice)
         }
-        for (index, gradient) in batch.gradients.enumerated() where !gradient.isFinite {
+        if let index = batch.nonFiniteGradient {
             let name = model.namedParameters[index].name
             throw TrainingError("training stopped at step \(step + 1) (epoch \(epoch + 1)): the gradient of \(name) is not finite; " + advice)
         }

@@ -173,6 +173,26 @@ extension VAENNTests {
             #expect(one != start.scalars)
         }
 
+        /// Gradients given as two parts (a batch's shards) are added inside Adam's pass: the same weights, bit for
+        /// bit, as adding them first; three parts take the add-first path.
+        @Test func adamSummingPartsEqualsAddingFirst() {
+            var random = RandomStream(seed: 9, name: "adam-parts")
+            let start = [random.normal(shape: [70_001]), random.normal(shape: [37])]
+            let steps = (0..<3).map { _ in (0..<3).map { _ in [random.normal(shape: [70_001]), random.normal(shape: [37])] } }
+            func final(_ update: (Adam, [Parameter], [[Tensor]]) -> Void) -> [[Float]] {
+                let parameters = start.map { Parameter($0) }
+                let optimizer = Adam(learningRate: 0.01)
+                for parts in steps { update(optimizer, parameters, parts) }
+                return parameters.map(\.value.scalars)
+            }
+            let added = final { $0.update($1, gradients: sumOfParts(Array($2.prefix(2)))) }
+            let fused = final { $0.update($1, summing: Array($2.prefix(2))) }
+            #expect(fused == added)
+            let three = final { $0.update($1, summing: $2) }
+            #expect(three == final { $0.update($1, gradients: sumOfParts($2)) })
+            #expect(three != fused)
+        }
+
         @Test func adamMinimisesQuadratic() {
             let model = Quadratic()
             let optimizer = Adam(learningRate: 0.05)

@@ -23,6 +23,21 @@ struct GradientTests {
     @Test func pow() { checkGradients([positive([3, 4], seed: 10)]) { $0[0].pow(2.5) } }
     @Test func squared() { checkGradients([a]) { $0[0].squared() } }
     @Test func relu() { checkGradients([a]) { $0[0].relu() } }
+
+    /// The SIMD kernels against the scalar definition on a length with a tail (37 = 2·16 + 5): max(x, 0) with
+    /// −0 → +0 and NaN kept, and the gradient g where x > 0.
+    @Test func reluKernelsMatchTheScalarDefinition() {
+        var random = RandomStream(seed: 6, name: "relu")
+        var values = random.normal(count: 37)
+        values[3] = -0.0; values[20] = 0; values[36] = -0.0; values[7] = .nan
+        let upstream = random.normal(count: 37)
+        let forward = Kernels.relu(values), backward = Kernels.reluGradient(upstream, values)
+        for index in values.indices {
+            let expected = Swift.max(values[index], 0)
+            #expect(forward[index].bitPattern == expected.bitPattern || (forward[index].isNaN && expected.isNaN), "x = \(values[index])")
+            #expect(backward[index] == (values[index] > 0 ? upstream[index] : 0))
+        }
+    }
     @Test func leakyRelu() { checkGradients([a]) { $0[0].leakyRelu(slope: 0.2) } }
     @Test func sigmoid() { checkGradients([a * 3]) { $0[0].sigmoid() } }
     @Test func tanh() { checkGradients([a]) { $0[0].tanh() } }

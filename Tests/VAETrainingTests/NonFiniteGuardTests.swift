@@ -5,12 +5,14 @@ import VAETensor
 
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
 struct NonFiniteGuardTests {
-    @Test func nonFiniteLossStopsTrainingAndKeepsTheLastCheckpoint() throws {
+    /// One thread (one tape) and two (a data-parallel step of two shards).
+    @Test(arguments: [1, 2])
+    func nonFiniteLossStopsTrainingAndKeepsTheLastCheckpoint(threads: Int) throws {
         var config = RunConfig.defaults
         config.data.trainLimit = 512
         config.data.testLimit = 200
         config.trainer.epochs = 2
-        config.trainer.threads = 1
+        config.trainer.threads = threads
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nan-guard-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
