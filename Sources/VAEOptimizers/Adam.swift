@@ -1,5 +1,6 @@
 import Foundation
 import VAENN
+import CKernels
 import VAETensor
 
 /// Adam (Kingma & Ba 2015) with PyTorch's defaults and update order. `decoupledWeightDecay` gives AdamW
@@ -62,11 +63,10 @@ public final class Adam: MomentOptimizer, Optimizer {
                             // Large tensors in a chunk per thread (the update is memory-bound); each element's
                             // arithmetic is the same for any split.
                             Parallel.forEachChunk(of: weightBuffer.count, grain: 1 << 15) { chunk in
-                                if let addend {
-                                    update.apply(chunk, weights: weights, gradient: gradient, addend: addend, first: first, second: second)
-                                } else {
-                                    update.apply(chunk, weights: weights, gradient: gradient, first: first, second: second)
-                                }
+                                let at = chunk.lowerBound
+                                vae_adam_update(chunk.count, weights + at, gradient + at, addend.map { $0 + at },
+                                                first + at, second + at, update.beta1, update.beta2, update.epsilon,
+                                                update.stepSize, update.rootCorrection2, update.coupledDecay, update.shrink)
                             }
                         }
                     }
@@ -78,54 +78,8 @@ public final class Adam: MomentOptimizer, Optimizer {
 }
 
 extension Adam {
-    /// One step's constants, applied to a range of elements.
+    /// One step's constants (the per-element loop is `vae_adam_update` in CKernels).
     struct Update {
         let beta1, beta2, epsilon, stepSize, rootCorrection2, coupledDecay, shrink: Float
-
-        func apply(_ range: Range<Int>, weights: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
-                   first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>) {
-            apply(range, weights: weights, gradient: { offset in
-                UnsafeRawPointer(gradient).loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-            }, scalarGradient: { gradient[$0] }, first: first, second: second)
-        }
-
-        /// The update for gradient = `gradient` + `addend`, summed in this pass.
-        func apply(_ range: Range<Int>, weights: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
-                   addend: UnsafePointer<Float>, first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>) {
-            apply(range, weights: weights, gradient: { offset in
-                UnsafeRawPointer(gradient).loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-                    + UnsafeRawPointer(addend).loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-            }, scalarGradient: { gradient[$0] + addend[$0] }, first: first, second: second)
-        }
-
-        @inline(__always)
-        func apply(_ range: Range<Int>, weights: UnsafeMutablePointer<Float>, gradient: (Int) -> SIMD16<Float>,
-                   scalarGradient: (Int) -> Float, first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>) {
-            let (b1, b2, eps) = (beta1, beta2, epsilon)
-            // Sixteen lanes at a time (explicit SIMD: the scalar loop stalls on sqrt and divide).
-            typealias Lanes = SIMD16<Float>
-            var position = range.lowerBound
-            while position + 16 <= range.upperBound {
-                let offset = position * 4
-                let w = UnsafeRawPointer(weights).loadUnaligned(fromByteOffset: offset, as: Lanes.self)
-                let g = gradient(offset) + coupledDecay * w
-                let m = b1 * UnsafeRawPointer(first).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + (1 - b1) * g
-                let v = b2 * UnsafeRawPointer(second).loadUnaligned(fromByteOffset: offset, as: Lanes.self) + (1 - b2) * g * g
-                let denominator = SIMDMath.squareRoot(v) / rootCorrection2 + eps
-                UnsafeMutableRawPointer(first).storeBytes(of: m, toByteOffset: offset, as: Lanes.self)
-                UnsafeMutableRawPointer(second).storeBytes(of: v, toByteOffset: offset, as: Lanes.self)
-                UnsafeMutableRawPointer(weights).storeBytes(of: w * shrink - stepSize * m / denominator,
-                                                            toByteOffset: offset, as: Lanes.self)
-                position += 16
-            }
-            while position < range.upperBound {
-                let g = scalarGradient(position) + coupledDecay * weights[position]
-                first[position] = b1 * first[position] + (1 - b1) * g
-                second[position] = b2 * second[position] + (1 - b2) * g * g
-                let denominator = second[position].squareRoot() / rootCorrection2 + eps
-                weights[position] = weights[position] * shrink - stepSize * first[position] / denominator
-                position += 1
-            }
-        }
     }
 }

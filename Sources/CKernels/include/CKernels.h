@@ -1,0 +1,16 @@
+#ifndef VAEKIT_CKERNELS_H
+#define VAEKIT_CKERNELS_H
+
+// Memory-bound elementwise kernels in C, so that one binary runs each at the machine's vector width: on x86-64
+// Linux every function is compiled for x86-64-v4 (AVX-512), x86-64-v3 (AVX2) and the baseline, and the loader
+// picks one (target_clones). Swift code is compiled for the baseline only (SSE), where sixteen-lane SIMD types
+// are four registers each and spill. Floating-point contraction is off, so every clone rounds exactly as the
+// C source reads (no fused multiply-adds): results are bit-identical whichever clone runs.
+
+/// One Adam step (PyTorch's order of operations) over `count` elements; the gradient is
+/// `gradient[i] + addend[i]` when `addend` is non-null (the two shards of a batch), else `gradient[i]`.
+void vae_adam_update(long count, float *weights, const float *gradient, const float *addend,
+                     float *first, float *second, float beta1, float beta2, float epsilon,
+                     float stepSize, float rootCorrection2, float coupledDecay, float shrink);
+
+#endif
