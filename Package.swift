@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layering (arrows point down only):
 //   vae (CLI) → VAETraining → VAEModels → VAEDistributions · VAEData → VAENN · VAEOptimizers → VAETensor → CBLAS
-//   VAEOptimizers also uses CKernels (C loops compiled per vector width).
+//   VAETensor and VAEOptimizers also use CKernels (C loops compiled per vector width).
 //   VAEFormats (gzip, PNG, safetensors) sits beside VAETensor over CZlib.
 #if os(Linux)
 let blasSettings: [LinkerSetting] = []
@@ -30,7 +30,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),  // libjpeg62-turbo-dev; C shim, see decode.c
         .target(name: "CKernels"),  // memory-bound loops compiled per vector width (see CKernels.h)
-        .target(name: "VAETensor", dependencies: blasDependency, linkerSettings: blasSettings),
+        .target(name: "VAETensor", dependencies: blasDependency + ["CKernels"], linkerSettings: blasSettings),
         .target(name: "VAEFormats", dependencies: ["CZlib"]),
         .target(name: "VAENN", dependencies: ["VAETensor"]),
         .target(name: "VAEOptimizers", dependencies: ["VAETensor", "VAENN", "CKernels"]),

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Tight loops over unsafe buffers. The closures are `@inline(__always)` arguments, so each call site is
@@ -117,20 +118,10 @@ enum Kernels {
     }
 
     static func sum(_ values: UnsafeBufferPointer<Float>) -> Float {
-        // Sixteen lanes of partial sums: explicit SIMD, since LLVM may not reorder float additions itself.
-        // The order is fixed, so the result is reproducible.
-        let count = values.count
-        guard let base = values.baseAddress, count > 0 else { return 0 }
-        let raw = UnsafeRawPointer(base)
-        var lanes = SIMD16<Float>()
-        var index = 0
-        while index + 16 <= count {
-            lanes += raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-            index += 16
-        }
-        var total = lanes.sum()
-        while index < count { total += base[index]; index += 1 }
-        return total
+        // Sixteen lanes of partial sums, then the lanes in order, then the tail: a fixed order, so the result is
+        // reproducible (CKernels' loop, compiled per vector width).
+        guard let base = values.baseAddress, values.count > 0 else { return 0 }
+        return vae_sum(values.count, base)
     }
 
     /// Splits `shape` around `axis` into (outer, axis length, inner) for axis-wise loops.

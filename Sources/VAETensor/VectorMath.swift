@@ -1,6 +1,7 @@
 #if canImport(CBLAS)
 import CBLAS
 #endif
+import CKernels
 
 /// Sixteen-lane exp and log1p for the hot elementwise loops (BCE with logits, its gradient).
 ///
@@ -141,31 +142,12 @@ extension Kernels {
                     let rowSums = sums.withUnsafeMutableBufferPointer { $0.baseAddress! }
                     // Rows are independent and each is summed in the same order whichever thread takes it, so
                     // splitting large inputs (IWAE's k decoded samples) over the BLAS threads is bit-identical.
+                    // The loop is CKernels' (AVX-512/AVX2/baseline clones of the same arithmetic as VectorMath).
                     Parallel.forEachChunk(of: rows, minimumWork: width, grain: 1 << 17) { chunk in
-                    for row in chunk {
-                        let start = row * width * 4
-                        var lanes = SIMD16<Float>()
-                        var column = 0
-                        while column + 16 <= width {
-                            let offset = start + column * 4
-                            let (c, s) = VectorMath.crossEntropyAndSigmoid(
-                                x.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self),
-                                t.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self))
-                            lanes += c
-                            sigmoid?.storeBytes(of: s, toByteOffset: offset, as: SIMD16<Float>.self)
-                            column += 16
-                        }
-                        var total = lanes.sum()
-                        while column < width {
-                            let offset = start + column * 4
-                            let (c, s) = VectorMath.crossEntropyAndSigmoid(x.load(fromByteOffset: offset, as: Float.self),
-                                                                            t.load(fromByteOffset: offset, as: Float.self))
-                            total += c
-                            sigmoid?.storeBytes(of: s, toByteOffset: offset, as: Float.self)
-                            column += 1
-                        }
-                        rowSums[row] = total
-                    }
+                        let offset = chunk.lowerBound * width
+                        vae_cross_entropy_row_sums(chunk.count, width, x.assumingMemoryBound(to: Float.self) + offset,
+                                                   t.assumingMemoryBound(to: Float.self) + offset, rowSums + chunk.lowerBound,
+                                                   sigmoid.map { $0.assumingMemoryBound(to: Float.self) + offset })
                     }
                 }
             }

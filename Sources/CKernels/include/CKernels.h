@@ -13,4 +13,15 @@ void vae_adam_update(long count, float *weights, const float *gradient, const fl
                      float *first, float *second, float beta1, float beta2, float epsilon,
                      float stepSize, float rootCorrection2, float coupledDecay, float shrink);
 
+/// Per row of `width`: Σ max(x, 0) − x·t + log(1 + e^−|x|) (binary cross-entropy with logits), summed in sixteen
+/// lane sums (lane j takes columns j, j + 16, …, up to the last full block of sixteen), the lanes added in order
+/// from −0, then the tail columns in order — the order of VAETensor's `Kernels.sum`. With `sigmoids` non-null,
+/// sigmoid(x) is stored there. exp and log1p are VAETensor's `VectorMath` polynomials, operation for operation.
+void vae_cross_entropy_row_sums(long rows, long width, const float *logits, const float *targets, float *sums,
+                                float *sigmoids);
+
+/// Σ values in sixteen lane sums (lane j takes elements j, j + 16, … of the full blocks), the lanes added in order
+/// from −0, then the tail in order: VAETensor's reduction order.
+float vae_sum(long count, const float *values);
+
 #endif
