@@ -40,20 +40,26 @@ public struct ImageDataset {
     /// becomes 1 with probability equal to its grey level (dynamic binarisation, a fresh draw every call).
     public func batch(_ indices: some Collection<Int>, binarizing random: inout RandomStream?) -> Tensor {
         let width = featureCount
-        var values = images.scalars.withUnsafeBufferPointer { source in
-            [Float](unsafeUninitializedCapacity: indices.count * width) { target, initialized in
-                // One block copy per row (an element loop here ran scalar, one store per pixel).
-                for (row, index) in indices.enumerated() {
-                    (target.baseAddress! + row * width).initialize(from: source.baseAddress! + index * width, count: width)
+        let rows = Array(indices)
+        let uniforms = random?.uniform(count: rows.count * width)
+        let values = images.scalars.withUnsafeBufferPointer { source in
+            [Float](unsafeUninitializedCapacity: rows.count * width) { target, initialized in
+                let (from, to) = (source.baseAddress!, target.baseAddress!)
+                // Rows split over the threads; one block copy per row (an element loop here ran scalar).
+                Parallel.forEachChunk(of: rows.count, minimumWork: width, grain: 1 << 15) { chunk in
+                    for row in chunk {
+                        (to + row * width).initialize(from: from + rows[row] * width, count: width)
+                        guard let uniforms else { continue }
+                        uniforms.withUnsafeBufferPointer { draws in
+                            let (pixel, draw) = (to + row * width, draws.baseAddress! + row * width)
+                            for column in 0..<width { pixel[column] = draw[column] < pixel[column] ? 1 : 0 }
+                        }
+                    }
                 }
-                initialized = indices.count * width
+                initialized = rows.count * width
             }
         }
-        if random != nil {
-            let uniforms = random!.uniform(count: values.count)
-            for position in values.indices { values[position] = uniforms[position] < values[position] ? 1 : 0 }
-        }
-        return Tensor(shape: [indices.count, width], scalars: values)
+        return Tensor(shape: [rows.count, width], scalars: values)
     }
 }
 

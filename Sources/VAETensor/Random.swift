@@ -91,20 +91,27 @@ public struct RandomStream: Equatable, Sendable {
 
     /// `count` uniform draws in (0, 1).
     public mutating func uniform(count: Int) -> [Float] {
-        var output = [Float](repeating: 0, count: count)
-        output.withUnsafeMutableBufferPointer { buffer in
-            var index = 0
-            while index < count {
-                // A tuple, not `[a, b, c, d]`: the array literal allocated on every block.
-                let (a, b, c, d) = nextBlock()
-                buffer[index] = RandomStream.unit(a)
-                if index + 1 < count { buffer[index + 1] = RandomStream.unit(b) }
-                if index + 2 < count { buffer[index + 2] = RandomStream.unit(c) }
-                if index + 3 < count { buffer[index + 3] = RandomStream.unit(d) }
-                index += 4
+        let blocks = (count + 3) / 4
+        let start = counter
+        counter &+= UInt64(blocks)
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let output = buffer.baseAddress!
+            // Each block is a function of its counter alone, so large draws split over threads by block range
+            // and give the same words as one sequential pass.
+            Parallel.forEachChunk(of: blocks, minimumWork: 4, grain: 1 << 16) { chunk in
+                var stream = RandomStream(seed: seed, streamIdentifier: streamIdentifier, counter: start &+ UInt64(chunk.lowerBound))
+                for block in chunk {
+                    // A tuple, not `[a, b, c, d]`: the array literal allocated on every block.
+                    let (a, b, c, d) = stream.nextBlock()
+                    let index = block * 4
+                    output[index] = RandomStream.unit(a)
+                    if index + 1 < count { output[index + 1] = RandomStream.unit(b) }
+                    if index + 2 < count { output[index + 2] = RandomStream.unit(c) }
+                    if index + 3 < count { output[index + 3] = RandomStream.unit(d) }
+                }
             }
+            initialized = count
         }
-        return output
     }
 
     /// Standard normal draws by the Box–Muller transform, two per pair of uniforms.

@@ -43,6 +43,23 @@ import Testing
         #expect(joined.substream(1).counter > members[1].counter)
     }
 
+    /// A large uniform draw (split over threads by block range) gives the words of one sequential pass, in order,
+    /// and leaves the stream where that pass would: a count that is not a multiple of four drops the block's rest.
+    @Test func largeUniformDrawsMatchSequentialBlocks() {
+        BLAS.setThreadCount(2)
+        for count in [300_001, 300_004, 7] {
+            var parallel = RandomStream(seed: 5, name: "binarize"), sequential = parallel
+            let drawn = parallel.uniform(count: count)
+            var expected: [Float] = []
+            while expected.count < count {
+                let (a, b, c, d) = sequential.nextBlock()
+                expected += [a, b, c, d].map(RandomStream.unit)
+            }
+            #expect(drawn == Array(expected.prefix(count)))
+            #expect(parallel == sequential)
+        }
+    }
+
     @Test func streamsAreReproducibleAndDistinct() {
         var a = RandomStream(seed: 7, name: "noise"), b = RandomStream(seed: 7, name: "noise")
         var c = RandomStream(seed: 7, name: "shuffle"), d = RandomStream(seed: 8, name: "noise")
