@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 #if !canImport(Accelerate)
 import CBLAS
@@ -34,11 +35,9 @@ public enum Parallel {
             return
         }
         let size = (count + threads - 1) / threads
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: threads) { index in
-                let start = index * size
-                if start < count { body(start..<min(start + size, count)) }
-            }
+        run(threads) { index in
+            let start = index * size
+            if start < count { body(start..<min(start + size, count)) }
         }
     }
 
@@ -61,8 +60,21 @@ public enum Parallel {
                 if state.activeShardRegions == 0 { BLAS.setLibraryThreads(state.threads) }
             }
         }
+        run(shards, body)
+    }
+
+    /// `body(0)`, …, `body(count − 1)` concurrently on `count` threads: CKernels' spinning pool (no wake-up
+    /// latency between the parallel sections of a step), or Dispatch when the pool is busy (nested or concurrent
+    /// callers).
+    static func run(_ count: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: shards) { body($0) }
+            var task = body
+            let busy = withUnsafeMutablePointer(to: &task) { pointer in
+                vae_pool_run(count, count, { context, index in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+                }, pointer)
+            }
+            if busy != 0 { DispatchQueue.concurrentPerform(iterations: count, execute: body) }
         }
     }
 }

@@ -24,4 +24,14 @@ void vae_cross_entropy_row_sums(long rows, long width, const float *logits, cons
 /// from −0, then the tail in order: VAETensor's reduction order.
 float vae_sum(long count, const float *values);
 
+/// A task of a parallel run: `index` is in 0..<count.
+typedef void (*vae_pool_task)(void *context, long index);
+
+/// Runs task(context, 0…count − 1) on `threads` threads — the caller and `threads` − 1 workers of a process-wide
+/// pool that keep polling for half a millisecond after a run before they sleep (a VM takes tens of
+/// microseconds to wake a sleeping thread; a training step has several parallel sections). Index i runs on
+/// participant i mod min(threads, count). Returns after every task is done, 0; or at once, nonzero, without
+/// running anything, when another run is in progress (a nested or concurrent call: run the tasks some other way).
+int vae_pool_run(long count, long threads, vae_pool_task task, void *context);
+
 #endif
