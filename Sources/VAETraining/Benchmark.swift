@@ -79,7 +79,8 @@ public struct BenchmarkReport: Codable, Equatable {
         var lines = [
             String(format: "model %@  input %@  %d parameters  batch %d  %d threads  %@", model,
                    inputShape.map(String.init).joined(separator: "×"), parameters, batchSize, threads,
-                   shards > 1 ? "training in \(shards) shards of rows, one single-threaded BLAS each" : "training on one tape, BLAS threaded"),
+                   shards > 1 ? "training in \(shards) shards of rows, one single-threaded BLAS each"
+                       : threads > 1 ? "training on one tape, BLAS threaded" : "training on one tape"),
             String(format: "train  %.2f ms/step (median %.2f, fastest %.2f over %d steps)  %.0f images/s  %.1f GFLOP/s (%.3f GFLOP/step = 3 × forward %.3f)",
                    millisecondsPerStep, medianMillisecondsPerStep, fastestMillisecondsPerStep, steps, trainingImagesPerSecond,
                    trainingGFLOPsPerSecond, trainingFLOPsPerStep / 1e9, forwardFLOPsPerStep / 1e9),

@@ -61,12 +61,14 @@ public struct Evaluator {
         let count = images.shape[0]
         let ranges = shards(count)
         let start = noise
+        // Each shard takes batches of batchSize / shards images, so the shards together hold one batch's memory.
+        let shardBatch = max(1, batchSize / ranges.count)
         let parts = Parallel.mapShards(ranges.count) { shard in
             var noise = start.substream(shard)
             var reconstruction = 0.0, kl = 0.0
             withoutGradients {
-                for first in stride(from: ranges[shard].lowerBound, to: ranges[shard].upperBound, by: batchSize) {
-                    let range = first..<min(first + batchSize, ranges[shard].upperBound)
+                for first in stride(from: ranges[shard].lowerBound, to: ranges[shard].upperBound, by: shardBatch) {
+                    let range = first..<min(first + shardBatch, ranges[shard].upperBound)
                     let terms = model(for: range).negativeELBO(images.slice(range), noise: &noise)
                     reconstruction += Double(terms.reconstruction.sum().scalar)
                     kl += Double(terms.kl.sum().scalar)

@@ -59,6 +59,31 @@ import VAETensor
         #expect(noise.counter > start.counter)
     }
 
+    /// The claim behind `lossSplitsOverRows`: with the same noise, the two shards' weighted losses and gradients
+    /// add up to the whole batch's. These models draw one normal per latent coordinate, row by row, four per
+    /// Philox block, so the whole batch's draws for rows 32..<64 are the stream advanced by 32·latent/4 blocks.
+    @Test(arguments: ["mlp", "beta-vae", "conv"])
+    func shardsAddUpToTheWholeBatch(_ name: String) throws {
+        let model = try Factory.model(try ConfigLoader.load(name), inputShape: [1, 28, 28])
+        let latent = model.latentSize
+        let input = Self.input(rows: 64)
+        let start = RandomStream(seed: 4, name: "noise")
+        var whole = start
+        let batch = BatchGradients(model: model, input: input, labels: nil, noise: &whole, step: 0, shards: 1)
+        var first = start
+        var second = RandomStream(seed: start.seed, streamIdentifier: start.streamIdentifier,
+                                  counter: start.counter + UInt64(32 * latent / 4))
+        let a = BatchGradients(model: model, input: input.slice(0..<32), labels: nil, noise: &first, step: 0, shards: 1)
+        let b = BatchGradients(model: model, input: input.slice(32..<64), labels: nil, noise: &second, step: 0, shards: 1)
+        #expect(abs(batch.loss - (a.loss + b.loss) / 2) <= 1e-4 * abs(batch.loss), "\(name): \(batch.loss) vs \((a.loss + b.loss) / 2)")
+        for (index, gradient) in batch.gradients.enumerated() {
+            let expected = zip(a.gradients[index].scalars, b.gradients[index].scalars).map { ($0 + $1) / 2 }
+            let scale = max(expected.map(abs).max() ?? 0, 1e-3)
+            let error = zip(gradient.scalars, expected).map { abs($0 - $1) }.max() ?? 0
+            #expect(error <= 1e-3 * scale, "\(name) gradient \(index): error \(error), scale \(scale)")
+        }
+    }
+
     /// Same inputs, same shards: bit-identical results whichever thread ran which shard.
     @Test func shardedStepIsReproducible() throws {
         let model = try Self.model("model_params: {name: mlp}")
