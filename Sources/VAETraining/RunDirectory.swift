@@ -38,7 +38,7 @@ public enum RunDirectory {
         let fields: [(String, String)] = [
             ("command", command.joined(separator: " ")),
             ("blas", BLAS.configuration),
-            ("blas_threads", String(BLAS.threadCount)),
+            ("blas_threads", String(Parallel.threadCount)),
             ("os", info.operatingSystemVersionString),
             ("processors", String(info.activeProcessorCount)),
             ("vaekit_format", "vaekit-checkpoint-1"),
@@ -61,8 +61,8 @@ public enum RunDirectory {
         if let blas = recorded["blas"], blas != BLAS.configuration {
             differences.append("the run started with BLAS '\(blas)', this process has '\(BLAS.configuration)'")
         }
-        if let threads = recorded["blas_threads"], threads != String(BLAS.threadCount) {
-            differences.append("the run started with \(threads) BLAS threads, this process has \(BLAS.threadCount)")
+        if let threads = recorded["blas_threads"], threads != String(Parallel.threadCount) {
+            differences.append("the run started with \(threads) threads, this process has \(Parallel.threadCount)")
         }
         return differences.isEmpty ? nil : differences.joined(separator: "; ")
     }

@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     var importanceSamples = 5000
     @Option(name: .customLong("iwae-images"), help: "Images of the timed IWAE estimate.")
     var iwaeImages = 10
-    @Option(help: "BLAS threads (default: the config's).")
+    @Option(help: "Threads: the BLAS's, and data-parallel shards of each batch (default: the config's).")
     var threads: Int?
     @Option(help: "Shards per training batch (default: one per thread for models whose loss splits over rows; 1: one tape, BLAS threaded).")
     var shards: Int?

@@ -19,7 +19,7 @@ struct Train: ParsableCommand {
     var learningRate: Double?
     @Option(parsing: .unconditional, help: "Seed of every random stream (exp_params.seed).")
     var seed: Int?
-    @Option(parsing: .unconditional, help: "BLAS threads (trainer_params.threads); results are bit-identical for a fixed count.")
+    @Option(parsing: .unconditional, help: "Threads (trainer_params.threads): the BLAS's, and data-parallel shards of each batch for models whose loss is a row mean; results are bit-identical for a fixed count.")
     var threads: Int?
     @Option(parsing: .unconditional, help: "Use only the first N training images (data_params.train_limit; 0 = all).")
     var trainLimit: Int?
