@@ -8,8 +8,13 @@
 #define VAE_CLONES
 #endif
 
-// IEEE square root without libm's errno branch (which would keep the loop scalar).
+// IEEE square root without libm's errno branch (which would keep the loop scalar). Older clangs (Xcode's before
+// clang 16) lack the elementwise builtin; Darwin's libm does not set errno, so sqrtf vectorises there.
+#if defined(__has_builtin) && __has_builtin(__builtin_elementwise_sqrt)
 static inline float root(float x) { return __builtin_elementwise_sqrt(x); }
+#else
+static inline float root(float x) { return __builtin_sqrtf(x); }
+#endif
 
 // The body shared by both variants; `g` is the element's gradient.
 #define ADAM_STEP(g)                                                                 \
