@@ -2,6 +2,7 @@
 #include "CKernels.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -11,19 +12,20 @@
 // parallel sections well under a millisecond apart; waking a sleeping thread costs tens of microseconds on a VM.
 #define SPIN_NANOSECONDS 500000L
 
+// Cache-line aligned, with `posted` (written by the caller) and `done` (written by the worker) on separate lines.
 typedef struct {
-    _Atomic unsigned long posted;   // sequence number of the latest run this worker takes part in
-    _Atomic unsigned long done;     // sequence number of the latest run it finished
+    _Alignas(64) _Atomic unsigned long posted;   // sequence number of the latest run this worker takes part in
+    _Alignas(64) _Atomic unsigned long done;     // sequence number of the latest run it finished
     _Atomic int sleeping;
     pthread_mutex_t mutex;
     pthread_cond_t wake;
     long participant;               // 1…workers (the caller is 0)
     unsigned long initial;          // the sequence when the worker was started: it waits for the next one
+    int initialized;                // mutex and condition variable set up (once, even if pthread_create fails)
 } worker_slot;
 
 static struct {
     pthread_mutex_t run;            // one run at a time; a second caller falls back (vae_pool_run returns nonzero)
-    pthread_mutex_t start;          // guards starting workers
     _Atomic int started;
     worker_slot slots[MAX_WORKERS];
     // The current run, written by the caller before it posts the sequence number.
@@ -32,7 +34,7 @@ static struct {
     long count;
     long participants;
     unsigned long sequence;
-} pool = {.run = PTHREAD_MUTEX_INITIALIZER, .start = PTHREAD_MUTEX_INITIALIZER};
+} pool = {.run = PTHREAD_MUTEX_INITIALIZER};
 
 static long nanoseconds(void) {
     struct timespec now;
@@ -76,14 +78,33 @@ static void *worker_main(void *argument) {
     return 0;
 }
 
+// A forked child has none of the parent's threads: it starts its own workers on first use.
+static void reset_after_fork(void) {
+    atomic_store(&pool.started, 0);
+    pthread_mutex_init(&pool.run, 0);
+    for (long w = 0; w < MAX_WORKERS; w++) {
+        if (!pool.slots[w].initialized) continue;
+        pthread_mutex_init(&pool.slots[w].mutex, 0);
+        pthread_cond_init(&pool.slots[w].wake, 0);
+        atomic_store(&pool.slots[w].sleeping, 0);
+    }
+}
+
+static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
+static void install_fork_handler(void) { pthread_atfork(0, 0, reset_after_fork); }
+
+// Called with `pool.run` held, so one caller at a time starts workers.
 static int ensure_workers(long workers) {
+    pthread_once(&fork_handler_once, install_fork_handler);
     if (atomic_load(&pool.started) >= workers) return 0;
-    pthread_mutex_lock(&pool.start);
     int failed = 0;
     while (atomic_load(&pool.started) < workers) {
         worker_slot *slot = &pool.slots[atomic_load(&pool.started)];
-        pthread_mutex_init(&slot->mutex, 0);
-        pthread_cond_init(&slot->wake, 0);
+        if (!slot->initialized) {
+            pthread_mutex_init(&slot->mutex, 0);
+            pthread_cond_init(&slot->wake, 0);
+            slot->initialized = 1;
+        }
         slot->participant = atomic_load(&pool.started) + 1;
         slot->initial = pool.sequence;
         atomic_store(&slot->posted, pool.sequence);
@@ -97,7 +118,6 @@ static int ensure_workers(long workers) {
         pthread_attr_destroy(&attributes);
         atomic_fetch_add(&pool.started, 1);
     }
-    pthread_mutex_unlock(&pool.start);
     return failed;
 }
 
@@ -127,7 +147,10 @@ int vae_pool_run(long count, long threads, vae_pool_task task, void *context) {
     }
     run_share(0);
     for (long w = 0; w < workers; w++) {
-        while (atomic_load_explicit(&pool.slots[w].done, memory_order_acquire) != sequence) relax();
+        // Poll, then yield: when the cores are oversubscribed the worker needs this core's time to finish.
+        for (unsigned int spins = 0; atomic_load_explicit(&pool.slots[w].done, memory_order_acquire) != sequence; spins++) {
+            if (spins < 4096) relax(); else sched_yield();
+        }
     }
     pthread_mutex_unlock(&pool.run);
     return 0;

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -88,7 +89,11 @@ public final class GEMMRecorder {
 
     public init() {}
 
+    private let lock = NSLock()
+
     func record(_ shape: GEMMShape) {
+        lock.lock()
+        defer { lock.unlock() }
         if let position = positions[shape] { calls[position] += 1; return }
         positions[shape] = shapes.count
         shapes.append(shape)

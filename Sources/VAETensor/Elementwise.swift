@@ -137,7 +137,8 @@ extension Tensor {
 
 extension Tensor {
     /// Adds `other` elementwise in place, outside any tape (summing gradients of a batch's shards); large tensors
-    /// are split over ``Parallel/threadCount`` threads. The result is the same for any split.
+    /// are split over the BLAS's current thread count (``Parallel/forEachChunk(of:minimumWork:grain:_:)``). The
+    /// result is the same for any split.
     public mutating func addInPlace(_ other: Tensor) {
         precondition(shape == other.shape, "addInPlace: \(shape) vs \(other.shape)")
         other.scalars.withUnsafeBufferPointer { addendBuffer in

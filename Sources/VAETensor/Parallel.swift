@@ -44,7 +44,9 @@ public enum Parallel {
     /// Runs `body(0)`, …, `body(shards − 1)` concurrently, one thread each, with the BLAS single-threaded
     /// meanwhile: each shard's products run whole on its own core instead of handing every product between
     /// BLAS threads (which costs more than it saves on a training step's small matrices). The bodies must not
-    /// share mutable state; each may record its own gradient tape (tapes are per thread).
+    /// share mutable state. Task-local values (the recording tape, a `GEMMRecorder`) reach only the shard that
+    /// runs on the caller's thread: a body binds its own (each of `BatchGradients`' shards records its own tape;
+    /// the evaluator runs without one).
     public static func forEachShard(_ shards: Int, _ body: (Int) -> Void) {
         guard shards > 1 else {
             if shards == 1 { body(0) }
