@@ -17,8 +17,8 @@ public struct BenchmarkOptions: Sendable {
     public var importanceImages = 10
     /// BLAS threads (0: the config's).
     public var threads = 0
-    /// Shards each training batch is split into (0: as the trainer does, see ``BatchGradients``; 1: the whole
-    /// batch on one tape with the BLAS threaded).
+    /// Shards each training batch is split into (0: as the trainer does — see ``BatchGradients`` and
+    /// `trainer_params.data_parallel`; 1: the whole batch on one tape with the BLAS threaded).
     public var shards = 0
     /// Also time the model's own sgemm shapes one by one (a few seconds for big models).
     public var timeModelShapes = true
@@ -139,7 +139,8 @@ public enum Benchmark {
         let parameters = model.parameters
         var noise = RandomStream(seed: config.experiment.seed, name: "noise")
         var stepCount = 0
-        let shards = options.shards > 0 ? options.shards : BatchGradients.shardCount(for: model, rows: batchSize, threads: threads)
+        let shards = options.shards > 0 ? options.shards
+            : config.trainer.dataParallel ? BatchGradients.shardCount(for: model, rows: batchSize, threads: threads) : 1
         model.setTraining(true)
         func step(shards: Int) {
             let batch = BatchGradients(model: model, input: input, labels: nil, noise: &noise, step: stepCount, shards: shards)
@@ -190,7 +191,8 @@ public enum Benchmark {
         if options.evaluationImages > 0 {
             progress?("timing −ELBO evaluation")
             let images = data.uniform(shape: [options.evaluationImages, model.specification.inputSize])
-            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: threads)
+            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize,
+                                      threads: config.trainer.dataParallel ? threads : 1)
             var noise = RandomStream(seed: 1, name: "evaluation")
             _ = evaluator.negativeELBO(images.slice(0..<min(options.evaluationImages, config.data.testBatchSize)), noise: &noise)
             // FLOPs from an untimed one-thread pass: a recorder is task-local and sees only the products issued
@@ -210,7 +212,8 @@ public enum Benchmark {
         if options.importanceSamples > 0 && options.importanceImages > 0 {
             progress?("timing IWAE k = \(options.importanceSamples)")
             let images = data.uniform(shape: [options.importanceImages, model.specification.inputSize])
-            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: threads)
+            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize,
+                                      threads: config.trainer.dataParallel ? threads : 1)
             var noise = RandomStream(seed: 1, name: "importance")
             _ = evaluator.negativeLogLikelihood(images.slice(0..<1), samples: options.importanceSamples, noise: &noise)
             // FLOPs of one image on one thread (every image costs the same), untimed; see the −ELBO pass above.

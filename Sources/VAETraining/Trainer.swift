@@ -126,8 +126,9 @@ public final class Trainer {
             var batch = BatchGradients(model: model, input: input,
                                        labels: train.labels.isEmpty ? nil : ArraySlice(indices.map { train.labels[$0] }),
                                        noise: &noise, step: step,
-                                       shards: BatchGradients.shardCount(for: model, rows: indices.count,
-                                                                         threads: config.trainer.threads))
+                                       shards: config.trainer.dataParallel
+                                           ? BatchGradients.shardCount(for: model, rows: indices.count,
+                                                                       threads: config.trainer.threads) : 1)
             try guardFinite(batch)
             if config.experiment.gradientClipNorm > 0 {
                 var gradients = batch.gradients
@@ -147,7 +148,7 @@ public final class Trainer {
         model.setTraining(false)
         var evaluationNoise = RandomStream(seed: config.experiment.seed, name: "evaluation")
         let testTerms = Evaluator(model: model, labels: test.labels, batchSize: config.data.testBatchSize,
-                                  threads: config.trainer.threads)
+                                  threads: config.trainer.dataParallel ? config.trainer.threads : 1)
             .negativeELBO(testImages, noise: &evaluationNoise)
         let n = Double(train.count)
         return EpochMetrics(epoch: epoch + 1, trainLoss: sums[0] / n, testLoss: testTerms.total,

@@ -78,6 +78,7 @@ private func temporaryDirectory() throws -> URL {
     config.experiment.seed = UInt64.max
     config.trainer.runName = "0.5"                   // a number if left plain
     config.trainer.outputDirectory = "null"
+    config.trainer.dataParallel = false
     try config.validate()
 
     let text = config.yaml()
@@ -182,6 +183,12 @@ private func temporaryDirectory() throws -> URL {
     #expect(quoted.contains("data_params.binarize: expected a boolean (true or false), got the string \"true\""))
 
     #expect(try ConfigLoader.parse(nameLine + "data_params:\n  binarize: true\n", source: "x").data.binarize)
+
+    // Data-parallel steps are on by default; `data_parallel: false` keeps one tape per batch.
+    #expect(RunConfig.defaults.trainer.dataParallel)
+    #expect(try !ConfigLoader.parse(nameLine + "trainer_params:\n  data_parallel: false\n", source: "x").trainer.dataParallel)
+    let wrong = try parseFailure(nameLine + "trainer_params:\n  data_parallel: 2\n")
+    #expect(wrong == "configs/x.yaml: trainer_params.data_parallel: expected a boolean (true or false), got '2' (line 4)")
 }
 
 @Test func listElementsAreCheckedWithTheirLine() throws {

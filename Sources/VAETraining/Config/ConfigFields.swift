@@ -90,6 +90,7 @@ extension ConfigField {
         text("trainer_params", "run_name", \.trainer.runName, .fileName),
         text("trainer_params", "output_dir", \.trainer.outputDirectory, .nonEmpty),
         integer("trainer_params", "threads", \.trainer.threads, 1...256),
+        boolean("trainer_params", "data_parallel", \.trainer.dataParallel),
         integer("trainer_params", "picture_count", \.trainer.pictureCount, 1...1024),
         integer("trainer_params", "picture_every", \.trainer.pictureEvery, 0...100_000),
     ]

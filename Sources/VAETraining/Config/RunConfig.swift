@@ -173,8 +173,12 @@ public struct RunConfig: Equatable, Sendable {
         public var runName: String
         /// Parent directory of all runs (`output_dir`).
         public var outputDirectory: String
-        /// BLAS threads (`threads`), 1...256.
+        /// Threads (`threads`), 1...256: the BLAS's, and the shards of a data-parallel step.
         public var threads: Int
+        /// Split each batch (and the test-set evaluation) into one shard of rows per thread for models whose loss
+        /// is a row mean (`data_parallel`, default true); false keeps every batch on one tape with the BLAS
+        /// threaded, as runs before data-parallel steps did (their results are reproduced exactly).
+        public var dataParallel: Bool
         /// Number of samples drawn into samples.png (`picture_count`), 1...1024.
         public var pictureCount: Int
         /// Also write the pictures every N epochs into `pictures/epoch-NNNN/` (`picture_every`); 0 = only at the end.
@@ -182,12 +186,13 @@ public struct RunConfig: Equatable, Sendable {
 
         public init(
             epochs: Int = 10, runName: String = "mlp", outputDirectory: String = "runs", threads: Int = 2,
-            pictureCount: Int = 64, pictureEvery: Int = 0
+            pictureCount: Int = 64, pictureEvery: Int = 0, dataParallel: Bool = true
         ) {
             self.epochs = epochs
             self.runName = runName
             self.outputDirectory = outputDirectory
             self.threads = threads
+            self.dataParallel = dataParallel
             self.pictureCount = pictureCount
             self.pictureEvery = pictureEvery
         }
