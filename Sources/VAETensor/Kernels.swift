@@ -79,31 +79,8 @@ enum Kernels {
 
     /// g where x > 0, else 0.
     static func reluGradient(_ upstream: [Float], _ input: [Float]) -> [Float] {
-        let count = input.count
-        precondition(upstream.count == count)
-        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let output = UnsafeMutableRawPointer(buffer.baseAddress!)
-            upstream.withUnsafeBufferPointer { upstreamBuffer in
-                input.withUnsafeBufferPointer { inputBuffer in
-                    let (g, x) = (UnsafeRawPointer(upstreamBuffer.baseAddress!), UnsafeRawPointer(inputBuffer.baseAddress!))
-                    var index = 0
-                    while index + 16 <= count {
-                        let lanes = g.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-                        let mask = x.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self) .> 0
-                        output.storeBytes(of: SIMD16<Float>(repeating: 0).replacing(with: lanes, where: mask),
-                                          toByteOffset: index * 4, as: SIMD16<Float>.self)
-                        index += 16
-                    }
-                    while index < count {
-                        let value = x.load(fromByteOffset: index * 4, as: Float.self) > 0
-                            ? g.load(fromByteOffset: index * 4, as: Float.self) : 0
-                        output.storeBytes(of: value, toByteOffset: index * 4, as: Float.self)
-                        index += 1
-                    }
-                }
-            }
-            initialized = count
-        }
+        lanewise(upstream, input) { g, x in SIMD16<Float>(repeating: 0).replacing(with: g, where: x .> 0) }
+            scalar: { g, x in x > 0 ? g : 0 }
     }
 
     static func addInPlace(_ target: inout [Float], _ addend: [Float]) {

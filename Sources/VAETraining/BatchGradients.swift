@@ -49,38 +49,18 @@ public struct BatchGradients {
         let rows = input.shape[0]
         let shards = min(requested ?? BatchGradients.shardCount(for: model, rows: rows), max(rows, 1))
         self.shards = shards
-        guard shards > 1 else {
-            let context = LossContext(noise: noise, step: step)
-            var terms: LossTerms?
-            let batchModel = model.bound(labels)
-            let (value, gradients) = model.valueWithGradients {
-                terms = batchModel.loss(input, context: context)
-                return terms!.total
-            }
-            noise = context.noise
-            self.loss = value.scalar
-            self.terms = terms!.terms.map { ($0.name, $0.value.scalar) }
-            self.parts = [gradients]
-            self.nonFiniteGradient = gradients.firstIndex { !$0.isFinite }
-            return
-        }
-        let ranges = Parallel.partition(rows, into: shards)
         let start = noise
-        let results = Parallel.mapShards(shards) { shard in
-            let range = ranges[shard]
-            let weight = Float(range.count) / Float(rows)
-            let context = LossContext(noise: start.substream(shard), step: step)
-            let shardModel = model.bound(labels.map { $0[($0.startIndex + range.lowerBound)..<($0.startIndex + range.upperBound)] })
-            let shardInput = input.slice(range)
-            var terms: LossTerms?
-            let (value, gradients) = model.valueWithGradients {
-                terms = shardModel.loss(shardInput, context: context)
-                return terms!.total * weight
+        let results: [Shard]
+        if shards == 1 {
+            results = [Shard(model: model, input: input, labels: labels, noise: start, step: step, weight: 1)]
+        } else {
+            let ranges = Parallel.partition(rows, into: shards)
+            results = Parallel.mapShards(shards) { shard in
+                let range = ranges[shard]
+                return Shard(model: model, input: input.slice(range),
+                             labels: labels.map { $0[($0.startIndex + range.lowerBound)..<($0.startIndex + range.upperBound)] },
+                             noise: start.substream(shard), step: step, weight: Float(range.count) / Float(rows))
             }
-            let weighted: [(name: String, value: Float)] = terms!.terms.map { ($0.name, $0.value.scalar * weight) }
-            // Checked here, on the shard's thread while the values are in its cache, rather than after the sum.
-            let nonFinite = gradients.firstIndex { !$0.isFinite }
-            return (loss: value.scalar, terms: weighted, gradients: gradients, noise: context.noise, nonFinite: nonFinite)
         }
         self.loss = results.dropFirst().reduce(results[0].loss) { $0 + $1.loss }
         self.terms = results[0].terms.indices.map { position in
@@ -89,6 +69,35 @@ public struct BatchGradients {
         }
         self.parts = results.map(\.gradients)
         self.nonFiniteGradient = results.compactMap(\.nonFinite).min()
-        noise = start.joined(results.map(\.noise))
+        noise = start.joined(results.map(\.noise))   // one shard: its own stream, advanced
+    }
+
+    /// One shard's loss (weighted by its share of the batch's rows), weighted terms and gradients, computed on the
+    /// calling thread with its own tape.
+    struct Shard {
+        let loss: Float
+        let terms: [(name: String, value: Float)]
+        let gradients: [Tensor]
+        /// The shard's noise stream after its draws.
+        let noise: RandomStream
+        /// The first parameter (index) whose gradient is not finite; checked on the shard's thread, while the
+        /// values are in its cache.
+        let nonFinite: Int?
+
+        init(model: any VariationalAutoencoder, input: Tensor, labels: ArraySlice<Int>?, noise: RandomStream,
+             step: Int, weight: Float) {
+            let context = LossContext(noise: noise, step: step)
+            let shardModel = model.bound(labels)
+            var terms: LossTerms?
+            let (value, gradients) = model.valueWithGradients {
+                terms = shardModel.loss(input, context: context)
+                return weight == 1 ? terms!.total : terms!.total * weight
+            }
+            self.loss = value.scalar
+            self.terms = terms!.terms.map { ($0.name, $0.value.scalar * weight) }
+            self.gradients = gradients
+            self.noise = context.noise
+            self.nonFinite = gradients.firstIndex { !$0.isFinite }
+        }
     }
 }

@@ -130,6 +130,9 @@ public enum Benchmark {
                            progress: ((String) -> Void)? = nil) throws -> BenchmarkReport {
         let threads = options.threads > 0 ? options.threads : config.trainer.threads
         BLAS.setThreadCount(threads)
+        var trainer = config.trainer
+        trainer.threads = threads
+        let shardThreads = trainer.shardThreads
         let shape = inputShape(config)
         let model = try Factory.model(config, inputShape: shape)
         let optimizer = try Factory.optimizer(config)
@@ -140,7 +143,7 @@ public enum Benchmark {
         var noise = RandomStream(seed: config.experiment.seed, name: "noise")
         var stepCount = 0
         let shards = options.shards > 0 ? options.shards
-            : config.trainer.dataParallel ? BatchGradients.shardCount(for: model, rows: batchSize, threads: threads) : 1
+            : BatchGradients.shardCount(for: model, rows: batchSize, threads: shardThreads)
         model.setTraining(true)
         func step(shards: Int) {
             let batch = BatchGradients(model: model, input: input, labels: nil, noise: &noise, step: stepCount, shards: shards)
@@ -191,8 +194,7 @@ public enum Benchmark {
         if options.evaluationImages > 0 {
             progress?("timing −ELBO evaluation")
             let images = data.uniform(shape: [options.evaluationImages, model.specification.inputSize])
-            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize,
-                                      threads: config.trainer.dataParallel ? threads : 1)
+            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: shardThreads)
             var noise = RandomStream(seed: 1, name: "evaluation")
             _ = evaluator.negativeELBO(images.slice(0..<min(options.evaluationImages, config.data.testBatchSize)), noise: &noise)
             // FLOPs from an untimed one-thread pass: a recorder is task-local and sees only the products issued
@@ -212,8 +214,7 @@ public enum Benchmark {
         if options.importanceSamples > 0 && options.importanceImages > 0 {
             progress?("timing IWAE k = \(options.importanceSamples)")
             let images = data.uniform(shape: [options.importanceImages, model.specification.inputSize])
-            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize,
-                                      threads: config.trainer.dataParallel ? threads : 1)
+            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: shardThreads)
             var noise = RandomStream(seed: 1, name: "importance")
             _ = evaluator.negativeLogLikelihood(images.slice(0..<1), samples: options.importanceSamples, noise: &noise)
             // FLOPs of one image on one thread (every image costs the same), untimed; see the −ELBO pass above.

@@ -126,9 +126,8 @@ public final class Trainer {
             var batch = BatchGradients(model: model, input: input,
                                        labels: train.labels.isEmpty ? nil : ArraySlice(indices.map { train.labels[$0] }),
                                        noise: &noise, step: step,
-                                       shards: config.trainer.dataParallel
-                                           ? BatchGradients.shardCount(for: model, rows: indices.count,
-                                                                       threads: config.trainer.threads) : 1)
+                                       shards: BatchGradients.shardCount(for: model, rows: indices.count,
+                                                                         threads: config.trainer.shardThreads))
             try guardFinite(batch)
             if config.experiment.gradientClipNorm > 0 {
                 var gradients = batch.gradients
@@ -148,7 +147,7 @@ public final class Trainer {
         model.setTraining(false)
         var evaluationNoise = RandomStream(seed: config.experiment.seed, name: "evaluation")
         let testTerms = Evaluator(model: model, labels: test.labels, batchSize: config.data.testBatchSize,
-                                  threads: config.trainer.dataParallel ? config.trainer.threads : 1)
+                                  threads: config.trainer.shardThreads)
             .negativeELBO(testImages, noise: &evaluationNoise)
         let n = Double(train.count)
         return EpochMetrics(epoch: epoch + 1, trainLoss: sums[0] / n, testLoss: testTerms.total,

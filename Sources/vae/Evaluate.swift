@@ -42,7 +42,7 @@ struct Evaluate: ParsableCommand {
             let images = test.batch(0..<test.count, binarizing: &binarization)
             try run.model.checkLabels(test.labels, rows: test.count, source: test.source)
             let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize,
-                                      threads: run.config.trainer.dataParallel ? run.config.trainer.threads : 1)
+                                      threads: run.config.trainer.shardThreads)
             let bar = standardOutputIsTerminal && !json ? ProgressBar() : nil
             let report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
                                           progress: bar.map { bar in { bar.show($0, test.count, label: "NLL") } })

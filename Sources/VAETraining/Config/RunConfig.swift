@@ -179,6 +179,8 @@ public struct RunConfig: Equatable, Sendable {
         /// is a row mean (`data_parallel`, default true); false keeps every batch on one tape with the BLAS
         /// threaded, as runs before data-parallel steps did (their results are reproduced exactly).
         public var dataParallel: Bool
+        /// Threads the batches and the evaluation are split over: `threads` with `data_parallel`, else 1.
+        public var shardThreads: Int { dataParallel ? threads : 1 }
         /// Number of samples drawn into samples.png (`picture_count`), 1...1024.
         public var pictureCount: Int
         /// Also write the pictures every N epochs into `pictures/epoch-NNNN/` (`picture_every`); 0 = only at the end.
