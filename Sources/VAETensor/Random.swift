@@ -30,23 +30,32 @@ public struct RandomStream: Equatable, Sendable {
     /// A stream derived from this one's seed under another name.
     public func named(_ name: String) -> RandomStream { RandomStream(seed: seed, name: name) }
 
-    /// Stream `index` of a family split from this one at its current position (for the shards of a batch):
-    /// index 0 is this stream itself; index i > 0 has the same counter under the identifier hashed from this
-    /// one's and i, so the family's draws do not overlap each other. ``joined(_:)`` continues after all of them.
-    public func substream(_ index: Int) -> RandomStream {
-        guard index > 0 else { return self }
-        var identifier = streamIdentifier
-        for byte in withUnsafeBytes(of: UInt64(index).littleEndian, Array.init) + Array("substream".utf8) {
-            identifier = (identifier ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
-        return RandomStream(seed: seed, streamIdentifier: identifier, counter: counter)
+    /// The part of this stream that rows `rows` of a batch of `total` rows draw: each draw of `count` values
+    /// (from ``uniform(count:)``, ``normal(count:)`` and the shaped forms) is taken as `total` rows of
+    /// `count / rows.count` values each, laid out row after row, and returns these rows' values — the same numbers
+    /// the whole batch's draw puts in those rows — while the counter moves past the whole batch's draw. Shards of
+    /// a batch (and batches of an evaluation) thereby draw the noise the unsplit batch would, whatever the split:
+    /// results then depend on the thread count only through rounding. A draw whose count is not a multiple of
+    /// `rows.count` is not per row: every window gets it whole. Other draws (``integer(below:)``,
+    /// ``nextBlock()``) ignore the window. ``joined(_:)`` drops it.
+    public func rows(_ rows: Range<Int>, of total: Int) -> RandomStream {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= total, "rows(_:of:): \(rows) is not within 0..<\(total)")
+        var window = self
+        window.window = RowWindow(rows: rows, total: total)
+        return window
     }
 
-    /// This stream moved past every block that `substreams` (this one's ``substream(_:)``s, advanced) drew: the
-    /// state to continue from after a sharded step, so the next step's family starts on fresh counters.
-    public func joined(_ substreams: [RandomStream]) -> RandomStream {
+    /// Rows of a batch that this stream draws for (see ``rows(_:of:)``); nil: the whole draw.
+    public struct RowWindow: Equatable, Sendable {
+        public let rows: Range<Int>
+        public let total: Int
+    }
+    public private(set) var window: RowWindow?
+
+    /// The stream after windows of it (``rows(_:of:)``) drew: past the furthest counter any reached, with no window.
+    public func joined(_ windows: [RandomStream]) -> RandomStream {
         RandomStream(seed: seed, streamIdentifier: streamIdentifier,
-                     counter: substreams.reduce(counter) { Swift.max($0, $1.counter) })
+                     counter: windows.reduce(counter) { Swift.max($0, $1.counter) })
     }
 
     static func hash(_ name: String) -> UInt64 {
@@ -90,48 +99,57 @@ public struct RandomStream: Equatable, Sendable {
     }
 
     /// `count` uniform draws in (0, 1).
-    public mutating func uniform(count: Int) -> [Float] {
-        let blocks = (count + 3) / 4
+    public mutating func uniform(count: Int) -> [Float] { draw(count: count, normal: false) }
+
+    /// Standard normal draws by the Box–Muller transform, two per pair of uniforms.
+    public mutating func normal(count: Int) -> [Float] { draw(count: count, normal: true) }
+
+    /// `count` values of a draw: the window's rows of it, or all of it. Value i comes from block i / 4 of the draw
+    /// (uniform: word i mod 4; normal: the Box–Muller pair of words 0, 1 or 2, 3, cosine then sine), so any range of
+    /// values can be computed without the others, and a draw that is not a multiple of four drops its last block's
+    /// rest.
+    mutating func draw(count: Int, normal: Bool) -> [Float] {
+        var values = 0..<count, drawn = count
+        if let window, !window.rows.isEmpty, count % window.rows.count == 0 {
+            let width = count / window.rows.count
+            values = window.rows.lowerBound * width..<window.rows.upperBound * width
+            drawn = window.total * width
+        }
         let start = counter
-        counter &+= UInt64(blocks)
+        counter &+= UInt64((drawn + 3) / 4)
+        let (seed, identifier) = (self.seed, streamIdentifier)
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let output = buffer.baseAddress!
-            // Each block is a function of its counter alone, so large draws split over threads by block range
-            // and give the same words as one sequential pass.
-            Parallel.forEachChunk(of: blocks, minimumWork: 4, grain: 1 << 16) { chunk in
-                var stream = RandomStream(seed: seed, streamIdentifier: streamIdentifier, counter: start &+ UInt64(chunk.lowerBound))
-                for block in chunk {
+            guard count > 0 else { initialized = 0; return }
+            let output = buffer.baseAddress! - values.lowerBound   // indexed by value number
+            let blocks = values.lowerBound / 4..<(values.upperBound + 3) / 4
+            // Each block is a function of its counter alone, so large draws split over threads by block range and
+            // give the same values as one sequential pass.
+            Parallel.forEachChunk(of: blocks.count, minimumWork: normal ? 16 : 4, grain: 1 << 16) { chunk in
+                var stream = RandomStream(seed: seed, streamIdentifier: identifier,
+                                          counter: start &+ UInt64(blocks.lowerBound + chunk.lowerBound))
+                for block in chunk.lowerBound + blocks.lowerBound..<chunk.upperBound + blocks.lowerBound {
                     // A tuple, not `[a, b, c, d]`: the array literal allocated on every block.
                     let (a, b, c, d) = stream.nextBlock()
+                    let four = normal ? RandomStream.boxMuller(a, b, c, d)
+                                      : (RandomStream.unit(a), RandomStream.unit(b), RandomStream.unit(c), RandomStream.unit(d))
                     let index = block * 4
-                    output[index] = RandomStream.unit(a)
-                    if index + 1 < count { output[index + 1] = RandomStream.unit(b) }
-                    if index + 2 < count { output[index + 2] = RandomStream.unit(c) }
-                    if index + 3 < count { output[index + 3] = RandomStream.unit(d) }
+                    if values.contains(index) { output[index] = four.0 }
+                    if values.contains(index + 1) { output[index + 1] = four.1 }
+                    if values.contains(index + 2) { output[index + 2] = four.2 }
+                    if values.contains(index + 3) { output[index + 3] = four.3 }
                 }
             }
             initialized = count
         }
     }
 
-    /// Standard normal draws by the Box–Muller transform, two per pair of uniforms.
-    public mutating func normal(count: Int) -> [Float] {
-        var output = [Float](repeating: 0, count: count)
-        output.withUnsafeMutableBufferPointer { buffer in
-            var index = 0
-            func pair(_ u1: UInt32, _ u2: UInt32) {
-                let radius = Foundation.sqrt(-2 * Foundation.log(RandomStream.unit(u1)))
-                let angle = 2 * Float.pi * RandomStream.unit(u2)
-                if index < count { buffer[index] = radius * Foundation.cos(angle); index += 1 }
-                if index < count { buffer[index] = radius * Foundation.sin(angle); index += 1 }
-            }
-            while index < count {
-                let (a, b, c, d) = nextBlock()
-                pair(a, b)   // two calls, not a loop over `[(a, b), (c, d)]`, which allocated per block
-                pair(c, d)
-            }
-        }
-        return output
+    /// Two standard normal pairs from four words: r·cos θ, r·sin θ for (a, b) then (c, d).
+    @inline(__always)
+    static func boxMuller(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> (Float, Float, Float, Float) {
+        let radius1 = Foundation.sqrt(-2 * Foundation.log(unit(a))), angle1 = 2 * Float.pi * unit(b)
+        let radius2 = Foundation.sqrt(-2 * Foundation.log(unit(c))), angle2 = 2 * Float.pi * unit(d)
+        return (radius1 * Foundation.cos(angle1), radius1 * Foundation.sin(angle1),
+                radius2 * Foundation.cos(angle2), radius2 * Foundation.sin(angle2))
     }
 
     public mutating func uniform(shape: [Int], in range: ClosedRange<Float> = 0...1) -> Tensor {

@@ -9,10 +9,10 @@ import VAETensor
 /// With more than one thread and a model whose loss is a row mean (``VariationalAutoencoder/lossSplitsOverRows``),
 /// the batch is split into one shard of rows per thread; each shard runs forward and backward on its own tape and
 /// core with a single-threaded BLAS (``Parallel/forEachShard(_:_:)``), its loss weighted by its share of the rows,
-/// and the shards' gradients are added in shard order. Shard i > 0 draws its noise from
-/// ``RandomStream/substream(_:)`` i, and the stream then continues past every shard's draws, so a run is
-/// bit-identical for a fixed thread count (and differs, by rounding and noise draws, between counts). Other
-/// models, and one thread, compute the whole batch on one tape with the BLAS threaded.
+/// and the shards' gradients are added in shard order. Each shard draws its rows of the noise the whole batch would
+/// draw (``RandomStream/rows(_:of:)``), so a run is bit-identical for a fixed thread count and differs between
+/// counts only by rounding (the sums over rows split differently). Other models, and one thread, compute the
+/// whole batch on one tape with the BLAS threaded.
 public struct BatchGradients {
     /// The weighted sum of the shards' totals: the batch's loss.
     public var loss: Float
@@ -59,7 +59,7 @@ public struct BatchGradients {
                 let range = ranges[shard]
                 return Shard(model: model, input: input.slice(range),
                              labels: labels.map { $0[($0.startIndex + range.lowerBound)..<($0.startIndex + range.upperBound)] },
-                             noise: start.substream(shard), step: step, weight: Float(range.count) / Float(rows))
+                             noise: start.rows(range, of: rows), step: step, weight: Float(range.count) / Float(rows))
             }
         }
         self.loss = results.dropFirst().reduce(results[0].loss) { $0 + $1.loss }
@@ -69,7 +69,7 @@ public struct BatchGradients {
         }
         self.parts = results.map(\.gradients)
         self.nonFiniteGradient = results.compactMap(\.nonFinite).min()
-        noise = start.joined(results.map(\.noise))   // one shard: its own stream, advanced
+        noise = start.joined(results.map(\.noise))
     }
 
     /// One shard's loss (weighted by its share of the batch's rows), weighted terms and gradients, computed on the

@@ -54,6 +54,8 @@ public struct BenchmarkReport: Codable, Equatable {
     /// Median and fastest of the timed steps (the fastest is the least disturbed by other load).
     public var medianMillisecondsPerStep: Double
     public var fastestMillisecondsPerStep: Double
+    /// Of the mean step: milliseconds in the optimiser's update (the rest is forward and backward).
+    public var optimizerMillisecondsPerStep: Double
     public var trainingImagesPerSecond: Double
     public var trainingGFLOPsPerSecond: Double
     /// sgemm of 1024³ on this machine now, and the rate the step's own GEMM shapes reach when timed alone.
@@ -84,6 +86,8 @@ public struct BenchmarkReport: Codable, Equatable {
             String(format: "train  %.2f ms/step (median %.2f, fastest %.2f over %d steps)  %.0f images/s  %.1f GFLOP/s (%.3f GFLOP/step = 3 × forward %.3f)",
                    millisecondsPerStep, medianMillisecondsPerStep, fastestMillisecondsPerStep, steps, trainingImagesPerSecond,
                    trainingGFLOPsPerSecond, trainingFLOPsPerStep / 1e9, forwardFLOPsPerStep / 1e9),
+            String(format: "       of which %.2f ms in the optimiser's update, %.2f ms forward and backward",
+                   optimizerMillisecondsPerStep, millisecondsPerStep - optimizerMillisecondsPerStep),
             String(format: "sgemm  1024³ %.1f GFLOP/s → train at %.0f %% of it", peakGFLOPsPerSecond, 100 * fractionOfPeak),
         ]
         if let shapes = modelShapesGFLOPsPerSecond, let fraction = fractionOfModelShapes {
@@ -145,9 +149,12 @@ public enum Benchmark {
         let shards = options.shards > 0 ? options.shards
             : BatchGradients.shardCount(for: model, rows: batchSize, threads: shardThreads)
         model.setTraining(true)
+        var optimizerSeconds = 0.0
         func step(shards: Int) {
             let batch = BatchGradients(model: model, input: input, labels: nil, noise: &noise, step: stepCount, shards: shards)
+            let updateStart = Date()
             optimizer.update(parameters, summing: batch.parts)
+            optimizerSeconds += Date().timeIntervalSince(updateStart)
             stepCount += 1
         }
         func step() { step(shards: shards) }
@@ -160,6 +167,7 @@ public enum Benchmark {
         recorder.recording { step(shards: 1) }
         progress?("timing \(options.steps) training steps")
         var stepSeconds: [Double] = []
+        optimizerSeconds = 0
         let started = Date()
         for _ in 0..<max(options.steps, 1) {
             let stepStart = Date()
@@ -238,6 +246,7 @@ public enum Benchmark {
             recordedTrainingFLOPsPerStep: recorder.flops, millisecondsPerStep: 1000 * trainingSeconds,
             medianMillisecondsPerStep: 1000 * stepSeconds[stepSeconds.count / 2],
             fastestMillisecondsPerStep: 1000 * stepSeconds[0],
+            optimizerMillisecondsPerStep: 1000 * optimizerSeconds / Double(max(options.steps, 1)),
             trainingImagesPerSecond: Double(batchSize) / trainingSeconds, trainingGFLOPsPerSecond: trainingRate,
             peakGFLOPsPerSecond: peak, modelShapesGFLOPsPerSecond: modelShapes, fractionOfPeak: trainingRate / peak,
             fractionOfModelShapes: modelShapes.map { trainingRate / $0 }, gemmTimings: timings, gemmFractionOfStep: gemmFraction,

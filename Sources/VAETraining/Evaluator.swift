@@ -27,8 +27,10 @@ public struct EvaluationReport: Codable, Equatable {
 /// Computes −ELBO, the IWAE NLL estimate, per-dimension KL and active units, all without gradients.
 ///
 /// With `threads` > 1 the images are cut into that many contiguous shards, evaluated concurrently with a
-/// single-threaded BLAS each (``Parallel/forEachShard(_:_:)``); shard i draws from ``RandomStream/substream(_:)`` i
-/// and the sums are added in shard order, so a result is bit-identical for a fixed thread count.
+/// single-threaded BLAS each (``Parallel/forEachShard(_:_:)``), and the sums are added in shard order. Image i's
+/// noise is the same for any split (``RandomStream/rows(_:of:)``: each batch draws its images' rows of one draw
+/// over all the images), so a result is bit-identical for a fixed thread count and batch size, and differs
+/// between them only by rounding.
 public struct Evaluator {
     public let model: any VariationalAutoencoder
     /// One class per image, for a conditional model (checked with ``VariationalAutoencoder/checkLabels(_:rows:source:)``);
@@ -64,17 +66,19 @@ public struct Evaluator {
         // Each shard takes batches of batchSize / shards images, so the shards together hold one batch's memory.
         let shardBatch = max(1, batchSize / ranges.count)
         let parts = Parallel.mapShards(ranges.count) { shard in
-            var noise = start.substream(shard)
+            var end = start
             var reconstruction = 0.0, kl = 0.0
             withoutGradients {
                 for first in stride(from: ranges[shard].lowerBound, to: ranges[shard].upperBound, by: shardBatch) {
                     let range = first..<min(first + shardBatch, ranges[shard].upperBound)
+                    var noise = start.rows(range, of: count)
                     let terms = model(for: range).negativeELBO(images.slice(range), noise: &noise)
                     reconstruction += Double(terms.reconstruction.sum().scalar)
                     kl += Double(terms.kl.sum().scalar)
+                    end = noise
                 }
             }
-            return (reconstruction: reconstruction, kl: kl, noise: noise)
+            return (reconstruction: reconstruction, kl: kl, noise: end)
         }
         noise = start.joined(parts.map(\.noise))
         let reconstruction = parts.reduce(0.0) { $0 + $1.reconstruction }, kl = parts.reduce(0.0) { $0 + $1.kl }
@@ -91,8 +95,9 @@ public struct Evaluator {
         let initial = noise
         let done = Locked(0)
         let parts = Parallel.mapShards(ranges.count) { shard -> (total: Double, noise: RandomStream) in
-            var noise = initial.substream(shard)
-            let total = negativeLogLikelihoodSum(images, ranges[shard], samples: samples, noise: &noise, chunk: chunk) { images in
+            var noise = initial
+            let total = negativeLogLikelihoodSum(images, ranges[shard], of: images.shape[0], samples: samples,
+                                                 noise: &noise, chunk: chunk) { images in
                 if let progress { done.withLock { $0 += images; progress($0) } }
             }
             return (total, noise)
@@ -101,28 +106,36 @@ public struct Evaluator {
         return parts.reduce(0.0) { $0 + $1.total } / Double(max(images.shape[0], 1))
     }
 
-    /// Σ −log p̂(x) over images `rows`, on this thread; `finished` gets the number of images of each block done.
-    func negativeLogLikelihoodSum(_ images: Tensor, _ rows: Range<Int>, samples: Int, noise: inout RandomStream,
-                                  chunk: Int, finished: (Int) -> Void) -> Double {
+    /// Σ −log p̂(x) over images `rows` of `imageCount`, on this thread; `finished` gets the number of images of each
+    /// block done. Sample s of image i is row i·samples + s of one draw over all images' samples: each piece of a
+    /// block draws its rows of it (``RandomStream/rows(_:of:)``; a piece is a run of whole images or a run of one
+    /// image's samples, so its rows are contiguous), and the estimate is the same for any chunk, block or shard.
+    /// `noise` ends past the whole draw.
+    func negativeLogLikelihoodSum(_ images: Tensor, _ rows: Range<Int>, of imageCount: Int, samples: Int,
+                                  noise: inout RandomStream, chunk: Int, finished: (Int) -> Void) -> Double {
+        let initial = noise
         let samplesPerChunk = min(samples, chunk)
         let imagesPerChunk = max(1, chunk / samples)
         var total = 0.0
         withoutGradients {
-            var start = rows.lowerBound
-            while start < rows.upperBound {
-                let range = start..<min(start + imagesPerChunk, rows.upperBound)
+            var first = rows.lowerBound
+            while first < rows.upperBound {
+                let range = first..<min(first + imagesPerChunk, rows.upperBound)
                 let (block, blockModel) = (images.slice(range), model(for: range))
                 var pieces: [Tensor] = []
                 var drawn = 0
                 while drawn < samples {
                     let take = min(samplesPerChunk, samples - drawn)
-                    pieces.append(blockModel.logImportanceWeights(block, samples: take, noise: &noise))
+                    let firstRow = range.lowerBound * samples + drawn
+                    var pieceNoise = initial.rows(firstRow..<firstRow + range.count * take, of: imageCount * samples)
+                    pieces.append(blockModel.logImportanceWeights(block, samples: take, noise: &pieceNoise))
+                    noise = initial.joined([pieceNoise])
                     drawn += take
                 }
                 let logWeights = pieces.count == 1 ? pieces[0] : Tensor.concatenate(pieces, alongAxis: 1)
                 let bound = logWeights.logSumExp(alongAxis: 1) - Float(Foundation.log(Double(samples)))
                 total -= bound.scalars.reduce(0.0) { $0 + Double($1) }
-                start += block.shape[0]
+                first += block.shape[0]
                 finished(block.shape[0])
             }
         }

@@ -24,23 +24,36 @@ import Testing
         #expect(RandomStream.unit(0) == 0.5 / 16_777_216)
     }
 
-    /// Substreams for a batch's shards: index 0 is the stream itself, the others start at its counter under
-    /// their own identifiers (different draws), and joining continues past every member's draws.
-    @Test func substreamsAreDistinctAndJoinPastTheirDraws() {
+    /// Windows of a batch's rows draw exactly the whole draw's values for those rows — uniform and normal, row
+    /// widths that do not fill whole Philox blocks, uneven splits — and leave the counter where the whole draw does.
+    @Test func rowWindowsDrawTheWholeBatchsRows() {
+        BLAS.setThreadCount(2)
         var base = RandomStream(seed: 3, name: "noise")
         _ = base.normal(count: 10)
-        #expect(base.substream(0) == base)
-        var members = (0..<3).map { base.substream($0) }
-        #expect(Set(members.map(\.streamIdentifier)).count == 3)
-        #expect(members.allSatisfy { $0.counter == base.counter && $0.seed == base.seed })
-        let draws = members.indices.map { members[$0].normal(count: 64) }
-        #expect(draws[0] != draws[1] && draws[1] != draws[2] && draws[0] != draws[2])
-        _ = members[2].normal(count: 100)   // the longest member
-        let joined = base.joined(members)
-        #expect(joined.streamIdentifier == base.streamIdentifier)
-        #expect(joined.counter == members[2].counter)
-        // The next step's family starts on counters no member used.
-        #expect(joined.substream(1).counter > members[1].counter)
+        for (rows, width) in [(69, 20), (7, 5), (128, 3), (3, 30_000)] {
+            for normal in [false, true] {
+                var whole = base
+                let expected = whole.draw(count: rows * width, normal: normal)
+                for split in [[0..<rows], [0..<(rows + 1) / 2, (rows + 1) / 2..<rows], [0..<1, 1..<2, 2..<rows]] {
+                    var values: [Float] = []
+                    var ends: [RandomStream] = []
+                    for range in split {
+                        var window = base.rows(range, of: rows)
+                        values += window.draw(count: range.count * width, normal: normal)
+                        ends.append(window)
+                    }
+                    #expect(values == expected, "rows \(rows), width \(width), normal \(normal), split \(split)")
+                    #expect(ends.allSatisfy { $0.counter == whole.counter })
+                    #expect(base.joined(ends) == whole)
+                }
+            }
+        }
+        // A draw that is not a multiple of the window's rows is not per row: each window gets all of it.
+        var window = base.rows(2..<5, of: 9), whole = base
+        #expect(window.uniform(count: 4) == whole.uniform(count: 4))
+        #expect(window.counter == whole.counter)
+        // Draws that are not values (integers, blocks) ignore the window.
+        #expect(window.integer(below: 1000) == whole.integer(below: 1000))
     }
 
     /// A large uniform draw (split over threads by block range) gives the words of one sequential pass, in order,

@@ -47,6 +47,20 @@ extension ModelComputation {
             var chunkedNoise = RandomStream(seed: 3, name: "many")
             let chunked = evaluator.negativeLogLikelihood(images, samples: 500, noise: &chunkedNoise, chunk: 200)
             #expect(abs(chunked - many) < 1e-3, "chunked \(chunked) vs whole \(many)")
+
+            // Nor do the thread count and the batch size: image i's noise is the same for any split, so the numbers
+            // differ only by rounding (a different noise draw moves them by ~0.1 nat here) and the streams end alike.
+            for (threads, batchSize, chunk) in [(1, 50, 700), (2, 300, 2048), (3, 7, 1000)] {
+                let other = Evaluator(model: trainer.model, batchSize: batchSize, threads: threads)
+                var otherElboNoise = RandomStream(seed: 1, name: "elbo")
+                let otherElbo = other.negativeELBO(images, noise: &otherElboNoise)
+                #expect(abs(otherElbo.total - elbo.total) < 1e-5 * elbo.total, "threads \(threads): \(otherElbo.total) vs \(elbo.total)")
+                #expect(otherElboNoise == elboNoise)
+                var otherManyNoise = RandomStream(seed: 3, name: "many")
+                let otherMany = other.negativeLogLikelihood(images, samples: 500, noise: &otherManyNoise, chunk: chunk)
+                #expect(abs(otherMany - many) < 1e-5 * many, "threads \(threads): \(otherMany) vs \(many)")
+                #expect(otherManyNoise == manyNoise)
+            }
         }
 
         @Test func reportIsConsistent() throws {
