@@ -43,21 +43,24 @@ public struct BatchGradients {
     }
 
     /// Computes the loss and gradients of `model` on `input` (`labels`: one per row for a conditional model),
-    /// drawing from `noise` and advancing it.
-    public init(model: any VariationalAutoencoder, input: Tensor, labels: ArraySlice<Int>?, noise: inout RandomStream,
-                step: Int, shards requested: Int? = nil) {
+    /// drawing from `noise` and advancing it. `parameters`: `model.parameters`, which a training loop holds (found
+    /// here when nil).
+    public init(model: any VariationalAutoencoder, parameters: [Parameter]? = nil, input: Tensor,
+                labels: ArraySlice<Int>?, noise: inout RandomStream, step: Int, shards requested: Int? = nil) {
+        let parameters = parameters ?? model.parameters
         let rows = input.shape[0]
         let shards = min(requested ?? BatchGradients.shardCount(for: model, rows: rows), max(rows, 1))
         self.shards = shards
         let start = noise
         let results: [Shard]
         if shards == 1 {
-            results = [Shard(model: model, input: input, labels: labels, noise: start, step: step, weight: 1)]
+            results = [Shard(model: model, parameters: parameters, input: input, labels: labels, noise: start, step: step,
+                             weight: 1)]
         } else {
             let ranges = Parallel.partition(rows, into: shards)
             results = Parallel.mapShards(shards) { shard in
                 let range = ranges[shard]
-                return Shard(model: model, input: input.slice(range),
+                return Shard(model: model, parameters: parameters, input: input.slice(range),
                              labels: labels.map { $0[($0.startIndex + range.lowerBound)..<($0.startIndex + range.upperBound)] },
                              noise: start.rows(range, of: rows), step: step, weight: Float(range.count) / Float(rows))
             }
@@ -84,12 +87,12 @@ public struct BatchGradients {
         /// values are in its cache.
         let nonFinite: Int?
 
-        init(model: any VariationalAutoencoder, input: Tensor, labels: ArraySlice<Int>?, noise: RandomStream,
-             step: Int, weight: Float) {
+        init(model: any VariationalAutoencoder, parameters: [Parameter], input: Tensor, labels: ArraySlice<Int>?,
+             noise: RandomStream, step: Int, weight: Float) {
             let context = LossContext(noise: noise, step: step)
             let shardModel = model.bound(labels)
             var terms: LossTerms?
-            let (value, gradients) = model.valueWithGradients {
+            let (value, gradients) = model.valueWithGradients(for: parameters) {
                 terms = shardModel.loss(input, context: context)
                 return weight == 1 ? terms!.total : terms!.total * weight
             }

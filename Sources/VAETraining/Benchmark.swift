@@ -151,7 +151,8 @@ public enum Benchmark {
         model.setTraining(true)
         var optimizerSeconds = 0.0
         func step(shards: Int) {
-            let batch = BatchGradients(model: model, input: input, labels: nil, noise: &noise, step: stepCount, shards: shards)
+            let batch = BatchGradients(model: model, parameters: parameters, input: input, labels: nil, noise: &noise,
+                                       step: stepCount, shards: shards)
             let updateStart = Date()
             optimizer.update(parameters, summing: batch.parts)
             optimizerSeconds += Date().timeIntervalSince(updateStart)

@@ -123,7 +123,7 @@ public final class Trainer {
             if let binarizing { binarization = binarizing }
             if let flips { flipping = flips }
 
-            var batch = BatchGradients(model: model, input: input,
+            var batch = BatchGradients(model: model, parameters: parameters, input: input,
                                        labels: train.labels.isEmpty ? nil : ArraySlice(indices.map { train.labels[$0] }),
                                        noise: &noise, step: step,
                                        shards: BatchGradients.shardCount(for: model, rows: indices.count,
