@@ -29,6 +29,9 @@ final class BenchmarkTests: XCTestCase {
         // Backward skips the input gradient of the first layer: 3 × forward minus one 128×400·400×784 product.
         XCTAssertEqual(report.recordedTrainingFLOPsPerStep, 3 * 166_707_200 - 2 * 128 * 400 * 784)
         XCTAssertGreaterThan(report.trainingImagesPerSecond, 0)
+        // The optimiser's share is a part of the step, not all of it.
+        XCTAssertGreaterThan(report.optimizerMillisecondsPerStep, 0)
+        XCTAssertLessThan(report.optimizerMillisecondsPerStep, report.millisecondsPerStep)
         XCTAssertGreaterThan(report.peakGFLOPsPerSecond, 0)
         XCTAssertGreaterThan(report.fractionOfPeak, 0)
         XCTAssertFalse(report.gemmTimings.isEmpty)
