@@ -4,7 +4,7 @@
 # ratio (VAEKit / PyTorch: below 1 means VAEKit is faster or smaller) and the machine's load.
 #
 #   benchmarks/compare.sh [--rounds N] [--threads T] [--epochs E] [--conv-limit N] [--iwae-limit N] [-k K]
-#                         [--only mlp|conv|iwae]...
+#                         [--only mlp|conv|iwae]... [--keep DIR]
 #
 #   mlp   `vae train --config mlp` vs ../shared/peers/torch_mlp_vae.py: seconds per epoch (median over all
 #         epochs of all rounds) and peak RSS (median over rounds).
@@ -13,16 +13,17 @@
 #   iwae  `vae eval RUN --limit N -k K` vs benchmarks/torch_iwae_nll.py on the same weights (the mlp run
 #         trained in the first round): seconds of the estimate, and both NLLs.
 #
+# --keep DIR keeps every log (per-epoch lines of both sides, RSS, JSON) in DIR instead of deleting them.
 # Without PyTorch (python3 -c "import torch" fails) VAEKit is timed alone and the script says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=3; threads=2; epochs=3; conv_limit=4096; iwae_limit=1000; k=5000; only=()
+rounds=3; threads=2; epochs=3; conv_limit=4096; iwae_limit=1000; k=5000; only=(); keep=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2;; --threads) threads=$2; shift 2;; --epochs) epochs=$2; shift 2;;
     --conv-limit) conv_limit=$2; shift 2;; --iwae-limit) iwae_limit=$2; shift 2;; -k) k=$2; shift 2;;
-    --only) only+=("$2"); shift 2;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0;;
+    --only) only+=("$2"); shift 2;; --keep) keep=$2; shift 2;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2;;
   esac
 done
@@ -35,7 +36,13 @@ if [ -z "$vae" ]; then
   swift build -c release --product vae --scratch-path "$scratch" >/dev/null
   vae=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/vae
 fi
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+if [ -n "$keep" ]; then
+  mkdir -p "$keep" || { echo "compare.sh: --keep: cannot create directory '$keep'" >&2; exit 2; }
+  [ -z "$(ls -A "$keep")" ] || { echo "compare.sh: --keep: directory '$keep' is not empty" >&2; exit 2; }
+  work=$keep
+else
+  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+fi
 have_torch=1
 python3 -c "import torch, numpy" 2>/dev/null || {
   have_torch=0; echo "PyTorch not installed (python3 -c 'import torch' failed; pip install torch numpy): timing VAEKit alone"; }
@@ -67,6 +74,16 @@ for round in $(seq "$rounds"); do
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+epochs_of() { grep -ho ' [0-9.]* s ' "$@" | awk '{print $1}'; }     # VAEKit's per-epoch seconds in these logs
+torch_seconds() { grep -ho 'seconds [0-9.]*' "$@" | awk '{print $2}'; }
+per_round() {  # name: the ratio of each round's medians, to show the spread behind the median ratio
+  [ "$have_torch" = 1 ] || return 0
+  local r line=""
+  for r in $(seq "$rounds"); do
+    line+=" $(ratio "$(epochs_of "$work/$1-vae-$r.log" | median)" "$(torch_seconds "$work/$1-torch-$r.log" | median)")"
+  done
+  echo "      per round (VAEKit / PyTorch, each round's medians):$line"
+}
 report() {  # name vae_seconds torch_seconds vae_rss torch_rss extra
   if [ "$have_torch" = 1 ]; then
     printf '%-5s VAEKit %7.2f s  PyTorch %7.2f s  ratio %s   peak RSS %4d MiB vs %4d MiB  ratio %s  %s\n' "$1" "$2" "$3" \
@@ -76,24 +93,26 @@ report() {  # name vae_seconds torch_seconds vae_rss torch_rss extra
   fi
 }
 if wants mlp; then
-  v=$(cat "$work"/mlp-vae-*.log | grep -o ' [0-9.]* s ' | awk '{print $1}' | median)
+  v=$(epochs_of "$work"/mlp-vae-*.log | median)
   vr=$(cat "$work"/mlp-vae-rss-* | median); t=nan; tr=1
   if [ "$have_torch" = 1 ]; then
-    t=$(cat "$work"/mlp-torch-*.log | grep -o 'seconds [0-9.]*' | awk '{print $2}' | median); tr=$(cat "$work"/mlp-torch-rss-* | median); fi
+    t=$(torch_seconds "$work"/mlp-torch-*.log | median); tr=$(cat "$work"/mlp-torch-rss-* | median); fi
   report mlp "$v" "$t" "$vr" "$tr" "(seconds per epoch, median of $((rounds * epochs)) epochs)"
+  per_round mlp
 fi
 if wants conv; then
-  v=$(cat "$work"/conv-vae-*.log | grep -o ' [0-9.]* s ' | awk '{print $1}' | median)
+  v=$(epochs_of "$work"/conv-vae-*.log | median)
   vr=$(cat "$work"/conv-vae-rss-* | median); t=nan; tr=1
   if [ "$have_torch" = 1 ]; then
-    t=$(cat "$work"/conv-torch-*.log | grep -o 'seconds [0-9.]*' | awk '{print $2}' | median); tr=$(cat "$work"/conv-torch-rss-* | median); fi
+    t=$(torch_seconds "$work"/conv-torch-*.log | median); tr=$(cat "$work"/conv-torch-rss-* | median); fi
   report conv "$v" "$t" "$vr" "$tr" "(seconds per epoch of $conv_limit images, median of $rounds)"
+  per_round conv
 fi
 if wants iwae; then
   v=$(cat "$work"/iwae-vae-*.json | grep -o '"seconds" : [0-9.]*' | awk '{print $3}' | median)
   vn=$(grep -o '"negativeLogLikelihood" : [0-9.]*' "$work/iwae-vae-1.json" | awk '{print $3}'); t=nan; tn=
   if [ "$have_torch" = 1 ]; then
-    t=$(cat "$work"/iwae-torch-*.log | grep -o 'seconds [0-9.]*' | awk '{print $2}' | median)
+    t=$(torch_seconds "$work"/iwae-torch-*.log | median)
     tn=$(grep -o 'NLL [0-9.]*' "$work/iwae-torch-1.log" | awk '{print $2}'); fi
   if [ "$have_torch" = 1 ]; then
     printf 'iwae  VAEKit %7.2f s  PyTorch %7.2f s  ratio %s   NLL %s vs %s nats (k = %s, %s images, same weights)\n' \
@@ -103,3 +122,4 @@ if wants iwae; then
   fi
 fi
 echo "load at end $(load) (1-minute average; above ~2 other work shared the 2 cores: repeat and compare ratios)"
+[ -z "$keep" ] || echo "logs kept in $keep"
