@@ -58,11 +58,13 @@ public struct BenchmarkReport: Codable, Equatable {
     public var optimizerMillisecondsPerStep: Double
     public var trainingImagesPerSecond: Double
     public var trainingGFLOPsPerSecond: Double
-    /// sgemm of 1024³ on this machine now, and the rate the step's own GEMM shapes reach when timed alone.
+    /// sgemm of 1024³ on this machine now, and the rate the step's own GEMM shapes reach when timed alone (all
+    /// cores together; with shards, one shard's shapes timed on every core at once, single-threaded each).
     public var peakGFLOPsPerSecond: Double
     public var modelShapesGFLOPsPerSecond: Double?
     public var fractionOfPeak: Double
     public var fractionOfModelShapes: Double?
+    /// The shapes behind `modelShapesGFLOPsPerSecond` (one shard's when sharded; the rate is then one core's).
     public var gemmTimings: [GEMMTiming]
     /// Time spent inside sgemm during a training step, as a fraction of the step (from the shape timings).
     public var gemmFractionOfStep: Double?
@@ -91,11 +93,13 @@ public struct BenchmarkReport: Codable, Equatable {
             String(format: "sgemm  1024³ %.1f GFLOP/s → train at %.0f %% of it", peakGFLOPsPerSecond, 100 * fractionOfPeak),
         ]
         if let shapes = modelShapesGFLOPsPerSecond, let fraction = fractionOfModelShapes {
-            var line = String(format: "sgemm  the step's own shapes alone %.1f GFLOP/s → train at %.0f %% of it", shapes, 100 * fraction)
+            let how = shards > 1 ? "one shard's shapes on each of \(shards) cores at once" : "the step's own shapes alone"
+            var line = String(format: "sgemm  %@ %.1f GFLOP/s → train at %.0f %% of it", how, shapes, 100 * fraction)
             if let gemm = gemmFractionOfStep { line += String(format: "; sgemm is %.0f %% of the step", 100 * gemm) }
             lines.append(line)
             for timing in gemmTimings {
-                lines.append(String(format: "         %@ ×%d  %.1f GFLOP/s", timing.shape, timing.callsPerStep, timing.gflopsPerSecond))
+                lines.append(String(format: "         %@ ×%d  %.1f GFLOP/s%@", timing.shape, timing.callsPerStep,
+                                    timing.gflopsPerSecond, shards > 1 ? " per core" : ""))
             }
         }
         if let rate = evaluationImagesPerSecond, let gflops = evaluationGFLOPsPerSecond {
@@ -150,9 +154,9 @@ public enum Benchmark {
             : BatchGradients.shardCount(for: model, rows: batchSize, threads: shardThreads)
         model.setTraining(true)
         var optimizerSeconds = 0.0
-        func step(shards: Int) {
-            let batch = BatchGradients(model: model, parameters: parameters, input: input, labels: nil, noise: &noise,
-                                       step: stepCount, shards: shards)
+        func step(shards: Int, rows: Tensor? = nil) {
+            let batch = BatchGradients(model: model, parameters: parameters, input: rows ?? input, labels: nil,
+                                       noise: &noise, step: stepCount, shards: shards)
             let updateStart = Date()
             optimizer.update(parameters, summing: batch.parts)
             optimizerSeconds += Date().timeIntervalSince(updateStart)
@@ -166,6 +170,12 @@ public enum Benchmark {
         // it is not sharded.
         let recorder = GEMMRecorder()
         recorder.recording { step(shards: 1) }
+        // A sharded step's shapes are one shard's (its rows, one core), issued on every core at once.
+        let shardRecorder = GEMMRecorder()
+        if shards > 1 {
+            shardRecorder.recording { step(shards: 1, rows: input.slice(Parallel.partition(batchSize, into: shards)[0])) }
+        }
+        let timedRecorder = shards > 1 ? shardRecorder : recorder
         progress?("timing \(options.steps) training steps")
         var stepSeconds: [Double] = []
         optimizerSeconds = 0
@@ -188,10 +198,14 @@ public enum Benchmark {
         var modelShapes: Double?, gemmFraction: Double?
         if options.timeModelShapes {
             var gemmSeconds = 0.0
-            for (shape, calls) in zip(recorder.shapes, recorder.calls) {
+            for (shape, calls) in zip(timedRecorder.shapes, timedRecorder.calls) {
                 // About 20 ms of work per round, at least one call.
                 let repetitions = max(1, Int(0.02 / (shape.flops / (peak * 1e9))))
-                let seconds = BLAS.time(shape, repetitions: repetitions)
+                // Sharded: every shard times the shape on its own core at once (single-threaded BLAS, as in the
+                // step); the slowest shard is the step's wall time for it.
+                let seconds = shards > 1
+                    ? Parallel.mapShards(shards) { _ in BLAS.time(shape, repetitions: repetitions) }.max()!
+                    : BLAS.time(shape, repetitions: repetitions)
                 gemmSeconds += seconds * Double(calls)
                 timings.append(GEMMTiming(shape: shape.description, callsPerStep: calls, gflopsPerSecond: shape.flops / seconds / 1e9))
             }

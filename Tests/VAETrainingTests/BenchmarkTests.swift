@@ -38,4 +38,25 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertNotNil(report.importanceImagesPerSecond)
         XCTAssertGreaterThan(report.peakResidentMiB, 1)
     }
+
+    /// A sharded step is compared with its own products: one shard's shapes (64 of the 128 rows), timed on every
+    /// shard's core at once — not the whole batch's shapes on a threaded BLAS.
+    func testShardedBenchTimesOneShardsShapes() throws {
+        var options = BenchmarkOptions()
+        options.steps = 2
+        options.warmUpSteps = 1
+        options.evaluationImages = 0
+        options.importanceSamples = 0
+        options.threads = 2
+        options.shards = 2
+        let report = try Benchmark.run(config: try ConfigLoader.load("mlp"), options: options)
+        XCTAssertEqual(report.shards, 2)
+        let shapes = report.gemmTimings.map(\.shape)
+        XCTAssertTrue(shapes.contains("64×784·784×400ᵀ"), "\(shapes)")
+        XCTAssertFalse(shapes.contains { $0.hasPrefix("128×") }, "\(shapes)")
+        // The whole batch's FLOPs are still what the step issued.
+        XCTAssertEqual(report.recordedTrainingFLOPsPerStep, 3 * 166_707_200 - 2 * 128 * 400 * 784)
+        XCTAssertGreaterThan(report.modelShapesGFLOPsPerSecond ?? 0, 0)
+        XCTAssertTrue(report.lines.contains { $0.contains("one shard's shapes on each of 2 cores at once") })
+    }
 }
