@@ -16,13 +16,14 @@
 # --keep DIR keeps every log (per-epoch lines of both sides, RSS, JSON) in DIR instead of deleting them.
 # Without PyTorch (python3 -c "import torch" fails) VAEKit is timed alone and the script says so.
 set -euo pipefail
+caller=$PWD   # relative paths given to the script (--keep, VAE) are the caller's
 cd "$(dirname "$0")/.."
 rounds=3; threads=2; epochs=3; conv_limit=4096; iwae_limit=1000; k=5000; only=(); keep=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2;; --threads) threads=$2; shift 2;; --epochs) epochs=$2; shift 2;;
     --conv-limit) conv_limit=$2; shift 2;; --iwae-limit) iwae_limit=$2; shift 2;; -k) k=$2; shift 2;;
-    --only) only+=("$2"); shift 2;; --keep) keep=$2; shift 2;;
+    --only) only+=("$2"); shift 2;; --keep) keep=$2; [[ "$keep" = /* ]] || keep=$caller/$keep; shift 2;;
     -h|--help) sed -n '2,18p' "$0"; exit 0;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2;;
   esac
@@ -32,6 +33,7 @@ wants() { local x; for x in "${only[@]}"; do [ "$x" = "$1" ] && return 0; done; 
 peers=${PEERS:-../shared/peers}
 scratch=${SCRATCH:-.build}
 vae=${VAE:-}
+[ -z "$vae" ] || [[ "$vae" = /* ]] || vae=$caller/$vae
 if [ -z "$vae" ]; then
   swift build -c release --product vae --scratch-path "$scratch" >/dev/null
   vae=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/vae
@@ -75,12 +77,13 @@ done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 epochs_of() { grep -ho ' [0-9.]* s ' "$@" | awk '{print $1}'; }     # VAEKit's per-epoch seconds in these logs
+estimate_seconds() { cat "$@" | grep -o '"seconds" : [0-9.]*' | awk '{print $3}'; }   # `vae eval --json` files
 torch_seconds() { grep -ho 'seconds [0-9.]*' "$@" | awk '{print $2}'; }
-per_round() {  # name: the ratio of each round's medians, to show the spread behind the median ratio
+per_round() {  # name VAEKit-extractor file-suffix: the ratio of each round's medians (the spread behind the ratio)
   [ "$have_torch" = 1 ] || return 0
   local r line=""
   for r in $(seq "$rounds"); do
-    line+=" $(ratio "$(epochs_of "$work/$1-vae-$r.log" | median)" "$(torch_seconds "$work/$1-torch-$r.log" | median)")"
+    line+=" $(ratio "$($2 "$work/$1-vae-$r.$3" | median)" "$(torch_seconds "$work/$1-torch-$r.log" | median)")"
   done
   echo "      per round (VAEKit / PyTorch, each round's medians):$line"
 }
@@ -98,7 +101,7 @@ if wants mlp; then
   if [ "$have_torch" = 1 ]; then
     t=$(torch_seconds "$work"/mlp-torch-*.log | median); tr=$(cat "$work"/mlp-torch-rss-* | median); fi
   report mlp "$v" "$t" "$vr" "$tr" "(seconds per epoch, median of $((rounds * epochs)) epochs)"
-  per_round mlp
+  per_round mlp epochs_of log
 fi
 if wants conv; then
   v=$(epochs_of "$work"/conv-vae-*.log | median)
@@ -106,10 +109,10 @@ if wants conv; then
   if [ "$have_torch" = 1 ]; then
     t=$(torch_seconds "$work"/conv-torch-*.log | median); tr=$(cat "$work"/conv-torch-rss-* | median); fi
   report conv "$v" "$t" "$vr" "$tr" "(seconds per epoch of $conv_limit images, median of $rounds)"
-  per_round conv
+  per_round conv epochs_of log
 fi
 if wants iwae; then
-  v=$(cat "$work"/iwae-vae-*.json | grep -o '"seconds" : [0-9.]*' | awk '{print $3}' | median)
+  v=$(estimate_seconds "$work"/iwae-vae-*.json | median)
   vn=$(grep -o '"negativeLogLikelihood" : [0-9.]*' "$work/iwae-vae-1.json" | awk '{print $3}'); t=nan; tn=
   if [ "$have_torch" = 1 ]; then
     t=$(torch_seconds "$work"/iwae-torch-*.log | median)
@@ -117,6 +120,7 @@ if wants iwae; then
   if [ "$have_torch" = 1 ]; then
     printf 'iwae  VAEKit %7.2f s  PyTorch %7.2f s  ratio %s   NLL %s vs %s nats (k = %s, %s images, same weights)\n' \
       "$v" "$t" "$(ratio "$v" "$t")" "$vn" "$tn" "$k" "$iwae_limit"
+    per_round iwae estimate_seconds json
   else
     printf 'iwae  VAEKit %7.2f s  NLL %s nats (k = %s, %s images)\n' "$v" "$vn" "$k" "$iwae_limit"
   fi
