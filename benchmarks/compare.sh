@@ -77,7 +77,7 @@ done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 epochs_of() { grep -ho ' [0-9.]* s ' "$@" | awk '{print $1}'; }     # VAEKit's per-epoch seconds in these logs
-estimate_seconds() { cat "$@" | grep -o '"seconds" : [0-9.]*' | awk '{print $3}'; }   # `vae eval --json` files
+estimate_seconds() { grep -ho '"seconds" : [0-9.]*' "$@" | awk '{print $3}'; }   # `vae eval --json` files
 torch_seconds() { grep -ho 'seconds [0-9.]*' "$@" | awk '{print $2}'; }
 per_round() {  # name VAEKit-extractor file-suffix: the ratio of each round's medians (the spread behind the ratio)
   [ "$have_torch" = 1 ] || return 0

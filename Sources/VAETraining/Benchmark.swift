@@ -166,7 +166,7 @@ public enum Benchmark {
 
         progress?("warming up")
         for _ in 0..<options.warmUpSteps { step() }
-        // The whole batch's shapes (the recorder sees one thread's calls): what the BLAS does for the step when
+        // The whole batch's products (the recorder sees one thread's calls): the step's FLOPs, and its shapes when
         // it is not sharded.
         let recorder = GEMMRecorder()
         recorder.recording { step(shards: 1) }

@@ -14,20 +14,28 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertEqual(Benchmark.forwardFLOPs(model, batch: batch), byHand)
     }
 
-    func testBenchRunsTwoSteps() throws {
+    /// Backward skips the input gradient of the first layer: 3 × forward minus one 128×400·400×784 product.
+    static let recordedMLPFLOPs = 3 * 166_707_200.0 - 2 * 128 * 400 * 784
+
+    /// Two timed steps after one warm-up step, on `threads` threads.
+    func twoSteps(threads: Int) -> BenchmarkOptions {
         var options = BenchmarkOptions()
         options.steps = 2
         options.warmUpSteps = 1
+        options.threads = threads
+        return options
+    }
+
+    func testBenchRunsTwoSteps() throws {
+        var options = twoSteps(threads: 1)
         options.evaluationImages = 20
         options.importanceSamples = 50
         options.importanceImages = 2
-        options.threads = 1
         options.timeModelShapes = true
         let report = try Benchmark.run(config: try ConfigLoader.load("mlp"), options: options)
         XCTAssertEqual(report.steps, 2)
         XCTAssertEqual(report.trainingFLOPsPerStep, 3 * 166_707_200)
-        // Backward skips the input gradient of the first layer: 3 × forward minus one 128×400·400×784 product.
-        XCTAssertEqual(report.recordedTrainingFLOPsPerStep, 3 * 166_707_200 - 2 * 128 * 400 * 784)
+        XCTAssertEqual(report.recordedTrainingFLOPsPerStep, Self.recordedMLPFLOPs)
         XCTAssertGreaterThan(report.trainingImagesPerSecond, 0)
         // The optimiser's share is a part of the step, not all of it.
         XCTAssertGreaterThan(report.optimizerMillisecondsPerStep, 0)
@@ -42,12 +50,9 @@ final class BenchmarkTests: XCTestCase {
     /// A sharded step is compared with its own products: one shard's shapes (64 of the 128 rows), timed on every
     /// shard's core at once — not the whole batch's shapes on a threaded BLAS.
     func testShardedBenchTimesOneShardsShapes() throws {
-        var options = BenchmarkOptions()
-        options.steps = 2
-        options.warmUpSteps = 1
+        var options = twoSteps(threads: 2)
         options.evaluationImages = 0
         options.importanceSamples = 0
-        options.threads = 2
         options.shards = 2
         let report = try Benchmark.run(config: try ConfigLoader.load("mlp"), options: options)
         XCTAssertEqual(report.shards, 2)
@@ -55,7 +60,7 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertTrue(shapes.contains("64×784·784×400ᵀ"), "\(shapes)")
         XCTAssertFalse(shapes.contains { $0.hasPrefix("128×") }, "\(shapes)")
         // The whole batch's FLOPs are still what the step issued.
-        XCTAssertEqual(report.recordedTrainingFLOPsPerStep, 3 * 166_707_200 - 2 * 128 * 400 * 784)
+        XCTAssertEqual(report.recordedTrainingFLOPsPerStep, Self.recordedMLPFLOPs)
         XCTAssertGreaterThan(report.modelShapesGFLOPsPerSecond ?? 0, 0)
         XCTAssertTrue(report.lines.contains { $0.contains("one shard's shapes on each of 2 cores at once") })
     }
