@@ -77,6 +77,43 @@ import Testing
         #expect(out.scalars[0] == 0.5 && out.scalars[14 * 14] == -2)
     }
 
+    /// The column matrix and its adjoint against an element-by-element reference, bit for bit: the same values
+    /// moved, and each pixel's terms added in the order (ky, kx), for every stride and padding the layers use.
+    @Test(arguments: [(3, 1, 0), (3, 2, 1), (4, 2, 1), (3, 3, 2), (2, 2, 0), (5, 3, 1)])
+    func columnMatricesMatchTheirDefinitionExactly(kernel: Int, stride: Int, padding: Int) {
+        var random = RandomStream(seed: 4, name: "columns")
+        let geometry = ConvolutionGeometry(kernelSize: kernel, stride: stride, padding: padding)
+        for (height, width) in [(7, 7), (8, 5), (9, 14)] {
+            let (batch, channels) = (2, 3)
+            let outHeight = geometry.convolvedSize(height, kernel: kernel), outWidth = geometry.convolvedSize(width, kernel: kernel)
+            let positions = batch * outHeight * outWidth
+            let x = random.normal(shape: [batch, channels, height, width]).scalars
+            let columns = x.withUnsafeBufferPointer {
+                geometry.columns($0.baseAddress!, batch: batch, channels: channels, height: height, width: width,
+                                 outHeight: outHeight, outWidth: outWidth)
+            }
+            let g = random.normal(shape: [channels * kernel * kernel * positions]).scalars
+            let image = g.withUnsafeBufferPointer {
+                geometry.accumulateColumns($0.baseAddress!, batch: batch, channels: channels, height: height, width: width,
+                                           outHeight: outHeight, outWidth: outWidth)
+            }
+            var expectedColumns = [Float](repeating: 0, count: columns.count)
+            var expectedImage = [Float](repeating: 0, count: x.count)
+            for c in 0..<channels { for ky in 0..<kernel { for kx in 0..<kernel {
+                for n in 0..<batch { for oy in 0..<outHeight { for ox in 0..<outWidth {
+                    let y = oy * stride - padding + ky, xx = ox * stride - padding + kx
+                    guard y >= 0 && y < height && xx >= 0 && xx < width else { continue }
+                    let column = (((c * kernel + ky) * kernel + kx) * batch + n) * outHeight * outWidth + oy * outWidth + ox
+                    let pixel = ((n * channels + c) * height + y) * width + xx
+                    expectedColumns[column] = x[pixel]
+                    expectedImage[pixel] += g[column]
+                }}}
+            }}}
+            #expect(columns == expectedColumns, "columns, \(height)×\(width)")
+            #expect(image.map(\.bitPattern) == expectedImage.map(\.bitPattern), "adjoint, \(height)×\(width)")
+        }
+    }
+
     @Test func upsampleRepeatsPixels() {
         let x = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
         #expect(x.upsampledNearest(factor: 2).scalars == [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
