@@ -171,11 +171,11 @@ public enum Benchmark {
         let recorder = GEMMRecorder()
         recorder.recording { step(shards: 1) }
         // A sharded step's shapes are one shard's (its rows, one core), issued on every core at once.
-        let shardRecorder = GEMMRecorder()
+        var timedRecorder = recorder
         if shards > 1 {
-            shardRecorder.recording { step(shards: 1, rows: input.slice(Parallel.partition(batchSize, into: shards)[0])) }
+            timedRecorder = GEMMRecorder()
+            timedRecorder.recording { step(shards: 1, rows: input.slice(Parallel.partition(batchSize, into: shards)[0])) }
         }
-        let timedRecorder = shards > 1 ? shardRecorder : recorder
         progress?("timing \(options.steps) training steps")
         var stepSeconds: [Double] = []
         optimizerSeconds = 0
