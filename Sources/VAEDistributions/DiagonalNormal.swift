@@ -36,8 +36,16 @@ public struct DiagonalNormal {
     }
 
     /// KL(self ‖ N(0, I)) = ½ Σ (μ² + σ² − 1 − log σ²), per row. Always ≥ 0.
-    public func klDivergenceFromStandardNormal() -> Tensor {
-        ((mean.squared() + logVariance.exp() - logVariance - 1) * 0.5).sum(alongAxis: -1)
+    public func klDivergenceFromStandardNormal() -> Tensor { klPerDimensionFromStandardNormal().sum(alongAxis: -1) }
+
+    /// ½(μ² + σ² − 1 − log σ²) per coordinate: the KL to N(0, I) before the sum over dimensions.
+    public func klPerDimensionFromStandardNormal() -> Tensor {
+        (mean.squared() + logVariance.exp() - logVariance - 1) * 0.5
+    }
+
+    /// The distribution of the rows at `indices` (e.g. each row repeated for importance samples).
+    public func repeatingRows(_ indices: [Int]) -> DiagonalNormal {
+        DiagonalNormal(mean: mean.gathering(indices), logVariance: logVariance.gathering(indices))
     }
 
     /// KL(self ‖ other) = ½ Σ (log σ₂² − log σ₁² + (σ₁² + (μ₁ − μ₂)²)/σ₂² − 1), per row.

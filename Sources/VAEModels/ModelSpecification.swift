@@ -3,6 +3,8 @@ import VAENN
 /// Everything needed to build a model: the `model_params` of a config plus the data's shape.
 public struct ModelSpecification: Equatable, Sendable {
     public var name: String
+    /// The network family (`network`), e.g. `conv64`; empty for the model's own default.
+    public var network: String
     /// Shape of one input, e.g. `[1, 28, 28]`.
     public var inputShape: [Int]
     public var hiddenSizes: [Int]
@@ -17,10 +19,11 @@ public struct ModelSpecification: Equatable, Sendable {
     /// Objective settings of the variants; every model ignores those that are not its own.
     public var objective: ObjectiveSettings
 
-    public init(name: String, inputShape: [Int], hiddenSizes: [Int], latentSize: Int,
+    public init(name: String, network: String = "", inputShape: [Int], hiddenSizes: [Int], latentSize: Int,
                 activation: Activation, likelihood: String, denseSize: Int = 0, likelihoodVariance: Double = 1,
                 learnVariance: Bool = false, objective: ObjectiveSettings = ObjectiveSettings()) {
         self.objective = objective
+        self.network = network
         self.denseSize = denseSize
         self.likelihoodVariance = likelihoodVariance
         self.learnVariance = learnVariance

@@ -7,8 +7,8 @@ import VAETensor
 /// and a training loss.
 ///
 /// The requirements are what training, evaluation and the pictures use, so a model whose latent is not a
-/// Gaussian (categorical, vector-quantised) fits beside the Gaussian ones. Gaussian-latent models adopt
-/// ``GaussianLatentAutoencoder`` instead and get every requirement but `decode` written once, from `encode`.
+/// Gaussian (categorical, vector-quantised) fits beside the Gaussian ones. ``ComposedVAE`` implements them once
+/// for every composition of network, latent and objective; ``VQVAE`` on its own.
 public protocol VariationalAutoencoder: Module {
     /// The specification the model was built from (saved with checkpoints).
     var specification: ModelSpecification { get }
@@ -39,17 +39,9 @@ public protocol VariationalAutoencoder: Module {
     /// share of the rows, add up to the batch's, and the shards may run on separate threads (data-parallel
     /// training). False by default.
     var lossSplitsOverRows: Bool { get }
-}
-
-/// A deterministic code per row and the KL per coordinate (see ``VariationalAutoencoder/latentSummary(_:)``).
-public struct LatentSummary {
-    public var code: Tensor
-    public var klPerDimension: Tensor
-
-    public init(code: Tensor, klPerDimension: Tensor) {
-        self.code = code
-        self.klPerDimension = klPerDimension
-    }
+    /// Work to do once the training epochs are done, with the trained weights fixed (VQ-VAE fits its prior over
+    /// codes): the trainer runs it without knowing the model. Nil (the default) when there is none.
+    var postTrainingFit: (any PostTrainingFit)? { get }
 }
 
 /// Randomness and schedule position handed to a loss.
@@ -83,6 +75,7 @@ extension VariationalAutoencoder {
     public var latentSize: Int { specification.latentSize }
     public var conditionClasses: Int { 0 }
     public var lossSplitsOverRows: Bool { false }
+    public var postTrainingFit: (any PostTrainingFit)? { nil }
     public func conditioned(on labels: [Int]) -> any VariationalAutoencoder { self }
 
     /// The model conditioned on `labels` when it is conditional and they are given; otherwise itself.
@@ -105,32 +98,15 @@ extension VariationalAutoencoder {
             throw ModelError("\(source): label \(bad) is outside the model's \(conditionClasses) classes (model_params.class_count)")
         }
     }
-    /// The standard VAE objective: mean over the batch of reconstruction + weight·KL.
-    public func elboLoss(_ input: Tensor, context: LossContext, klWeight: Float = 1) -> LossTerms {
-        let (reconstruction, kl) = negativeELBO(input, noise: &context.noise)
-        let (meanReconstruction, meanKL) = (reconstruction.mean(), kl.mean())
-        let total = klWeight == 1 ? meanReconstruction + meanKL : meanReconstruction + meanKL * klWeight
-        return LossTerms(total: total, terms: [("reconstruction", meanReconstruction), ("kl", meanKL)])
-    }
-
-    public func loss(_ input: Tensor, context: LossContext) -> LossTerms { elboLoss(input, context: context) }
-
     /// The importance-weighted bound log (1/k) Σ w (Burda et al. 2016) per row; k = 1 gives the ELBO.
     public func importanceWeightedBound(_ input: Tensor, samples: Int, noise: inout RandomStream) -> Tensor {
-        logImportanceWeights(input, samples: samples, noise: &noise).logSumExp(alongAxis: 1)
-            - Float(Foundation.log(Double(samples)))
+        logImportanceWeights(input, samples: samples, noise: &noise).logMeanExp(alongAxis: 1)
     }
 
     /// Decoder means for `count` prior draws from `random`.
     public func sampleImages(count: Int, random: inout RandomStream) -> Tensor {
         decode(samplePrior(count: count, random: &random)).mean
     }
-}
-
-/// Row indices `0, 0, …, 1, 1, …` (each repeated `samples` times): image-major, so that each image's
-/// importance samples are contiguous.
-public func repeatedRows(_ batch: Int, samples: Int) -> [Int] {
-    (0..<batch).flatMap { [Int](repeating: $0, count: samples) }
 }
 
 /// Numbers about a model's latent beyond the ELBO terms (VQ-VAE's codebook usage), printed after each epoch and

@@ -9,6 +9,11 @@ open class Module {
     /// Whether the module is training (dropout active, batch statistics) or evaluating.
     public private(set) var isTraining = true
 
+    /// False for a module that only groups others: its parameters are named as if its stored properties belonged
+    /// to the module holding it (a model's network part holds `encoder`, `decoder_input`, … and they keep those
+    /// names in checkpoints). True by default: a child's name is a path component.
+    open var namesItsChildren: Bool { true }
+
     public init() {}
 
     /// Every trainable parameter with its dotted name, in declaration order (superclass properties first).
@@ -47,22 +52,24 @@ open class Module {
         if let parent = mirror.superclassMirror { collect(parent, prefix: prefix, into: &found) }
         for child in mirror.children {
             guard let label = child.label else { continue }
-            visit(child.value, name: prefix + label, into: &found)
+            visit(child.value, prefix: prefix, name: prefix + label, into: &found)
         }
     }
 
-    private static func visit(_ value: Any, name: String, into found: inout [(String, Parameter)]) {
+    private static func visit(_ value: Any, prefix: String, name: String, into found: inout [(String, Parameter)]) {
         switch value {
         case let parameter as Parameter:
             found.append((name, parameter))
         case let module as Module:
-            collect(Mirror(reflecting: module), prefix: name + ".", into: &found)
+            collect(Mirror(reflecting: module), prefix: module.namesItsChildren ? name + "." : prefix, into: &found)
         case let list as [Any]:
-            for (index, element) in list.enumerated() { visit(element, name: "\(name).\(index)", into: &found) }
+            for (index, element) in list.enumerated() {
+                visit(element, prefix: name + ".", name: "\(name).\(index)", into: &found)
+            }
         default:
             let mirror = Mirror(reflecting: value)
             if mirror.displayStyle == .optional, let wrapped = mirror.children.first {
-                visit(wrapped.value, name: name, into: &found)
+                visit(wrapped.value, prefix: prefix, name: name, into: &found)
             }
         }
     }

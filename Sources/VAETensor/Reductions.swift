@@ -117,6 +117,13 @@ extension Tensor {
         }
     }
 
+    /// log((1/n) Σ exp(x)) along `axis` of length n: ``logSumExp(alongAxis:keepingDimension:)`` − log n, e.g. an
+    /// importance-weighted bound from log weights. A composite op: its gradient comes from the two it is made of.
+    public func logMeanExp(alongAxis axis: Int) -> Tensor {
+        let length = shape[resolve(axis: axis, "logMeanExp")]
+        return logSumExp(alongAxis: axis) - Float(Foundation.log(Double(length)))
+    }
+
     func reducedShape(_ axis: Int, _ keepingDimension: Bool) -> [Int] {
         var reduced = shape
         if keepingDimension { reduced[axis] = 1 } else { reduced.remove(at: axis) }

@@ -10,7 +10,7 @@ public enum Factory {
         guard let activation = Activation(rawValue: config.model.activation) else {
             throw ModelError("model_params.activation: unknown '\(config.model.activation)'")
         }
-        return ModelSpecification(name: config.model.name, inputShape: inputShape, hiddenSizes: config.model.hiddenSizes,
+        return ModelSpecification(name: config.model.name, network: config.model.network, inputShape: inputShape, hiddenSizes: config.model.hiddenSizes,
                                   latentSize: config.model.latentSize, activation: activation,
                                   likelihood: config.model.likelihood, denseSize: config.model.denseSize,
                                   likelihoodVariance: config.model.likelihoodVariance,

@@ -38,8 +38,12 @@ public final class Trainer {
         // A conditional model's class count defaults to the labels' (class_count: 0); the run's config.yaml
         // keeps the resolved count so the checkpoint reloads without the data.
         var resolved = config
-        if resolved.model.classCount == 0 && ModelRegistry.conditionalNames.contains(config.model.name) {
+        if resolved.model.classCount == 0 && ModelRegistry.recipe(config.model.name)?.conditional == true {
             resolved.model.classCount = train.classCount
+        }
+        // The network a model uses by default is written out, so the run's config.yaml says which it was.
+        if resolved.model.network.isEmpty, let network = ModelRegistry.recipe(config.model.name)?.defaultNetwork {
+            resolved.model.network = network
         }
         self.config = resolved
         model = try Factory.model(resolved, inputShape: train.imageShape)
@@ -70,9 +74,9 @@ public final class Trainer {
         // Rows after the checkpoint's epoch belong to an epoch that was interrupted before its save finished.
         var log = MetricsLog(path: directory + "/metrics.csv",
                              existingRows: epoch > 0 ? try MetricsLog.rows(in: directory + "/metrics.csv", throughEpoch: epoch) : [])
-        // A VQ-VAE's prior fits the codebook of the epoch it was fitted after: more epochs make it stale, so the
-        // new epochs are reported under the uniform prior, as the first ones were, and it is fitted again at the end.
-        if let model = model as? VQVAE, epoch < config.trainer.epochs { model.priorFitted.value = Tensor(0) }
+        // A post-training fit (VQ-VAE's prior) fits the weights of the epoch it followed: more epochs make it stale,
+        // so the new epochs are reported without it, as the first ones were, and it is fitted again at the end.
+        if let fit = model.postTrainingFit, epoch < config.trainer.epochs { fit.invalidate() }
         while epoch < config.trainer.epochs {
             let metrics = try trainEpoch(progress: progress)
             epoch += 1
@@ -88,13 +92,14 @@ public final class Trainer {
                 try writePictures(in: directory, epoch: epoch)
             }
         }
-        // VQ-VAE: the prior over code maps is fitted once the encoder and codebook are final (again after a
-        // resume that trained more epochs: the reset above), then saved into the last epoch's checkpoint.
-        if let model = model as? VQVAE, config.model.priorEpochs > 0, !model.isPriorFitted {
-            try PriorFitting(model: model, config: config).fit(train: train, testImages: testImages, report: report)
+        // The post-training fit runs once the trained weights are final (again after a resume that trained more
+        // epochs: the reset above), then is saved into the last epoch's checkpoint.
+        if let fit = model.postTrainingFit, fit.epochs > 0, !fit.isFitted {
+            try PostTrainingFitting(fit: fit, model: model, config: config).run(train: train, testImages: testImages,
+                                                                               report: report)
             try saveCheckpoint(in: directory)
             if let bestEpoch, bestEpoch != epoch {
-                report("note: best/ (epoch \(bestEpoch)) keeps the uniform prior over codes; the prior was fitted to epoch \(epoch)'s codebook (the run directory itself)")
+                report("note: best/ (epoch \(bestEpoch)) is without the \(fit.name), which was fitted to epoch \(epoch)'s weights (the run directory itself)")
             }
         }
         try writePictures(in: directory)

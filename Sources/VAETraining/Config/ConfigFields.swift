@@ -1,4 +1,5 @@
 import Foundation
+import VAEModels
 import Yams
 
 /// What is wrong with one field, before the source file and line are known.
@@ -37,6 +38,7 @@ extension ConfigField {
     /// Every key, in file order.
     static let all: [ConfigField] = [
         text("model_params", "name", \.model.name, .nonEmpty),
+        text("model_params", "network", \.model.network, .oneOf([""] + NetworkFamily.all.map(\.name))),
         integerList("model_params", "hidden_sizes", \.model.hiddenSizes, elementRange: 1...65536),
         integer("model_params", "latent_size", \.model.latentSize, 0...4096),
         text("model_params", "activation", \.model.activation, .oneOf(RunConfig.Activation.allCases.map(\.rawValue))),

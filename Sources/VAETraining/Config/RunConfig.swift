@@ -12,6 +12,8 @@ public struct RunConfig: Equatable, Sendable {
     public struct Model: Equatable, Sendable {
         /// Model registry name (`name`), e.g. `mlp`; the trainer checks that it exists.
         public var name: String
+        /// Network family (`network`): `mlp`, `conv` or `conv64`; empty for the model's own (its recipe's default).
+        public var network: String = ""
         /// Widths of the hidden layers (`hidden_sizes`), encoder order; each 1...65536, at least one.
         public var hiddenSizes: [Int]
         /// Dimension of the Gaussian latent z (`latent_size`), 0...4096; 0 only for categorical-vae (codes alone).

@@ -2,20 +2,6 @@ import VAEDistributions
 import VAENN
 import VAETensor
 
-/// A model whose encoder takes images `[batch] + inputShape` to features, and two linear heads give μ and log σ².
-public protocol ImageEncoding: GaussianLatentAutoencoder {
-    var encoder: Sequential { get }
-    var mean: Linear { get }
-    var logVariance: Linear { get }
-}
-
-extension ImageEncoding {
-    public func encode(_ input: Tensor) -> DiagonalNormal {
-        let features = encoder(input.reshaped([input.shape[0]] + specification.inputShape))
-        return DiagonalNormal(mean: mean(features), logVariance: logVariance(features))
-    }
-}
-
 /// Building blocks shared by the convolutional models: stride-2 stacks that halve (encoder) or double
 /// (decoder) the image size per layer, with optional batch normalisation.
 enum ConvBlocks {
@@ -46,6 +32,12 @@ enum ConvBlocks {
             layers.append(ActivationLayer(activation))
         }
         return layers
+    }
+
+    /// Features with a condition (one-hot label per row) appended, when there is one.
+    static func appending(_ condition: Tensor?, to features: Tensor) -> Tensor {
+        guard let condition else { return features }
+        return Tensor.concatenate([features, condition], alongAxis: 1)
     }
 
     /// The spatial size after `layers` halvings, or an error naming the field when the image does not divide.

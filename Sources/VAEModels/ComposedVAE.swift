@@ -1,0 +1,134 @@
+import VAEDistributions
+import VAENN
+import VAETensor
+
+/// A VAE composed of parts that each live in one place: an encoder and a decoder from a ``NetworkFamily``, a
+/// ``LatentSpace`` (heads, draws, prior), an ``ObservationModel`` (p(x|z)) and an ``Objective`` (the loss).
+/// Every model of the collection but VQ-VAE is one of these; the registry's recipes say which parts.
+///
+/// The ELBO plumbing lives here once: a training draw and its reconstruction term for the objectives, the exact
+/// one-sample −ELBO for evaluation, importance weights for IWAE and the NLL.
+///
+/// A conditional model (`cvae`) takes a one-hot label per row through the network; ``conditioned(on:)`` returns
+/// a view with the labels bound that shares these parameters. Without bound labels it conditions on an all-zero
+/// label vector, a class it was never trained on.
+public final class ComposedVAE: Module, VariationalAutoencoder {
+    public let specification: ModelSpecification
+    public let encoder: any EncoderNetwork
+    public let latent: any LatentSpace
+    public let decoder: any DecoderNetwork
+    public let observation: ObservationModel
+    public let objective: any Objective
+    public let conditionClasses: Int
+    private let networkSplitsOverRows: Bool
+    /// One-hot labels bound by ``conditioned(on:)``.
+    private let condition: Tensor?
+
+    /// Builds the parts in the order their weights are drawn from `random`: encoder, latent heads, decoder.
+    public init(_ specification: ModelSpecification, network: NetworkFamily, conditionClasses: Int,
+                latent: (_ featureSize: Int, inout RandomStream) throws -> any LatentSpace,
+                objective: any Objective, random: inout RandomStream) throws {
+        self.specification = specification
+        encoder = try network.encoder(specification, conditionSize: conditionClasses, random: &random)
+        self.latent = try latent(encoder.featureSize, &random)
+        decoder = try network.decoder(specification, codeSize: self.latent.codeSize + conditionClasses, random: &random)
+        observation = try ObservationModel(specification)
+        self.objective = objective
+        self.conditionClasses = conditionClasses
+        networkSplitsOverRows = network.splitsOverRows
+        condition = nil
+        super.init()
+    }
+
+    /// A view of `model` with `condition` bound, sharing its parts.
+    private init(sharing model: ComposedVAE, condition: Tensor) {
+        specification = model.specification
+        encoder = model.encoder
+        latent = model.latent
+        decoder = model.decoder
+        observation = model.observation
+        objective = model.objective
+        conditionClasses = model.conditionClasses
+        networkSplitsOverRows = model.networkSplitsOverRows
+        self.condition = condition
+        super.init()
+    }
+
+    public var latentSize: Int { latent.codeSize }
+    /// Each shard of a conditional model binds its own rows' labels (``VariationalAutoencoder/bound(_:)``).
+    public var lossSplitsOverRows: Bool { objective.splitsOverRows && networkSplitsOverRows }
+
+    public func conditioned(on labels: [Int]) -> any VariationalAutoencoder {
+        guard conditionClasses > 0 else { return self }
+        return ComposedVAE(sharing: self, condition: Self.oneHot(labels, classes: conditionClasses))
+    }
+
+    /// One-hot rows `[labels.count, classes]`; every label must be in 0..<classes (callers check user data).
+    public static func oneHot(_ labels: [Int], classes: Int) -> Tensor {
+        var scalars = [Float](repeating: 0, count: labels.count * classes)
+        for (row, label) in labels.enumerated() {
+            precondition((0..<classes).contains(label), "label \(label) outside 0..<\(classes)")
+            scalars[row * classes + label] = 1
+        }
+        return Tensor(shape: [labels.count, classes], scalars: scalars)
+    }
+
+    /// The condition for `count` rows: none for an unconditional model; the bound labels, each repeated
+    /// `count / bound` times for image-major importance samples; all zeros when none are bound.
+    private func conditionRows(_ count: Int) -> Tensor? {
+        guard conditionClasses > 0 else { return nil }
+        guard let condition else { return .zeros([count, conditionClasses]) }
+        let bound = condition.shape[0]
+        if count == bound { return condition }
+        precondition(bound > 0 && count % bound == 0, "\(count) rows for \(bound) bound labels")
+        return condition.gathering(repeatedRows(bound, samples: count / bound))
+    }
+
+    /// The encoder's features for `input` `[batch, features]`.
+    public func features(_ input: Tensor) -> Tensor {
+        encoder.features(input, condition: conditionRows(input.shape[0]))
+    }
+
+    /// q(z|x) of the Gaussian part of the latent, when it has one.
+    public func gaussianPosterior(_ input: Tensor) -> DiagonalNormal? {
+        switch latent {
+        case let gaussian as GaussianLatent: return gaussian.posterior(features(input))
+        case let categorical as CategoricalLatent: return categorical.posterior(features(input)).gaussian
+        default: return nil
+        }
+    }
+
+    public func decode(_ latent: Tensor) -> any Likelihood {
+        let code = conditionRows(latent.shape[0]).map { Tensor.concatenate([latent, $0], alongAxis: 1) } ?? latent
+        return observation(decoder.output(code))
+    }
+
+    public func loss(_ input: Tensor, context: LossContext) -> LossTerms {
+        objective.loss(self, input: input, context: context)
+    }
+
+    /// Per row: −log p(x|z) at the latent's training draw (relaxed for a categorical latent, at the context's
+    /// step) and the KL parts.
+    public func trainingTerms(_ input: Tensor, context: LossContext) -> (reconstruction: Tensor, kl: [KLPart]) {
+        let draw = latent.trainingDraw(features(input), noise: &context.noise, step: context.step)
+        return (-decode(draw.code).logProbability(input), draw.kl)
+    }
+
+    public func negativeELBO(_ input: Tensor, noise: inout RandomStream) -> (reconstruction: Tensor, kl: Tensor) {
+        let draw = latent.exactDraw(features(input), noise: &noise)
+        return (-decode(draw.code).logProbability(input), draw.kl)
+    }
+
+    public func logImportanceWeights(_ input: Tensor, samples: Int, noise: inout RandomStream) -> Tensor {
+        let batch = input.shape[0]
+        let draw = latent.importanceDraw(features(input), samples: samples, noise: &noise)
+        let logLikelihood = decode(draw.code).logProbability(input.gathering(repeatedRows(batch, samples: samples)))
+        return draw.logWeights(logLikelihood: logLikelihood).reshaped([batch, samples])
+    }
+
+    public func latentSummary(_ input: Tensor) -> LatentSummary { latent.summary(features(input)) }
+
+    public func samplePrior(count: Int, random: inout RandomStream) -> Tensor {
+        latent.samplePrior(count: count, random: &random)
+    }
+}

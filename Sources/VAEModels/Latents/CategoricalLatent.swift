@@ -1,0 +1,138 @@
+import Foundation
+import VAEDistributions
+import VAENN
+import VAETensor
+
+/// N categorical variables of K classes (`categorical_size`, `categories`) with a uniform prior, optionally after a
+/// Gaussian part of `latent_size` dimensions (a joint latent, Dupont 2018): a code is `[z_gaussian | one-hot (N·K)]`.
+///
+/// Training draws go through the Gumbel-Softmax relaxation (Jang, Gu & Poole 2017) at the temperature
+/// τ = max(τ_min, τ₀·exp(−r·step)) (`temperature`, `temperature_min`, `temperature_rate`), straight-through when
+/// `hard`; the draws evaluation and the NLL use are exact one-hot codes (Gumbel-max), so the test −ELBO and the NLL
+/// bound the discrete model. Heads: `mean`, `log_variance` (when there is a Gaussian part) and `logits`.
+public final class CategoricalLatent: Module, LatentSpace {
+    public let mean: Linear?
+    public let logVariance: Linear?
+    public let logits: Linear
+    public let variables: Int
+    public let categories: Int
+    public let schedule: TemperatureSchedule
+    public let hard: Bool
+    override public var namesItsChildren: Bool { false }
+
+    /// τ₀, τ_min and the rate r of τ = max(τ_min, τ₀·exp(−r·step)).
+    public struct TemperatureSchedule: Equatable, Sendable {
+        public var initial: Double
+        public var minimum: Double
+        public var rate: Double
+
+        public init(initial: Double, minimum: Double, rate: Double) {
+            self.initial = initial
+            self.minimum = minimum
+            self.rate = rate
+        }
+
+        public func temperature(atStep step: Int) -> Float {
+            Float(max(minimum, initial * Foundation.exp(-rate * Double(max(step, 0)))))
+        }
+    }
+
+    public init(featureSize: Int, continuousSize: Int, variables: Int, categories: Int, schedule: TemperatureSchedule,
+                hard: Bool, random: inout RandomStream) throws {
+        guard variables >= 1 else {
+            throw ModelError("model_params.categorical_size: a categorical latent needs at least one variable, got \(variables)")
+        }
+        guard variables * categories <= 65536 else {
+            throw ModelError("model_params.categorical_size: \(variables) variables × \(categories) categories = \(variables * categories) one-hot coordinates; at most 65536 are supported")
+        }
+        guard schedule.minimum <= schedule.initial else {
+            throw ModelError("model_params.temperature_min: \(schedule.minimum) is above the initial temperature \(schedule.initial)")
+        }
+        mean = continuousSize > 0 ? Linear(inputSize: featureSize, outputSize: continuousSize, random: &random) : nil
+        logVariance = continuousSize > 0 ? Linear(inputSize: featureSize, outputSize: continuousSize, random: &random) : nil
+        logits = Linear(inputSize: featureSize, outputSize: variables * categories, random: &random)
+        self.variables = variables
+        self.categories = categories
+        self.schedule = schedule
+        self.hard = hard
+        super.init()
+    }
+
+    public var continuousSize: Int { mean?.outputSize ?? 0 }
+    public var codeSize: Int { continuousSize + variables * categories }
+    /// The most KL the codes can carry under the uniform prior: N·log K nats.
+    public var discreteCeiling: Double { Double(variables) * Foundation.log(Double(categories)) }
+
+    /// The posterior: an optional diagonal Gaussian and the categorical variables.
+    public func posterior(_ features: Tensor) -> (gaussian: DiagonalNormal?, categorical: Categorical) {
+        var gaussian: DiagonalNormal?
+        if let mean, let logVariance { gaussian = DiagonalNormal(mean: mean(features), logVariance: logVariance(features)) }
+        return (gaussian, Categorical(logits: logits(features), categories: categories))
+    }
+
+    /// `[gaussian | codes]`, or the codes alone.
+    func code(_ gaussian: Tensor?, _ codes: Tensor) -> Tensor {
+        guard let gaussian else { return codes }
+        return Tensor.concatenate([gaussian, codes], alongAxis: 1)
+    }
+
+    /// A reparameterised Gaussian draw, then a Gumbel-Softmax draw; KL parts `kl_continuous` (when there is a
+    /// Gaussian part) and `kl_discrete`.
+    public func trainingDraw(_ features: Tensor, noise: inout RandomStream, step: Int) -> (code: Tensor, kl: [KLPart]) {
+        let posterior = posterior(features)
+        let gaussian = posterior.gaussian?.sample(using: &noise)
+        let relaxed = RelaxedOneHotCategorical(logits: posterior.categorical.logits, categories: categories,
+                                               temperature: schedule.temperature(atStep: step))
+        let codes = relaxed.sample(using: &noise, hard: hard)
+        var parts = [KLPart(name: "kl_discrete", kind: .discrete, values: posterior.categorical.klDivergenceFromUniform(),
+                            ceiling: discreteCeiling)]
+        if let continuous = posterior.gaussian?.klDivergenceFromStandardNormal() {
+            parts.insert(KLPart(name: "kl_continuous", kind: .continuous, values: continuous), at: 0)
+        }
+        return (code(gaussian, codes), parts)
+    }
+
+    public func exactDraw(_ features: Tensor, noise: inout RandomStream) -> (code: Tensor, kl: Tensor) {
+        let posterior = posterior(features)
+        let gaussian = posterior.gaussian?.sample(using: &noise)
+        let codes = posterior.categorical.sample(using: &noise)
+        let discreteKL = posterior.categorical.klDivergenceFromUniform()
+        return (code(gaussian, codes),
+                posterior.gaussian.map { $0.klDivergenceFromStandardNormal() + discreteKL } ?? discreteKL)
+    }
+
+    public func importanceDraw(_ features: Tensor, samples: Int, noise: inout RandomStream) -> ImportanceDraw {
+        let posterior = posterior(features)
+        let rows = repeatedRows(features.shape[0], samples: samples)
+        let categorical = Categorical(logits: posterior.categorical.logits.gathering(rows), categories: categories)
+        var gaussianDraw: Tensor?
+        var logRatio = Tensor(Categorical.uniformLogProbability(variables: variables, categories: categories))
+        if let gaussian = posterior.gaussian {
+            let repeated = gaussian.repeatingRows(rows)
+            let draw = repeated.sample(using: &noise)
+            logRatio = logRatio + DiagonalNormal.standard(shape: draw.shape).logProbability(draw) - repeated.logProbability(draw)
+            gaussianDraw = draw
+        }
+        let codes = categorical.sample(using: &noise)
+        return ImportanceDraw(code: code(gaussianDraw, codes), added: logRatio, subtracted: categorical.logProbability(codes))
+    }
+
+    /// `[μ | class probabilities]` and `[½(μ² + σ² − 1 − log σ²) | q_k(log q_k + log K)]` per coordinate.
+    public func summary(_ features: Tensor) -> LatentSummary {
+        let posterior = posterior(features)
+        let categorical = posterior.categorical
+        guard let gaussian = posterior.gaussian else {
+            return LatentSummary(code: categorical.probabilities, klPerDimension: categorical.klPerCoordinateFromUniform())
+        }
+        return LatentSummary(code: code(gaussian.mean, categorical.probabilities),
+                             klPerDimension: code(gaussian.klPerDimensionFromStandardNormal(),
+                                                  categorical.klPerCoordinateFromUniform()))
+    }
+
+    /// Gaussian draws and uniform one-hot codes.
+    public func samplePrior(count: Int, random: inout RandomStream) -> Tensor {
+        let gaussian = continuousSize > 0 ? random.normal(shape: [count, continuousSize]) : nil
+        return code(gaussian, Categorical.uniformSample(count: count, variables: variables, categories: categories,
+                                                        random: &random))
+    }
+}

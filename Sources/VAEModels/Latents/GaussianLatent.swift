@@ -1,0 +1,51 @@
+import VAEDistributions
+import VAENN
+import VAETensor
+
+/// A diagonal Gaussian posterior q(z|x) = N(μ, σ²) from two linear heads (`mean`, `log_variance`) and the prior
+/// N(0, I) (Kingma & Welling 2014): draws are reparameterised, z = μ + σ·ε, and the KL is in closed form.
+public final class GaussianLatent: Module, LatentSpace {
+    public let mean: Linear
+    public let logVariance: Linear
+    override public var namesItsChildren: Bool { false }
+
+    public init(featureSize: Int, latentSize: Int, random: inout RandomStream) {
+        mean = Linear(inputSize: featureSize, outputSize: latentSize, random: &random)
+        logVariance = Linear(inputSize: featureSize, outputSize: latentSize, random: &random)
+        super.init()
+    }
+
+    public var codeSize: Int { mean.outputSize }
+
+    public func posterior(_ features: Tensor) -> DiagonalNormal {
+        DiagonalNormal(mean: mean(features), logVariance: logVariance(features))
+    }
+
+    public func trainingDraw(_ features: Tensor, noise: inout RandomStream, step: Int) -> (code: Tensor, kl: [KLPart]) {
+        let (code, kl) = exactDraw(features, noise: &noise)
+        return (code, [KLPart(name: "kl", kind: .continuous, values: kl)])
+    }
+
+    public func exactDraw(_ features: Tensor, noise: inout RandomStream) -> (code: Tensor, kl: Tensor) {
+        let posterior = posterior(features)
+        return (posterior.sample(using: &noise), posterior.klDivergenceFromStandardNormal())
+    }
+
+    public func importanceDraw(_ features: Tensor, samples: Int, noise: inout RandomStream) -> ImportanceDraw {
+        let posterior = posterior(features)
+        let repeated = posterior.repeatingRows(repeatedRows(features.shape[0], samples: samples))
+        let code = repeated.sample(using: &noise)
+        return ImportanceDraw(code: code, added: DiagonalNormal.standard(shape: code.shape).logProbability(code),
+                              subtracted: repeated.logProbability(code))
+    }
+
+    /// The posterior means and ½(μ² + σ² − 1 − log σ²) per coordinate.
+    public func summary(_ features: Tensor) -> LatentSummary {
+        let posterior = posterior(features)
+        return LatentSummary(code: posterior.mean, klPerDimension: posterior.klPerDimensionFromStandardNormal())
+    }
+
+    public func samplePrior(count: Int, random: inout RandomStream) -> Tensor {
+        random.normal(shape: [count, codeSize])
+    }
+}

@@ -1,0 +1,77 @@
+import VAENN
+import VAETensor
+
+extension NetworkFamily {
+    /// `conv`, the Keras VAE example's network: Conv(3×3, s2) + activation per width of `hidden_sizes`, an optional
+    /// Dense(`dense_size`) + activation; the decoder Dense → reshape, ConvT(s2) + activation back along the widths,
+    /// ConvT(3×3, s1) to the image's channels. A condition is appended to the encoder's features.
+    public static let conv = NetworkFamily(
+        name: "conv", summary: "the Keras example's stride-2 conv stack (+ dense_size), mirrored with transposed convs",
+        splitsOverRows: true,
+        makeEncoder: { specification, conditionSize, random in
+            try ConvEncoder(specification, conditionSize: conditionSize, random: &random)
+        },
+        makeDecoder: { specification, codeSize, random in
+            try ConvDecoder(specification, codeSize: codeSize, random: &random)
+        })
+}
+
+/// Names: `encoder.N` (a ``Sequential`` of convs, then the dense layer).
+final class ConvEncoder: Module, EncoderNetwork {
+    let encoder: Sequential
+    let featureSize: Int
+    let inputShape: [Int]
+    override var namesItsChildren: Bool { false }
+
+    init(_ specification: ModelSpecification, conditionSize: Int, random: inout RandomStream) throws {
+        let widths = specification.hiddenSizes
+        let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
+        let flat = widths.last! * side * side
+        var layers = ConvBlocks.downsampling(from: specification.imageDimensions.channels, channels: widths,
+                                             batchNorm: false, activation: specification.activation, random: &random)
+        layers.append(Reshape([-1]))
+        var features = flat
+        if specification.denseSize > 0 {
+            layers += [Linear(inputSize: flat, outputSize: specification.denseSize, random: &random),
+                       ActivationLayer(specification.activation)]
+            features = specification.denseSize
+        }
+        encoder = Sequential(layers)
+        featureSize = features + conditionSize
+        inputShape = specification.inputShape
+        super.init()
+    }
+
+    func features(_ input: Tensor, condition: Tensor?) -> Tensor {
+        ConvBlocks.appending(condition, to: encoder(input.reshaped([input.shape[0]] + inputShape)))
+    }
+}
+
+/// Names: `decoder_input.0` (Dense), `decoder.N` (transposed convs).
+final class ConvDecoder: Module, DecoderNetwork {
+    let decoderInput: Sequential
+    let decoder: Sequential
+    private let outputSize: Int
+    override var namesItsChildren: Bool { false }
+
+    init(_ specification: ModelSpecification, codeSize: Int, random: inout RandomStream) throws {
+        let widths = specification.hiddenSizes
+        let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
+        let activation = specification.activation
+        decoderInput = Sequential([Linear(inputSize: codeSize, outputSize: widths.last! * side * side, random: &random),
+                                   ActivationLayer(activation), Reshape([widths.last!, side, side])])
+        let reversed = Array(widths.reversed())
+        let steps = zip([reversed[0]] + reversed.dropLast(), reversed).map { (from: $0, to: $1) }
+        decoder = Sequential(
+            ConvBlocks.upsampling(steps, batchNorm: false, activation: activation, random: &random)
+            + [ConvTranspose2d(inputChannels: widths[0], outputChannels: specification.imageDimensions.channels,
+                               kernelSize: 3, padding: 1, random: &random)])
+        outputSize = specification.inputSize
+        super.init()
+    }
+
+    func output(_ code: Tensor) -> Tensor {
+        let image = decoder(decoderInput(code))
+        return image.reshaped([code.shape[0], outputSize])
+    }
+}

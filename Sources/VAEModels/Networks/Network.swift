@@ -1,0 +1,49 @@
+import VAENN
+import VAETensor
+
+/// The encoder half of a network family: inputs `[batch, features]` (flattened, as datasets hand them out) to a
+/// feature vector per row, from which a latent's heads compute the posterior. A conditional model hands a one-hot
+/// label per row; each family decides where it enters (an MLP appends it to the input, a conv stack to the
+/// features after its last layer).
+public protocol EncoderNetwork: Module {
+    /// Width of the features ``features(_:condition:)`` returns.
+    var featureSize: Int { get }
+    func features(_ input: Tensor, condition: Tensor?) -> Tensor
+}
+
+/// The decoder half: a code per row (with the one-hot label appended for a conditional model) to the raw
+/// decoder output `[batch, features]` that an ``ObservationModel`` turns into p(x|z).
+public protocol DecoderNetwork: Module {
+    func output(_ code: Tensor) -> Tensor
+}
+
+/// A family of encoder/decoder networks (`model_params.network`): how to build each half from a specification.
+///
+/// The encoder is built first and the decoder last, with the latent's heads in between, so weights are drawn
+/// from the "init" stream in the order encoder, heads, decoder.
+public struct NetworkFamily: Sendable {
+    public let name: String
+    /// One line for `vae configs` and the docs.
+    public let summary: String
+    /// False when the network holds batch statistics (BatchNorm): a batch's loss is then not a mean of per-row
+    /// losses and may not be split into data-parallel shards.
+    public let splitsOverRows: Bool
+    let makeEncoder: @Sendable (ModelSpecification, _ conditionSize: Int, inout RandomStream) throws -> any EncoderNetwork
+    let makeDecoder: @Sendable (ModelSpecification, _ codeSize: Int, inout RandomStream) throws -> any DecoderNetwork
+
+    public func encoder(_ specification: ModelSpecification, conditionSize: Int,
+                        random: inout RandomStream) throws -> any EncoderNetwork {
+        try makeEncoder(specification, conditionSize, &random)
+    }
+
+    /// A decoder taking codes of `codeSize` columns (the latent's code plus any condition).
+    public func decoder(_ specification: ModelSpecification, codeSize: Int,
+                        random: inout RandomStream) throws -> any DecoderNetwork {
+        try makeDecoder(specification, codeSize, &random)
+    }
+
+    /// Every network family, by name.
+    public static let all: [NetworkFamily] = [.mlp, .conv, .conv64]
+
+    public static func named(_ name: String) -> NetworkFamily? { all.first { $0.name == name } }
+}

@@ -1,0 +1,74 @@
+import VAENN
+import VAETensor
+
+extension NetworkFamily {
+    /// `conv64`, PyTorch-VAE's VanillaVAE network for 64×64 images: Conv(3×3, s2) + BatchNorm + activation per width
+    /// of `hidden_sizes` (32-64-128-256-512); decoder Linear → reshape, ConvT(s2) + BatchNorm + activation back
+    /// along the widths, a last ConvT(s2) + BatchNorm + activation and Conv(3×3) to the image's channels.
+    /// (PyTorch-VAE ends in tanh for data in [−1, 1]; here the likelihood decides the data range.) BatchNorm's
+    /// batch statistics keep a batch on one tape.
+    public static let conv64 = NetworkFamily(
+        name: "conv64", summary: "PyTorch-VAE's VanillaVAE: stride-2 conv + BatchNorm stack, mirrored", splitsOverRows: false,
+        makeEncoder: { specification, conditionSize, random in
+            try VanillaConvEncoder(specification, conditionSize: conditionSize, random: &random)
+        },
+        makeDecoder: { specification, codeSize, random in
+            try VanillaConvDecoder(specification, codeSize: codeSize, random: &random)
+        })
+}
+
+/// Names: `encoder.N`.
+final class VanillaConvEncoder: Module, EncoderNetwork {
+    let encoder: Sequential
+    let featureSize: Int
+    let inputShape: [Int]
+    override var namesItsChildren: Bool { false }
+
+    init(_ specification: ModelSpecification, conditionSize: Int, random: inout RandomStream) throws {
+        let widths = specification.hiddenSizes
+        let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
+        encoder = Sequential(ConvBlocks.downsampling(from: specification.imageDimensions.channels, channels: widths,
+                                                     batchNorm: true, activation: specification.activation,
+                                                     random: &random) + [Reshape([-1])])
+        featureSize = widths.last! * side * side + conditionSize
+        inputShape = specification.inputShape
+        super.init()
+    }
+
+    func features(_ input: Tensor, condition: Tensor?) -> Tensor {
+        ConvBlocks.appending(condition, to: encoder(input.reshaped([input.shape[0]] + inputShape)))
+    }
+}
+
+/// Names: `decoder_input`, `decoder.N`, `final_layer.N`.
+final class VanillaConvDecoder: Module, DecoderNetwork {
+    let decoderInput: Linear
+    let decoder: Sequential
+    let finalLayer: Sequential
+    private let bottleneck: [Int]
+    private let outputSize: Int
+    override var namesItsChildren: Bool { false }
+
+    init(_ specification: ModelSpecification, codeSize: Int, random: inout RandomStream) throws {
+        let widths = specification.hiddenSizes
+        let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
+        let activation = specification.activation
+        decoderInput = Linear(inputSize: codeSize, outputSize: widths.last! * side * side, random: &random)
+        let reversed = Array(widths.reversed())
+        decoder = Sequential(ConvBlocks.upsampling(zip(reversed, reversed.dropFirst()).map { (from: $0, to: $1) },
+                                                   batchNorm: true, activation: activation, random: &random))
+        let last = widths[0]
+        finalLayer = Sequential(
+            ConvBlocks.upsampling([(from: last, to: last)], batchNorm: true, activation: activation, random: &random)
+            + [Conv2d(inputChannels: last, outputChannels: specification.imageDimensions.channels, kernelSize: 3,
+                      padding: 1, random: &random)])
+        bottleneck = [widths.last!, side, side]
+        outputSize = specification.inputSize
+        super.init()
+    }
+
+    func output(_ code: Tensor) -> Tensor {
+        let image = finalLayer(decoder(decoderInput(code).reshaped([code.shape[0]] + bottleneck)))
+        return image.reshaped([code.shape[0], outputSize])
+    }
+}
