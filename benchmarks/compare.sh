@@ -113,7 +113,7 @@ if wants conv; then
 fi
 if wants iwae; then
   v=$(estimate_seconds "$work"/iwae-vae-*.json | median)
-  vn=$(grep -o '"negativeLogLikelihood" : [0-9.]*' "$work/iwae-vae-1.json" | awk '{print $3}'); t=nan; tn=
+  vn=$(grep -o '"negative_log_likelihood" : [0-9.]*' "$work/iwae-vae-1.json" | awk '{print $3}'); t=nan; tn=
   if [ "$have_torch" = 1 ]; then
     t=$(torch_seconds "$work"/iwae-torch-*.log | median)
     tn=$(grep -o 'NLL [0-9.]*' "$work/iwae-torch-1.log" | awk '{print $2}'); fi

@@ -38,7 +38,7 @@ def load_safetensors(path):
 def random_weights(inputs=784, hidden=400, latent=20, seed=0):
     torch.manual_seed(seed)
     names = {}
-    for name, (o, i) in {"encoder.layers.0": (hidden, inputs), "mean": (latent, hidden), "logVariance": (latent, hidden),
+    for name, (o, i) in {"encoder.layers.0": (hidden, inputs), "mean": (latent, hidden), "log_variance": (latent, hidden),
                          "decoder.layers.0": (hidden, latent), "decoder.layers.1": (inputs, hidden)}.items():
         layer = torch.nn.Linear(i, o)
         names[name + ".weight"], names[name + ".bias"] = layer.weight.detach(), layer.bias.detach()
@@ -66,7 +66,7 @@ def main():
     with torch.no_grad():
         h = F.relu(F.linear(x_all, w["encoder.layers.0.weight"], w["encoder.layers.0.bias"]))
         mu_all = F.linear(h, w["mean.weight"], w["mean.bias"])
-        logvar_all = F.linear(h, w["logVariance.weight"], w["logVariance.bias"])
+        logvar_all = F.linear(h, w["log_variance.weight"], w["log_variance.bias"])
         for n in range(len(x_all)):
             x, mu, logvar = x_all[n], mu_all[n], logvar_all[n]
             pieces = []

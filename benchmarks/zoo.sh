@@ -75,10 +75,10 @@ model, run = sys.argv[1], sys.argv[2]
 report = json.load(open(run + ".eval.json"))
 epochs = sum(1 for line in open(run + "/metrics.csv")) - 1
 seconds = open(run + ".train.seconds").read().strip() if os.path.exists(run + ".train.seconds") else "–"
-nll = report.get("negativeLogLikelihood")
-nll_text = f"{nll:.2f} (k = {report['importanceSamples']}, {report['images']} images)" if nll is not None else "–"
-bits = f"{report['bitsPerDimension']:.4f}" if report.get("bitsPerDimension") is not None else "–"
-print(f"| {model} | {epochs} | {seconds} | {report['negativeELBO']:.2f} | {nll_text} | {bits} | "
-      f"{report['activeUnits']} of {len(report['klPerDimension'])} | {report['seconds']:.0f} |")
+nll = report.get("negative_log_likelihood")
+nll_text = f"{nll:.2f} (k = {report['importance_samples']}, {report['images']} images)" if nll is not None else "–"
+bits = f"{report['bits_per_dimension']:.4f}" if report.get("bits_per_dimension") is not None else "–"
+print(f"| {model} | {epochs} | {seconds} | {report['negative_elbo']:.2f} | {nll_text} | {bits} | "
+      f"{report['active_units']} of {len(report['kl_per_dimension'])} | {report['seconds']:.0f} |")
 PY
 done

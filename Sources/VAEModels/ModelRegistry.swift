@@ -121,6 +121,9 @@ public enum ModelRegistry {
                 throw ModelError("model_params.latent_size: \(specification.name) needs a Gaussian part (latent_size >= 1); use categorical-vae for codes alone")
             }
             let objective = specification.objective
+            guard objective.categoricalSize >= 1 else {
+                throw ModelError("model_params.categorical_size: \(specification.name) needs at least one categorical variable, got \(objective.categoricalSize)")
+            }
             return try CategoricalLatent(
                 featureSize: features, continuousSize: specification.latentSize, variables: objective.categoricalSize,
                 categories: objective.categories,

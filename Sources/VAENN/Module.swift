@@ -4,7 +4,9 @@ import VAETensor
 ///
 /// Parameters are named by their dotted path through stored properties, in declaration order, as PyTorch
 /// names them: a property `encoder` holding an ``MLP`` whose `layers` array holds ``Linear``s gives
-/// `encoder.layers.0.weight`, `encoder.layers.0.bias`, …
+/// `encoder.layers.0.weight`, `encoder.layers.0.bias`, …; camelCase property names are written in snake_case
+/// (`logVariance` → `log_variance`, BatchNorm's `runningMean` → `running_mean`), so that a PyTorch module of the
+/// same layout loads a checkpoint with `load_state_dict(strict=True)`.
 open class Module {
     /// Whether the module is training (dropout active, batch statistics) or evaluating.
     public private(set) var isTraining = true
@@ -52,7 +54,7 @@ open class Module {
         if let parent = mirror.superclassMirror { collect(parent, prefix: prefix, into: &found) }
         for child in mirror.children {
             guard let label = child.label else { continue }
-            visit(child.value, prefix: prefix, name: prefix + label, into: &found)
+            visit(child.value, prefix: prefix, name: prefix + snakeCased(label), into: &found)
         }
     }
 
@@ -119,4 +121,20 @@ extension Module {
 
     /// Parameter and buffer values by name, e.g. for checkpoints.
     public var stateDictionary: [(name: String, value: Tensor)] { namedStates.map { ($0.name, $0.parameter.value) } }
+}
+
+/// A camelCase name (or dotted path of them) in snake_case, as PyTorch names parameters and buffers:
+/// `logVariance` → `log_variance`, `encoder.numBatchesTracked` → `encoder.num_batches_tracked`. Names already in
+/// snake_case are unchanged, so checkpoints written with camelCase names map onto today's by this function.
+public func snakeCased(_ name: String) -> String {
+    var result = ""
+    var previous: Character?
+    for character in name {
+        if character.isUppercase, let previous, previous.isLowercase || previous.isNumber {
+            result.append("_")
+        }
+        result.append(contentsOf: character.lowercased())
+        previous = character
+    }
+    return result
 }

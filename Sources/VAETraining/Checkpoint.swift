@@ -222,7 +222,8 @@ public enum Checkpoint {
     public static func loadOptimizer(_ optimizer: any Optimizer, for model: any VariationalAutoencoder,
                                      file path: String, step: Int) throws {
         let (tensors, _) = try SafeTensors.decode(try AtomicFile.read(path), source: path)
-        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Files written before parameter names were snake_case hold `exp_avg.logVariance.weight`: mapped on reading.
+        let byName = Dictionary(tensors.map { (snakeCased($0.name), $0) }, uniquingKeysWith: { first, _ in first })
         var slots: [String: [Tensor]] = [:]
         for slot in optimizer.slotNames {
             slots[slot] = try model.namedParameters.map { named in
@@ -251,7 +252,9 @@ public enum Checkpoint {
 
     static func assign(_ tensors: [SafeTensorEntry], to parameters: [(name: String, parameter: Parameter)],
                        source: String) throws {
-        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Checkpoints written before parameter names were snake_case (`logVariance.weight`, BatchNorm's
+        // `runningMean`) are read by mapping each stored name the same way.
+        let byName = Dictionary(tensors.map { (snakeCased($0.name), $0) }, uniquingKeysWith: { first, _ in first })
         for (name, parameter) in parameters {
             guard let entry = byName[name] else {
                 throw FormatError(message: "\(source): no tensor '\(name)' (this file was written for a different model)")
@@ -262,7 +265,7 @@ public enum Checkpoint {
             parameter.value = Tensor(shape: entry.shape, scalars: entry.values)
         }
         let expected = Set(parameters.map(\.name))
-        if let extra = tensors.first(where: { !expected.contains($0.name) }) {
+        if let extra = tensors.first(where: { !expected.contains(snakeCased($0.name)) }) {
             throw FormatError(message: "\(source): unexpected tensor '\(extra.name)' (this file was written for a different model)")
         }
     }

@@ -22,6 +22,14 @@ public struct EvaluationReport: Codable, Equatable {
     /// The model's ``LatentDiagnostics`` on these images (VQ-VAE: `code_perplexity`, `codes_used`); nil for others.
     public var diagnostics: [String: Double]?
     public var seconds: Double
+
+    /// The snake_case keys of `eval.json` (see ``JSONOutput``).
+    enum CodingKeys: String, CodingKey {
+        case images, reconstruction, kl, diagnostics, seconds
+        case negativeELBO = "negative_elbo", negativeLogLikelihood = "negative_log_likelihood"
+        case importanceSamples = "importance_samples", bitsPerDimension = "bits_per_dimension"
+        case klPerDimension = "kl_per_dimension", activeUnits = "active_units"
+    }
 }
 
 /// Computes −ELBO, the IWAE NLL estimate, per-dimension KL and active units, all without gradients.

@@ -17,7 +17,7 @@ public enum ReportPage {
         let environment = readJSONObject(directory + "/environment.json")
         let metrics = try? MetricsTable(contentsOf: directory + "/metrics.csv")
         let evaluation = FileManager.default.contents(atPath: directory + "/eval.json")
-            .flatMap { try? JSONDecoder().decode(EvaluationReport.self, from: $0) }
+            .flatMap { try? JSONOutput.decode(EvaluationReport.self, from: $0) }
         let name = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
 
         var page: [String] = [

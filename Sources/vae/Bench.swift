@@ -58,9 +58,7 @@ struct Bench: ParsableCommand {
                 if !json { FileHandle.standardError.write(Data("bench: \(stage)\n".utf8)) }
             }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                print(try JSONOutput.encode(report, pretty: false))
             } else {
                 report.lines.forEach { print($0) }
             }

@@ -47,9 +47,7 @@ struct Evaluate: ParsableCommand {
             let report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
                                           progress: bar.map { bar in { bar.show($0, test.count, label: "NLL") } })
             bar?.clear()
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let encoded = String(decoding: try encoder.encode(report), as: UTF8.self)
+            let encoded = try JSONOutput.encode(report)
             // Kept beside the run for report.html (`vae plot RUN report`); the latest evaluation wins.
             try RunDirectory.write(encoded + "\n", to: runDirectory + "/eval.json")
             if json {

@@ -38,7 +38,7 @@ struct DiscreteModelCLITests {
         let perplexity = try #require(diagnostics["code_perplexity"])
         #expect(perplexity >= 1 && perplexity <= 16)
         // A point-mass posterior: every importance weight is the same, so the NLL estimate is the −ELBO.
-        let (elbo, nll) = (try #require(report["negativeELBO"] as? Double), try #require(report["negativeLogLikelihood"] as? Double))
+        let (elbo, nll) = (try #require(report["negative_elbo"] as? Double), try #require(report["negative_log_likelihood"] as? Double))
         #expect(abs(elbo - nll) < 1e-3)
         // The fitted prior costs less than the uniform 49·log 16 nats per code map.
         #expect(try #require(report["kl"] as? Double) < 49 * Foundation.log(16.0))

@@ -61,8 +61,8 @@ struct EndToEndTests {
         let report = try #require(
             try JSONSerialization.jsonObject(with: Data(evaluation.standardOutput.utf8)) as? [String: Any],
             "not JSON: \(evaluation.standardOutput)")
-        let negativeELBO = try #require(report["negativeELBO"] as? Double)
-        let negativeLogLikelihood = try #require(report["negativeLogLikelihood"] as? Double)
+        let negativeELBO = try #require(report["negative_elbo"] as? Double)
+        let negativeLogLikelihood = try #require(report["negative_log_likelihood"] as? Double)
         #expect(negativeELBO.isFinite && negativeLogLikelihood.isFinite)
         // An untrained model scores ~540 nats on Fashion-MNIST and a perfect one is bounded below by the entropy of
         // the grey levels read as Bernoulli probabilities (~190); one epoch lands in between.
@@ -74,10 +74,10 @@ struct EndToEndTests {
         // than 3 standard errors.
         #expect(negativeLogLikelihood <= negativeELBO + 2, "NLL \(negativeLogLikelihood), −ELBO \(negativeELBO)")
         #expect(report["images"] as? Int == 200)
-        #expect(report["importanceSamples"] as? Int == 50)
-        let activeUnits = try #require(report["activeUnits"] as? Int)
+        #expect(report["importance_samples"] as? Int == 50)
+        let activeUnits = try #require(report["active_units"] as? Int)
         #expect((0...20).contains(activeUnits))
-        let klPerDimension = try #require(report["klPerDimension"] as? [Double])
+        let klPerDimension = try #require(report["kl_per_dimension"] as? [Double])
         #expect(klPerDimension.count == 20)
         #expect(klPerDimension.allSatisfy { $0 >= 0 && $0.isFinite })
 

@@ -81,7 +81,7 @@ import Testing
                     super().__init__()
                     self.encoder = MLP([784, 64])
                     self.mean = torch.nn.Linear(64, 8)
-                    self.logVariance = torch.nn.Linear(64, 8)
+                    self.log_variance = torch.nn.Linear(64, 8)
                     self.decoder = MLP([8, 64, 784])
             save_file(VAE().state_dict(), sys.argv[1], metadata={"format": "pt"})
             """

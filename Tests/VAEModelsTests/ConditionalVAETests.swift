@@ -27,9 +27,9 @@ private let cvaeSpecification = ModelSpecification(
     name: "cvae", inputShape: [1, 4, 4], hiddenSizes: [16], latentSize: 2, activation: .relu, likelihood: "bernoulli",
     objective: ObjectiveSettings(classCount: 4))
 
-private func makeCVAE(seed: UInt64 = 1) throws -> ConditionalVAE {
+private func makeCVAE(seed: UInt64 = 1) throws -> ComposedVAE {
     var random = RandomStream(seed: seed, name: "init")
-    return try #require(try ModelRegistry.make(cvaeSpecification, random: &random) as? ConditionalVAE)
+    return try #require(try ModelRegistry.make(cvaeSpecification, random: &random) as? ComposedVAE)
 }
 
 extension VAEModelsTests {
@@ -55,7 +55,9 @@ extension VAEModelsTests {
             let asLabelled = view.decode(latent).mean.scalars
             let shifted = model.conditioned(on: labels.map { ($0 + 1) % 4 }).decode(latent).mean.scalars
             #expect(asLabelled != shifted)
-            #expect(asLabelled == model.decode(latent, labels: ConditionalVAE.oneHot(labels, classes: 4)).mean.scalars)
+            // The label enters the decoder appended to z.
+            let appended = Tensor.concatenate([latent, ComposedVAE.oneHot(labels, classes: 4)], alongAxis: 1)
+            #expect(asLabelled == model.observation(model.decoder.output(appended)).mean.scalars)
         }
 
         @Test func importanceSamplesKeepTheirImagesLabel() throws {
@@ -67,10 +69,10 @@ extension VAEModelsTests {
             // Image 1's weights recomputed alone with its own label, on the same ε rows.
             var replay = RandomStream(seed: 5, name: "noise")
             let epsilon = replay.normal(shape: [12, 2])
-            let posterior = model.encode(data.slice(1..<2), labels: ConditionalVAE.oneHot([labels[1]], classes: 4))
+            let posterior = model.encode(data.slice(1..<2), labels: [labels[1]])
             let rows = [Int](repeating: 0, count: 4)
             let latent = posterior.mean.gathering(rows) + (posterior.logVariance.gathering(rows) * 0.5).exp() * epsilon.slice(4..<8)
-            let decoded = model.decode(latent, labels: ConditionalVAE.oneHot([Int](repeating: labels[1], count: 4), classes: 4))
+            let decoded = model.decode(latent, labels: [Int](repeating: labels[1], count: 4))
             let expected = decoded.logProbability(data.slice(1..<2).gathering(rows))
                 + DiagonalNormal.standard(shape: [4, 2]).logProbability(latent)
                 - DiagonalNormal(mean: posterior.mean.gathering(rows), logVariance: posterior.logVariance.gathering(rows)).logProbability(latent)

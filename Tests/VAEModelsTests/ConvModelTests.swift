@@ -53,8 +53,8 @@ extension VAEModelsTests {
             // Encoder: 5 × (conv, batch norm); heads 2048 → 128; decoder input 128 → 2048; bottleneck 512×2×2.
             #expect(model.namedParameters.filter { $0.name.hasPrefix("encoder") }.count == 5 * 4)
             #expect(model.namedParameters.first { $0.name == "mean.weight" }?.parameter.shape == [128, 2048])
-            #expect(model.namedParameters.first { $0.name == "decoderInput.weight" }?.parameter.shape == [2048, 128])
-            #expect(model.namedStates.contains { $0.name == "encoder.layers.1.runningMean" })
+            #expect(model.namedParameters.first { $0.name == "decoder_input.weight" }?.parameter.shape == [2048, 128])
+            #expect(model.namedStates.contains { $0.name == "encoder.layers.1.running_mean" })
             var data = RandomStream(seed: 7, name: "x")
             let images = data.uniformImages(count: 2, size: specification.inputSize)
             #expect(withoutGradients { model.decode(model.encode(images).mean).mean.shape } == [2, 3 * 64 * 64])

@@ -75,7 +75,7 @@ extension VAEModelsTests {
             func negativeELBO() -> Double {
                 var noise = RandomStream(seed: 16, name: "evaluation")
                 let terms = withoutGradients { model.negativeELBO(input, noise: &noise) }
-                return Double((model is JointVAE ? terms.reconstruction : terms.reconstruction + terms.kl).mean().scalar)
+                return Double(((model as? ComposedVAE)?.objective is CapacityObjective ? terms.reconstruction : terms.reconstruction + terms.kl).mean().scalar)
             }
             let before = negativeELBO()
             model.setTraining(true)
@@ -123,10 +123,10 @@ extension VAEModelsTests {
         }
 
         @Test func temperatureFollowsTheSchedule() throws {
-            let model = try #require(try make(categoricalSpecification) as? CategoricalVAE)
-            #expect(model.temperature(atStep: 0) == 1)
-            #expect(abs(Double(model.temperature(atStep: 200)) - Foundation.exp(-0.2)) < 1e-6)
-            #expect(model.temperature(atStep: 100_000) == 0.5, "never below temperature_min")
+            let model = try #require(try make(categoricalSpecification) as? ComposedVAE)
+            #expect(model.categoricalLatent.schedule.temperature(atStep: 0) == 1)
+            #expect(abs(Double(model.categoricalLatent.schedule.temperature(atStep: 200)) - Foundation.exp(-0.2)) < 1e-6)
+            #expect(model.categoricalLatent.schedule.temperature(atStep: 100_000) == 0.5, "never below temperature_min")
         }
 
         /// With 2 variables of 3 classes there are 9 codes, so log p(x) = logΣ_c p(x|c)·(1/9) and the expected
@@ -134,7 +134,7 @@ extension VAEModelsTests {
         /// k = 3000 must be within 0.02 nats of the NLL, and the NLL must not exceed the −ELBO.
         @Test func importanceWeightedNLLMatchesExactEnumeration() throws {
             let specification = discreteSpecification("categorical-vae", objective: ObjectiveSettings(categoricalSize: 2, categories: 3))
-            let model = try #require(try make(specification) as? CategoricalVAE)
+            let model = try #require(try make(specification) as? ComposedVAE)
             train(model, data: prototypeData(rows: 256, seed: 9), steps: 100)
             let input = prototypeData(rows: 4, seed: 10)
             var codes: [Float] = []
@@ -145,7 +145,7 @@ extension VAEModelsTests {
                     let image = input.slice(row..<(row + 1))
                     let logLikelihoods = model.decode(allCodes).logProbability(image.gathering([Int](repeating: 0, count: 9)))
                     let exact = -Double(logLikelihoods.logSumExp(alongAxis: 0).scalar) + Foundation.log(9)
-                    let posterior = model.encode(image).categorical
+                    let posterior = model.categoricalLatent.posterior(model.features(image)).categorical
                     let q = posterior.probabilities.scalars.map(Double.init)
                     var expectedELBO = Double(posterior.klDivergenceFromUniform().scalar)
                     for code in 0..<9 { expectedELBO -= q[code / 3] * q[3 + code % 3] * Double(logLikelihoods.scalars[code]) }
@@ -158,10 +158,12 @@ extension VAEModelsTests {
         }
 
         @Test func jointCapacitiesPullEachKLTowardsItsTarget() throws {
-            let model = try #require(try make(jointSpecification) as? JointVAE)
+            let model = try #require(try make(jointSpecification) as? ComposedVAE)
             #expect(model.latentSize == 2 + 4)
-            #expect(abs(model.discreteCapacity.maximum - Foundation.log(4)) < 1e-12, "capped at N·log K")
-            #expect(model.continuousCapacity.capacity(atStep: 50) == 1.5)
+            let objective = try #require(model.objective as? CapacityObjective)
+            #expect(abs(model.categoricalLatent.discreteCeiling - Foundation.log(4)) < 1e-12, "at most N·log K")
+            #expect(objective.discrete.maximum > model.categoricalLatent.discreteCeiling, "the ceiling caps it")
+            #expect(objective.continuous.capacity(atStep: 50) == 1.5)
             let input = prototypeData(rows: 16, seed: 1)
             let terms = model.loss(input, context: LossContext(noise: RandomStream(seed: 2, name: "noise"), step: 50))
             let (continuous, discrete) = (Double(terms.value("kl_continuous")!), Double(terms.value("kl_discrete")!))

@@ -15,10 +15,10 @@ extension VAEModelsTests {
             let specification = ModelSpecification(name: "mlp", inputShape: [1, 28, 28], hiddenSizes: [400],
                                                    latentSize: 20, activation: .relu, likelihood: "bernoulli")
             var random = RandomStream(seed: 1, name: "init")
-            let model = try #require(try ModelRegistry.make(specification, random: &random) as? MLPVAE)
+            let model = try #require(try ModelRegistry.make(specification, random: &random) as? ComposedVAE)
             let named = model.namedParameters
             #expect(named.map(\.name) == ["encoder.layers.0.weight", "encoder.layers.0.bias", "mean.weight", "mean.bias",
-                                          "logVariance.weight", "logVariance.bias", "decoder.layers.0.weight",
+                                          "log_variance.weight", "log_variance.bias", "decoder.layers.0.weight",
                                           "decoder.layers.0.bias", "decoder.layers.1.weight", "decoder.layers.1.bias"])
             #expect(named.map(\.parameter.shape) == [[400, 784], [400], [20, 400], [20], [20, 400], [20],
                                                      [400, 20], [400], [784, 400], [784]])
@@ -73,23 +73,23 @@ extension VAEModelsTests {
 
         @Test func lossGradientMatchesFiniteDifferencesForOneLayer() throws {
             // The whole model through the Module API: perturb `mean.bias` and compare with a fixed noise stream.
-            let model = try #require(try makeSmallModel() as? MLPVAE)
+            let model = try #require(try makeSmallModel() as? ComposedVAE)
             let data = prototypeData(rows: 8, seed: 3)
             let start = RandomStream(seed: 4, name: "noise")
             func loss() -> Double { Double(model.loss(data, context: LossContext(noise: start)).total.scalar) }
             let (_, gradients) = model.valueWithGradients { model.loss(data, context: LossContext(noise: start)).total }
             let index = try #require(model.namedParameters.firstIndex { $0.name == "mean.bias" })
-            let original = model.mean.bias!.value
+            let original = model.gaussianLatent.mean.bias!.value
             // h = 1e-2 on a loss of ≈ 11 in Float32: rounding ≈ 1e-6·11/1e-2 ≈ 1e-3, truncation ≈ h² ≈ 1e-4.
             for position in 0..<3 {
                 var scalars = original.scalars
                 scalars[position] += 1e-2
-                model.mean.bias!.value = Tensor(shape: [3], scalars: scalars)
+                model.gaussianLatent.mean.bias!.value = Tensor(shape: [3], scalars: scalars)
                 let plus = loss()
                 scalars[position] -= 2e-2
-                model.mean.bias!.value = Tensor(shape: [3], scalars: scalars)
+                model.gaussianLatent.mean.bias!.value = Tensor(shape: [3], scalars: scalars)
                 let minus = loss()
-                model.mean.bias!.value = original
+                model.gaussianLatent.mean.bias!.value = original
                 let numeric = (plus - minus) / 2e-2
                 let analytic = Double(gradients[index].scalars[position])
                 #expect(abs(numeric - analytic) <= 5e-3 + 1e-2 * abs(numeric), "mean.bias[\(position)]: \(analytic) vs \(numeric)")
@@ -254,7 +254,7 @@ extension VAEModelsTests {
         @Test func knownNameBuildsTheModel() throws {
             #expect(ModelRegistry.names.contains("mlp"))
             let model = try makeSmallModel()
-            #expect(model is MLPVAE)
+            #expect((model as ComposedVAE).objective is ELBOObjective)
             #expect(model.specification == smallSpecification)
         }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VAEDistributions
 import VAETensor
 import VAENN
 import VAEModels
@@ -78,17 +79,27 @@ func expectClose(_ actual: [Float], _ expected: [Double], absolute: Double, rela
 let smallSpecification = ModelSpecification(name: "mlp", inputShape: [1, 4, 4], hiddenSizes: [8], latentSize: 3,
                                             activation: .relu, likelihood: "bernoulli")
 
-func makeSmallModel(seed: UInt64 = 1) throws -> any GaussianLatentAutoencoder {
+func makeSmallModel(seed: UInt64 = 1) throws -> ComposedVAE {
     var random = RandomStream(seed: seed, name: "init")
     return try gaussian(ModelRegistry.make(smallSpecification, random: &random))
 }
 
-/// The model as a Gaussian-latent one (so tests can call `encode`), or a failure naming its type.
-func gaussian(_ model: any VariationalAutoencoder) throws -> any GaussianLatentAutoencoder {
-    guard let gaussian = model as? any GaussianLatentAutoencoder else {
-        throw ModelError("\(type(of: model)) is not a GaussianLatentAutoencoder")
+/// The model as a composed one with a Gaussian latent (so tests can call `encode`), or a failure naming its type.
+func gaussian(_ model: any VariationalAutoencoder) throws -> ComposedVAE {
+    guard let composed = model as? ComposedVAE, composed.latent is GaussianLatent else {
+        throw ModelError("\(type(of: model)) is not a ComposedVAE with a Gaussian latent")
     }
-    return gaussian
+    return composed
+}
+
+extension ComposedVAE {
+    /// q(z|x) of a model whose latent has a Gaussian part (tests build only such models with this).
+    func encode(_ input: Tensor) -> DiagonalNormal { gaussianPosterior(input)! }
+    /// q(z|x, y) and p(x|z, y) of a conditional model for one label per row.
+    func encode(_ input: Tensor, labels: [Int]) -> DiagonalNormal { (conditioned(on: labels) as! ComposedVAE).encode(input) }
+    func decode(_ latent: Tensor, labels: [Int]) -> any Likelihood { conditioned(on: labels).decode(latent) }
+    var gaussianLatent: GaussianLatent { latent as! GaussianLatent }
+    var categoricalLatent: CategoricalLatent { latent as! CategoricalLatent }
 }
 
 /// Binary data with structure to learn: four fixed random 16-pixel prototypes, each row one of them (chosen

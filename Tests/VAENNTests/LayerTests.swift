@@ -86,7 +86,7 @@ extension VAENNTests {
         @Test func buffersAreSavedButNotTrained() {
             let norm = BatchNorm(channels: 4)
             #expect(norm.namedParameters.map(\.name) == ["weight", "bias"])
-            #expect(norm.namedStates.map(\.name) == ["weight", "bias", "runningMean", "runningVar", "numBatchesTracked"])
+            #expect(norm.namedStates.map(\.name) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"])
             #expect(norm.stateDictionary.count == 5)
         }
 

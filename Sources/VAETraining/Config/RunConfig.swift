@@ -269,7 +269,8 @@ public struct RunConfig: Equatable, Sendable {
         for section in ConfigField.sections {
             if !lines.isEmpty { lines.append("") }
             lines.append("\(section):")
-            for field in ConfigField.all where field.section == section {
+            // An empty `network` (the model's own) is left out: it reads back as the same.
+            for field in ConfigField.all where field.section == section && !(field.key == "network" && model.network.isEmpty) {
                 lines.append("  \(field.key): \(field.render(self))")
             }
         }
