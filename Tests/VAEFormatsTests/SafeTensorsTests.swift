@@ -156,7 +156,19 @@ private func decodeError(_ file: [UInt8]) throws -> String {
                 mutated[index] = UInt8(truncatingIfNeeded: generator.next())
             }
             if generator.next() % 4 == 0 { mutated.removeLast(Int(generator.next() % UInt64(mutated.count))) }
-            _ = try? SafeTensors.decode(mutated, source: "fuzz.safetensors")
+            // Either a file whose every tensor holds as many values as its shape says, or one error line that names
+            // the file.
+            do {
+                let (tensors, _) = try SafeTensors.decode(mutated, source: "fuzz.safetensors")
+                for tensor in tensors {
+                    #expect(tensor.values.count == tensor.shape.reduce(1, *), "\(tensor.name): \(tensor.shape)")
+                }
+            } catch let error as FormatError {
+                #expect(error.message.hasPrefix("fuzz.safetensors"), "\(error.message)")
+                #expect(!error.message.contains("\n"), "\(error.message)")
+            } catch {
+                Issue.record("a mutated file raised \(type(of: error)), not a FormatError: \(error)")
+            }
         }
     }
 
