@@ -38,7 +38,8 @@ def metrics(path):
 
 def main(before, after):
     failures = 0
-    runs = sorted(name for name in os.listdir(before) if not name.startswith("."))
+    # The runs AFTER holds (identity_check.sh may have been given a few configs); each must exist in BEFORE.
+    runs = sorted(name for name in os.listdir(after) if not name.startswith("."))
     for run in runs:
         problems = []
         if metrics(os.path.join(before, run, "metrics.csv")) != metrics(os.path.join(after, run, "metrics.csv")):

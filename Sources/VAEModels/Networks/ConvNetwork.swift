@@ -9,32 +9,35 @@ extension NetworkFamily {
         name: "conv", summary: "the Keras example's stride-2 conv stack (+ dense_size), mirrored with transposed convs",
         splitsOverRows: true,
         makeEncoder: { specification, conditionSize, random in
-            try ConvEncoder(specification, conditionSize: conditionSize, random: &random)
+            try ConvEncoder(specification, conditionSize: conditionSize, batchNorm: false,
+                            denseSize: specification.denseSize, random: &random)
         },
         makeDecoder: { specification, codeSize, random in
             try ConvDecoder(specification, codeSize: codeSize, random: &random)
         })
 }
 
-/// Names: `encoder.N` (a ``Sequential`` of convs, then the dense layer).
+/// Conv(3×3, s2) [+ BatchNorm] + activation per width of `hidden_sizes`, flattened, then an optional Dense +
+/// activation (`conv` and `conv64` encoders). Names: `encoder.layers.N`.
 final class ConvEncoder: Module, EncoderNetwork {
     let encoder: Sequential
     let featureSize: Int
     let inputShape: [Int]
     override var namesItsChildren: Bool { false }
 
-    init(_ specification: ModelSpecification, conditionSize: Int, random: inout RandomStream) throws {
+    init(_ specification: ModelSpecification, conditionSize: Int, batchNorm: Bool, denseSize: Int,
+         random: inout RandomStream) throws {
         let widths = specification.hiddenSizes
         let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
         let flat = widths.last! * side * side
         var layers = ConvBlocks.downsampling(from: specification.imageDimensions.channels, channels: widths,
-                                             batchNorm: false, activation: specification.activation, random: &random)
+                                             batchNorm: batchNorm, activation: specification.activation, random: &random)
         layers.append(Reshape([-1]))
         var features = flat
-        if specification.denseSize > 0 {
-            layers += [Linear(inputSize: flat, outputSize: specification.denseSize, random: &random),
+        if denseSize > 0 {
+            layers += [Linear(inputSize: flat, outputSize: denseSize, random: &random),
                        ActivationLayer(specification.activation)]
-            features = specification.denseSize
+            features = denseSize
         }
         encoder = Sequential(layers)
         featureSize = features + conditionSize

@@ -10,34 +10,11 @@ extension NetworkFamily {
     public static let conv64 = NetworkFamily(
         name: "conv64", summary: "PyTorch-VAE's VanillaVAE: stride-2 conv + BatchNorm stack, mirrored", splitsOverRows: false,
         makeEncoder: { specification, conditionSize, random in
-            try VanillaConvEncoder(specification, conditionSize: conditionSize, random: &random)
+            try ConvEncoder(specification, conditionSize: conditionSize, batchNorm: true, denseSize: 0, random: &random)
         },
         makeDecoder: { specification, codeSize, random in
             try VanillaConvDecoder(specification, codeSize: codeSize, random: &random)
         })
-}
-
-/// Names: `encoder.N`.
-final class VanillaConvEncoder: Module, EncoderNetwork {
-    let encoder: Sequential
-    let featureSize: Int
-    let inputShape: [Int]
-    override var namesItsChildren: Bool { false }
-
-    init(_ specification: ModelSpecification, conditionSize: Int, random: inout RandomStream) throws {
-        let widths = specification.hiddenSizes
-        let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
-        encoder = Sequential(ConvBlocks.downsampling(from: specification.imageDimensions.channels, channels: widths,
-                                                     batchNorm: true, activation: specification.activation,
-                                                     random: &random) + [Reshape([-1])])
-        featureSize = widths.last! * side * side + conditionSize
-        inputShape = specification.inputShape
-        super.init()
-    }
-
-    func features(_ input: Tensor, condition: Tensor?) -> Tensor {
-        ConvBlocks.appending(condition, to: encoder(input.reshaped([input.shape[0]] + inputShape)))
-    }
 }
 
 /// Names: `decoder_input`, `decoder.N`, `final_layer.N`.
