@@ -10,8 +10,12 @@ final class CodePriorFit: PostTrainingFit {
 
     init(_ model: VQVAE) { self.model = model }
 
+    static let epochsSetting = Setting<Int>(
+        "prior_epochs", default: 10, .integers(0...100_000),
+        doc: "epochs of fitting the prior over code maps after training (0 = uniform prior)")
+
     var name: String { "prior" }
-    var epochs: Int { model.specification.objective.priorEpochs }
+    var epochs: Int { model.specification[Self.epochsSetting] }
     var module: Module { model.prior }
     var isFitted: Bool { model.isPriorFitted }
     func markFitted() { model.priorFitted.value = Tensor(1) }

@@ -20,6 +20,9 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
     public let observation: ObservationModel
     public let objective: any Objective
     public let conditionClasses: Int
+    public static let classCount = Setting<Int>(
+        "class_count", default: 0, .integers(0...65536),
+        doc: "classes of a conditional model's one-hot labels; 0 = one more than the largest training label")
     private let networkSplitsOverRows: Bool
     /// One-hot labels bound by ``conditioned(on:)``.
     private let condition: Tensor?

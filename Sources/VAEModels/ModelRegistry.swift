@@ -11,125 +11,120 @@ public struct ModelRecipe: Sendable {
     public let defaultNetwork: String?
     /// Conditioned on one class label per row (`class_count`; the trainer counts the classes when it is 0).
     public let conditional: Bool
-    /// The code may have no Gaussian part (`latent_size: 0`).
-    public let gaussianIsOptional: Bool
-    let build: @Sendable (ModelSpecification, inout RandomStream) throws -> any VariationalAutoencoder
+    /// The settings the model reads besides its network's, in `config.yaml` order.
+    public let ownSettings: [SettingDeclaration]
+    let build: @Sendable (ModelSpecification, NetworkFamily?, inout RandomStream) throws -> any VariationalAutoencoder
 
-    /// A ``ComposedVAE`` recipe: the network comes from the specification (or `defaultNetwork`).
-    static func composed(
-        _ name: String, _ summary: String, network: String, conditional: Bool = false, gaussianIsOptional: Bool = false,
-        latent: @escaping @Sendable (ModelSpecification, Int, inout RandomStream) throws -> any LatentSpace,
-        objective: @escaping @Sendable (ModelSpecification) throws -> any Objective
-    ) -> ModelRecipe {
-        ModelRecipe(name: name, summary: summary, defaultNetwork: network, conditional: conditional,
-                    gaussianIsOptional: gaussianIsOptional) { specification, random in
-            let networkName = specification.network.isEmpty ? network : specification.network
-            guard let family = NetworkFamily.named(networkName) else {
-                throw ModelError("model_params.network: unknown network '\(networkName)' for model '\(name)'; expected one of \(NetworkFamily.all.map(\.name).joined(separator: ", "))")
+    /// The family `network` names (the default when empty); nil for a model with its own network. An unknown
+    /// family, or any family for a model with its own network, is an error naming both.
+    public func networkFamily(_ network: String) throws -> NetworkFamily? {
+        guard let defaultNetwork else {
+            guard network.isEmpty else {
+                throw ModelError("model_params.network: model '\(name)' builds its own network and cannot be paired with network '\(network)'; leave network out")
             }
-            let classes = conditional ? specification.objective.classCount : 0
+            return nil
+        }
+        let chosen = network.isEmpty ? defaultNetwork : network
+        guard let family = NetworkFamily.named(chosen) else {
+            let names = NetworkFamily.all.map(\.name)
+            throw ModelError("model_params.network: unknown network '\(chosen)' for model '\(name)'; expected one of \(names.joined(separator: ", "))" + Suggestion.didYouMean(chosen, among: names))
+        }
+        return family
+    }
+
+    /// Every setting the model reads when paired with `network`: the network's, then its own.
+    public func settings(network: String) throws -> [SettingDeclaration] {
+        (try networkFamily(network)?.settings ?? []) + ownSettings
+    }
+
+    /// A ``ComposedVAE`` recipe: the network comes from the specification (or `network`, the default).
+    static func composed(_ name: String, _ summary: String, network: String, conditional: Bool = false,
+                         latent: LatentPart, objective: ObjectivePart) -> ModelRecipe {
+        let own = latent.settings + ObservationModel.settings + objective.settings
+            + (conditional ? [ComposedVAE.classCount.declaration] : [])
+        return ModelRecipe(name: name, summary: summary, defaultNetwork: network, conditional: conditional,
+                           ownSettings: own) { specification, family, random in
+            let classes = conditional ? specification[ComposedVAE.classCount] : 0
             if conditional && classes < 1 {
                 throw ModelError("model_params.class_count: \(name) needs the number of classes (or labelled data to count them), got \(classes)")
             }
-            return try ComposedVAE(specification, network: family, conditionClasses: classes,
-                                   latent: { features, random in try latent(specification, features, &random) },
-                                   objective: try objective(specification), random: &random)
+            return try ComposedVAE(specification, network: family!, conditionClasses: classes,
+                                   latent: { features, random in try latent.make(specification, features, &random) },
+                                   objective: try objective.make(specification), random: &random)
         }
     }
 }
 
-/// Names → model recipes. Every model in the collection registers here, one line each; the latents, objectives
-/// and networks they combine live in their own files.
+/// Names → model recipes. Every model in the collection registers here, one line each; the networks, latents
+/// and objectives they combine live in their own files, with their settings.
 public enum ModelRegistry {
     public static let recipes: [ModelRecipe] = [
-        .composed("mlp", "Kingma & Welling's Gaussian VAE", network: "mlp", latent: gaussian, objective: elbo),
-        .composed("conv", "the Keras example's convolutional VAE", network: "conv", latent: gaussian, objective: elbo),
-        .composed("conv64", "PyTorch-VAE's VanillaVAE", network: "conv64", latent: gaussian, objective: elbo),
+        .composed("mlp", "Kingma & Welling's Gaussian VAE", network: "mlp", latent: GaussianLatent.part,
+                  objective: ELBOObjective.part),
+        .composed("conv", "the Keras example's convolutional VAE", network: "conv", latent: GaussianLatent.part,
+                  objective: ELBOObjective.part),
+        .composed("conv64", "PyTorch-VAE's VanillaVAE", network: "conv64", latent: GaussianLatent.part,
+                  objective: ELBOObjective.part),
         .composed("beta-vae", "β-VAE (Higgins et al. 2017; Burgess et al. 2018's capacity)", network: "mlp",
-                  latent: gaussian, objective: beta),
-        .composed("iwae", "IWAE (Burda et al. 2016)", network: "mlp", latent: gaussian, objective: importanceWeighted(groups: false)),
-        .composed("miwae", "MIWAE (Rainforth et al. 2018)", network: "mlp", latent: gaussian,
-                  objective: importanceWeighted(groups: true)),
-        .composed("cvae", "conditional VAE (Sohn et al. 2015)", network: "mlp", conditional: true, latent: gaussian,
-                  objective: elbo),
-        .composed("categorical-vae", "Gumbel-Softmax VAE (Jang et al. 2017)", network: "mlp", gaussianIsOptional: true,
-                  latent: categorical(needsGaussian: false), objective: elbo),
-        .composed("joint-vae", "Joint VAE (Dupont 2018)", network: "mlp", latent: categorical(needsGaussian: true),
-                  objective: capacity),
+                  latent: GaussianLatent.part, objective: BetaObjective.part),
+        .composed("iwae", "IWAE (Burda et al. 2016)", network: "mlp", latent: GaussianLatent.part,
+                  objective: ImportanceWeightedObjective.iwae),
+        .composed("miwae", "MIWAE (Rainforth et al. 2018)", network: "mlp", latent: GaussianLatent.part,
+                  objective: ImportanceWeightedObjective.miwae),
+        .composed("cvae", "conditional VAE (Sohn et al. 2015)", network: "mlp", conditional: true,
+                  latent: GaussianLatent.part, objective: ELBOObjective.part),
+        .composed("categorical-vae", "Gumbel-Softmax VAE (Jang et al. 2017)", network: "mlp",
+                  latent: CategoricalLatent.part(needsGaussian: false), objective: ELBOObjective.part),
+        .composed("joint-vae", "Joint VAE (Dupont 2018)", network: "mlp", latent: CategoricalLatent.part(needsGaussian: true),
+                  objective: CapacityObjective.part),
         ModelRecipe(name: "vq-vae", summary: "VQ-VAE (van den Oord et al. 2017)", defaultNetwork: nil, conditional: false,
-                    gaussianIsOptional: true) { specification, random in
-            guard specification.network.isEmpty else {
-                throw ModelError("model_params.network: model 'vq-vae' builds its own conv network (4×4 stride-2 convs to a code map) and cannot be paired with network '\(specification.network)'; leave network out")
-            }
-            return try VQVAE(specification, random: &random)
-        },
+                    ownSettings: VQVAE.settings) { specification, _, random in try VQVAE(specification, random: &random) },
     ]
 
     public static var names: [String] { recipes.map(\.name) }
 
     public static func recipe(_ name: String) -> ModelRecipe? { recipes.first { $0.name == name } }
 
-    /// Builds the named model with weights initialised from `random` (the "init" stream).
+    /// The recipe `name` names, or an error listing the models (with the nearest name).
+    public static func existingRecipe(_ name: String) throws -> ModelRecipe {
+        guard let recipe = recipe(name) else {
+            throw ModelError("model_params.name: unknown model '\(name)'; expected one of \(names.joined(separator: ", "))" + Suggestion.didYouMean(name, among: names))
+        }
+        return recipe
+    }
+
+    /// Checks a specification's settings against the model's: every key is one of them (for the network it is
+    /// paired with) and every value has the setting's type and is allowed. Throws a ``ModelError`` naming the key.
+    public static func check(_ specification: ModelSpecification) throws {
+        let recipe = try existingRecipe(specification.name)
+        let declarations = try recipe.settings(network: specification.network)
+        for key in specification.settings.keys {
+            guard let declaration = declarations.first(where: { $0.key == key }) else {
+                throw ModelError("model_params.\(key): " + unusedKeyProblem(key, model: recipe, network: specification.network, declarations))
+            }
+            if let problem = declaration.problem(with: specification.settings.value(of: declaration)) {
+                throw ModelError("model_params.\(key)\(problem.elementSuffix): \(problem.message)")
+            }
+        }
+    }
+
+    /// `"model 'mlp' (network mlp) does not read it (vq-vae does); its settings are …"` for a key other models read.
+    public static func unusedKeyProblem(_ key: String, model: ModelRecipe, network: String,
+                                        _ declarations: [SettingDeclaration]) -> String {
+        let paired = (network.isEmpty ? model.defaultNetwork : network).map { " (network \($0))" } ?? ""
+        let keys = declarations.map(\.key)
+        let owners = recipes.filter { $0.ownSettings.contains { $0.key == key } }.map(\.name)
+            + NetworkFamily.all.filter { $0.settings.contains { $0.key == key } }.map { "network \($0.name)" }
+        let others = owners.isEmpty ? "" : " (\(owners.joined(separator: ", ")) \(owners.count == 1 ? "does" : "do"))"
+        return "model '\(model.name)'\(paired) does not read it\(others); its settings are "
+            + keys.joined(separator: ", ") + Suggestion.didYouMean(key, among: keys)
+    }
+
+    /// Builds the named model with weights initialised from `random` (the "init" stream), after ``check(_:)``.
     public static func make(_ specification: ModelSpecification,
                             random: inout RandomStream) throws -> any VariationalAutoencoder {
-        guard let recipe = recipe(specification.name) else {
-            throw ModelError("model_params.name: unknown model '\(specification.name)'; expected one of \(names.joined(separator: ", "))")
-        }
-        guard specification.latentSize >= 1 || recipe.gaussianIsOptional else {
-            throw ModelError("model_params.latent_size: model '\(specification.name)' needs a latent of at least 1 dimension, got \(specification.latentSize)")
-        }
-        return try recipe.build(specification, &random)
-    }
-
-    // MARK: - The parts the recipes combine
-
-    static let elbo: @Sendable (ModelSpecification) throws -> any Objective = { _ in ELBOObjective() }
-
-    static let beta: @Sendable (ModelSpecification) throws -> any Objective = { specification in
-        let objective = specification.objective
-        return BetaObjective(beta: objective.beta, capacity: CapacitySchedule(
-            maximum: objective.capacityMax, steps: objective.capacitySteps, gamma: objective.gamma))
-    }
-
-    static let capacity: @Sendable (ModelSpecification) throws -> any Objective = { specification in
-        let objective = specification.objective
-        return CapacityObjective(
-            continuous: CapacitySchedule(maximum: objective.capacityMax, steps: objective.capacitySteps, gamma: objective.gamma),
-            discrete: CapacitySchedule(maximum: objective.discreteCapacityMax, steps: objective.discreteCapacitySteps,
-                                       gamma: objective.gamma))
-    }
-
-    static func importanceWeighted(groups: Bool) -> @Sendable (ModelSpecification) throws -> any Objective {
-        { specification in
-            let objective = specification.objective
-            if !groups && objective.importanceGroups != 1 {
-                throw ModelError("model_params.importance_groups: \(specification.name) uses one group (M = 1), got \(objective.importanceGroups); use name: miwae for M × K")
-            }
-            return try ImportanceWeightedObjective(samples: objective.importanceSamples, groups: objective.importanceGroups)
-        }
-    }
-
-    static let gaussian: @Sendable (ModelSpecification, Int, inout RandomStream) throws -> any LatentSpace = {
-        specification, features, random in
-        GaussianLatent(featureSize: features, latentSize: specification.latentSize, random: &random)
-    }
-
-    static func categorical(needsGaussian: Bool)
-    -> @Sendable (ModelSpecification, Int, inout RandomStream) throws -> any LatentSpace {
-        { specification, features, random in
-            if needsGaussian && specification.latentSize < 1 {
-                throw ModelError("model_params.latent_size: \(specification.name) needs a Gaussian part (latent_size >= 1); use categorical-vae for codes alone")
-            }
-            let objective = specification.objective
-            guard objective.categoricalSize >= 1 else {
-                throw ModelError("model_params.categorical_size: \(specification.name) needs at least one categorical variable, got \(objective.categoricalSize)")
-            }
-            return try CategoricalLatent(
-                featureSize: features, continuousSize: specification.latentSize, variables: objective.categoricalSize,
-                categories: objective.categories,
-                schedule: .init(initial: objective.temperature, minimum: objective.temperatureMinimum,
-                                rate: objective.temperatureRate),
-                hard: objective.hard, random: &random)
-        }
+        try check(specification)
+        let recipe = try existingRecipe(specification.name)
+        return try recipe.build(specification, try recipe.networkFamily(specification.network), &random)
     }
 }

@@ -41,11 +41,10 @@ public final class VQVAE: Module, VariationalAutoencoder {
     public let side: Int
 
     public init(_ specification: ModelSpecification, random: inout RandomStream) throws {
-        let objective = specification.objective
         let widths = specification.hiddenSizes
         let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
         let (channels, _, _) = specification.imageDimensions
-        let (codes, width) = (objective.codebookSize, objective.codeSize)
+        let (codes, width) = (specification[Self.codebookSize], specification[Self.codeWidth])
         // The prior's context map is (positions·32)² weights and its logits positions·K per image: keep both sane.
         guard side * side <= 256 else {
             throw ModelError("model_params.hidden_sizes: vq-vae's code map would be \(side)×\(side) positions; the prior over codes supports at most 16×16 (add a stride-2 layer, e.g. hidden_sizes: \(widths + [widths.last!]))")
@@ -63,7 +62,7 @@ public final class VQVAE: Module, VariationalAutoencoder {
         encoderLayers.append(Conv2d(inputChannels: widths.last!, outputChannels: width, kernelSize: 1, random: &random))
         encoder = Sequential(encoderLayers)
         let initial = random.uniform(shape: [codes, width], in: -1 / Float(codes)...1 / Float(codes))
-        let usesEMA = objective.emaDecay > 0
+        let usesEMA = specification[Self.emaDecay] > 0
         codebook = Parameter(initial, trainable: !usesEMA)
         clusterSize = usesEMA ? Parameter(.ones([codes]), trainable: false) : nil
         embeddingSum = usesEMA ? Parameter(initial, trainable: false) : nil
@@ -85,8 +84,8 @@ public final class VQVAE: Module, VariationalAutoencoder {
         super.init()
     }
 
-    public var codes: Int { specification.objective.codebookSize }
-    public var codeSize: Int { specification.objective.codeSize }
+    public var codes: Int { specification[Self.codebookSize] }
+    public var codeSize: Int { specification[Self.codeWidth] }
     public var positions: Int { side * side }
     public var latentSize: Int { codeSize * positions }
     public var isPriorFitted: Bool { priorFitted.value.scalar != 0 }
@@ -159,7 +158,7 @@ public final class VQVAE: Module, VariationalAutoencoder {
         // the random entries, so that step reads the new values (and gives the codebook no gradient).
         let quantized = (initializing ? codebook.value : codebook.tensor).gathering(maps)
         let reconstruction = -decode(latent(rows.passingGradient(withValue: quantized.detached))).logProbability(input).mean()
-        let commitment = (rows - quantized.detached).squared().sum() * (Float(specification.objective.commitment) / batch)
+        let commitment = (rows - quantized.detached).squared().sum() * (Float(specification[Self.commitment]) / batch)
         // −log p(codes) is logged as `kl` (the KL of the point-mass posterior, P·log K under the uniform prior) so
         // that train and test columns compare; it is not part of the objective (the prior is fitted afterwards).
         let kl = withoutGradients { negativeLogPrior(maps).mean() }
@@ -225,7 +224,7 @@ public final class VQVAE: Module, VariationalAutoencoder {
     /// (N_k + ε)/(ΣN + Kε)·ΣN, so an unused entry keeps its vector instead of dividing by zero.
     func updateMovingAverages(rows: Tensor, maps: [Int]) {
         guard let clusterSize, let embeddingSum else { return }
-        let decay = Float(specification.objective.emaDecay)
+        let decay = Float(specification[Self.emaDecay])
         let (codes, width) = (self.codes, codeSize)
         var counts = [Float](repeating: 0, count: codes)
         var sums = [Float](repeating: 0, count: codes * width)
@@ -302,4 +301,19 @@ extension VQVAE: LatentDiagnostics {
         let usage = codeUsage(input)
         return [("code_perplexity", usage.perplexity), ("codes_used", Double(usage.used))]
     }
+}
+
+extension VQVAE {
+    public static let codebookSize = Setting<Int>("codebook_size", default: 512, .integers(1...65536), doc: "codebook entries K")
+    public static let codeWidth = Setting<Int>("code_size", default: 64, .integers(1...4096), doc: "width D of a code vector")
+    public static let commitment = Setting<Double>(
+        "commitment", default: 0.25, .numbers(atLeast: 0), doc: "commitment weight β of ‖z_e − sg[e]‖²")
+    public static let emaDecay = Setting<Double>(
+        "ema_decay", default: 0, .numbers(NumberRange(atLeast: 0, below: 1)),
+        doc: "decay γ of the moving-average codebook; 0 learns the codebook by its loss instead")
+
+    /// Its encoder widths, the codebook's settings, the observation model's and the prior fit's.
+    public static let settings = [NetworkSettings.hiddenSizes.declaration]
+        + [codebookSize, codeWidth].map(\.declaration) + [commitment, emaDecay].map(\.declaration)
+        + ObservationModel.settings + [CodePriorFit.epochsSetting.declaration]
 }

@@ -72,7 +72,6 @@ public struct LossTerms {
 }
 
 extension VariationalAutoencoder {
-    public var latentSize: Int { specification.latentSize }
     public var conditionClasses: Int { 0 }
     public var lossSplitsOverRows: Bool { false }
     public var postTrainingFit: (any PostTrainingFit)? { nil }

@@ -6,36 +6,15 @@ import VAETensor
 
 /// Turns a validated ``RunConfig`` into the objects a run is made of.
 public enum Factory {
-    public static func specification(_ config: RunConfig, inputShape: [Int]) throws -> ModelSpecification {
-        guard let activation = Activation(rawValue: config.model.activation) else {
-            throw ModelError("model_params.activation: unknown '\(config.model.activation)'")
-        }
-        return ModelSpecification(name: config.model.name, network: config.model.network, inputShape: inputShape, hiddenSizes: config.model.hiddenSizes,
-                                  latentSize: config.model.latentSize, activation: activation,
-                                  likelihood: config.model.likelihood, denseSize: config.model.denseSize,
-                                  likelihoodVariance: config.model.likelihoodVariance,
-                                  learnVariance: config.model.learnVariance,
-                                  objective: ObjectiveSettings(
-                                      beta: config.model.beta, capacityMax: config.model.capacityMax,
-                                      capacitySteps: config.model.capacitySteps, gamma: config.model.gamma,
-                                      importanceSamples: config.model.importanceSamples,
-                                      importanceGroups: config.model.importanceGroups,
-                                      classCount: config.model.classCount,
-                                      categoricalSize: config.model.categoricalSize, categories: config.model.categories,
-                                      temperature: config.model.temperature,
-                                      temperatureMinimum: config.model.temperatureMinimum,
-                                      temperatureRate: config.model.temperatureRate, hard: config.model.hard,
-                                      discreteCapacityMax: config.model.discreteCapacityMax,
-                                      discreteCapacitySteps: config.model.discreteCapacitySteps,
-                                      codebookSize: config.model.codebookSize, codeSize: config.model.codeSize,
-                                      commitment: config.model.commitment, emaDecay: config.model.emaDecay,
-                                      priorEpochs: config.model.priorEpochs))
+    public static func specification(_ config: RunConfig, inputShape: [Int]) -> ModelSpecification {
+        ModelSpecification(name: config.model.name, network: config.model.network, inputShape: inputShape,
+                           settings: config.model.settings)
     }
 
     /// The model with freshly initialised weights from the run's "init" stream.
     public static func model(_ config: RunConfig, inputShape: [Int]) throws -> any VariationalAutoencoder {
         var random = RandomStream(seed: config.experiment.seed, name: "init")
-        return try ModelRegistry.make(try specification(config, inputShape: inputShape), random: &random)
+        return try ModelRegistry.make(specification(config, inputShape: inputShape), random: &random)
     }
 
     public static func optimizer(_ config: RunConfig) throws -> any Optimizer {

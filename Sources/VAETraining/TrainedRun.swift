@@ -18,7 +18,7 @@ public struct TrainedRun {
               FileManager.default.fileExists(atPath: directory + "/" + Checkpoint.stateFile) else {
             throw TrainingError("\(directory): not a VAEKit run directory (expected config.yaml and \(Checkpoint.stateFile) from `vae train`)")
         }
-        config = try ConfigLoader.load(configPath)
+        config = try ConfigLoader.load(configPath, keysOfOtherModels: .ignore)
         state = try Checkpoint.loadState(from: directory)
         guard state.model == config.model.name else {
             throw TrainingError("\(directory): checkpoint is for model '\(state.model)' but config.yaml names '\(config.model.name)'")

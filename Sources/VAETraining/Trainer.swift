@@ -38,8 +38,8 @@ public final class Trainer {
         // A conditional model's class count defaults to the labels' (class_count: 0); the run's config.yaml
         // keeps the resolved count so the checkpoint reloads without the data.
         var resolved = config
-        if resolved.model.classCount == 0 && ModelRegistry.recipe(config.model.name)?.conditional == true {
-            resolved.model.classCount = train.classCount
+        if resolved.model[ComposedVAE.classCount] == 0 && ModelRegistry.recipe(config.model.name)?.conditional == true {
+            resolved.model[ComposedVAE.classCount] = train.classCount
         }
         // The network a model uses by default is written out, so the run's config.yaml says which it was.
         if resolved.model.network.isEmpty, let network = ModelRegistry.recipe(config.model.name)?.defaultNetwork {

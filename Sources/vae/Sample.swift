@@ -36,14 +36,15 @@ struct Sample: ParsableCommand {
 }
 
 struct Configs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the built-in configs, or print one.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the built-in configs, or print one with each model setting's doc.")
 
     @Argument(help: "A built-in config to print.")
     var name: String?
 
     func run() throws {
         try reportingErrors {
-            if let name { print(try ConfigLoader.load(name).yaml(), terminator: "") }
+            if let name { print(try ConfigLoader.load(name).yaml(documented: true), terminator: "") }
             else { ConfigLoader.builtInNames.forEach { print($0) } }
         }
     }

@@ -112,7 +112,7 @@ extension Train {
               FileManager.default.fileExists(atPath: directory + "/checkpoint.json") else {
             throw TrainingError("--resume \(directory): no checkpoint to resume from (expected config.yaml and checkpoint.json, written after each epoch of `vae train` or by `vae import`)")
         }
-        var resolved = try ConfigLoader.load(directory + "/config.yaml")
+        var resolved = try ConfigLoader.load(directory + "/config.yaml", keysOfOtherModels: .ignore)
         let state = try Checkpoint.loadState(from: directory)
         let total = epochs ?? resolved.trainer.epochs
         guard total > state.epoch else {

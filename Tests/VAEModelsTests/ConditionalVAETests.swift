@@ -24,8 +24,7 @@ private func labelledPrototypes(rows: Int, seed: UInt64) -> (images: Tensor, lab
 }
 
 private let cvaeSpecification = ModelSpecification(
-    name: "cvae", inputShape: [1, 4, 4], hiddenSizes: [16], latentSize: 2, activation: .relu, likelihood: "bernoulli",
-    objective: ObjectiveSettings(classCount: 4))
+    name: "cvae", inputShape: [1, 4, 4], settings: ["hidden_sizes": [16], "latent_size": 2, "class_count": 4])
 
 private func makeCVAE(seed: UInt64 = 1) throws -> ComposedVAE {
     var random = RandomStream(seed: seed, name: "init")
@@ -111,10 +110,11 @@ extension VAEModelsTests {
             #expect(outside?.description == "/data: label 4 is outside the model's 4 classes (model_params.class_count)")
             var unconditional = cvaeSpecification
             unconditional.name = "mlp"
+            unconditional[ComposedVAE.classCount] = 0
             var random = RandomStream(seed: 1, name: "init")
             #expect(throws: Never.self) { try ModelRegistry.make(unconditional, random: &random).checkLabels([], rows: 3, source: "x") }
             var noClasses = cvaeSpecification
-            noClasses.objective.classCount = 0
+            noClasses[ComposedVAE.classCount] = 0
             let error = #expect(throws: ModelError.self) { try ModelRegistry.make(noClasses, random: &random) }
             #expect(error?.description.hasPrefix("model_params.class_count:") == true)
         }

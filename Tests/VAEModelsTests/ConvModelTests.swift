@@ -8,8 +8,7 @@ import VAETensor
 extension VAEModelsTests {
     @Suite struct ConvModelTests {
         static let kerasSpecification = ModelSpecification(
-            name: "conv", inputShape: [1, 28, 28], hiddenSizes: [32, 64], latentSize: 2, activation: .relu,
-            likelihood: "bernoulli", denseSize: 16)
+            name: "conv", inputShape: [1, 28, 28], settings: ["hidden_sizes": [32, 64], "latent_size": 2, "dense_size": 16])
 
         @Test func kerasArchitectureMatchesThePyTorchReference() throws {
             var random = RandomStream(seed: 1, name: "init")
@@ -28,8 +27,10 @@ extension VAEModelsTests {
         }
 
         @Test func everyParameterOfTheConvModelsLearns() throws {
-            let vanilla = ModelSpecification(name: "conv64", inputShape: [3, 16, 16], hiddenSizes: [4, 8], latentSize: 5,
-                                             activation: .leakyRelu, likelihood: "gaussian", learnVariance: true)
+            let vanilla = ModelSpecification(
+                name: "conv64", inputShape: [3, 16, 16],
+                settings: ["hidden_sizes": [4, 8], "latent_size": 5, "activation": "leaky_relu", "likelihood": "gaussian",
+                           "learn_variance": true])
             for specification in [Self.kerasSpecification, vanilla] {
                 var random = RandomStream(seed: 3, name: "init")
                 let model = try ModelRegistry.make(specification, random: &random)
@@ -46,8 +47,10 @@ extension VAEModelsTests {
         }
 
         @Test func vanillaModelFollowsPyTorchVAEAndKeepsBatchNormStatistics() throws {
-            let specification = ModelSpecification(name: "conv64", inputShape: [3, 64, 64], hiddenSizes: [32, 64, 128, 256, 512],
-                                                   latentSize: 128, activation: .leakyRelu, likelihood: "gaussian")
+            let specification = ModelSpecification(
+                name: "conv64", inputShape: [3, 64, 64],
+                settings: ["hidden_sizes": [32, 64, 128, 256, 512], "latent_size": 128, "activation": "leaky_relu",
+                           "likelihood": "gaussian"])
             var random = RandomStream(seed: 6, name: "init")
             let model = try gaussian(ModelRegistry.make(specification, random: &random))
             // Encoder: 5 × (conv, batch norm); heads 2048 → 128; decoder input 128 → 2048; bottleneck 512×2×2.

@@ -6,27 +6,25 @@ import VAEDistributions
 @testable import VAEModels
 
 /// Small specifications of the models whose latent is not (only) Gaussian, on the 16-pixel prototype data.
-private func discreteSpecification(_ name: String, latentSize: Int = 0, objective: ObjectiveSettings,
+private func discreteSpecification(_ name: String, latentSize: Int? = 0, settings: ModelSettings,
                                    hiddenSizes: [Int] = [16], inputShape: [Int] = [1, 4, 4]) -> ModelSpecification {
-    ModelSpecification(name: name, inputShape: inputShape, hiddenSizes: hiddenSizes, latentSize: latentSize,
-                       activation: .relu, likelihood: "bernoulli", objective: objective)
+    var specification = ModelSpecification(name: name, inputShape: inputShape, settings: settings)
+    specification[NetworkSettings.hiddenSizes] = hiddenSizes
+    if let latentSize { specification[GaussianLatent.latentSize] = latentSize }
+    return specification
 }
 
 private let categoricalSpecification = discreteSpecification(
-    "categorical-vae", objective: ObjectiveSettings(categoricalSize: 2, categories: 4, temperature: 1,
-                                                    temperatureMinimum: 0.5, temperatureRate: 1e-3))
+    "categorical-vae", settings: ["categorical_size": 2, "categories": 4, "temperature": 1, "temperature_min": 0.5, "temperature_rate": 1e-3])
 private let hardCategoricalSpecification = discreteSpecification(
-    "categorical-vae", objective: ObjectiveSettings(categoricalSize: 2, categories: 4, hard: true))
+    "categorical-vae", settings: ["categorical_size": 2, "categories": 4, "hard": true])
 private let jointSpecification = discreteSpecification(
-    "joint-vae", latentSize: 2, objective: ObjectiveSettings(capacityMax: 3, capacitySteps: 100, gamma: 5,
-                                                             categoricalSize: 1, categories: 4, temperature: 0.67,
-                                                             temperatureMinimum: 0.67, temperatureRate: 0,
-                                                             discreteCapacityMax: 5, discreteCapacitySteps: 100))
+    "joint-vae", latentSize: 2, settings: ["capacity_max": 3, "capacity_steps": 100, "gamma": 5, "categorical_size": 1, "categories": 4, "temperature": 0.67, "temperature_min": 0.67, "temperature_rate": 0, "discrete_capacity_max": 5, "discrete_capacity_steps": 100])
 /// 8×8 images → one stride-2 conv to 8 channels → a 4×4 map of 3-dimensional codes from 6 entries.
 private let vqSpecification = discreteSpecification(
-    "vq-vae", latentSize: 1, objective: ObjectiveSettings(codebookSize: 6, codeSize: 3), hiddenSizes: [8], inputShape: [1, 8, 8])
+    "vq-vae", latentSize: nil, settings: ["codebook_size": 6, "code_size": 3], hiddenSizes: [8], inputShape: [1, 8, 8])
 private let vqEMASpecification = discreteSpecification(
-    "vq-vae", latentSize: 1, objective: ObjectiveSettings(codebookSize: 6, codeSize: 3, emaDecay: 0.9), hiddenSizes: [8],
+    "vq-vae", latentSize: nil, settings: ["codebook_size": 6, "code_size": 3, "ema_decay": 0.9], hiddenSizes: [8],
     inputShape: [1, 8, 8])
 
 private let allSpecifications = [categoricalSpecification, hardCategoricalSpecification, jointSpecification,
@@ -58,7 +56,7 @@ extension VAEModelsTests {
             expectEveryParameterLearns(model.namedParameters, gradients)
             if let vq = model as? VQVAE {
                 #expect(!model.namedParameters.contains { $0.name.hasPrefix("prior.") }, "the prior is fitted separately")
-                #expect(model.namedParameters.contains { $0.name == "codebook" } == (specification.objective.emaDecay == 0))
+                #expect(model.namedParameters.contains { $0.name == "codebook" } == (specification[VQVAE.emaDecay] == 0))
                 let maps = vq.codeMaps(input)
                 let (_, priorGradients) = vq.prior.valueWithGradients { vq.prior.negativeLogProbability(maps).mean() }
                 expectEveryParameterLearns(vq.prior.namedParameters, priorGradients, prefix: "prior.")
@@ -133,7 +131,7 @@ extension VAEModelsTests {
         /// −ELBO = Σ_c q(c|x)·(−log p(x|c)) + KL(q ‖ uniform) are exact sums. The importance-weighted estimate with
         /// k = 3000 must be within 0.02 nats of the NLL, and the NLL must not exceed the −ELBO.
         @Test func importanceWeightedNLLMatchesExactEnumeration() throws {
-            let specification = discreteSpecification("categorical-vae", objective: ObjectiveSettings(categoricalSize: 2, categories: 3))
+            let specification = discreteSpecification("categorical-vae", settings: ["categorical_size": 2, "categories": 3])
             let model = try #require(try make(specification) as? ComposedVAE)
             train(model, data: prototypeData(rows: 256, seed: 9), steps: 100)
             let input = prototypeData(rows: 4, seed: 10)
@@ -173,10 +171,9 @@ extension VAEModelsTests {
         }
 
         @Test func jointVAENeedsAGaussianPartAndCategoricalNeedsCodes() throws {
-            #expect(throws: ModelError.self) { try make(discreteSpecification("joint-vae", latentSize: 0, objective: ObjectiveSettings(categoricalSize: 1))) }
-            #expect(throws: ModelError.self) { try make(discreteSpecification("categorical-vae", objective: ObjectiveSettings(categoricalSize: 0))) }
-            let mlp = ModelSpecification(name: "mlp", inputShape: [1, 4, 4], hiddenSizes: [8], latentSize: 0,
-                                         activation: .relu, likelihood: "bernoulli")
+            #expect(throws: ModelError.self) { try make(discreteSpecification("joint-vae", latentSize: 0, settings: ["categorical_size": 1])) }
+            #expect(throws: ModelError.self) { try make(discreteSpecification("categorical-vae", settings: ["categorical_size": 0])) }
+            let mlp = ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 0])
             do {
                 _ = try make(mlp)
                 Issue.record("mlp with latent_size 0 was accepted")

@@ -12,8 +12,7 @@ extension VAEModelsTests {
     @Suite("MLPVAE and the shared ELBO plumbing")
     struct MLPVAETests {
         @Test func defaultModelParameterNamesAndShapes() throws {
-            let specification = ModelSpecification(name: "mlp", inputShape: [1, 28, 28], hiddenSizes: [400],
-                                                   latentSize: 20, activation: .relu, likelihood: "bernoulli")
+            let specification = ModelSpecification(name: "mlp", inputShape: [1, 28, 28])
             var random = RandomStream(seed: 1, name: "init")
             let model = try #require(try ModelRegistry.make(specification, random: &random) as? ComposedVAE)
             let named = model.namedParameters
@@ -275,7 +274,7 @@ extension VAEModelsTests {
 
         @Test func unsupportedLikelihoodThrows() {
             var specification = smallSpecification
-            specification.likelihood = "poisson"
+            specification[ObservationModel.likelihood] = "poisson"
             var random = RandomStream(seed: 1, name: "init")
             let error = #expect(throws: ModelError.self) { try ModelRegistry.make(specification, random: &random) }
             #expect(error?.description.contains("model_params.likelihood") == true)

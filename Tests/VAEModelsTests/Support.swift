@@ -76,8 +76,8 @@ func expectClose(_ actual: [Float], _ expected: [Double], absolute: Double, rela
 }
 
 /// A 16-pixel model small enough for many steps in a test: 16 → 8 (ReLU) → 3 → 8 → 16.
-let smallSpecification = ModelSpecification(name: "mlp", inputShape: [1, 4, 4], hiddenSizes: [8], latentSize: 3,
-                                            activation: .relu, likelihood: "bernoulli")
+let smallSpecification = ModelSpecification(name: "mlp", inputShape: [1, 4, 4],
+                                            settings: ["hidden_sizes": [8], "latent_size": 3])
 
 func makeSmallModel(seed: UInt64 = 1) throws -> ComposedVAE {
     var random = RandomStream(seed: seed, name: "init")

@@ -5,9 +5,9 @@ import VAEDistributions
 @testable import VAEModels
 
 private func makeVQ(emaDecay: Double = 0, codes: Int = 6) throws -> VQVAE {
-    let specification = ModelSpecification(name: "vq-vae", inputShape: [1, 8, 8], hiddenSizes: [8], latentSize: 1,
-                                           activation: .relu, likelihood: "bernoulli",
-                                           objective: ObjectiveSettings(codebookSize: codes, codeSize: 3, emaDecay: emaDecay))
+    let specification = ModelSpecification(
+        name: "vq-vae", inputShape: [1, 8, 8],
+        settings: ["hidden_sizes": [8], "codebook_size": .integer(codes), "code_size": 3, "ema_decay": .number(emaDecay)])
     var random = RandomStream(seed: 1, name: "init")
     return try VQVAE(specification, random: &random)
 }
@@ -22,8 +22,7 @@ extension VAEModelsTests {
     struct VQVAETests {
         /// A 32×32 code map (64×64 images, one stride-2 layer) is more than the prior handles: a clear error.
         @Test func oversizedCodeMapsAreRefused() {
-            let specification = ModelSpecification(name: "vq-vae", inputShape: [1, 64, 64], hiddenSizes: [8], latentSize: 1,
-                                                   activation: .relu, likelihood: "bernoulli")
+            let specification = ModelSpecification(name: "vq-vae", inputShape: [1, 64, 64], settings: ["hidden_sizes": [8]])
             var random = RandomStream(seed: 1, name: "init")
             do {
                 _ = try VQVAE(specification, random: &random)

@@ -9,9 +9,12 @@ private func doubles(_ tensor: Tensor) -> [Double] { tensor.scalars.map(Double.i
 
 /// `smallSpecification` (16 → 8 → 3) under another registry name and objective.
 private func variantSpecification(_ name: String, hiddenSizes: [Int] = [8], activation: Activation = .relu,
-                                  objective: ObjectiveSettings = ObjectiveSettings()) -> ModelSpecification {
-    ModelSpecification(name: name, inputShape: [1, 4, 4], hiddenSizes: hiddenSizes, latentSize: 3,
-                       activation: activation, likelihood: "bernoulli", objective: objective)
+                                  settings: ModelSettings = [:]) -> ModelSpecification {
+    var specification = ModelSpecification(name: name, inputShape: [1, 4, 4], settings: settings)
+    specification[NetworkSettings.hiddenSizes] = hiddenSizes
+    specification[NetworkSettings.activation] = activation.rawValue
+    specification[GaussianLatent.latentSize] = 3
+    return specification
 }
 
 /// C at a step of a β-VAE with a capacity objective.
@@ -26,11 +29,11 @@ private func make(_ specification: ModelSpecification, seed: UInt64 = 1) throws 
 
 /// One small specification per variant, with settings that exercise what makes each different.
 private let variantSpecifications: [ModelSpecification] = [
-    variantSpecification("beta-vae", objective: ObjectiveSettings(beta: 4)),
-    variantSpecification("beta-vae", objective: ObjectiveSettings(capacityMax: 5, capacitySteps: 100, gamma: 10)),
-    variantSpecification("iwae", hiddenSizes: [8, 8], activation: .tanh, objective: ObjectiveSettings(importanceSamples: 5)),
+    variantSpecification("beta-vae", settings: ["beta": 4]),
+    variantSpecification("beta-vae", settings: ["capacity_max": 5, "capacity_steps": 100, "gamma": 10]),
+    variantSpecification("iwae", hiddenSizes: [8, 8], activation: .tanh, settings: ["importance_samples": 5]),
     variantSpecification("miwae", hiddenSizes: [8, 8], activation: .tanh,
-                         objective: ObjectiveSettings(importanceSamples: 3, importanceGroups: 2)),
+                         settings: ["importance_samples": 3, "importance_groups": 2]),
 ]
 
 extension VAEModelsTests {
@@ -62,7 +65,7 @@ extension VAEModelsTests {
         func shortTrainingLowersTheLoss(_ specification: ModelSpecification) throws {
             let model = try make(specification)
             let data = prototypeData(rows: 512, seed: 15)
-            let usesCapacity = specification.objective.capacityMax > 0
+            let usesCapacity = specification[CapacitySchedule.maximumSetting] > 0
             func evaluate(step: Int) -> Double {
                 let context = LossContext(noise: RandomStream(seed: 16, name: "evaluation"), step: step)
                 let terms = withoutGradients { model.loss(data, context: context) }
@@ -97,7 +100,7 @@ extension VAEModelsTests {
 
         @Test func betaOneIsThePlainELBO() throws {
             let plain = try make(variantSpecification("mlp"))
-            let beta = try make(variantSpecification("beta-vae", objective: ObjectiveSettings(beta: 1)))
+            let beta = try make(variantSpecification("beta-vae", settings: ["beta": 1]))
             #expect(beta.objective is BetaObjective)
             #expect(plain.stateDictionary.map(\.value.scalars) == beta.stateDictionary.map(\.value.scalars),
                     "same architecture, same init stream, same weights")
@@ -112,7 +115,7 @@ extension VAEModelsTests {
         }
 
         @Test func betaWeightsTheKL() throws {
-            let model = try make(variantSpecification("beta-vae", objective: ObjectiveSettings(beta: 4)))
+            let model = try make(variantSpecification("beta-vae", settings: ["beta": 4]))
             let terms = model.loss(prototypeData(rows: 16, seed: 4), context: LossContext(noise: RandomStream(seed: 5, name: "noise")))
             let (reconstruction, kl) = (Double(terms.value("reconstruction")!), Double(terms.value("kl")!))
             #expect(kl > 0)
@@ -122,13 +125,13 @@ extension VAEModelsTests {
 
         @Test func capacityGrowsLinearlyThenHolds() throws {
             let model = try #require(try make(variantSpecification(
-                "beta-vae", objective: ObjectiveSettings(capacityMax: 25, capacitySteps: 1000, gamma: 10))) as? ComposedVAE)
+                "beta-vae", settings: ["capacity_max": 25, "capacity_steps": 1000, "gamma": 10])) as? ComposedVAE)
             #expect(capacity(model, atStep: 0) == 0)
             #expect(capacity(model, atStep: 500) == 12.5)
             #expect(capacity(model, atStep: 1000) == 25)
             #expect(capacity(model, atStep: 50_000) == 25)
             let constant = try #require(try make(variantSpecification(
-                "beta-vae", objective: ObjectiveSettings(capacityMax: 3, capacitySteps: 0))) as? ComposedVAE)
+                "beta-vae", settings: ["capacity_max": 3, "capacity_steps": 0])) as? ComposedVAE)
             #expect(capacity(constant, atStep: 0) == 3)
 
             // The loss uses the context's step: γ·(KL − 0) at step 0, γ·(C − KL) once C exceeds the KL.
@@ -148,7 +151,7 @@ extension VAEModelsTests {
         /// estimate −(reconstruction + log q(z|x) − log p(z)) on the same noise (the closed-form KL agrees only in
         /// expectation; see MLPVAETests.oneSampleBoundUsesTheSameDrawsAsTheELBO).
         @Test func oneSampleIWAELossIsTheOneSampleELBOEstimate() throws {
-            let model = try make(variantSpecification("iwae", objective: ObjectiveSettings(importanceSamples: 1)))
+            let model = try make(variantSpecification("iwae", settings: ["importance_samples": 1]))
             let data = prototypeData(rows: 16, seed: 5)
             let start = RandomStream(seed: 6, name: "noise")
             var elboStream = start, replay = start
@@ -167,7 +170,7 @@ extension VAEModelsTests {
         /// M × K: the loss is minus the mean over images and groups of logSumExp over each run of K log weights.
         @Test func groupedBoundsSplitTheWeightsIntoMRunsOfK() throws {
             let model = try make(variantSpecification(
-                "miwae", objective: ObjectiveSettings(importanceSamples: 3, importanceGroups: 2)))
+                "miwae", settings: ["importance_samples": 3, "importance_groups": 2]))
             let data = prototypeData(rows: 4, seed: 8)
             var weightStream = RandomStream(seed: 9, name: "noise")
             let weights = model.logImportanceWeights(data, samples: 6, noise: &weightStream)
@@ -188,10 +191,10 @@ extension VAEModelsTests {
 
         @Test func iwaeRefusesGroups() {
             var random = RandomStream(seed: 1, name: "init")
-            let specification = variantSpecification("iwae", objective: ObjectiveSettings(importanceSamples: 5, importanceGroups: 2))
+            let specification = variantSpecification("iwae", settings: ["importance_samples": 5, "importance_groups": 2])
             let error = #expect(throws: ModelError.self) { try ModelRegistry.make(specification, random: &random) }
             #expect(error?.description.hasPrefix("model_params.importance_groups:") == true)
-            #expect(error?.description.contains("miwae") == true)
+            #expect(error?.description.contains("(miwae does)") == true)
         }
     }
 }

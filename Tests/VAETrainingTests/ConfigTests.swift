@@ -39,8 +39,12 @@ private func temporaryDirectory() throws -> URL {
 
 @Test func defaultsAreTheClassicMLPVAE() {
     let defaults = RunConfig.defaults
-    #expect(defaults.model == RunConfig.Model(
-        name: "mlp", hiddenSizes: [400], latentSize: 20, activation: "relu", likelihood: "bernoulli"))
+    #expect(defaults.model == RunConfig.Model(name: "mlp"))
+    #expect(defaults.model.settings.keys.isEmpty, "every setting at its declared default")
+    #expect(defaults.model[NetworkSettings.hiddenSizes] == [400])
+    #expect(defaults.model[GaussianLatent.latentSize] == 20)
+    #expect(defaults.model[NetworkSettings.activation] == "relu")
+    #expect(defaults.model[ObservationModel.likelihood] == "bernoulli")
     #expect(defaults.data.batchSize == 128)
     #expect(defaults.data.testBatchSize == 1000)
     #expect(defaults.experiment.optimizer == "adam")
@@ -65,11 +69,12 @@ private func temporaryDirectory() throws -> URL {
 
 @Test func yamlRoundTripsAwkwardValues() throws {
     var config = RunConfig.defaults
-    config.model.name = "yes"                        // a YAML 1.1 boolean if left plain
-    config.model.hiddenSizes = [512, 256, 1]
-    config.model.activation = "leaky_relu"
-    config.data.dataset = "Fashion MNIST: \"test\" #1\tπ"
-    config.data.dataDirectory = "/data/with space/ü\\x"
+    config.model.name = "beta-vae"
+    config.model[NetworkSettings.hiddenSizes] = [512, 256, 1]
+    config.model[NetworkSettings.activation] = "leaky_relu"
+    config.model[BetaObjective.beta] = 0.1 + 0.2
+    config.data.dataset = "yes"                      // a YAML 1.1 boolean if left plain
+    config.data.dataDirectory = "/data/with space/ü\\x Fashion MNIST: \"test\" #1\tπ"
     config.data.binarize = true
     config.data.trainLimit = 5000
     config.experiment.optimizer = "sgd"
@@ -83,7 +88,8 @@ private func temporaryDirectory() throws -> URL {
 
     let text = config.yaml()
     #expect(try ConfigLoader.parse(text, source: "round-trip") == config)
-    #expect(text.contains("  name: \"yes\"\n"))
+    #expect(text.contains("  dataset: \"yes\"\n"))
+    #expect(text.contains("  beta: 0.30000000000000004\n"))
     #expect(text.contains("  run_name: \"0.5\"\n"))
 }
 
@@ -99,7 +105,7 @@ private func temporaryDirectory() throws -> URL {
         """
     let config = try ConfigLoader.parse(text, source: "partial.yaml")
     var expected = RunConfig.defaults
-    expected.model.latentSize = 32
+    expected.model[GaussianLatent.latentSize] = 32
     expected.experiment.learningRate = 3e-4
     expected.trainer.epochs = 2
     #expect(config == expected)
@@ -115,12 +121,69 @@ private func temporaryDirectory() throws -> URL {
     defer { try? FileManager.default.removeItem(at: directory) }
     let file = directory.appendingPathComponent("wide.yaml")
     try (nameLine + "  hidden_sizes: [1024, 512]\n").write(to: file, atomically: true, encoding: .utf8)
-    #expect(try ConfigLoader.load(file.path).model.hiddenSizes == [1024, 512])
+    #expect(try ConfigLoader.load(file.path).model[NetworkSettings.hiddenSizes] == [1024, 512])
 
     let broken = directory.appendingPathComponent("broken.yml")
     try (nameLine + "  hidden_sizes: [1024, 0]\n").write(to: broken, atomically: true, encoding: .utf8)
     let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(broken.path) }
     #expect(error.message == "\(broken.path): model_params.hidden_sizes[1]: expected an integer from 1 to 65536, got 0 (line 3)")
+}
+
+// MARK: - Model settings
+
+@Test func runConfigListsOnlyTheSettingsOfTheModelsParts() throws {
+    let mlp = try ConfigLoader.load("mlp").yaml()
+    #expect(mlp.hasPrefix("""
+        model_params:
+          name: mlp
+          hidden_sizes: [400]
+          activation: relu
+          latent_size: 20
+          likelihood: bernoulli
+          likelihood_variance: 1.0
+          learn_variance: false
+
+        data_params:
+        """))
+    let vq = try ConfigLoader.load("vq-vae").yaml()
+    #expect(vq.contains("  codebook_size: 512\n") && vq.contains("  prior_epochs: 5\n"))
+    #expect(!vq.contains("latent_size") && !vq.contains("activation"))
+    var conv = RunConfig.defaults
+    conv.model.name = "beta-vae"
+    conv.model.network = "conv"
+    #expect(conv.yaml().contains("  network: conv\n  hidden_sizes: [400]\n  activation: relu\n  dense_size: 0\n"))
+    #expect(conv.yaml().contains("  beta: 1.0\n"))
+}
+
+@Test func documentedYAMLCommentsEachModelSetting() throws {
+    let text = try ConfigLoader.load("beta-vae").yaml(documented: true)
+    let betaLine = try #require(text.split(separator: "\n").first { $0.hasPrefix("  beta: ") })
+    #expect(betaLine.hasSuffix("# " + BetaObjective.beta.doc))
+    #expect(try ConfigLoader.parse(text, source: "documented") == ConfigLoader.load("beta-vae"))
+}
+
+@Test func settingOfAnotherModelIsAnErrorInAConfigAndSkippedInAnOldRun() throws {
+    // Runs written before each setting had one owner listed every model's keys in their config.yaml.
+    let old = nameLine + "  hidden_sizes: [64]\n  latent_size: 8\n  codebook_size: 512\n  temperature: 1.0\n"
+    let message = try parseFailure(old)
+    #expect(message.hasPrefix("configs/x.yaml: model_params.codebook_size (line 5): model 'mlp' (network mlp) does not read it (vq-vae does); its settings are hidden_sizes, activation, "))
+    let config = try ConfigLoader.parse(old, source: "runs/old/config.yaml", keysOfOtherModels: .ignore)
+    #expect(config.model.settings == ["hidden_sizes": [64], "latent_size": 8])
+    // Keys nobody declares stay errors either way.
+    #expect(throws: ConfigError.self) {
+        try ConfigLoader.parse(nameLine + "  laten_size: 3\n", source: "x", keysOfOtherModels: .ignore)
+    }
+}
+
+@Test func settingsAreCheckedAgainstTheModelNamedAnywhereInTheSection() throws {
+    // name after the settings: still read first.
+    let config = try ConfigLoader.parse("model_params:\n  beta: 4\n  name: beta-vae\n", source: "x.yaml")
+    #expect(config.model[BetaObjective.beta] == 4)
+    let message = try parseFailure("model_params:\n  codebook_size: 4\n")
+    #expect(message == "configs/x.yaml: missing required key 'model_params.name' (the model to build, e.g. 'mlp')")
+    let unknown = try parseFailure("model_params:\n  name: betavae\n")
+    #expect(unknown.hasPrefix("configs/x.yaml: model_params.name: unknown model 'betavae'; expected one of mlp, "))
+    #expect(unknown.hasSuffix("did you mean 'beta-vae'? (line 2)"))
 }
 
 // MARK: - Unknown keys and sections
@@ -224,19 +287,19 @@ private func temporaryDirectory() throws -> URL {
         == "trainer_params.epochs: expected an integer from 1 to 100000, got -3")
     #expect(try validationFailure { $0.trainer.epochs = 0 }
         == "trainer_params.epochs: expected an integer from 1 to 100000, got 0")
-    #expect(try validationFailure { $0.model.latentSize = 4097 }
+    #expect(try validationFailure { $0.model[GaussianLatent.latentSize] = 4097 }
         == "model_params.latent_size: expected an integer from 0 to 4096, got 4097")
-    #expect(try validationFailure { $0.model.hiddenSizes = [] }
+    #expect(try validationFailure { $0.model[NetworkSettings.hiddenSizes] = [] }
         == "model_params.hidden_sizes: expected a list of at least one integer, got []")
-    #expect(try validationFailure { $0.model.hiddenSizes = [400, 0] }
+    #expect(try validationFailure { $0.model[NetworkSettings.hiddenSizes] = [400, 0] }
         == "model_params.hidden_sizes[1]: expected an integer from 1 to 65536, got 0")
     #expect(try validationFailure { $0.model.name = "" }
         == "model_params.name: expected a non-empty string, got ''")
-    #expect(try validationFailure { $0.model.activation = "gelu" }
+    #expect(try validationFailure { $0.model[NetworkSettings.activation] = "gelu" }
         == "model_params.activation: expected one of relu, leaky_relu, tanh, sigmoid, softplus, got 'gelu'; did you mean 'relu'?")
-    #expect(try validationFailure { $0.model.likelihood = "poisson" }
+    #expect(try validationFailure { $0.model[ObservationModel.likelihood] = "poisson" }
         == "model_params.likelihood: expected one of bernoulli, gaussian, got 'poisson'")
-    #expect(try validationFailure { $0.model.likelihoodVariance = 0 }.hasPrefix("model_params.likelihood_variance: "))
+    #expect(try validationFailure { $0.model[ObservationModel.variance] = 0 }.hasPrefix("model_params.likelihood_variance: "))
     #expect(try validationFailure { $0.data.format = "zip" }
         == "data_params.format: expected one of auto, idx, folder, got 'zip'")
     #expect(try validationFailure { $0.data.imageSize = -1 }.hasPrefix("data_params.image_size: "))
@@ -272,7 +335,7 @@ private func temporaryDirectory() throws -> URL {
 @Test func validateReportsTheFirstFieldInFileOrder() throws {
     let message = try validationFailure {
         $0.trainer.epochs = 0
-        $0.model.latentSize = -1
+        $0.model[GaussianLatent.latentSize] = -1
     }
     #expect(message.hasPrefix("model_params.latent_size: "))
 }

@@ -7,8 +7,9 @@ import VAETensor
 @Suite struct DataRangeTests {
     func model(likelihood: String) throws -> any VariationalAutoencoder {
         var random = RandomStream(seed: 1, name: "init")
-        return try ModelRegistry.make(ModelSpecification(name: "mlp", inputShape: [1, 2, 2], hiddenSizes: [4], latentSize: 2,
-                                                         activation: .relu, likelihood: likelihood), random: &random)
+        let settings: ModelSettings = ["hidden_sizes": [4], "latent_size": 2, "likelihood": .text(likelihood)]
+        return try ModelRegistry.make(ModelSpecification(name: "mlp", inputShape: [1, 2, 2], settings: settings),
+                                      random: &random)
     }
 
     @Test func bernoulliDecoderRejectsDataOutsideTheUnitInterval() throws {

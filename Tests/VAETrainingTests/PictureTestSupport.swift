@@ -65,8 +65,8 @@ final class XMLElements: NSObject, XMLParserDelegate {
 func tinyPictureInputs(latentSize: Int, imageShape: [Int] = [1, 6, 5], count: Int = 40, classes: Int = 4,
                        seed: UInt64 = 3, metricsPath: String? = nil) throws -> PictureInputs {
     var config = RunConfig.defaults
-    config.model.hiddenSizes = [24]
-    config.model.latentSize = latentSize
+    config.model[NetworkSettings.hiddenSizes] = [24]
+    config.model[GaussianLatent.latentSize] = latentSize
     config.experiment.seed = seed
     let model = try Factory.model(config, inputShape: imageShape)
     var random = RandomStream(seed: seed, name: "test-images")

@@ -37,8 +37,8 @@ extension ModelComputation {
             config.data.dataDirectory = Self.dataDirectory
             config.data.batchSize = 64
             config.data.binarize = true
-            config.model.hiddenSizes = [64]
-            config.model.latentSize = 8
+            config.model[NetworkSettings.hiddenSizes] = [64]
+            config.model[GaussianLatent.latentSize] = 8
             config.trainer.epochs = epochs
             config.trainer.threads = 2
             config.trainer.pictureCount = 4
@@ -155,7 +155,7 @@ extension ModelComputation {
             defer { removeDirectory(directory) }
             try Trainer(config: config(epochs: 1)).run(in: directory, report: { _ in })
             var wider = config(epochs: 2)
-            wider.model.hiddenSizes = [32]
+            wider.model[NetworkSettings.hiddenSizes] = [32]
             let error = try #require(throws: FormatError.self) { try Trainer(config: wider).restore(from: directory) }
             #expect(error.message.contains("checkpoints/epoch-1/model.safetensors: 'encoder.layers.0.weight' has shape [64, 784], the model expects [32, 784]"),
                     "\(error.message)")

@@ -20,9 +20,13 @@ extension ModelComputation {
             config.data.testLimit = 500
             config.trainer.epochs = 2
             config.trainer.pictureCount = 16
-            config.model.importanceSamples = min(config.model.importanceSamples, 5)
-            config.model.importanceGroups = min(config.model.importanceGroups, 2)
-            config.model.priorEpochs = min(config.model.priorEpochs, 1)
+            // Fewer importance samples and prior epochs, for the models that have them.
+            let caps = ["importance_samples": 5, "importance_groups": 2, "prior_epochs": 1]
+            for declaration in config.model.declarations ?? [] {
+                guard let cap = caps[declaration.key], case .integer(let value) = config.model.settings.value(of: declaration)
+                else { continue }
+                config.model.settings[declaration.key] = .integer(min(value, cap))
+            }
             let untrained = try Trainer(config: config)
             var noise = RandomStream(seed: 0, name: "evaluation")
             let before = Evaluator(model: untrained.model, labels: untrained.test.labels).negativeELBO(untrained.testImages, noise: &noise).total

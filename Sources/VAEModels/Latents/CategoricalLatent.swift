@@ -136,3 +136,41 @@ public final class CategoricalLatent: Module, LatentSpace {
                                                         random: &random))
     }
 }
+
+extension CategoricalLatent {
+    public static let variables = Setting<Int>(
+        "categorical_size", default: 0, .integers(0...4096), doc: "categorical latent variables N")
+    public static let categories = Setting<Int>(
+        "categories", default: 10, .integers(2...4096), doc: "classes K of each categorical variable")
+    public static let temperature = Setting<Double>(
+        "temperature", default: 1, .numbers(NumberRange(above: 0, atMost: 1e6)),
+        doc: "Gumbel-Softmax temperature τ₀ at step 0 (Jang et al. 2017)")
+    public static let temperatureMinimum = Setting<Double>(
+        "temperature_min", default: 0.5, .numbers(NumberRange(above: 0, atMost: 1e6)),
+        doc: "lowest annealed temperature τ_min")
+    public static let temperatureRate = Setting<Double>(
+        "temperature_rate", default: 3e-5, .numbers(atLeast: 0),
+        doc: "annealing rate r of τ = max(τ_min, τ₀·exp(−r·step)); 0 keeps τ₀")
+    public static let hard = Setting<Bool>(
+        "hard", default: false, doc: "straight-through samples: one-hot forward, relaxed gradients backward")
+
+    /// N categorical variables of K classes and an optional Gaussian part of `latent_size` dimensions
+    /// (`needsGaussian`: at least 1, as joint-vae's).
+    public static func part(needsGaussian: Bool) -> LatentPart {
+        LatentPart(settings: [GaussianLatent.latentSize, variables, categories].map(\.declaration)
+                   + [temperature, temperatureMinimum, temperatureRate].map(\.declaration) + [hard.declaration]) {
+            specification, features, random in
+            let continuousSize = try GaussianLatent.size(specification, required: needsGaussian)
+            guard specification[variables] >= 1 else {
+                throw ModelError("model_params.categorical_size: \(specification.name) needs at least one categorical variable, got \(specification[variables])")
+            }
+            return try CategoricalLatent(
+                featureSize: features, continuousSize: continuousSize,
+                variables: specification[variables], categories: specification[categories],
+                schedule: TemperatureSchedule(initial: specification[temperature],
+                                              minimum: specification[temperatureMinimum],
+                                              rate: specification[temperatureRate]),
+                hard: specification[hard], random: &random)
+        }
+    }
+}

@@ -49,3 +49,23 @@ public final class GaussianLatent: Module, LatentSpace {
         random.normal(shape: [count, codeSize])
     }
 }
+
+extension GaussianLatent {
+    public static let latentSize = Setting<Int>(
+        "latent_size", default: 20, .integers(0...4096),
+        doc: "dimensions of the Gaussian latent z (0 only where a model's code has other parts)")
+
+    /// The Gaussian part's width, or an error naming the model when it must be at least 1.
+    static func size(_ specification: ModelSpecification, required: Bool) throws -> Int {
+        let size = specification[latentSize]
+        if required && size < 1 {
+            throw ModelError("model_params.latent_size: model '\(specification.name)' needs a latent of at least 1 dimension, got \(size)")
+        }
+        return size
+    }
+
+    /// `latent_size` dimensions (at least 1).
+    public static let part = LatentPart(settings: [latentSize.declaration]) { specification, features, random in
+        GaussianLatent(featureSize: features, latentSize: try size(specification, required: true), random: &random)
+    }
+}

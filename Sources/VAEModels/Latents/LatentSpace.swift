@@ -66,3 +66,16 @@ public struct LatentSummary {
 public func repeatedRows(_ batch: Int, samples: Int) -> [Int] {
     (0..<batch).flatMap { [Int](repeating: $0, count: samples) }
 }
+
+/// How a recipe builds a latent: the settings it reads and the build from a specification and the encoder's
+/// feature width. Each latent type declares its own (`GaussianLatent.part`).
+public struct LatentPart: Sendable {
+    public let settings: [SettingDeclaration]
+    let make: @Sendable (ModelSpecification, _ featureSize: Int, inout RandomStream) throws -> any LatentSpace
+
+    public init(settings: [SettingDeclaration],
+                make: @escaping @Sendable (ModelSpecification, _ featureSize: Int, inout RandomStream) throws -> any LatentSpace) {
+        self.settings = settings
+        self.make = make
+    }
+}

@@ -7,14 +7,20 @@ extension NetworkFamily {
     /// ConvT(3×3, s1) to the image's channels. A condition is appended to the encoder's features.
     public static let conv = NetworkFamily(
         name: "conv", summary: "the Keras example's stride-2 conv stack (+ dense_size), mirrored with transposed convs",
-        splitsOverRows: true,
+        splitsOverRows: true, settings: NetworkSettings.shared + [denseSize.declaration],
         makeEncoder: { specification, conditionSize, random in
             try ConvEncoder(specification, conditionSize: conditionSize, batchNorm: false,
-                            denseSize: specification.denseSize, random: &random)
+                            denseSize: specification[denseSize], random: &random)
         },
         makeDecoder: { specification, codeSize, random in
             try ConvDecoder(specification, codeSize: codeSize, random: &random)
         })
+}
+
+extension NetworkFamily {
+    public static let denseSize = Setting<Int>(
+        "dense_size", default: 0, .integers(0...65536),
+        doc: "width of the dense layer between the conv stack and the latent heads (conv); 0 = none")
 }
 
 /// Conv(3×3, s2) [+ BatchNorm] + activation per width of `hidden_sizes`, flattened, then an optional Dense +

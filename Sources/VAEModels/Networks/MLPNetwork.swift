@@ -5,7 +5,7 @@ extension NetworkFamily {
     /// `mlp`: fully connected layers of `hidden_sizes` with `activation` between them, the decoder mirroring the
     /// encoder (784-400-20-400-784 in the default config). A condition is appended to the encoder's input.
     public static let mlp = NetworkFamily(
-        name: "mlp", summary: "fully connected layers of hidden_sizes; the decoder mirrors them", splitsOverRows: true,
+        name: "mlp", summary: "fully connected layers of hidden_sizes; the decoder mirrors them", splitsOverRows: true, settings: NetworkSettings.shared,
         makeEncoder: { specification, conditionSize, random in
             MLPEncoder(specification, conditionSize: conditionSize, random: &random)
         },

@@ -28,6 +28,8 @@ public struct NetworkFamily: Sendable {
     /// False when the network holds batch statistics (BatchNorm): a batch's loss is then not a mean of per-row
     /// losses and may not be split into data-parallel shards.
     public let splitsOverRows: Bool
+    /// The settings the family reads, in `config.yaml` order.
+    public let settings: [SettingDeclaration]
     let makeEncoder: @Sendable (ModelSpecification, _ conditionSize: Int, inout RandomStream) throws -> any EncoderNetwork
     let makeDecoder: @Sendable (ModelSpecification, _ codeSize: Int, inout RandomStream) throws -> any DecoderNetwork
 
@@ -46,4 +48,22 @@ public struct NetworkFamily: Sendable {
     public static let all: [NetworkFamily] = [.mlp, .conv, .conv64]
 
     public static func named(_ name: String) -> NetworkFamily? { all.first { $0.name == name } }
+}
+
+/// The settings every network family reads.
+public enum NetworkSettings {
+    public static let hiddenSizes = Setting<[Int]>(
+        "hidden_sizes", default: [400], .nonEmptyList(1...65536),
+        doc: "widths of the hidden layers (channels of the stride-2 convs), encoder order; the decoder mirrors them")
+    public static let activation = Setting<String>(
+        "activation", default: Activation.relu.rawValue, .oneOf(Activation.allCases.map(\.rawValue)),
+        doc: "nonlinearity after each hidden layer")
+
+    public static let shared = [hiddenSizes.declaration, activation.declaration]
+}
+
+extension ModelSpecification {
+    var hiddenSizes: [Int] { self[NetworkSettings.hiddenSizes] }
+    /// ReLU when the value is not an activation's name (``ModelRegistry/make(_:random:)`` checks it first).
+    var activation: Activation { Activation(rawValue: self[NetworkSettings.activation]) ?? .relu }
 }

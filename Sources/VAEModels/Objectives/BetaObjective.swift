@@ -26,3 +26,13 @@ public struct BetaObjective: Objective {
         return LossTerms(total: total, terms: terms.logged + [("weighted_kl", terms.kl * weight)])
     }
 }
+
+extension BetaObjective {
+    public static let beta = Setting<Double>(
+        "beta", default: 1, .numbers(atLeast: 0), doc: "weight β of the KL term (Higgins et al. 2017); 1 is the ELBO")
+
+    /// `beta`, and the capacity schedule that replaces it when `capacity_max` > 0.
+    public static let part = ObjectivePart(settings: [beta.declaration] + CapacitySchedule.settings) { specification in
+        BetaObjective(beta: specification[beta], capacity: CapacitySchedule(specification))
+    }
+}

@@ -30,3 +30,23 @@ public struct CapacityObjective: Objective {
         return LossTerms(total: terms.reconstruction + penalty, terms: terms.logged + [("capacity_penalty", penalty)])
     }
 }
+
+extension CapacityObjective {
+    public static let discreteMaximum = Setting<Double>(
+        "discrete_capacity_max", default: 0, .numbers(atLeast: 0),
+        doc: "target KL of the discrete latents in nats (Dupont 2018), capped at what they can carry")
+    public static let discreteSteps = Setting<Int>(
+        "discrete_capacity_steps", default: 0, .integers(0...Int.max),
+        doc: "optimiser steps over which the discrete capacity grows; 0 = from the start")
+
+    /// The continuous schedule, then the discrete one (same γ).
+    public static let part = ObjectivePart(
+        settings: CapacitySchedule.settings + [discreteMaximum.declaration, discreteSteps.declaration]
+    ) { specification in
+        let continuous = CapacitySchedule(specification)
+        return CapacityObjective(
+            continuous: continuous,
+            discrete: CapacitySchedule(maximum: specification[discreteMaximum], steps: specification[discreteSteps],
+                                       gamma: continuous.gamma))
+    }
+}

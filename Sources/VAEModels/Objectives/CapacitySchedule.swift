@@ -28,3 +28,23 @@ public struct CapacitySchedule: Equatable, Sendable {
         return (kl - capacity) * (sign * Float(gamma))
     }
 }
+
+extension CapacitySchedule {
+    public static let maximumSetting = Setting<Double>(
+        "capacity_max", default: 0, .numbers(atLeast: 0),
+        doc: "target KL C_max in nats (Burgess et al. 2018); 0 keeps beta-vae's β objective")
+    public static let stepsSetting = Setting<Int>(
+        "capacity_steps", default: 0, .integers(0...Int.max),
+        doc: "optimiser steps over which C grows linearly from 0 to C_max; 0 = C_max throughout")
+    public static let gammaSetting = Setting<Double>(
+        "gamma", default: 1000, .numbers(atLeast: 0), doc: "weight γ of the capacity penalty γ·|KL − C|")
+
+    /// The continuous schedule: `capacity_max`, `capacity_steps`, `gamma`.
+    public static let settings = [maximumSetting.declaration, stepsSetting.declaration, gammaSetting.declaration]
+
+    /// The continuous schedule a specification sets.
+    public init(_ specification: ModelSpecification) {
+        self.init(maximum: specification[Self.maximumSetting], steps: specification[Self.stepsSetting],
+                  gamma: specification[Self.gammaSetting])
+    }
+}

@@ -11,3 +11,8 @@ public struct ELBOObjective: Objective {
         return LossTerms(total: terms.reconstruction + terms.kl, terms: terms.logged)
     }
 }
+
+extension ELBOObjective {
+    /// No settings.
+    public static let part = ObjectivePart(settings: []) { _ in ELBOObjective() }
+}

@@ -36,3 +36,22 @@ public struct ImportanceWeightedObjective: Objective {
         return LossTerms(total: negativeBound, terms: [("negative_iwae_bound", negativeBound)])
     }
 }
+
+extension ImportanceWeightedObjective {
+    public static let samplesSetting = Setting<Int>(
+        "importance_samples", default: 1, .integers(1...100_000), doc: "importance samples K per group")
+    public static let groupsSetting = Setting<Int>(
+        "importance_groups", default: 1, .integers(1...10_000),
+        doc: "groups M of K samples whose bounds are averaged (MIWAE)")
+
+    /// IWAE: `importance_samples` only (M = 1).
+    public static let iwae = ObjectivePart(settings: [samplesSetting.declaration]) { specification in
+        try ImportanceWeightedObjective(samples: specification[samplesSetting], groups: 1)
+    }
+
+    /// MIWAE: `importance_samples` and `importance_groups`.
+    public static let miwae = ObjectivePart(settings: [samplesSetting.declaration, groupsSetting.declaration]) {
+        specification in
+        try ImportanceWeightedObjective(samples: specification[samplesSetting], groups: specification[groupsSetting])
+    }
+}

@@ -31,3 +31,15 @@ public struct MeanTerms {
         [("reconstruction", reconstruction), ("kl", kl)] + (parts.count > 1 ? parts.map { ($0.part.name, $0.mean) } : [])
     }
 }
+
+/// How a recipe builds an objective: the settings it reads and the build from a specification. Each objective
+/// declares its own (`BetaObjective.part`).
+public struct ObjectivePart: Sendable {
+    public let settings: [SettingDeclaration]
+    let make: @Sendable (ModelSpecification) throws -> any Objective
+
+    public init(settings: [SettingDeclaration], make: @escaping @Sendable (ModelSpecification) throws -> any Objective) {
+        self.settings = settings
+        self.make = make
+    }
+}

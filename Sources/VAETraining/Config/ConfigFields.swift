@@ -11,13 +11,24 @@ struct FieldProblem: Error {
     /// Line of the offending YAML node, when the problem was found while reading one.
     var line: Int?
 
+    init(message: String, elementIndex: Int? = nil, line: Int? = nil) {
+        self.message = message
+        self.elementIndex = elementIndex
+        self.line = line
+    }
+
+    init(_ problem: SettingProblem) {
+        self.init(message: problem.message, elementIndex: problem.elementIndex)
+    }
+
     var elementSuffix: String { elementIndex.map { "[\($0)]" } ?? "" }
 }
 
 /// One key of a config file: its place, how to read it from a YAML node, its range check and how to write it back.
 ///
-/// The table ``all`` is the single source of truth for key order, names, types and ranges, so parsing, validation
-/// and ``RunConfig/yaml()`` cannot drift apart.
+/// ``all`` lists the keys of the data, experiment and trainer sections and the model's `name` and `network`; every
+/// other `model_params` key is a model setting, read through the declaration of the part that owns it
+/// (``setting(_:)``, ``SettingCatalog``). Parsing, validation and ``RunConfig/yaml()`` all go through these.
 struct ConfigField: Sendable {
     let section: String
     let key: String
@@ -35,220 +46,82 @@ extension ConfigField {
     /// Section names, in file order.
     static let sections = ["model_params", "data_params", "exp_params", "trainer_params"]
 
-    /// Every key, in file order.
+    static let name = field("model_params", "name", \.model.name, .nonEmpty)
+    static let network = field("model_params", "network", \.model.network, .oneOf([""] + NetworkFamily.all.map(\.name)))
+
+    /// Every key but the model settings, in file order.
     static let all: [ConfigField] = [
-        text("model_params", "name", \.model.name, .nonEmpty),
-        text("model_params", "network", \.model.network, .oneOf([""] + NetworkFamily.all.map(\.name))),
-        integerList("model_params", "hidden_sizes", \.model.hiddenSizes, elementRange: 1...65536),
-        integer("model_params", "latent_size", \.model.latentSize, 0...4096),
-        text("model_params", "activation", \.model.activation, .oneOf(RunConfig.Activation.allCases.map(\.rawValue))),
-        text("model_params", "likelihood", \.model.likelihood, .oneOf(RunConfig.Likelihood.allCases.map(\.rawValue))),
-        integer("model_params", "dense_size", \.model.denseSize, 0...65536),
-        number("model_params", "likelihood_variance", \.model.likelihoodVariance, NumberRange(above: 0, atMost: 1e6)),
-        boolean("model_params", "learn_variance", \.model.learnVariance),
-        number("model_params", "beta", \.model.beta, NumberRange(atLeast: 0)),
-        number("model_params", "capacity_max", \.model.capacityMax, NumberRange(atLeast: 0)),
-        integer("model_params", "capacity_steps", \.model.capacitySteps, 0...Int.max),
-        number("model_params", "gamma", \.model.gamma, NumberRange(atLeast: 0)),
-        integer("model_params", "importance_samples", \.model.importanceSamples, 1...100_000),
-        integer("model_params", "importance_groups", \.model.importanceGroups, 1...10_000),
-        integer("model_params", "class_count", \.model.classCount, 0...65536),
-        integer("model_params", "categorical_size", \.model.categoricalSize, 0...4096),
-        integer("model_params", "categories", \.model.categories, 2...4096),
-        number("model_params", "temperature", \.model.temperature, NumberRange(above: 0, atMost: 1e6)),
-        number("model_params", "temperature_min", \.model.temperatureMinimum, NumberRange(above: 0, atMost: 1e6)),
-        number("model_params", "temperature_rate", \.model.temperatureRate, NumberRange(atLeast: 0)),
-        boolean("model_params", "hard", \.model.hard),
-        number("model_params", "discrete_capacity_max", \.model.discreteCapacityMax, NumberRange(atLeast: 0)),
-        integer("model_params", "discrete_capacity_steps", \.model.discreteCapacitySteps, 0...Int.max),
-        integer("model_params", "codebook_size", \.model.codebookSize, 1...65536),
-        integer("model_params", "code_size", \.model.codeSize, 1...4096),
-        number("model_params", "commitment", \.model.commitment, NumberRange(atLeast: 0)),
-        number("model_params", "ema_decay", \.model.emaDecay, NumberRange(atLeast: 0, below: 1)),
-        integer("model_params", "prior_epochs", \.model.priorEpochs, 0...100_000),
+        name,
+        network,
 
-        text("data_params", "dataset", \.data.dataset, .any),
-        text("data_params", "data_dir", \.data.dataDirectory, .nonEmpty),
-        integer("data_params", "batch_size", \.data.batchSize, 1...65536),
-        integer("data_params", "test_batch_size", \.data.testBatchSize, 1...65536),
-        boolean("data_params", "binarize", \.data.binarize),
-        integer("data_params", "train_limit", \.data.trainLimit, 0...Int.max),
-        integer("data_params", "test_limit", \.data.testLimit, 0...Int.max),
-        text("data_params", "format", \.data.format, .oneOf(["auto", "idx", "folder"])),
-        integer("data_params", "image_size", \.data.imageSize, 0...4096),
-        integer("data_params", "channels", \.data.channels, 0...3),
-        boolean("data_params", "horizontal_flip", \.data.horizontalFlip),
+        field("data_params", "dataset", \.data.dataset),
+        field("data_params", "data_dir", \.data.dataDirectory, .nonEmpty),
+        field("data_params", "batch_size", \.data.batchSize, .integers(1...65536)),
+        field("data_params", "test_batch_size", \.data.testBatchSize, .integers(1...65536)),
+        field("data_params", "binarize", \.data.binarize),
+        field("data_params", "train_limit", \.data.trainLimit, .integers(0...Int.max)),
+        field("data_params", "test_limit", \.data.testLimit, .integers(0...Int.max)),
+        field("data_params", "format", \.data.format, .oneOf(["auto", "idx", "folder"])),
+        field("data_params", "image_size", \.data.imageSize, .integers(0...4096)),
+        field("data_params", "channels", \.data.channels, .integers(0...3)),
+        field("data_params", "horizontal_flip", \.data.horizontalFlip),
 
-        text("exp_params", "optimizer", \.experiment.optimizer, .oneOf(RunConfig.Optimizer.allCases.map(\.rawValue))),
-        number("exp_params", "learning_rate", \.experiment.learningRate, NumberRange(above: 0, atMost: 10)),
-        number("exp_params", "weight_decay", \.experiment.weightDecay, NumberRange(atLeast: 0)),
-        number("exp_params", "momentum", \.experiment.momentum, NumberRange(atLeast: 0, below: 1)),
-        number("exp_params", "beta1", \.experiment.beta1, NumberRange(atLeast: 0, below: 1)),
-        number("exp_params", "beta2", \.experiment.beta2, NumberRange(atLeast: 0, below: 1)),
-        number("exp_params", "gradient_clip_norm", \.experiment.gradientClipNorm, NumberRange(atLeast: 0)),
+        field("exp_params", "optimizer", \.experiment.optimizer, .oneOf(RunConfig.Optimizer.allCases.map(\.rawValue))),
+        field("exp_params", "learning_rate", \.experiment.learningRate, .numbers(NumberRange(above: 0, atMost: 10))),
+        field("exp_params", "weight_decay", \.experiment.weightDecay, .numbers(atLeast: 0)),
+        field("exp_params", "momentum", \.experiment.momentum, .numbers(NumberRange(atLeast: 0, below: 1))),
+        field("exp_params", "beta1", \.experiment.beta1, .numbers(NumberRange(atLeast: 0, below: 1))),
+        field("exp_params", "beta2", \.experiment.beta2, .numbers(NumberRange(atLeast: 0, below: 1))),
+        field("exp_params", "gradient_clip_norm", \.experiment.gradientClipNorm, .numbers(atLeast: 0)),
         unsignedInteger("exp_params", "seed", \.experiment.seed),
 
-        integer("trainer_params", "epochs", \.trainer.epochs, 1...100_000),
-        text("trainer_params", "run_name", \.trainer.runName, .fileName),
-        text("trainer_params", "output_dir", \.trainer.outputDirectory, .nonEmpty),
-        integer("trainer_params", "threads", \.trainer.threads, 1...256),
-        boolean("trainer_params", "data_parallel", \.trainer.dataParallel),
-        integer("trainer_params", "picture_count", \.trainer.pictureCount, 1...1024),
-        integer("trainer_params", "picture_every", \.trainer.pictureEvery, 0...100_000),
+        field("trainer_params", "epochs", \.trainer.epochs, .integers(1...100_000)),
+        field("trainer_params", "run_name", \.trainer.runName, .fileName),
+        field("trainer_params", "output_dir", \.trainer.outputDirectory, .nonEmpty),
+        field("trainer_params", "threads", \.trainer.threads, .integers(1...256)),
+        field("trainer_params", "data_parallel", \.trainer.dataParallel),
+        field("trainer_params", "picture_count", \.trainer.pictureCount, .integers(1...1024)),
+        field("trainer_params", "picture_every", \.trainer.pictureEvery, .integers(0...100_000)),
     ]
 
+    /// The keys a section may hold: for `model_params`, `name`, `network` and every model setting.
     static func keys(in section: String) -> [String] {
-        all.filter { $0.section == section }.map(\.key)
+        let fixed = all.filter { $0.section == section }.map(\.key)
+        return section == "model_params" ? fixed + SettingCatalog.all.map(\.key) : fixed
+    }
+
+    /// The section a key belongs to, if any.
+    static func home(of key: String) -> String? {
+        sections.first { keys(in: $0).contains(key) }
+    }
+
+    /// A model setting's key, read, checked and written through its declaration.
+    static func setting(_ declaration: SettingDeclaration) -> ConfigField {
+        ConfigField(
+            section: "model_params", key: declaration.key,
+            read: { node, config in config.model.settings[declaration.key] = try YAMLRead.entry(node, kind: declaration.kind) },
+            check: { config in declaration.problem(with: config.model.settings.value(of: declaration)).map(FieldProblem.init) },
+            render: { config in YAMLText.entry(config.model.settings.value(of: declaration)) })
     }
 }
 
 // MARK: - Field kinds
 
 extension ConfigField {
-    /// What a string field accepts.
-    enum TextRule: Sendable {
-        case any
-        case nonEmpty
-        case oneOf([String])
-        /// A single directory name: `[A-Za-z0-9._-]+`, and not `.` or `..`.
-        case fileName
-
-        func problem(with value: String) -> FieldProblem? {
-            switch self {
-            case .any:
-                return nil
-            case .nonEmpty:
-                return value.isEmpty ? FieldProblem(message: "expected a non-empty string, got ''") : nil
-            case .oneOf(let choices):
-                guard !choices.contains(value) else { return nil }
-                let message = "expected one of \(choices.joined(separator: ", ")), got '\(YAMLText.oneLine(value))'"
-                return FieldProblem(message: message + Suggestion.didYouMean(value, among: choices))
-            case .fileName:
-                let allowed = value.unicodeScalars.allSatisfy { scalar in
-                    scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
-                }
-                if allowed, !value.isEmpty, value != ".", value != ".." { return nil }
-                return FieldProblem(
-                    message: "expected a name of letters, digits, '.', '_' and '-' (not '.' or '..'), "
-                        + "got '\(YAMLText.oneLine(value))'")
-            }
-        }
-    }
-
-    /// An interval of finite numbers; either end may be open, the upper one may be absent.
-    struct NumberRange: Sendable {
-        var lower: Double
-        var includesLower: Bool
-        var upper: Double?
-        var includesUpper: Bool
-
-        init(atLeast lower: Double) {
-            self.init(lower: lower, includesLower: true, upper: nil, includesUpper: false)
-        }
-
-        init(atLeast lower: Double, below upper: Double) {
-            self.init(lower: lower, includesLower: true, upper: upper, includesUpper: false)
-        }
-
-        init(above lower: Double, atMost upper: Double) {
-            self.init(lower: lower, includesLower: false, upper: upper, includesUpper: true)
-        }
-
-        private init(lower: Double, includesLower: Bool, upper: Double?, includesUpper: Bool) {
-            self.lower = lower
-            self.includesLower = includesLower
-            self.upper = upper
-            self.includesUpper = includesUpper
-        }
-
-        func contains(_ value: Double) -> Bool {
-            guard value.isFinite else { return false }
-            guard includesLower ? value >= lower : value > lower else { return false }
-            guard let upper else { return true }
-            return includesUpper ? value <= upper : value < upper
-        }
-
-        /// `"a number in (0, 10]"`, `"a finite number >= 0"`.
-        var expectation: String {
-            let lowerText = YAMLText.readable(lower)
-            guard let upper else { return "a finite number \(includesLower ? ">=" : ">") \(lowerText)" }
-            return "a number in \(includesLower ? "[" : "(")\(lowerText), \(YAMLText.readable(upper))\(includesUpper ? "]" : ")")"
-        }
-    }
-
-    static func text(
-        _ section: String, _ key: String, _ keyPath: WritableKeyPath<RunConfig, String>, _ rule: TextRule
+    /// A key stored in a property of one of the setting types, allowed by `rule`.
+    static func field<Value: SettingValue>(
+        _ section: String, _ key: String, _ keyPath: WritableKeyPath<RunConfig, Value>, _ rule: SettingRule = .any
     ) -> ConfigField {
         // Key paths to stored properties are immutable; Swift 5 mode cannot yet infer that they are Sendable.
         nonisolated(unsafe) let keyPath = keyPath
         return ConfigField(
             section: section, key: key,
-            read: { node, config in config[keyPath: keyPath] = try YAMLRead.string(node) },
-            check: { config in rule.problem(with: config[keyPath: keyPath]) },
-            render: { config in YAMLText.string(config[keyPath: keyPath]) })
-    }
-
-    static func integer(
-        _ section: String, _ key: String, _ keyPath: WritableKeyPath<RunConfig, Int>,
-        _ range: ClosedRange<Int>
-    ) -> ConfigField {
-        nonisolated(unsafe) let keyPath = keyPath
-        return ConfigField(
-            section: section, key: key,
-            read: { node, config in config[keyPath: keyPath] = try YAMLRead.integer(node) },
-            check: { config in integerProblem(config[keyPath: keyPath], range) },
-            render: { config in String(config[keyPath: keyPath]) })
-    }
-
-    static func integerList(
-        _ section: String, _ key: String, _ keyPath: WritableKeyPath<RunConfig, [Int]>,
-        elementRange: ClosedRange<Int>
-    ) -> ConfigField {
-        nonisolated(unsafe) let keyPath = keyPath
-        return ConfigField(
-            section: section, key: key,
-            read: { node, config in config[keyPath: keyPath] = try YAMLRead.integerList(node) },
-            check: { config in
-                let values = config[keyPath: keyPath]
-                if values.isEmpty {
-                    return FieldProblem(message: "expected a list of at least one integer, got []")
-                }
-                for (index, value) in values.enumerated() {
-                    if var problem = integerProblem(value, elementRange) {
-                        problem.elementIndex = index
-                        return problem
-                    }
-                }
-                return nil
+            read: { node, config in
+                // YAMLRead.entry returns the kind it is asked for, which Value's initialiser takes.
+                if let value = Value(try YAMLRead.entry(node, kind: Value.kind)) { config[keyPath: keyPath] = value }
             },
-            render: { config in "[" + config[keyPath: keyPath].map(String.init).joined(separator: ", ") + "]" })
-    }
-
-    static func number(
-        _ section: String, _ key: String, _ keyPath: WritableKeyPath<RunConfig, Double>,
-        _ range: NumberRange
-    ) -> ConfigField {
-        nonisolated(unsafe) let keyPath = keyPath
-        return ConfigField(
-            section: section, key: key,
-            read: { node, config in config[keyPath: keyPath] = try YAMLRead.number(node) },
-            check: { config in
-                let value = config[keyPath: keyPath]
-                guard !range.contains(value) else { return nil }
-                return FieldProblem(message: "expected \(range.expectation), got \(YAMLText.readable(value))")
-            },
-            render: { config in YAMLText.number(config[keyPath: keyPath]) })
-    }
-
-    static func boolean(
-        _ section: String, _ key: String, _ keyPath: WritableKeyPath<RunConfig, Bool>
-    ) -> ConfigField {
-        nonisolated(unsafe) let keyPath = keyPath
-        return ConfigField(
-            section: section, key: key,
-            read: { node, config in config[keyPath: keyPath] = try YAMLRead.boolean(node) },
-            check: { _ in nil },
-            render: { config in config[keyPath: keyPath] ? "true" : "false" })
+            check: { config in rule.problem(with: config[keyPath: keyPath].entry).map(FieldProblem.init) },
+            render: { config in YAMLText.entry(config[keyPath: keyPath].entry) })
     }
 
     /// A full-range `UInt64`; only the type can be wrong, so every range problem is found while reading.
@@ -261,14 +134,6 @@ extension ConfigField {
             read: { node, config in config[keyPath: keyPath] = try YAMLRead.unsignedInteger(node) },
             check: { _ in nil },
             render: { config in String(config[keyPath: keyPath]) })
-    }
-
-    private static func integerProblem(_ value: Int, _ range: ClosedRange<Int>) -> FieldProblem? {
-        guard !range.contains(value) else { return nil }
-        let expectation = range.upperBound == Int.max
-            ? "an integer >= \(range.lowerBound)"
-            : "an integer from \(range.lowerBound) to \(range.upperBound)"
-        return FieldProblem(message: "expected \(expectation), got \(value)")
     }
 }
 
@@ -322,6 +187,17 @@ enum YAMLRead {
             return UInt64(value)
         default:
             throw problem("expected an integer", node)
+        }
+    }
+
+    /// A value of `kind`, as a setting stores it.
+    static func entry(_ node: Node, kind: SettingKind) throws -> SettingEntry {
+        switch kind {
+        case .integer: .integer(try integer(node))
+        case .number: .number(try number(node))
+        case .boolean: .boolean(try boolean(node))
+        case .text: .text(try string(node))
+        case .integers: .integers(try integerList(node))
         }
     }
 
@@ -383,21 +259,23 @@ enum YAMLText {
     }
 
     /// Shortened to one line, so a block scalar cannot break the one-line error rule.
-    static func oneLine(_ text: String, limit: Int = 60) -> String {
-        let flat = text.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
-        return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
+    static func oneLine(_ text: String, limit: Int = 60) -> String { SettingRule.oneLine(text, limit: limit) }
+
+    /// A setting's value as a YAML flow scalar or flow list.
+    static func entry(_ entry: SettingEntry) -> String {
+        switch entry {
+        case .integer(let value): String(value)
+        case .number(let value): number(value)
+        case .boolean(let value): value ? "true" : "false"
+        case .text(let value): string(value)
+        case .integers(let values): "[" + values.map(String.init).joined(separator: ", ") + "]"
+        }
     }
 
     /// A number that reads back as the same `Double`, and as a YAML float (`.inf`, not `inf`).
     static func number(_ value: Double) -> String {
         if value.isNaN { return ".nan" }
         if value.isInfinite { return value < 0 ? "-.inf" : ".inf" }
-        return value.description
-    }
-
-    /// A number for a message: `10`, not `10.0`; `nan`; `1e-05`.
-    static func readable(_ value: Double) -> String {
-        if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return value.description
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import VAEModels
 import Yams
 
 /// Finds and reads run configs: built-ins shipped in the `Configs` resource folder, or YAML files.
@@ -21,7 +22,7 @@ public enum ConfigLoader {
     ///
     /// `nameOrPath` is read as a path when it contains `/` or ends in `.yaml`/`.yml`; otherwise a built-in of that
     /// name wins over a file of that name in the working directory.
-    public static func load(_ nameOrPath: String) throws -> RunConfig {
+    public static func load(_ nameOrPath: String, keysOfOtherModels: KeysOfOtherModels = .reject) throws -> RunConfig {
         let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml")
         if !looksLikePath, let url = builtInURL(named: nameOrPath) {
             return try parse(readText(at: url.path, source: nameOrPath), source: "built-in config '\(nameOrPath)'")
@@ -31,7 +32,8 @@ public enum ConfigLoader {
             if isDirectory.boolValue {
                 throw ConfigError("\(nameOrPath): is a directory, not a YAML file")
             }
-            return try parse(readText(at: nameOrPath, source: nameOrPath), source: nameOrPath)
+            return try parse(readText(at: nameOrPath, source: nameOrPath), source: nameOrPath,
+                             keysOfOtherModels: keysOfOtherModels)
         }
         if looksLikePath {
             throw ConfigError("\(nameOrPath): no such file")
@@ -42,8 +44,18 @@ public enum ConfigLoader {
                 + Suggestion.didYouMean(nameOrPath, among: names))
     }
 
+    /// What to do with a `model_params` key that is a setting of other models, not of the one the file names
+    /// (`codebook_size` in an `mlp` config).
+    public enum KeysOfOtherModels: Sendable {
+        /// An error that names the model and lists its settings: for configs people write.
+        case reject
+        /// Skip it: for a run directory's `config.yaml` written before runs listed only their model's settings.
+        case ignore
+    }
+
     /// Parses YAML `text` over ``RunConfig/defaults``; `source` names the text in error messages.
-    public static func parse(_ text: String, source: String) throws -> RunConfig {
+    public static func parse(_ text: String, source: String,
+                             keysOfOtherModels: KeysOfOtherModels = .reject) throws -> RunConfig {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -53,7 +65,6 @@ public enum ConfigLoader {
 
         var config = RunConfig.defaults
         var seenSections: [String: Int] = [:]
-        var seenName = false
         for (sectionKey, sectionValue) in try entries(of: root, path: nil, source: source) {
             let section = try keyName(sectionKey, source: source)
             guard ConfigField.sections.contains(section) else {
@@ -62,19 +73,24 @@ public enum ConfigLoader {
             try rejectDuplicate(section, at: sectionKey, seen: &seenSections, source: source)
 
             var seenKeys: [String: Int] = [:]
+            var pairs: [(key: String, keyNode: Node, value: Node)] = []
             for (fieldKey, valueNode) in try entries(of: sectionValue, path: section, source: source) {
                 let key = try keyName(fieldKey, source: source)
-                guard let field = ConfigField.all.first(where: { $0.section == section && $0.key == key }) else {
-                    throw unknownKey(key, in: section, at: fieldKey, source: source)
-                }
                 try rejectDuplicate("\(section).\(key)", at: fieldKey, seen: &seenKeys, source: source)
+                pairs.append((key, fieldKey, valueNode))
+            }
+            if section == "model_params" {
+                try readModel(pairs, into: &config, source: source, keysOfOtherModels: keysOfOtherModels)
+                continue
+            }
+            for (key, keyNode, valueNode) in pairs {
+                guard let field = ConfigField.all.first(where: { $0.section == section && $0.key == key }) else {
+                    throw unknownKey(key, in: section, candidates: ConfigField.keys(in: section), at: keyNode, source: source)
+                }
                 try read(field, from: valueNode, into: &config, source: source)
-                if field.path == "model_params.name" { seenName = true }
             }
         }
-        guard seenName else {
-            throw ConfigError("\(source): missing required key 'model_params.name' (the model to build, e.g. 'mlp')")
-        }
+        guard seenSections["model_params"] != nil else { throw missingName(source) }
         // Each key was checked as it was read; this catches rules that span several keys, should any be added.
         do {
             try config.validate()
@@ -82,6 +98,44 @@ public enum ConfigLoader {
             throw ConfigError("\(source): \(error.message)")
         }
         return config
+    }
+
+    /// `name` and `network` first, since the other keys are the settings of the model they pick.
+    private static func readModel(_ pairs: [(key: String, keyNode: Node, value: Node)], into config: inout RunConfig,
+                                  source: String, keysOfOtherModels: KeysOfOtherModels) throws {
+        guard let name = pairs.first(where: { $0.key == "name" }) else { throw missingName(source) }
+        try read(ConfigField.name, from: name.value, into: &config, source: source)
+        let network = pairs.first { $0.key == "network" }
+        if let network { try read(ConfigField.network, from: network.value, into: &config, source: source) }
+        let recipe: ModelRecipe
+        let declarations: [SettingDeclaration]
+        do {
+            recipe = try ModelRegistry.existingRecipe(config.model.name)
+        } catch let error as ModelError {
+            throw ConfigError("\(source): \(error.description)\(lineSuffix(name.value.mark))")
+        }
+        do {
+            declarations = try recipe.settings(network: config.model.network)
+        } catch let error as ModelError {
+            throw ConfigError("\(source): \(error.description)\(lineSuffix(network?.value.mark))")
+        }
+        for (key, keyNode, valueNode) in pairs where key != "name" && key != "network" {
+            if let declaration = declarations.first(where: { $0.key == key }) {
+                try read(ConfigField.setting(declaration), from: valueNode, into: &config, source: source)
+            } else if SettingCatalog.declaration(key) != nil {
+                guard keysOfOtherModels == .ignore else {
+                    let problem = ModelRegistry.unusedKeyProblem(key, model: recipe, network: config.model.network, declarations)
+                    throw ConfigError("\(source): model_params.\(key)\(lineSuffix(keyNode.mark)): \(problem)")
+                }
+            } else {
+                let candidates = ["name", "network"] + declarations.map(\.key)
+                throw unknownKey(key, in: "model_params", candidates: candidates, at: keyNode, source: source)
+            }
+        }
+    }
+
+    private static func missingName(_ source: String) -> ConfigError {
+        ConfigError("\(source): missing required key 'model_params.name' (the model to build, e.g. 'mlp')")
     }
 
     // MARK: - Built-ins
@@ -153,22 +207,24 @@ public enum ConfigLoader {
         var message = "\(source): unknown section '\(name)'\(lineSuffix(node.mark))"
         if let suggestion = Suggestion.nearest(to: name, among: ConfigField.sections) {
             message += "; did you mean '\(suggestion)'?"
-        } else if let home = ConfigField.all.first(where: { $0.key == name }) {
-            message += "; '\(name)' belongs under '\(home.section)'"
+        } else if let home = ConfigField.home(of: name) {
+            message += "; '\(name)' belongs under '\(home)'"
         } else {
             message += "; expected one of \(ConfigField.sections.joined(separator: ", "))"
         }
         return ConfigError(message)
     }
 
-    private static func unknownKey(_ key: String, in section: String, at node: Node, source: String) -> ConfigError {
+    /// `candidates`: the keys the section may hold here (for `model_params`, those of the model it names).
+    private static func unknownKey(_ key: String, in section: String, candidates: [String], at node: Node,
+                                   source: String) -> ConfigError {
         var message = "\(source): unknown key '\(section).\(key)'\(lineSuffix(node.mark))"
-        if let suggestion = Suggestion.nearest(to: key, among: ConfigField.keys(in: section)) {
+        if let suggestion = Suggestion.nearest(to: key, among: candidates) {
             message += "; did you mean '\(suggestion)'?"
-        } else if let home = ConfigField.all.first(where: { $0.key == key }) {
-            message += "; '\(key)' belongs in '\(home.section)'"
+        } else if let home = ConfigField.home(of: key) {
+            message += "; '\(key)' belongs in '\(home)'"
         } else {
-            message += "; expected one of \(ConfigField.keys(in: section).joined(separator: ", "))"
+            message += "; expected one of \(candidates.joined(separator: ", "))"
         }
         return ConfigError(message)
     }

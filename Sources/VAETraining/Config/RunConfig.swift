@@ -1,3 +1,5 @@
+import VAEModels
+
 /// Everything a training run needs, in the four PyTorch-VAE sections of a YAML config file.
 ///
 /// Swift properties mirror the YAML keys (`latent_size` → `latentSize`, `data_dir` → `dataDirectory`). A file's keys
@@ -8,82 +10,31 @@
 ///     try config.validate()              // "trainer_params.epochs: expected an integer from 1 to 100000, got 0"
 ///     print(config.yaml())               // the resolved config, ready to store next to the run
 public struct RunConfig: Equatable, Sendable {
-    /// `model_params`: which model to build and its shape.
+    /// `model_params`: which model to build, with which network, and the values of its settings.
     public struct Model: Equatable, Sendable {
-        /// Model registry name (`name`), e.g. `mlp`; the trainer checks that it exists.
+        /// Model registry name (`name`), e.g. `mlp`; one of ``ModelRegistry/names``.
         public var name: String
         /// Network family (`network`): `mlp`, `conv` or `conv64`; empty for the model's own (its recipe's default).
-        public var network: String = ""
-        /// Widths of the hidden layers (`hidden_sizes`), encoder order; each 1...65536, at least one.
-        public var hiddenSizes: [Int]
-        /// Dimension of the Gaussian latent z (`latent_size`), 0...4096; 0 only for categorical-vae (codes alone).
-        public var latentSize: Int
-        /// Hidden-layer nonlinearity (`activation`), a ``RunConfig/Activation`` raw value.
-        public var activation: String
-        /// Decoder distribution p(x|z) (`likelihood`), a ``RunConfig/Likelihood`` raw value.
-        public var likelihood: String
-        /// Width of the dense layer between the conv stack and the latent heads (`dense_size`); 0 = none.
-        public var denseSize: Int
-        /// σ² of a Gaussian decoder (`likelihood_variance`): fixed, or the starting value when learned.
-        public var likelihoodVariance: Double
-        /// Learn the Gaussian decoder's log-variance (one scalar) with the weights (`learn_variance`).
-        public var learnVariance: Bool
-        /// β-VAE's KL weight (`beta`), >= 0; 1 is the plain ELBO.
-        public var beta: Double = 1
-        /// β-VAE capacity objective γ·|KL − C| (Burgess et al. 2018): target C_max in nats (`capacity_max`), >= 0;
-        /// 0 keeps the β objective.
-        public var capacityMax: Double = 0
-        /// Optimiser steps over which C grows linearly from 0 to C_max (`capacity_steps`); 0 = C_max throughout.
-        public var capacitySteps: Int = 0
-        /// Weight γ of the capacity term (`gamma`), >= 0.
-        public var gamma: Double = 1000
-        /// Importance samples K of iwae/miwae (`importance_samples`), 1...100000.
-        public var importanceSamples: Int = 1
-        /// Groups M of miwae, each an IWAE_K bound, averaged (`importance_groups`), 1...10000; iwae needs 1.
-        public var importanceGroups: Int = 1
-        /// Classes a conditional model (cvae) takes as one-hot labels (`class_count`); 0 = one more than the
-        /// largest training label.
-        public var classCount: Int = 0
-        /// Categorical latent variables N of categorical-vae and joint-vae (`categorical_size`), 0...4096.
-        public var categoricalSize: Int = 0
-        /// Classes K of each categorical latent variable (`categories`), 2...4096.
-        public var categories: Int = 10
-        /// Gumbel-Softmax temperature τ₀ at step 0 (`temperature`), > 0.
-        public var temperature: Double = 1
-        /// Lowest annealed temperature τ_min (`temperature_min`), > 0.
-        public var temperatureMinimum: Double = 0.5
-        /// Annealing rate r of τ = max(τ_min, τ₀·exp(−r·step)) (`temperature_rate`), >= 0.
-        public var temperatureRate: Double = 3e-5
-        /// Straight-through Gumbel-Softmax: one-hot samples forward, relaxed gradients backward (`hard`).
-        public var hard: Bool = false
-        /// joint-vae's target KL of the discrete latents in nats (`discrete_capacity_max`), >= 0.
-        public var discreteCapacityMax: Double = 0
-        /// Optimiser steps over which the discrete capacity grows (`discrete_capacity_steps`); 0 = from the start.
-        public var discreteCapacitySteps: Int = 0
-        /// vq-vae codebook entries K (`codebook_size`), 1...65536.
-        public var codebookSize: Int = 512
-        /// vq-vae code vector width D (`code_size`), 1...4096.
-        public var codeSize: Int = 64
-        /// vq-vae commitment weight β (`commitment`), >= 0.
-        public var commitment: Double = 0.25
-        /// vq-vae EMA decay of the codebook (`ema_decay`), 0 ≤ γ < 1; 0 learns the codebook by its loss instead.
-        public var emaDecay: Double = 0
-        /// Epochs of fitting the prior over codes after training (`prior_epochs`), 0...100000.
-        public var priorEpochs: Int = 10
+        public var network: String
+        /// Every other `model_params` key: the settings the model's parts declare (``SettingCatalog``), e.g.
+        /// `config.model[BetaObjective.beta] = 4` or `config.model.settings["hidden_sizes"] = [512, 256]`.
+        public var settings: ModelSettings
 
-        public init(
-            name: String = "mlp", hiddenSizes: [Int] = [400], latentSize: Int = 20,
-            activation: String = Activation.relu.rawValue, likelihood: String = Likelihood.bernoulli.rawValue,
-            denseSize: Int = 0, likelihoodVariance: Double = 1, learnVariance: Bool = false
-        ) {
-            self.denseSize = denseSize
-            self.likelihoodVariance = likelihoodVariance
-            self.learnVariance = learnVariance
+        public init(name: String = "mlp", network: String = "", settings: ModelSettings = [:]) {
             self.name = name
-            self.hiddenSizes = hiddenSizes
-            self.latentSize = latentSize
-            self.activation = activation
-            self.likelihood = likelihood
+            self.network = network
+            self.settings = settings
+        }
+
+        public subscript<Value>(_ setting: Setting<Value>) -> Value {
+            get { settings[setting] }
+            set { settings[setting] = newValue }
+        }
+
+        /// The settings the model reads with its network, in `config.yaml` order; nil for an unknown model or
+        /// an impossible pairing.
+        public var declarations: [SettingDeclaration]? {
+            try? ModelRegistry.recipe(name)?.settings(network: network)
         }
     }
 
@@ -202,23 +153,6 @@ public struct RunConfig: Equatable, Sendable {
         }
     }
 
-    /// Hidden-layer nonlinearities a config may name.
-    public enum Activation: String, CaseIterable, Sendable {
-        case relu
-        case leakyReLU = "leaky_relu"
-        case tanh
-        case sigmoid
-        case softplus
-    }
-
-    /// Decoder distributions p(x|z) a config may name.
-    public enum Likelihood: String, CaseIterable, Sendable {
-        /// Independent Bernoulli pixels; the decoder outputs logits.
-        case bernoulli
-        /// Independent Gaussian pixels with one variance (fixed, or learned); the decoder outputs means.
-        case gaussian
-    }
-
     /// Optimisers a config may name.
     public enum Optimizer: String, CaseIterable, Sendable {
         case adam
@@ -254,24 +188,46 @@ public struct RunConfig: Equatable, Sendable {
     ///
     /// ``ConfigLoader`` already checks each key it reads; call this after changing fields in code.
     public func validate() throws {
-        for field in ConfigField.all {
-            if let problem = field.check(self) {
-                throw ConfigError("\(field.path)\(problem.elementSuffix): \(problem.message)")
+        for section in ConfigField.sections {
+            for field in ConfigField.all where field.section == section {
+                if let problem = field.check(self) {
+                    throw ConfigError("\(field.path)\(problem.elementSuffix): \(problem.message)")
+                }
+            }
+            guard section == "model_params" else { continue }
+            do {
+                try ModelRegistry.check(ModelSpecification(name: model.name, network: model.network, inputShape: [],
+                                                           settings: model.settings))
+            } catch let error as ModelError {
+                throw ConfigError(error.description)
             }
         }
     }
 
-    /// The whole resolved config as YAML, every key present, in the documented section and key order.
+    /// The whole resolved config as YAML, in the documented section and key order: every key of the data,
+    /// experiment and trainer sections, and the model's name, its network when set, and each of its settings.
     ///
     /// `ConfigLoader.parse(config.yaml(), source: …) == config` for every valid config.
-    public func yaml() -> String {
+    ///
+    /// `documented` adds each model setting's one-line doc as a comment (what `vae configs NAME` prints).
+    public func yaml(documented: Bool = false) -> String {
         var lines: [String] = []
         for section in ConfigField.sections {
             if !lines.isEmpty { lines.append("") }
             lines.append("\(section):")
             // An empty `network` (the model's own) is left out: it reads back as the same.
-            for field in ConfigField.all where field.section == section && !(field.key == "network" && model.network.isEmpty) {
-                lines.append("  \(field.key): \(field.render(self))")
+            var fields = ConfigField.all.filter { $0.section == section && !($0.key == "network" && model.network.isEmpty) }
+            if section == "model_params" {
+                // An invalid config (unknown model) still shows the settings it holds.
+                let declarations = model.declarations ?? model.settings.keys.compactMap(SettingCatalog.declaration)
+                fields += declarations.map(ConfigField.setting)
+            }
+            let docs = documented ? Dictionary(SettingCatalog.all.map { ($0.key, $0.doc) }) { first, _ in first } : [:]
+            let width = fields.map { $0.key.count + $0.render(self).count }.max() ?? 0
+            for field in fields {
+                let line = "  \(field.key): \(field.render(self))"
+                guard section == "model_params", let doc = docs[field.key] else { lines.append(line); continue }
+                lines.append(line.padding(toLength: width + 5, withPad: " ", startingAt: 0) + "# " + doc)
             }
         }
         return lines.joined(separator: "\n") + "\n"
