@@ -2,7 +2,7 @@ import VAEFormats
 import VAETensor
 
 /// Images as rows of a float matrix in [0, 1] with optional class labels.
-public struct ImageDataset {
+public struct ImageDataset: Dataset {
     /// `[count, channels·height·width]`, pixel values scaled to [0, 1].
     public let images: Tensor
     /// One class per image (empty when the source has no labels).
@@ -27,7 +27,13 @@ public struct ImageDataset {
     public var count: Int { images.shape[0] }
     /// Values per image.
     public var featureCount: Int { images.shape[1] }
-    public var classCount: Int { max(classNames.count, (labels.max() ?? -1) + 1) }
+    public var exampleShape: [Int] { imageShape }
+    public var pictureShape: [Int]? { imageShape }
+
+    public var valueRange: ClosedRange<Float>? {
+        guard images.count > 0 else { return nil }
+        return images.scalars.withUnsafeBufferPointer { $0.min()!...$0.max()! }
+    }
 
     /// The first `limit` images (all when `limit` is 0 or larger than the set).
     public func prefix(_ limit: Int) -> ImageDataset {

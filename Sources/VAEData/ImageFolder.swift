@@ -232,13 +232,11 @@ extension ImageDataset {
 /// Horizontal flip, the augmentation applied when batches are drawn.
 extension ImageDataset {
     /// The images at `indices` as in `batch(_:binarizing:)`, each mirrored left–right with probability ½ when
-    /// `flipping` is a stream (one uniform draw per image, so the outcome depends only on the stream).
-    public func batch(
-        _ indices: some Collection<Int>, binarizing random: inout RandomStream?, flipping: inout RandomStream?
-    ) -> Tensor {
-        let plain = batch(indices, binarizing: &random)
-        guard flipping != nil else { return plain }
-        return flippedHorizontally(plain, random: &flipping!)
+    /// `augmentation.flipping` is a stream (one uniform draw per image, so the outcome depends only on the stream).
+    public func batch(_ indices: some Collection<Int>, augmentation: inout BatchAugmentation) -> Tensor {
+        let plain = batch(indices, binarizing: &augmentation.binarizing)
+        guard augmentation.flipping != nil else { return plain }
+        return flippedHorizontally(plain, random: &augmentation.flipping!)
     }
 
     /// `batch` (rows of images shaped like this dataset's) with each image mirrored along its width axis with

@@ -31,18 +31,18 @@ public enum Factory {
     }
 
     /// Train and test sets as the config's `data_params` describe them.
-    public static func datasets(_ config: RunConfig) throws -> (train: ImageDataset, test: ImageDataset) {
+    public static func datasets(_ config: RunConfig) throws -> (train: any Dataset, test: any Dataset) {
         let train = try dataset(config, split: .train, limit: config.data.trainLimit)
         let test = try dataset(config, split: .test, limit: config.data.testLimit)
-        guard train.imageShape == test.imageShape else {
-            throw ModelError("\(config.data.dataDirectory): train images are \(train.imageShape) but test images are \(test.imageShape)")
+        guard train.exampleShape == test.exampleShape else {
+            throw ModelError("\(config.data.dataDirectory): train images are \(train.exampleShape) but test images are \(test.exampleShape)")
         }
         return (train, test)
     }
 
     /// One split: IDX files (`format: idx`, or `auto` when `train-images-idx3-ubyte[.gz]` is there) or a folder
     /// of PNG/JPEG images (`format: folder`, or `auto` otherwise), centre-cropped and resized to `image_size`.
-    public static func dataset(_ config: RunConfig, split: DatasetSplit, limit: Int) throws -> ImageDataset {
+    public static func dataset(_ config: RunConfig, split: DatasetSplit, limit: Int) throws -> any Dataset {
         let directory = config.data.dataDirectory
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -66,10 +66,10 @@ public enum Factory {
 
     /// A Bernoulli decoder models values in [0, 1] only: data outside is an error that says so (a frequent
     /// PyTorch-VAE bug is normalising images to [−1, 1] and keeping the cross-entropy loss).
-    public static func checkDataRange(_ images: Tensor, model: any VariationalAutoencoder, source: String) throws {
-        guard let observation = model.modules.compactMap({ $0 as? ObservationModel }).first, images.count > 0 else { return }
-        let (low, high) = images.scalars.withUnsafeBufferPointer { ($0.min()!, $0.max()!) }
-        let range = observation.dataRange
+    public static func checkDataRange(_ data: any Dataset, model: any VariationalAutoencoder) throws {
+        guard let observation = model.modules.compactMap({ $0 as? ObservationModel }).first,
+              let (low, high) = data.valueRange.map({ ($0.lowerBound, $0.upperBound) }) else { return }
+        let (range, source) = (observation.dataRange, data.source)
         if low < range.lowerBound || high > range.upperBound {
             throw ModelError("\(source): data values span [\(low), \(high)] but model_params.likelihood '\(observation.kind.rawValue)' needs data in [\(range.lowerBound), \(range.upperBound)]; use likelihood: gaussian or rescale the data")
         }

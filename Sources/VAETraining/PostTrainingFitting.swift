@@ -13,16 +13,16 @@ struct PostTrainingFitting {
     let config: RunConfig
 
     /// Per epoch, `report` gets a line with the mean loss per image on the training and test images.
-    func run(train: ImageDataset, testImages: Tensor, report: (String) -> Void) throws {
+    func run(train: any Dataset, testImages: Tensor, report: (String) -> Void) throws {
         let epochs = fit.epochs
         guard epochs > 0 else { return }
         model.setTraining(false)
         let seed = config.experiment.seed
         var binarization = RandomStream(seed: seed, name: "prior-binarization")
         let trainTargets = targets(count: train.count) { range in
-            var binarizing: RandomStream? = config.data.binarize ? binarization : nil
-            defer { if let binarizing { binarization = binarizing } }
-            return train.batch(range, binarizing: &binarizing)
+            var augmentation = BatchAugmentation(binarizing: config.data.binarize ? binarization : nil)
+            defer { if let binarizing = augmentation.binarizing { binarization = binarizing } }
+            return train.batch(range, augmentation: &augmentation)
         }
         let testTargets = targets(count: testImages.shape[0]) { testImages.slice($0) }
         let width = fit.targetsPerImage

@@ -20,8 +20,8 @@ extension Trainer {
         guard state.model == config.model.name else {
             throw TrainingError("\(statePath): checkpoint is for model '\(state.model)' but the config names '\(config.model.name)'")
         }
-        guard state.inputShape == train.imageShape else {
-            throw TrainingError("\(statePath): the model was trained on images of shape \(state.inputShape) but \(config.data.dataDirectory) holds \(train.imageShape)")
+        guard state.inputShape == train.exampleShape else {
+            throw TrainingError("\(statePath): the model was trained on images of shape \(state.inputShape) but \(config.data.dataDirectory) holds \(train.exampleShape)")
         }
         guard state.epoch < config.trainer.epochs else {
             throw TrainingError("\(directory): already trained \(state.epoch) epochs; the total (--epochs) must be greater than \(state.epoch), got \(config.trainer.epochs)")

@@ -13,8 +13,8 @@ import VAETensor
 /// draws every epoch) and "sampling" (pictures). With a fixed BLAS thread count a rerun is bit-identical.
 public final class Trainer {
     public let config: RunConfig
-    public let train: ImageDataset
-    public let test: ImageDataset
+    public let train: any Dataset
+    public let test: any Dataset
     public let model: any VariationalAutoencoder
     public let optimizer: any Optimizer
     /// Test images as evaluated (binarised once with a fixed stream when the config binarises).
@@ -31,10 +31,20 @@ public final class Trainer {
     public internal(set) var bestEpoch: Int?
 
     /// Everything is loaded and built before any file is written, so bad input leaves nothing behind.
-    public init(config: RunConfig) throws {
+    public convenience init(config: RunConfig) throws {
         try config.validate()
+        let (train, test) = try Factory.datasets(config)
+        try self.init(config: config, train: train, test: test)
+    }
+
+    /// Trains on any ``Dataset``: `train` and `test` must have examples of one shape.
+    public init(config: RunConfig, train: any Dataset, test: any Dataset) throws {
+        try config.validate()
+        guard train.exampleShape == test.exampleShape else {
+            throw TrainingError("\(test.source): test examples are \(test.exampleShape) but training examples (\(train.source)) are \(train.exampleShape)")
+        }
         BLAS.setThreadCount(config.trainer.threads)
-        (train, test) = try Factory.datasets(config)
+        (self.train, self.test) = (train, test)
         // A conditional model's class count defaults to the labels' (class_count: 0); the run's config.yaml
         // keeps the resolved count so the checkpoint reloads without the data.
         var resolved = config
@@ -46,7 +56,7 @@ public final class Trainer {
             resolved.model.network = network
         }
         self.config = resolved
-        model = try Factory.model(resolved, inputShape: train.imageShape)
+        model = try Factory.model(resolved, inputShape: train.exampleShape)
         try model.checkLabels(train.labels, rows: train.count, source: train.source)
         try model.checkLabels(test.labels, rows: test.count, source: test.source)
         optimizer = try Factory.optimizer(config)
@@ -55,9 +65,8 @@ public final class Trainer {
         noise = RandomStream(seed: seed, name: "noise")
         binarization = RandomStream(seed: seed, name: "binarization")
         flipping = RandomStream(seed: seed, name: "flip")
-        try Factory.checkDataRange(train.images, model: model, source: train.source)
-        var testBinarization: RandomStream? = config.data.binarize ? RandomStream(seed: seed, name: "test-binarization") : nil
-        testImages = test.batch(0..<test.count, binarizing: &testBinarization)
+        try Factory.checkDataRange(train, model: model)
+        testImages = test.evaluationInputs(config)
     }
 
     /// Runs the remaining epochs up to `config.trainer.epochs` in `directory` (which must exist): writes
@@ -122,11 +131,11 @@ public final class Trainer {
         var sums = [Double](repeating: 0, count: 3)   // total, reconstruction, kl (weighted by batch size)
         for batchIndex in 0..<batches {
             let indices = order[(batchIndex * batchSize)..<min((batchIndex + 1) * batchSize, train.count)]
-            var binarizing: RandomStream? = config.data.binarize ? binarization : nil
-            var flips: RandomStream? = config.data.horizontalFlip ? flipping : nil
-            let input = train.batch(indices, binarizing: &binarizing, flipping: &flips)
-            if let binarizing { binarization = binarizing }
-            if let flips { flipping = flips }
+            var augmentation = BatchAugmentation(binarizing: config.data.binarize ? binarization : nil,
+                                                 flipping: config.data.horizontalFlip ? flipping : nil)
+            let input = train.batch(indices, augmentation: &augmentation)
+            if let binarizing = augmentation.binarizing { binarization = binarizing }
+            if let flips = augmentation.flipping { flipping = flips }
 
             var batch = BatchGradients(model: model, parameters: parameters, input: input,
                                        labels: train.labels.isEmpty ? nil : ArraySlice(indices.map { train.labels[$0] }),
@@ -177,7 +186,7 @@ public final class Trainer {
 
     func saveCheckpoint(in directory: String) throws {
         let state = CheckpointState(
-            model: config.model.name, inputShape: train.imageShape, epoch: epoch, step: step,
+            model: config.model.name, inputShape: train.exampleShape, epoch: epoch, step: step,
             optimizer: config.experiment.optimizer, learningRate: config.experiment.learningRate, bestTestLoss: bestTestLoss,
             bestEpoch: bestEpoch,
             random: ["shuffle": SavedStream(shuffle), "noise": SavedStream(noise), "binarization": SavedStream(binarization),
@@ -188,7 +197,9 @@ public final class Trainer {
     /// Every picture of ``PictureKind`` and report.html (see ``RunPictures/writeForTraining(_:runDirectory:epoch:)``);
     /// with `epoch`, the pictures alone into `pictures/epoch-NNNN/`.
     public func writePictures(in directory: String, epoch: Int? = nil) throws {
-        let inputs = PictureInputs(model: model, imageShape: train.imageShape, testImages: testImages, labels: test.labels,
+        // Examples that are not images (text) have no pictures yet.
+        guard let imageShape = test.pictureShape else { return }
+        let inputs = PictureInputs(model: model, imageShape: imageShape, testImages: testImages, labels: test.labels,
                                    dataset: config.data.dataset, classNames: test.classNames, seed: config.experiment.seed,
                                    sampleCount: config.trainer.pictureCount, metricsPath: directory + "/metrics.csv")
         try RunPictures.writeForTraining(inputs, runDirectory: directory, epoch: epoch)

@@ -32,15 +32,7 @@ struct Evaluate: ParsableCommand {
         try reportingErrors {
             let run = try TrainedRun(directory: runDirectory)
             BLAS.setThreadCount(run.config.trainer.threads)
-            let directory = data ?? run.config.data.dataDirectory
-            let test = try ImageDataset.idx(directory: directory, split: .test, limit: limit)
-            guard test.imageShape == run.state.inputShape else {
-                throw ValidationError("\(directory): images are \(test.imageShape) but the model was trained on \(run.state.inputShape)")
-            }
-            var binarization: RandomStream? = run.config.data.binarize
-                ? RandomStream(seed: run.config.experiment.seed, name: "test-binarization") : nil
-            let images = test.batch(0..<test.count, binarizing: &binarization)
-            try run.model.checkLabels(test.labels, rows: test.count, source: test.source)
+            let (test, images) = try run.testData(dataDirectory: data, limit: limit)
             let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize,
                                       threads: run.config.trainer.shardThreads)
             let bar = standardOutputIsTerminal && !json ? ProgressBar() : nil

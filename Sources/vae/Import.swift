@@ -48,7 +48,7 @@ struct Import: ParsableCommand {
                 shape = parsed
             } else {
                 do {
-                    shape = try ImageDataset.idx(directory: resolved.data.dataDirectory, split: .test, limit: 1).imageShape
+                    shape = try Factory.dataset(resolved, split: .test, limit: 1).exampleShape
                 } catch {
                     throw TrainingError("cannot tell the input image shape from \(resolved.data.dataDirectory) (\(error)); give --input-shape C,H,W")
                 }

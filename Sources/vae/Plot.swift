@@ -87,16 +87,7 @@ struct Plot: ParsableCommand {
     /// The run's test images as training evaluated them (binarised with the same stream when the run binarises),
     /// and their labels.
     func testData(_ run: TrainedRun) throws -> (Tensor, [Int], [String]) {
-        var config = run.config
-        if let data { config.data.dataDirectory = data }
-        config.data.trainLimit = 1   // only the test split is drawn from
-        let test = try Factory.datasets(config).test
-        guard test.imageShape == run.state.inputShape else {
-            throw ValidationError("\(config.data.dataDirectory): images are \(test.imageShape) but the model was trained on \(run.state.inputShape)")
-        }
-        try run.model.checkLabels(test.labels, rows: test.count, source: test.source)
-        var binarization: RandomStream? = config.data.binarize
-            ? RandomStream(seed: config.experiment.seed, name: "test-binarization") : nil
-        return (test.batch(0..<test.count, binarizing: &binarization), test.labels, test.classNames)
+        let (test, inputs) = try run.testData(dataDirectory: data)
+        return (inputs, test.labels, test.classNames)
     }
 }

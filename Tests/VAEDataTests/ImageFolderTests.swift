@@ -304,10 +304,9 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
         let values = (0..<(count * 12)).map(Float.init)
         let dataset = ImageDataset(images: Tensor(shape: [count, 12], scalars: values), labels: [],
                                    imageShape: [2, 2, 3], source: "test")
-        var noBinarizing: RandomStream? = nil
-        var flipping: RandomStream? = RandomStream(seed: 5, name: "flip")
-        let flipped = dataset.batch(0..<count, binarizing: &noBinarizing, flipping: &flipping).scalars
-        #expect(flipping != RandomStream(seed: 5, name: "flip"))  // the stream advanced
+        var flipping = BatchAugmentation(flipping: RandomStream(seed: 5, name: "flip"))
+        let flipped = dataset.batch(0..<count, augmentation: &flipping).scalars
+        #expect(flipping.flipping != RandomStream(seed: 5, name: "flip"))  // the stream advanced
         var mirroredCount = 0
         for image in 0..<count {
             let original = Array(values[(image * 12)..<((image + 1) * 12)])
@@ -318,10 +317,9 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
         }
         #expect((8...32).contains(mirroredCount))  // ½ each: 20 expected, this range is ±4σ
         // The same stream gives the same flips; no stream gives the plain batch.
-        var again: RandomStream? = RandomStream(seed: 5, name: "flip")
-        #expect(dataset.batch(0..<count, binarizing: &noBinarizing, flipping: &again).scalars == flipped)
-        var none: RandomStream? = nil
-        #expect(dataset.batch(0..<count, binarizing: &noBinarizing, flipping: &none).scalars == values)
+        var again = BatchAugmentation(flipping: RandomStream(seed: 5, name: "flip"))
+        #expect(dataset.batch(0..<count, augmentation: &again).scalars == flipped)
+        #expect(dataset.batch(0..<count).scalars == values)
         // An odd width keeps its middle column.
         let single = ImageDataset(images: Tensor(shape: [1, 3], scalars: [1, 2, 3]), labels: [], imageShape: [1, 1, 3],
                                   source: "test")

@@ -1,4 +1,5 @@
 import Testing
+import VAEData
 import VAEModels
 import VAENN
 import VAETensor
@@ -14,9 +15,11 @@ import VAETensor
 
     @Test func bernoulliDecoderRejectsDataOutsideTheUnitInterval() throws {
         // Images normalised to [−1, 1], as PyTorch-VAE does, with a cross-entropy (Bernoulli) decoder.
-        let images = Tensor(shape: [2, 4], scalars: [-1, -0.5, 0, 0.5, 1, 0.25, -0.25, 0.75])
+        let values = Tensor(shape: [2, 4], scalars: [-1, -0.5, 0, 0.5, 1, 0.25, -0.25, 0.75])
+        let images = ImageDataset(images: values, labels: [], imageShape: [1, 2, 2], source: "data/faces")
+        let unitInterval = ImageDataset(images: values * 0.5 + 0.5, labels: [], imageShape: [1, 2, 2], source: "data/faces")
         let error = #expect(throws: ModelError.self) {
-            try Factory.checkDataRange(images, model: try model(likelihood: "bernoulli"), source: "data/faces")
+            try Factory.checkDataRange(images, model: try model(likelihood: "bernoulli"))
         }
         let message = try #require(error).description
         #expect(message.hasPrefix("data/faces: "))
@@ -24,7 +27,7 @@ import VAETensor
         #expect(message.contains("bernoulli"))
         #expect(message.contains("[0.0, 1.0]"))
         // The same data with a Gaussian decoder, and unit-interval data with a Bernoulli one, are fine.
-        try Factory.checkDataRange(images, model: try model(likelihood: "gaussian"), source: "data/faces")
-        try Factory.checkDataRange(images * 0.5 + 0.5, model: try model(likelihood: "bernoulli"), source: "data/faces")
+        try Factory.checkDataRange(images, model: try model(likelihood: "gaussian"))
+        try Factory.checkDataRange(unitInterval, model: try model(likelihood: "bernoulli"))
     }
 }
