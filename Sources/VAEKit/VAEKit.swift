@@ -5,5 +5,6 @@
 @_exported import VAEModels
 @_exported import VAENN
 @_exported import VAEOptimizers
+@_exported import VAEPictures
 @_exported import VAETensor
 @_exported import VAETraining

@@ -1,36 +1,8 @@
 import Foundation
 import VAEData
+import VAEFormats
 import VAEModels
 import VAETensor
-
-/// Test-set numbers for a trained model.
-public struct EvaluationReport: Codable, Equatable {
-    public var images: Int
-    /// −ELBO, reconstruction and KL per image (one z sample each), in nats.
-    public var negativeELBO: Double
-    public var reconstruction: Double
-    public var kl: Double
-    /// Importance-weighted estimate of −log p(x) in nats, and the k it used (nil when not computed).
-    public var negativeLogLikelihood: Double?
-    public var importanceSamples: Int?
-    /// −log p(x) in bits per dimension.
-    public var bitsPerDimension: Double?
-    /// KL per latent dimension, averaged over images.
-    public var klPerDimension: [Double]
-    /// Dimensions whose posterior mean varies across the data: Cov_x(E_q[z_u]) > 0.01 (Burda et al. 2016).
-    public var activeUnits: Int
-    /// The model's ``LatentDiagnostics`` on these images (VQ-VAE: `code_perplexity`, `codes_used`); nil for others.
-    public var diagnostics: [String: Double]?
-    public var seconds: Double
-
-    /// The snake_case keys of `eval.json` (see ``JSONOutput``).
-    enum CodingKeys: String, CodingKey {
-        case images, reconstruction, kl, diagnostics, seconds
-        case negativeELBO = "negative_elbo", negativeLogLikelihood = "negative_log_likelihood"
-        case importanceSamples = "importance_samples", bitsPerDimension = "bits_per_dimension"
-        case klPerDimension = "kl_per_dimension", activeUnits = "active_units"
-    }
-}
 
 /// Computes −ELBO, the IWAE NLL estimate, per-dimension KL and active units, all without gradients.
 ///
@@ -150,29 +122,10 @@ public struct Evaluator {
         return total
     }
 
-    /// KL per latent dimension (mean over images) and the number of active units.
+    /// KL per latent dimension (mean over images) and the number of active units
+    /// (``VariationalAutoencoder/latentStatistics(_:labels:batchSize:)``).
     public func latentStatistics(_ images: Tensor) -> (klPerDimension: [Double], activeUnits: Int) {
-        let count = images.shape[0]
-        let latent = model.latentSize
-        var klSums = [Double](repeating: 0, count: latent)
-        var meanSums = [Double](repeating: 0, count: latent)
-        var meanSquares = [Double](repeating: 0, count: latent)
-        withoutGradients {
-            for start in stride(from: 0, to: count, by: batchSize) {
-                let range = start..<min(start + batchSize, count)
-                let summary = model(for: range).latentSummary(images.slice(range))
-                let (means, kls) = (summary.code.scalars, summary.klPerDimension.scalars)
-                for index in means.indices {
-                    let (dimension, mu) = (index % latent, Double(means[index]))
-                    klSums[dimension] += Double(kls[index])
-                    meanSums[dimension] += mu
-                    meanSquares[dimension] += mu * mu
-                }
-            }
-        }
-        let n = Double(max(count, 1))
-        let active = (0..<latent).filter { meanSquares[$0] / n - (meanSums[$0] / n) * (meanSums[$0] / n) > 0.01 }.count
-        return (klSums.map { $0 / n }, active)
+        model.latentStatistics(images, labels: labels, batchSize: batchSize)
     }
 
     /// Everything in one report; `importanceSamples` 0 skips the NLL.

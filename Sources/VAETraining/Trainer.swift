@@ -4,6 +4,7 @@ import VAEFormats
 import VAEModels
 import VAENN
 import VAEOptimizers
+import VAEPictures
 import VAETensor
 
 /// Trains a model from a ``RunConfig`` and writes its run directory.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VAEFormats
 import VAETraining
 
 /// `vae bench`: training-step and evaluation throughput of a model, against the sgemm peak measured in the same run.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VAEData
 import VAETensor
+import VAEFormats
 import VAETraining
 
 struct Evaluate: ParsableCommand {

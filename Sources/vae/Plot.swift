@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VAETensor
+import VAEPictures
 import VAETraining
 
 struct Plot: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VAEPictures
 import VAETraining
 
 struct Sample: ParsableCommand {

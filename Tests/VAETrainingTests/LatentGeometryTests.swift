@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import VAEFormats
+@testable import VAEPictures
 @testable import VAETraining
 import VAETensor
 

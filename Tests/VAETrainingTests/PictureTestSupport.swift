@@ -5,6 +5,8 @@ import FoundationXML
 import Testing
 import VAEModels
 import VAETensor
+import VAEFormats
+@testable import VAEPictures
 @testable import VAETraining
 
 /// Width, height and colour type from a PNG's IHDR chunk; fails the test when `bytes` is not a PNG.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import VAETensor
+import VAEFormats
+@testable import VAEPictures
 @testable import VAETraining
 
 extension ModelComputation {
@@ -103,7 +105,7 @@ extension ModelComputation {
             let table = try MetricsTable(csv: old.joined(separator: "\n"), source: "old.csv")
             let four = try XMLElements(try Charts.lossCurves(table, title: "t"))
             #expect(four.count("polyline", className: "series") == 4)
-            #expect(throws: TrainingError.self) { try MetricsTable(csv: "epoch,train_loss\n1,2\n", source: "bad.csv") }
+            #expect(throws: FormatError.self) { try MetricsTable(csv: "epoch,train_loss\n1,2\n", source: "bad.csv") }
             do {
                 _ = try MetricsTable(csv: EpochMetrics.header + "\n1,x,2,3,4,5,6,7,8\n", source: "bad.csv")
                 Issue.record("a non-number was accepted")

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import VAETensor
+import VAEFormats
+@testable import VAEPictures
 @testable import VAETraining
 
 extension ModelComputation {
@@ -54,7 +56,7 @@ extension ModelComputation {
             let bare = try ReportPage.html(directory: directory, pictures: [])
             #expect(bare.contains("No metrics.csv yet") && !bare.contains("vae eval"))
             try FileManager.default.removeItem(atPath: directory + "/config.yaml")
-            #expect(throws: TrainingError.self) { try ReportPage.html(directory: directory, pictures: []) }
+            #expect(throws: PictureError.self) { try ReportPage.html(directory: directory, pictures: []) }
         }
 
         /// `vae train`'s end: every picture and report.html in the run directory, plus snapshots every

@@ -11,7 +11,7 @@ public enum ReportPage {
     /// used when present) showing `pictures` in order.
     public static func html(directory: String, pictures: [RenderedPicture]) throws -> String {
         guard let configData = FileManager.default.contents(atPath: directory + "/config.yaml") else {
-            throw TrainingError("\(directory)/config.yaml: cannot read it (expected the run's config written by `vae train`)")
+            throw PictureError("\(directory)/config.yaml: cannot read it (expected the run's config written by `vae train`)")
         }
         let config = String(decoding: configData, as: UTF8.self)
         let environment = readJSONObject(directory + "/environment.json")

@@ -23,7 +23,7 @@ public enum Pictures {
             return try ImageGrid.png(images, imageShape: imageShape, columns: columns)
         }
         if let label, classes > 0, !(0..<classes).contains(label) {
-            throw TrainingError("--label: expected a class from 0 to \(classes - 1), got \(label)")
+            throw PictureError("--label: expected a class from 0 to \(classes - 1), got \(label)")
         }
         let sampler = model.bound(label.map { [Int](repeating: $0, count: count)[...] })
         let images = withoutGradients { sampler.sampleImages(count: count, random: &random) }
@@ -42,7 +42,7 @@ public enum Pictures {
     public static func reconstructionsPNG(model: any VariationalAutoencoder, images: Tensor, labels: [Int] = [],
                                           imageShape: [Int], count: Int = 32) throws -> [UInt8] {
         let count = min(count, images.shape[0])
-        guard count > 0 else { throw TrainingError("reconstructions: no test images") }
+        guard count > 0 else { throw PictureError("reconstructions: no test images") }
         let columns = min(16, count)
         let inputs = images.slice(0..<count)
         let bound = model.bound(labels.count >= count ? labels[0..<count] : nil)

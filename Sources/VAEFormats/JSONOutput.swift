@@ -1,5 +1,4 @@
 import Foundation
-import VAENN
 
 /// JSON that VAEKit writes for people and scripts (`eval.json`, `vae eval --json`, `vae bench --json`): keys in
 /// snake_case like metrics.csv's columns (`negative_elbo`, `active_units`), sorted, so Python reads them without

@@ -1,54 +1,12 @@
 import Foundation
-
-/// metrics.csv read back: one dictionary of numbers per epoch, by column name.
-public struct MetricsTable {
-    public let columns: [String]
-    public let rows: [[String: Double]]
-
-    /// Parses the CSV `text` that ``MetricsLog`` writes; `source` names the file in errors.
-    public init(csv text: String, source: String) throws {
-        let lines = text.split(whereSeparator: \.isNewline).map(String.init)
-        guard let header = lines.first else { throw TrainingError("\(source): empty; expected the header \(EpochMetrics.header)") }
-        let columns = header.split(separator: ",").map(String.init)
-        self.columns = columns
-        for required in ["epoch", "train_loss", "test_loss", "reconstruction", "kl"] where !columns.contains(required) {
-            throw TrainingError("\(source): no column '\(required)' in the header; expected \(EpochMetrics.header)")
-        }
-        rows = try lines.dropFirst().enumerated().map { offset, line in
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == columns.count else {
-                throw TrainingError("\(source): line \(offset + 2) has \(fields.count) fields, expected \(columns.count)")
-            }
-            var row: [String: Double] = [:]
-            for (column, field) in zip(columns, fields) {
-                guard let value = Double(field) else {
-                    throw TrainingError("\(source): line \(offset + 2): expected a number in column \(column), got '\(field)'")
-                }
-                row[column] = value
-            }
-            return row
-        }
-    }
-
-    public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingError("\(path): cannot read metrics (expected the metrics.csv that `vae train` writes)")
-        }
-        try self.init(csv: String(decoding: data, as: UTF8.self), source: path)
-    }
-
-    /// (epoch, value) for every row that has `column`.
-    public func series(_ column: String) -> [(Double, Double)] {
-        rows.compactMap { row in row[column].flatMap { value in row["epoch"].map { ($0, value) } } }
-    }
-}
+import VAEFormats
 
 /// The SVG plots of a run: loss curves and the label scatter of the latent space.
 public enum Charts {
     /// Two panels by epoch: left, −ELBO per image (train total, test total, test reconstruction); right, KL
     /// (test, and train when logged), whose scale is ten times smaller and would be flat on the left axis.
     public static func lossCurves(_ metrics: MetricsTable, title: String) throws -> String {
-        guard !metrics.rows.isEmpty else { throw TrainingError("loss curves: metrics.csv has no epochs yet") }
+        guard !metrics.rows.isEmpty else { throw PictureError("loss curves: metrics.csv has no epochs yet") }
         let (panelWidth, panelHeight) = (380.0, 250.0)
         let panels: [(title: String, yTitle: String, series: [(label: String, column: String, color: String, dashed: Bool)])] = [
             ("Loss per image (−ELBO)", "nats", [("train −ELBO", "train_loss", PlotPalette.color(0), false),
@@ -96,9 +54,9 @@ public enum Charts {
     /// titles say which). Without labels every dot is one colour and the legend says "test images".
     public static func labelScatter(points: [(Double, Double)], labels: [Int], classNames: [String], title: String,
                                     xTitle: String, yTitle: String) throws -> String {
-        guard !points.isEmpty else { throw TrainingError("label scatter: no points to plot") }
+        guard !points.isEmpty else { throw PictureError("label scatter: no points to plot") }
         guard labels.isEmpty || labels.count == points.count else {
-            throw TrainingError("label scatter: \(labels.count) labels for \(points.count) points")
+            throw PictureError("label scatter: \(labels.count) labels for \(points.count) points")
         }
         let size = 460.0
         let xs = points.map(\.0), ys = points.map(\.1)

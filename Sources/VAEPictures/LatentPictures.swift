@@ -15,9 +15,9 @@ public enum LatentPictures {
                                      imageShape: [Int], pairs: Int = 8, steps: Int = 10, spherical: Bool = false,
                                      seed: UInt64) throws -> (png: [UInt8], indices: [(Int, Int)]) {
         guard images.shape[0] >= 2 else {
-            throw TrainingError("interpolation: needs at least 2 test images, got \(images.shape[0])")
+            throw PictureError("interpolation: needs at least 2 test images, got \(images.shape[0])")
         }
-        guard steps >= 2 else { throw TrainingError("interpolation: steps must be 2 or more, got \(steps)") }
+        guard steps >= 2 else { throw PictureError("interpolation: steps must be 2 or more, got \(steps)") }
         let pairs = max(1, min(pairs, images.shape[0] / 2))
         var random = RandomStream(seed: seed, name: "interpolation")
         let chosen = Array(random.permutation(images.shape[0]).prefix(2 * pairs))
@@ -53,7 +53,7 @@ public enum LatentPictures {
     }
 
     /// One row per latent dimension, the `dimensions` most active first (largest mean KL per dimension, from
-    /// ``Evaluator/latentStatistics(_:)``). Along a row that dimension runs over m ± 3σ in `steps` even steps,
+    /// ``VariationalAutoencoder/latentStatistics(_:labels:batchSize:)``). Along a row that dimension runs over m ± 3σ in `steps` even steps,
     /// where m and σ are the mean and standard deviation of its posterior means over `images` (the aggregate
     /// posterior's scale, which is what the decoder has learned to read; σ = 1, the prior's, when the means do
     /// not vary); every other dimension stays at the posterior mean of one test image drawn from the "traversal"
@@ -62,10 +62,10 @@ public enum LatentPictures {
     public static func traversal(model: any VariationalAutoencoder, images: Tensor, labels: [Int] = [],
                                  imageShape: [Int], dimensions: Int = 8, steps: Int = 11,
                                  seed: UInt64) throws -> Traversal {
-        guard images.shape[0] >= 1 else { throw TrainingError("traversal: needs at least 1 test image") }
-        guard steps >= 2 else { throw TrainingError("traversal: steps must be 2 or more, got \(steps)") }
+        guard images.shape[0] >= 1 else { throw PictureError("traversal: needs at least 1 test image") }
+        guard steps >= 2 else { throw PictureError("traversal: steps must be 2 or more, got \(steps)") }
         let labels = labels.count == images.shape[0] ? labels : []
-        let statistics = Evaluator(model: model, labels: labels).latentStatistics(images)
+        let statistics = model.latentStatistics(images, labels: labels)
         let kl = statistics.klPerDimension
         let ranked = kl.indices.sorted { (i: Int, j: Int) -> Bool in kl[i] != kl[j] ? kl[i] > kl[j] : i < j }
         let chosen = Array(ranked.prefix(max(1, dimensions)))
@@ -110,7 +110,7 @@ public enum LatentPictures {
     /// image's label (named in ``Manifold/plane``).
     public static func manifold(model: any VariationalAutoencoder, images: Tensor, labels: [Int] = [],
                                 imageShape: [Int], gridSize: Int = 20) throws -> Manifold {
-        guard gridSize >= 2 else { throw TrainingError("manifold: grid size must be 2 or more, got \(gridSize)") }
+        guard gridSize >= 2 else { throw PictureError("manifold: grid size must be 2 or more, got \(gridSize)") }
         let latent = model.latentSize
         let quantiles = LatentPath.priorQuantiles(gridSize)
         let origin: [Double]
@@ -125,7 +125,7 @@ public enum LatentPictures {
             (origin, axes) = ([0, 0], [[1, 0], [0, 1]])
             plane = "(z₁, z₂) over the prior's quantiles Φ⁻¹((i + ½)/\(gridSize)), ±\(String(format: "%.2f", quantiles.last!))"
         default:
-            guard images.shape[0] >= 2 else { throw TrainingError("manifold: needs at least 2 test images for PCA") }
+            guard images.shape[0] >= 2 else { throw PictureError("manifold: needs at least 2 test images for PCA") }
             let codes = LatentCodes(model: model, images: images, labels: labels)
             let (values, vectors) = PrincipalComponents.top(2, of: codes)
             origin = codes.centre

@@ -161,7 +161,7 @@ public enum RunPictures {
             return RenderedPicture(kind: kind, bytes: Array(svg.utf8), caption: how
                 + (labels.isEmpty ? "; the test set has no labels." : ", coloured by class."))
         case .losses:
-            guard let path = inputs.metricsPath else { throw TrainingError("loss curves: no metrics.csv given") }
+            guard let path = inputs.metricsPath else { throw PictureError("loss curves: no metrics.csv given") }
             let svg = try Charts.lossCurves(try MetricsTable(contentsOf: path), title: "Training curves")
             return RenderedPicture(kind: kind, bytes: Array(svg.utf8), caption:
                 "From metrics.csv, per image in nats: training −ELBO (mean over the epoch's batches), test −ELBO and its reconstruction term (after the epoch); right, the KL terms.")
@@ -178,7 +178,11 @@ public enum RunPictures {
         let pictures = try renderAll(inputs)
         if let epoch {
             let folder = runDirectory + String(format: "/pictures/epoch-%04d", epoch)
-            try RunDirectory.create(folder)
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw PictureError("\(folder): cannot create the pictures folder (\(error.localizedDescription))")
+            }
             try write(pictures, in: folder)
         } else {
             try write(pictures, in: runDirectory)
