@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "VAEDataTests", dependencies: ["VAETensor", "VAEFormats", "VAEData"]),
         .testTarget(name: "VAEModelsTests", dependencies: ["VAETensor", "VAENN", "VAEDistributions", "VAEModels"]),
         .testTarget(name: "VAETrainingTests", dependencies: [
-            "VAETensor", "VAENN", "VAEOptimizers", "VAEFormats", "VAEData", "VAEModels", "VAEPictures", "VAETraining",
+            "VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions", "VAEFormats", "VAEData", "VAEModels", "VAEPictures",
+            "VAETraining",
             "VAEKit"]),
         .testTarget(name: "CLITests", dependencies: ["vae"]),
     ],

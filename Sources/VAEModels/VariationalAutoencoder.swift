@@ -42,6 +42,9 @@ public protocol VariationalAutoencoder: Module {
     /// Work to do once the training epochs are done, with the trained weights fixed (VQ-VAE fits its prior over
     /// codes): the trainer runs it without knowing the model. Nil (the default) when there is none.
     var postTrainingFit: (any PostTrainingFit)? { get }
+    /// Weights trained beside the model's with a second optimiser (FactorVAE's discriminator); nil (the
+    /// default) when there are none.
+    var auxiliaryTraining: (any AuxiliaryTraining)? { get }
 }
 
 /// Randomness and schedule position handed to a loss.
@@ -75,6 +78,7 @@ extension VariationalAutoencoder {
     public var conditionClasses: Int { 0 }
     public var lossSplitsOverRows: Bool { false }
     public var postTrainingFit: (any PostTrainingFit)? { nil }
+    public var auxiliaryTraining: (any AuxiliaryTraining)? { nil }
     public func conditioned(on labels: [Int]) -> any VariationalAutoencoder { self }
 
     /// The model conditioned on `labels` when it is conditional and they are given; otherwise itself.

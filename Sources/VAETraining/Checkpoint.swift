@@ -90,8 +90,11 @@ public enum Checkpoint {
 
     /// Saves `state.epoch`'s checkpoint in the run `directory`; it also becomes `best/` when
     /// `state.bestEpoch == state.epoch`. With no `optimizer`, no moments are stored (an imported run).
-    public static func save(model: any VariationalAutoencoder, optimizer: (any Optimizer)?, state: CheckpointState,
-                            in directory: String) throws {
+    ///
+    /// `auxiliary`: the optimiser of the model's ``AuxiliaryTraining`` weights, whose moments are stored beside
+    /// the model's (`exp_avg.discriminator.…`).
+    public static func save(model: any VariationalAutoencoder, optimizer: (any Optimizer)?,
+                            auxiliary: (any Optimizer)? = nil, state: CheckpointState, in directory: String) throws {
         let folder = "\(epochsFolder)/epoch-\(state.epoch)"
         try makeDirectory(directory + "/" + folder)
         let epochTag = [("epoch", String(state.epoch)), ("model", state.model), ("format", "pt")]
@@ -102,12 +105,9 @@ public enum Checkpoint {
         last.weightsFile = "\(folder)/\(weightsFile)"
         last.optimizerFile = nil
         if let optimizer {
-            var moments: [SafeTensorEntry] = []
-            for (index, named) in model.namedParameters.enumerated() {
-                for slot in optimizer.slotNames {
-                    guard let value = optimizer.state(slot: slot, parameter: index) else { continue }
-                    moments.append(SafeTensorEntry(name: "\(slot).\(named.name)", shape: named.parameter.shape, values: value.scalars))
-                }
+            var moments = Self.moments(of: optimizer, for: model.namedParameters)
+            if let auxiliary, let trained = model.auxiliaryTraining {
+                moments += Self.moments(of: auxiliary, for: trained.namedParameters)
             }
             try AtomicFile.write(try SafeTensors.encode(moments, metadata: epochTag + [("step", String(optimizer.step))]),
                                  to: "\(directory)/\(folder)/\(optimizerFile)")
@@ -218,15 +218,29 @@ public enum Checkpoint {
         try assign(tensors, to: model.namedStates, source: path)
     }
 
-    /// Restores optimiser moments saved by ``save(model:optimizer:state:in:)`` from `file`.
+    /// Each slot's state for each parameter, named `slot.parameter` (`exp_avg.encoder.layers.0.weight`).
+    static func moments(of optimizer: any Optimizer, for parameters: [(name: String, parameter: Parameter)]) -> [SafeTensorEntry] {
+        var moments: [SafeTensorEntry] = []
+        for (index, named) in parameters.enumerated() {
+            for slot in optimizer.slotNames {
+                guard let value = optimizer.state(slot: slot, parameter: index) else { continue }
+                moments.append(SafeTensorEntry(name: "\(slot).\(named.name)", shape: named.parameter.shape, values: value.scalars))
+            }
+        }
+        return moments
+    }
+
+    /// Restores optimiser moments saved by ``save(model:optimizer:auxiliary:state:in:)`` from `file`: the model's,
+    /// or with `auxiliary`, those of its ``AuxiliaryTraining`` weights.
     public static func loadOptimizer(_ optimizer: any Optimizer, for model: any VariationalAutoencoder,
-                                     file path: String, step: Int) throws {
+                                     auxiliary: Bool = false, file path: String, step: Int) throws {
+        let parameters = auxiliary ? model.auxiliaryTraining?.namedParameters ?? [] : model.namedParameters
         let (tensors, _) = try SafeTensors.decode(try AtomicFile.read(path), source: path)
         // Files written before parameter names were snake_case hold `exp_avg.logVariance.weight`: mapped on reading.
         let byName = Dictionary(tensors.map { (snakeCased($0.name), $0) }, uniquingKeysWith: { first, _ in first })
         var slots: [String: [Tensor]] = [:]
         for slot in optimizer.slotNames {
-            slots[slot] = try model.namedParameters.map { named in
+            slots[slot] = try parameters.map { named in
                 guard let entry = byName["\(slot).\(named.name)"], entry.values.count == named.parameter.value.count else {
                     throw FormatError(message: "\(path): missing or mis-sized '\(slot).\(named.name)'")
                 }

@@ -4,7 +4,8 @@ import VAENN
 import VAEOptimizers
 import VAETensor
 
-/// Turns a validated ``RunConfig`` into the objects a run is made of.
+/// Turns a validated ``RunConfig`` into the objects a run is made of. Problems with the data it names are
+/// ``DataError``s; with the model's settings, ``ModelError``s; with the config itself, ``ConfigError``s.
 public enum Factory {
     public static func specification(_ config: RunConfig, inputShape: [Int]) -> ModelSpecification {
         ModelSpecification(name: config.model.name, network: config.model.network, inputShape: inputShape,
@@ -26,7 +27,7 @@ public enum Factory {
                                   weightDecay: decay, decoupledWeightDecay: true)
         case "sgd": return SGD(learningRate: rate, momentum: Float(experiment.momentum), weightDecay: decay)
         case "adagrad": return Adagrad(learningRate: rate, weightDecay: decay)
-        default: throw ModelError("exp_params.optimizer: unknown '\(experiment.optimizer)'; expected adam, adamw, sgd or adagrad")
+        default: throw ConfigError("exp_params.optimizer: unknown '\(experiment.optimizer)'; expected adam, adamw, sgd or adagrad")
         }
     }
 
@@ -35,7 +36,7 @@ public enum Factory {
         let train = try dataset(config, split: .train, limit: config.data.trainLimit)
         let test = try dataset(config, split: .test, limit: config.data.testLimit)
         guard train.exampleShape == test.exampleShape else {
-            throw ModelError("\(config.data.dataDirectory): train images are \(train.exampleShape) but test images are \(test.exampleShape)")
+            throw DataError("\(config.data.dataDirectory): train images are \(train.exampleShape) but test images are \(test.exampleShape)")
         }
         return (train, test)
     }
@@ -46,16 +47,16 @@ public enum Factory {
         let directory = config.data.dataDirectory
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ModelError("\(directory): data directory not found (data_params.data_dir / --data; expected a directory of IDX files such as train-images-idx3-ubyte.gz, or of PNG/JPEG images)")
+            throw DataError("\(directory): data directory not found (data_params.data_dir / --data; expected a directory of IDX files such as train-images-idx3-ubyte.gz, or of PNG/JPEG images)")
         }
         guard config.data.channels != 2 else {
-            throw ModelError("data_params.channels: expected 0 (as stored), 1 (grey) or 3 (RGB), got 2")
+            throw DataError("data_params.channels: expected 0 (as stored), 1 (grey) or 3 (RGB), got 2")
         }
         let hasIDX = (try? IDXReader.locate(stem: "train-images-idx3-ubyte", in: directory)) != nil
         let format = config.data.format == "auto" ? (hasIDX ? "idx" : "folder") : config.data.format
         if format == "idx" {
             guard config.data.imageSize == 0 && config.data.channels == 0 else {
-                throw ModelError("data_params.image_size and data_params.channels apply to image folders; \(directory) holds IDX files (set them to 0)")
+                throw DataError("data_params.image_size and data_params.channels apply to image folders; \(directory) holds IDX files (set them to 0)")
             }
             return try ImageDataset.idx(directory: directory, split: split, limit: limit)
         }
@@ -71,7 +72,7 @@ public enum Factory {
               let (low, high) = data.valueRange.map({ ($0.lowerBound, $0.upperBound) }) else { return }
         let (range, source) = (observation.dataRange, data.source)
         if low < range.lowerBound || high > range.upperBound {
-            throw ModelError("\(source): data values span [\(low), \(high)] but model_params.likelihood '\(observation.kind.rawValue)' needs data in [\(range.lowerBound), \(range.upperBound)]; use likelihood: gaussian or rescale the data")
+            throw DataError("\(source): data values span [\(low), \(high)] but model_params.likelihood '\(observation.kind.rawValue)' needs data in [\(range.lowerBound), \(range.upperBound)]; use likelihood: gaussian or rescale the data")
         }
     }
 }

@@ -32,6 +32,10 @@ extension Trainer {
                 throw TrainingError("\(statePath): optimiser moments are for '\(state.optimizer)' but the config names '\(config.experiment.optimizer)'")
             }
             try Checkpoint.loadOptimizer(optimizer, for: model, file: directory + "/" + optimizerFile, step: state.step)
+            if let auxiliaryOptimizer {
+                try Checkpoint.loadOptimizer(auxiliaryOptimizer, for: model, auxiliary: true,
+                                             file: directory + "/" + optimizerFile, step: state.step)
+            }
         }
         func stream(_ role: String, _ current: RandomStream) throws -> RandomStream {
             try state.random[role].map { try $0.restore(field: "\(statePath): random.\(role)") } ?? current
@@ -40,6 +44,7 @@ extension Trainer {
         noise = try stream("noise", noise)
         binarization = try stream("binarization", binarization)
         flipping = try stream("flip", flipping)
+        auxiliaryNoise = try stream("auxiliary-noise", auxiliaryNoise)
         epoch = state.epoch
         step = state.step
         bestTestLoss = state.bestTestLoss

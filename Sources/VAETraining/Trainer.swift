@@ -18,6 +18,8 @@ public final class Trainer {
     public let test: any Dataset
     public let model: any VariationalAutoencoder
     public let optimizer: any Optimizer
+    /// The optimiser of the model's ``AuxiliaryTraining`` weights (run settings); nil when it has none.
+    public let auxiliaryOptimizer: (any Optimizer)?
     /// Test images as evaluated (binarised once with a fixed stream when the config binarises).
     public let testImages: Tensor
 
@@ -25,6 +27,8 @@ public final class Trainer {
     var noise: RandomStream
     var binarization: RandomStream
     var flipping: RandomStream
+    /// Noise of the auxiliary loss ("auxiliary-noise"), apart from the model's so that its draws stay as they are.
+    var auxiliaryNoise: RandomStream
     public internal(set) var epoch = 0
     public internal(set) var step = 0
     /// Lowest test loss so far and its epoch (kept in `best/`); restored on resume.
@@ -38,8 +42,10 @@ public final class Trainer {
         try self.init(config: config, train: train, test: test)
     }
 
-    /// Trains on any ``Dataset``: `train` and `test` must have examples of one shape.
-    public init(config: RunConfig, train: any Dataset, test: any Dataset) throws {
+    /// Trains on any ``Dataset``: `train` and `test` must have examples of one shape. `model` replaces the one
+    /// the config names (a model built in code; it must take the examples' shape).
+    public init(config: RunConfig, train: any Dataset, test: any Dataset,
+                model: (any VariationalAutoencoder)? = nil) throws {
         try config.validate()
         guard train.exampleShape == test.exampleShape else {
             throw TrainingError("\(test.source): test examples are \(test.exampleShape) but training examples (\(train.source)) are \(train.exampleShape)")
@@ -57,16 +63,18 @@ public final class Trainer {
             resolved.model.network = network
         }
         self.config = resolved
-        model = try Factory.model(resolved, inputShape: train.exampleShape)
-        try model.checkLabels(train.labels, rows: train.count, source: train.source)
-        try model.checkLabels(test.labels, rows: test.count, source: test.source)
+        self.model = try model ?? Factory.model(resolved, inputShape: train.exampleShape)
+        try self.model.checkLabels(train.labels, rows: train.count, source: train.source)
+        try self.model.checkLabels(test.labels, rows: test.count, source: test.source)
         optimizer = try Factory.optimizer(config)
+        auxiliaryOptimizer = self.model.auxiliaryTraining == nil ? nil : try Factory.optimizer(config)
         let seed = config.experiment.seed
         shuffle = RandomStream(seed: seed, name: "shuffle")
         noise = RandomStream(seed: seed, name: "noise")
         binarization = RandomStream(seed: seed, name: "binarization")
         flipping = RandomStream(seed: seed, name: "flip")
-        try Factory.checkDataRange(train, model: model)
+        auxiliaryNoise = RandomStream(seed: seed, name: "auxiliary-noise")
+        try Factory.checkDataRange(train, model: self.model)
         testImages = test.evaluationInputs(config)
     }
 
@@ -150,6 +158,7 @@ public final class Trainer {
                 batch.parts = [gradients]
             }
             optimizer.update(parameters, summing: batch.parts)
+            try trainAuxiliary(on: input)
             step += 1
 
             let weight = Double(indices.count)
@@ -168,6 +177,19 @@ public final class Trainer {
         return EpochMetrics(epoch: epoch + 1, trainLoss: sums[0] / n, testLoss: testTerms.total,
                             reconstruction: testTerms.reconstruction, kl: testTerms.kl, seconds: seconds,
                             imagesPerSecond: n / max(seconds, 1e-9), trainReconstruction: sums[1] / n, trainKL: sums[2] / n)
+    }
+
+    /// One step of the model's ``AuxiliaryTraining`` weights on the batch the model has just trained on.
+    func trainAuxiliary(on input: Tensor) throws {
+        guard let auxiliary = model.auxiliaryTraining, let auxiliaryOptimizer else { return }
+        let context = LossContext(noise: auxiliaryNoise, step: step)
+        let parameters = auxiliary.module.parameters
+        let (loss, gradients) = auxiliary.module.valueWithGradients(for: parameters) { auxiliary.loss(input, context: context) }
+        auxiliaryNoise = context.noise
+        guard loss.scalar.isFinite, gradients.allSatisfy(\.isFinite) else {
+            throw TrainingError("step \(step + 1): the \(auxiliary.name) loss is \(loss.scalar) (or its gradient is not finite); try a lower --learning-rate")
+        }
+        auxiliaryOptimizer.update(parameters, gradients: gradients)
     }
 
     /// Stops on a non-finite loss or gradient, naming the step, the term and what to try.
@@ -191,8 +213,9 @@ public final class Trainer {
             optimizer: config.experiment.optimizer, learningRate: config.experiment.learningRate, bestTestLoss: bestTestLoss,
             bestEpoch: bestEpoch,
             random: ["shuffle": SavedStream(shuffle), "noise": SavedStream(noise), "binarization": SavedStream(binarization),
-                     "flip": SavedStream(flipping)])
-        try Checkpoint.save(model: model, optimizer: optimizer, state: state, in: directory)
+                     "flip": SavedStream(flipping)].merging(
+                auxiliaryOptimizer == nil ? [:] : ["auxiliary-noise": SavedStream(auxiliaryNoise)]) { first, _ in first })
+        try Checkpoint.save(model: model, optimizer: optimizer, auxiliary: auxiliaryOptimizer, state: state, in: directory)
     }
 
     /// Every picture of ``PictureKind`` and report.html (see ``RunPictures/writeForTraining(_:runDirectory:epoch:)``);

@@ -18,7 +18,7 @@ import VAETensor
         let values = Tensor(shape: [2, 4], scalars: [-1, -0.5, 0, 0.5, 1, 0.25, -0.25, 0.75])
         let images = ImageDataset(images: values, labels: [], imageShape: [1, 2, 2], source: "data/faces")
         let unitInterval = ImageDataset(images: values * 0.5 + 0.5, labels: [], imageShape: [1, 2, 2], source: "data/faces")
-        let error = #expect(throws: ModelError.self) {
+        let error = #expect(throws: DataError.self) {
             try Factory.checkDataRange(images, model: try model(likelihood: "bernoulli"))
         }
         let message = try #require(error).description
