@@ -75,6 +75,8 @@ public enum ModelRegistry {
                   latent: GaussianLatent.part, objective: ELBOObjective.part),
         .composed("categorical-vae", "Gumbel-Softmax VAE (Jang et al. 2017)", network: "mlp",
                   latent: CategoricalLatent.part(needsGaussian: false), objective: ELBOObjective.part),
+        .composed("warmup-vae", "ELBO with KL warm-up (Bowman et al. 2016)", network: "mlp", latent: GaussianLatent.part,
+                  objective: WarmupObjective.part),
         .composed("joint-vae", "Joint VAE (Dupont 2018)", network: "mlp", latent: CategoricalLatent.part(needsGaussian: true),
                   objective: CapacityObjective.part),
         ModelRecipe(name: "vq-vae", summary: "VQ-VAE (van den Oord et al. 2017)", defaultNetwork: nil, conditional: false,

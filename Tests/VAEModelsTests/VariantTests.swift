@@ -30,6 +30,7 @@ private func make(_ specification: ModelSpecification, seed: UInt64 = 1) throws 
 /// One small specification per variant, with settings that exercise what makes each different.
 private let variantSpecifications: [ModelSpecification] = [
     variantSpecification("beta-vae", settings: ["beta": 4]),
+    variantSpecification("warmup-vae", settings: ["warmup_steps": 50]),
     variantSpecification("beta-vae", settings: ["capacity_max": 5, "capacity_steps": 100, "gamma": 10]),
     variantSpecification("iwae", hiddenSizes: [8, 8], activation: .tanh, settings: ["importance_samples": 5]),
     variantSpecification("miwae", hiddenSizes: [8, 8], activation: .tanh,
@@ -121,6 +122,18 @@ extension VAEModelsTests {
             #expect(kl > 0)
             #expect(abs(Double(terms.total.scalar) - (reconstruction + 4 * kl)) <= 1e-5 * (reconstruction + 4 * kl))
             #expect(abs(Double(terms.value("weighted_kl")!) - 4 * kl) <= 1e-5 * kl)
+        }
+
+        @Test func warmupWeightsTheKLByTheStep() throws {
+            let model = try make(variantSpecification("warmup-vae", settings: ["warmup_steps": 100]))
+            let data = prototypeData(rows: 16, seed: 4)
+            for (step, weight) in [(0, 0.0), (25, 0.25), (100, 1.0), (5000, 1.0)] {
+                let terms = model.loss(data, context: LossContext(noise: RandomStream(seed: 5, name: "noise"), step: step))
+                let (reconstruction, kl) = (Double(terms.value("reconstruction")!), Double(terms.value("kl")!))
+                #expect(kl > 0)
+                #expect(Double(terms.value("kl_weight")!) == weight)
+                #expect(abs(Double(terms.total.scalar) - (reconstruction + weight * kl)) <= 1e-5 * (reconstruction + kl))
+            }
         }
 
         @Test func capacityGrowsLinearlyThenHolds() throws {
