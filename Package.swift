@@ -45,13 +45,15 @@ let package = Package(
                                                "VAEData", "VAEFormats", "VAEModels", "VAETraining"]),
         .executableTarget(name: "vae", dependencies: [
             "VAETraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "VAETensorTests", dependencies: ["VAETensor"]),
-        .testTarget(name: "VAENNTests", dependencies: ["VAENN", "VAEOptimizers"]),
-        .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats"]),
-        .testTarget(name: "VAEDataTests", dependencies: ["VAEData"]),
-        .testTarget(name: "VAEModelsTests", dependencies: ["VAEModels"]),
-        .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining", "VAEKit"]),
-        .testTarget(name: "CLITests", dependencies: ["vae"]),
+        // Helpers every test target shares: temporary directories, Python, gradient checks, test values.
+        .target(name: "TestSupport", dependencies: ["VAETensor"], path: "Tests/TestSupport"),
+        .testTarget(name: "VAETensorTests", dependencies: ["VAETensor", "TestSupport"]),
+        .testTarget(name: "VAENNTests", dependencies: ["VAENN", "VAEOptimizers", "TestSupport"]),
+        .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats", "TestSupport"]),
+        .testTarget(name: "VAEDataTests", dependencies: ["VAEData", "TestSupport"]),
+        .testTarget(name: "VAEModelsTests", dependencies: ["VAEModels", "TestSupport"]),
+        .testTarget(name: "VAETrainingTests", dependencies: ["VAETraining", "VAEKit", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["vae", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
