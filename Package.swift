@@ -47,16 +47,17 @@ let package = Package(
         .executableTarget(name: "vae", dependencies: [
             "VAETensor", "VAEData", "VAEFormats", "VAEPictures", "VAETraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "VAETensorTests", dependencies: ["VAETensor"]),
-        .testTarget(name: "VAENNTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers"]),
-        .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats"]),
-        .testTarget(name: "VAEDataTests", dependencies: ["VAETensor", "VAEFormats", "VAEData"]),
-        .testTarget(name: "VAEModelsTests", dependencies: ["VAETensor", "VAENN", "VAEDistributions", "VAEModels"]),
+        // Helpers every test target shares: temporary directories, Python, gradient checks, test values.
+        .target(name: "TestSupport", dependencies: ["VAETensor"], path: "Tests/TestSupport"),
+        .testTarget(name: "VAETensorTests", dependencies: ["VAETensor", "TestSupport"]),
+        .testTarget(name: "VAENNTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "TestSupport"]),
+        .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats", "TestSupport"]),
+        .testTarget(name: "VAEDataTests", dependencies: ["VAETensor", "VAEFormats", "VAEData", "TestSupport"]),
+        .testTarget(name: "VAEModelsTests", dependencies: ["VAETensor", "VAENN", "VAEDistributions", "VAEModels", "TestSupport"]),
         .testTarget(name: "VAETrainingTests", dependencies: [
             "VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions", "VAEFormats", "VAEData", "VAEModels", "VAEPictures",
-            "VAETraining",
-            "VAEKit"]),
-        .testTarget(name: "CLITests", dependencies: ["vae"]),
+            "VAETraining", "VAEKit", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["vae", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

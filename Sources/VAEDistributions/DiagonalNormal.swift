@@ -1,4 +1,3 @@
-import Foundation
 import VAETensor
 
 /// A Gaussian with independent coordinates, parameterised by mean and log-variance (rows = batch items,
@@ -31,8 +30,7 @@ public struct DiagonalNormal {
 
     /// log N(z; μ, σ²) summed over the last axis: one value per row.
     public func logProbability(_ value: Tensor) -> Tensor {
-        let standardized = (value - mean).squared() * (-logVariance).exp()
-        return ((standardized + logVariance + Float(Foundation.log(2 * Double.pi))) * -0.5).sum(alongAxis: -1)
+        gaussianLogDensity(value, mean: mean, logVariance: logVariance)
     }
 
     /// KL(self ‖ N(0, I)) = ½ Σ (μ² + σ² − 1 − log σ²), per row. Always ≥ 0.

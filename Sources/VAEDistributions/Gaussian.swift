@@ -1,4 +1,3 @@
-import Foundation
 import VAETensor
 
 /// Independent Gaussian observations with a mean per element and a shared log-variance (a scalar tensor, or
@@ -14,8 +13,7 @@ public struct Gaussian: Likelihood {
     }
 
     public func logProbability(_ value: Tensor) -> Tensor {
-        let squared = (value - mean).squared() * (-logVariance).exp()
-        return ((squared + logVariance + Float(Foundation.log(2 * Double.pi))) * -0.5).sum(alongAxis: -1)
+        gaussianLogDensity(value, mean: mean, logVariance: logVariance)
     }
 
     public static var dataRange: ClosedRange<Float> { -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude }

@@ -52,7 +52,7 @@ public enum SafeTensors {
 
         var header = "{"
         if !metadata.isEmpty {
-            let pairs = metadata.map { "\(jsonString($0.0)):\(jsonString($0.1))" }
+            let pairs = metadata.map { "\(QuotedString.json($0.0)):\(QuotedString.json($0.1))" }
             header += "\"__metadata__\":{" + pairs.joined(separator: ",") + "}"
         }
         var offset = 0
@@ -67,7 +67,7 @@ public enum SafeTensors {
             let end = offset + count * 4
             if index > 0 || !metadata.isEmpty { header += "," }
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            header += "\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],"
+            header += "\(QuotedString.json(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],"
                 + "\"data_offsets\":[\(offset),\(end)]}"
             offset = end
         }
@@ -186,25 +186,6 @@ public enum SafeTensors {
             count = product
         }
         return count
-    }
-
-    /// Writes `text` as a JSON string literal, escaping what RFC 8259 requires.
-    static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }
 

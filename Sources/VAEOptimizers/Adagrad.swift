@@ -16,17 +16,11 @@ public final class Adagrad: MomentOptimizer, Optimizer {
         prepare(parameters)
         step += 1
         let (lr, eps, decay) = (learningRate, epsilon, weightDecay)
-        for (index, parameter) in parameters.enumerated() {
-            gradients[index].scalars.withUnsafeBufferPointer { gradient in
-                moments["sum"]![index].values.withUnsafeMutableBufferPointer { sum in
-                    parameter.value.withUnsafeMutableScalars { weights in
-                        for position in 0..<weights.count {
-                            let g = gradient[position] + decay * weights[position]
-                            sum[position] += g * g
-                            weights[position] -= lr * g / (sum[position].squareRoot() + eps)
-                        }
-                    }
-                }
+        updateEach(parameters, gradients: gradients, slot: "sum") { weights, gradient, sum in
+            for position in 0..<weights.count {
+                let g = gradient[position] + decay * weights[position]
+                sum[position] += g * g
+                weights[position] -= lr * g / (sum[position].squareRoot() + eps)
             }
         }
     }

@@ -62,6 +62,20 @@ public class MomentOptimizer {
         }
     }
 
+    /// Calls `body(weights, gradient, moment)` for each parameter in turn with its values, its gradient and its
+    /// state in `slot` (all of one length; weights and moment mutable): the loop of a one-slot element-wise update.
+    func updateEach(_ parameters: [Parameter], gradients: [Tensor], slot: String,
+                    _ body: (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>,
+                             UnsafeMutableBufferPointer<Float>) -> Void) {
+        for (index, parameter) in parameters.enumerated() {
+            gradients[index].scalars.withUnsafeBufferPointer { gradient in
+                moments[slot]![index].values.withUnsafeMutableBufferPointer { moment in
+                    parameter.value.withUnsafeMutableScalars { weights in body(weights, gradient, moment) }
+                }
+            }
+        }
+    }
+
     public func state(slot: String, parameter index: Int) -> Tensor? {
         guard let values = moments[slot]?[index].values else { return nil }
         return Tensor(shape: [values.count], scalars: values)

@@ -18,21 +18,15 @@ public final class SGD: MomentOptimizer, Optimizer {
         let first = step == 0
         step += 1
         let (lr, mu, decay) = (learningRate, momentum, weightDecay)
-        for (index, parameter) in parameters.enumerated() {
-            gradients[index].scalars.withUnsafeBufferPointer { gradient in
-                moments["momentum_buffer"]![index].values.withUnsafeMutableBufferPointer { buffer in
-                    parameter.value.withUnsafeMutableScalars { weights in
-                        for position in 0..<weights.count {
-                            var g = gradient[position] + decay * weights[position]
-                            if mu != 0 {
-                                // PyTorch starts the buffer at the first gradient rather than at zero.
-                                buffer[position] = first ? g : mu * buffer[position] + g
-                                g = buffer[position]
-                            }
-                            weights[position] -= lr * g
-                        }
-                    }
+        updateEach(parameters, gradients: gradients, slot: "momentum_buffer") { weights, gradient, buffer in
+            for position in 0..<weights.count {
+                var g = gradient[position] + decay * weights[position]
+                if mu != 0 {
+                    // PyTorch starts the buffer at the first gradient rather than at zero.
+                    buffer[position] = first ? g : mu * buffer[position] + g
+                    g = buffer[position]
                 }
+                weights[position] -= lr * g
             }
         }
     }

@@ -52,6 +52,12 @@ public enum Parallel {
             if shards == 1 { body(0) }
             return
         }
+        singleThreadedBLAS { run(shards, body) }
+    }
+
+    /// Runs `body` with the BLAS single-threaded, as a shard's products run: its results then depend neither on
+    /// the thread count nor on what other threads set it to meanwhile.
+    public static func singleThreadedBLAS<Result>(_ body: () throws -> Result) rethrows -> Result {
         state.withLock { state in
             if state.activeShardRegions == 0 { BLAS.setLibraryThreads(1) }
             state.activeShardRegions += 1
@@ -62,7 +68,7 @@ public enum Parallel {
                 if state.activeShardRegions == 0 { BLAS.setLibraryThreads(state.threads) }
             }
         }
-        run(shards, body)
+        return try body()
     }
 
     /// `body(0)`, …, `body(count − 1)` concurrently on `count` threads: CKernels' spinning pool (no wake-up

@@ -179,12 +179,16 @@ public final class Trainer {
                             imagesPerSecond: n / max(seconds, 1e-9), trainReconstruction: sums[1] / n, trainKL: sums[2] / n)
     }
 
-    /// One step of the model's ``AuxiliaryTraining`` weights on the batch the model has just trained on.
+    /// One step of the model's ``AuxiliaryTraining`` weights on the batch the model has just trained on, with the
+    /// BLAS single-threaded (the weights are small; the result does not depend on the thread count).
     func trainAuxiliary(on input: Tensor) throws {
         guard let auxiliary = model.auxiliaryTraining, let auxiliaryOptimizer else { return }
         let context = LossContext(noise: auxiliaryNoise, step: step)
         let parameters = auxiliary.module.parameters
-        let (loss, gradients) = auxiliary.module.valueWithGradients(for: parameters) { auxiliary.loss(input, context: context) }
+        // Single-threaded products, as the model's shards have: the same bits whatever the thread count.
+        let (loss, gradients) = Parallel.singleThreadedBLAS {
+            auxiliary.module.valueWithGradients(for: parameters) { auxiliary.loss(input, context: context) }
+        }
         auxiliaryNoise = context.noise
         guard loss.scalar.isFinite, gradients.allSatisfy(\.isFinite) else {
             throw TrainingError("step \(step + 1): the \(auxiliary.name) loss is \(loss.scalar) (or its gradient is not finite); try a lower --learning-rate")

@@ -1,33 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Bad input ends with a non-zero exit, one line on stderr that names what is wrong and what was expected, and no
 /// half-made run directory.
 @Suite(.serialized) struct BadInputTests {
-    /// A workspace (the working directory of the command) with `run` as the `--output` it is given.
-    struct Workspace {
-        let path: String
-        var run: String { path + "/run" }
-
-        init(_ label: String) throws { path = try makeTemporaryDirectory(label) }
-
-        /// Nothing that looks like a run was left: neither the `--output` directory (or it holds no checkpoint or
-        /// metrics) nor a default `runs/` folder in the working directory.
-        func expectNoRunLeftBehind(sourceLocation: SourceLocation = #_sourceLocation) {
-            let manager = FileManager.default
-            if manager.fileExists(atPath: run) {
-                for file in ["checkpoint.json", "metrics.csv", "model.safetensors"] {
-                    #expect(!manager.fileExists(atPath: run + "/" + file), "\(file) left behind",
-                            sourceLocation: sourceLocation)
-                }
-            }
-            #expect(!manager.fileExists(atPath: path + "/runs"), "a default run directory was created",
-                    sourceLocation: sourceLocation)
-        }
-
-        func remove() { removeDirectory(path) }
-    }
-
     // MARK: - vae train
 
     @Test func missingDataDirectory() throws {
@@ -159,7 +136,7 @@ import Testing
     /// `workspace/data` with links to the real label and test files (when present), so only the file a test
     /// breaks is wrong.
     private func dataDirectory(in workspace: Workspace) throws -> String {
-        let data = workspace.path + "/data"
+        let data = workspace.data
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         for name in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
                      "t10k-labels-idx1-ubyte.gz"] where FileManager.default.fileExists(atPath: fashionMNISTDirectory + "/" + name) {

@@ -1,10 +1,6 @@
 import Foundation
 import Testing
 
-/// The real Fashion-MNIST files, when this machine has them (Debian's `dataset-fashion-mnist`).
-let fashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
-let hasFashionMNIST = FileManager.default.fileExists(atPath: fashionMNISTDirectory + "/train-images-idx3-ubyte.gz")
-
 /// What one run of the `vae` binary did.
 struct CommandResult {
     let arguments: [String]
@@ -75,17 +71,6 @@ func runVAE(_ arguments: [String], in workingDirectory: String? = nil) throws ->
         arguments: arguments, status: process.terminationStatus,
         standardOutput: String(decoding: try Data(contentsOf: outputURL), as: UTF8.self),
         standardError: String(decoding: try Data(contentsOf: errorURL), as: UTF8.self))
-}
-
-/// A fresh empty directory for one test; remove it with `removeDirectory`.
-func makeTemporaryDirectory(_ label: String) throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("CLITests-\(label)-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
-}
-
-func removeDirectory(_ path: String) {
-    try? FileManager.default.removeItem(atPath: path)
 }
 
 /// The eight bytes every PNG file starts with.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The models with discrete latents through the binary, on the synthetic quadrant data: train, eval, sample.

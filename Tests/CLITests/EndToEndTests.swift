@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `vae train`, then `vae eval` and `vae sample` on what it wrote: the commands as a user runs them.

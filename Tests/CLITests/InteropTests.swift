@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `vae import`: a run directory from a safetensors file written elsewhere, then eval, sample and --resume on it.
@@ -15,18 +16,11 @@ import Testing
           picture_count: 4
         """
 
-    struct Workspace {
-        let path: String
-        var data: String { path + "/data" }
-        var config: String { path + "/small.yaml" }
-        init(_ label: String) throws {
-            path = try makeTemporaryDirectory(label)
-            try SyntheticData.write(to: data)
-            try InteropTests.config.write(toFile: config, atomically: true, encoding: .utf8)
-        }
-        func importing(_ weights: String, output: String = "run", extra: [String] = []) throws -> CommandResult {
-            try runVAE(["import", weights, "--config", config, "--data", data, "--output", path + "/" + output] + extra, in: path)
-        }
+    /// A workspace with the synthetic data and the small config (`small.yaml`).
+    private func makeWorkspace(_ label: String) throws -> Workspace {
+        let workspace = try Workspace.withSyntheticData(label)
+        try InteropTests.config.write(toFile: workspace.config, atomically: true, encoding: .utf8)
+        return workspace
     }
 
     /// Imported weights are used as they are: eval, sample and a resumed epoch work on the imported run.
@@ -43,7 +37,7 @@ import Testing
     }
 
     @Test func importsAFileBuiltWithTheSafetensorsLayout() throws {
-        let workspace = try Workspace("import-swift")
+        let workspace = try makeWorkspace("import-swift")
         defer { removeDirectory(workspace.path) }
         let weights = workspace.path + "/weights.safetensors"
         let tensors = mlpTensors(hidden: 64, latent: 8)
@@ -65,7 +59,7 @@ import Testing
     /// safetensors + numpy from the run directory: the same arrays, bit for bit.
     @Test(.enabled(if: pythonHas("torch, safetensors, numpy"), "python3 with torch, safetensors and numpy is not installed"))
     func importsAPyTorchStateDictAndPythonReadsItBack() throws {
-        let workspace = try Workspace("import-torch")
+        let workspace = try makeWorkspace("import-torch")
         defer { removeDirectory(workspace.path) }
         let weights = workspace.path + "/torch.safetensors"
         let save = """
@@ -108,7 +102,7 @@ import Testing
 
     /// Each problem with the file gives one line naming the file, the tensor and what was expected.
     @Test func importErrorsNameTheTensor() throws {
-        let workspace = try Workspace("import-errors")
+        let workspace = try makeWorkspace("import-errors")
         defer { removeDirectory(workspace.path) }
         let tensors = mlpTensors(hidden: 64, latent: 8)
         func file(_ name: String, _ bytes: [UInt8]) throws -> String {
@@ -144,23 +138,11 @@ import Testing
     }
 }
 
-/// Runs `python3 -c script arguments…`.
-func runPython(_ script: String, _ arguments: [String]) throws -> (status: Int32, standardOutput: String, standardError: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let output = Pipe(), error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    // Read before waiting: a chatty interpreter (warnings) must not block on a full pipe.
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
-}
+extension Workspace {
+    fileprivate var config: String { path + "/small.yaml" }
 
-/// True when `python3 -c "import <modules>"` succeeds.
-func pythonHas(_ modules: String) -> Bool {
-    (try? runPython("import \(modules)", []))?.status == 0
+    /// `vae import weights` with the small config and the synthetic data into `output` (a name in the workspace).
+    fileprivate func importing(_ weights: String, output: String = "run", extra: [String] = []) throws -> CommandResult {
+        try runVAE(["import", weights, "--config", config, "--data", data, "--output", path + "/" + output] + extra, in: path)
+    }
 }

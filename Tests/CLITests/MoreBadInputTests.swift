@@ -1,26 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Bad inputs from issue 6 beyond BadInputTests: each ends with one error line naming the file, key or flag and
 /// what was expected, a usage exit status (never a signal or trap), and no run left behind.
 @Suite(.serialized) struct MoreBadInputTests {
-    struct Workspace {
-        let path: String
-        var data: String { path + "/data" }
-        var run: String { path + "/run" }
-        init(_ label: String) throws {
-            path = try makeTemporaryDirectory(label)
-            try SyntheticData.write(to: data)
-        }
-        func train(_ extra: [String]) throws -> CommandResult {
-            try runVAE(["train", "--data", data, "--epochs", "1", "--output", run] + extra, in: path)
-        }
-        func expectNoRun(sourceLocation: SourceLocation = #_sourceLocation) {
-            #expect(!FileManager.default.fileExists(atPath: run + "/checkpoint.json"), sourceLocation: sourceLocation)
-            #expect(!FileManager.default.fileExists(atPath: run + "/metrics.csv"), sourceLocation: sourceLocation)
-        }
-    }
-
     /// The training images replaced by `bytes` as `train-images-idx3-ubyte.gz` (the raw file removed).
     @Test(arguments: [
         ("empty", [UInt8](), ["file is empty", "IDX"]),
@@ -29,33 +13,33 @@ import Testing
         ("trailing", gzipOfSyntheticImages() + [1, 2, 3], ["3 unexpected bytes after the end of the gzip stream"]),
     ])
     func badCompressedImages(label: String, bytes: [UInt8], fragments: [String]) throws {
-        let workspace = try Workspace("gzip-\(label)")
-        defer { removeDirectory(workspace.path) }
+        let workspace = try Workspace.withSyntheticData("gzip-\(label)")
+        defer { workspace.remove() }
         let path = workspace.data + "/train-images-idx3-ubyte"
         try FileManager.default.removeItem(atPath: path)
         try Data(bytes).write(to: URL(fileURLWithPath: path + ".gz"))
         expectSingleErrorLine(try workspace.train([]), mentioning: [path + ".gz:"] + fragments)
-        workspace.expectNoRun()
+        workspace.expectNoRunLeftBehind()
     }
 
     @Test func labelCountDiffersFromImageCount() throws {
-        let workspace = try Workspace("labels")
-        defer { removeDirectory(workspace.path) }
+        let workspace = try Workspace.withSyntheticData("labels")
+        defer { workspace.remove() }
         let path = workspace.data + "/t10k-labels-idx1-ubyte"
         try Data(SyntheticData.labelFile(count: 63)).write(to: URL(fileURLWithPath: path))
         expectSingleErrorLine(try workspace.train([]), mentioning: [path + ":", "expected 64 labels", "t10k-images-idx3-ubyte", "[63]"])
-        workspace.expectNoRun()
+        workspace.expectNoRunLeftBehind()
     }
 
     @Test func testImagesOfAnotherSize() throws {
-        let workspace = try Workspace("image-size")
-        defer { removeDirectory(workspace.path) }
+        let workspace = try Workspace.withSyntheticData("image-size")
+        defer { workspace.remove() }
         var bytes: [UInt8] = [0, 0, 8, 3] + SyntheticData.bigEndian(4) + SyntheticData.bigEndian(14) + SyntheticData.bigEndian(14)
         bytes += [UInt8](repeating: 9, count: 4 * 14 * 14)
         try Data(bytes).write(to: URL(fileURLWithPath: workspace.data + "/t10k-images-idx3-ubyte"))
         try FileManager.default.removeItem(atPath: workspace.data + "/t10k-labels-idx1-ubyte")
         expectSingleErrorLine(try workspace.train([]), mentioning: [workspace.data + ":", "[1, 28, 28]", "[1, 14, 14]"])
-        workspace.expectNoRun()
+        workspace.expectNoRunLeftBehind()
     }
 
     @Test(arguments: [
@@ -69,12 +53,12 @@ import Testing
         ("model_params:\n  name: [unclosed\n", ["invalid YAML", "line"]),
     ])
     func badConfigFile(yaml: String, fragments: [String]) throws {
-        let workspace = try Workspace("yaml")
-        defer { removeDirectory(workspace.path) }
+        let workspace = try Workspace.withSyntheticData("yaml")
+        defer { workspace.remove() }
         let file = workspace.path + "/bad.yaml"
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)
         expectSingleErrorLine(try workspace.train(["--config", file]), mentioning: [file + ":"] + fragments)
-        workspace.expectNoRun()
+        workspace.expectNoRunLeftBehind()
     }
 
     @Test(arguments: [
@@ -93,13 +77,13 @@ import Testing
         (["import", "w.safetensors", "--output", "o", "--input-shape", "0,28,28"], ["--input-shape", "0,28,28"]),
     ])
     func flagOutOfRange(arguments: [String], fragments: [String]) throws {
-        let workspace = try Workspace("flags")
-        defer { removeDirectory(workspace.path) }
+        let workspace = try Workspace.withSyntheticData("flags")
+        defer { workspace.remove() }
         let resolved = arguments.map { $0 == "RUN" ? workspace.run : $0 }
         let result = try runVAE(resolved + (arguments.first == "train" ? ["--data", workspace.data, "--output", workspace.run] : []),
                                 in: workspace.path)
         expectSingleErrorLine(result, mentioning: fragments)
-        workspace.expectNoRun()
+        workspace.expectNoRunLeftBehind()
         #expect(!FileManager.default.fileExists(atPath: workspace.path + "/x.png"))
     }
 
@@ -120,8 +104,8 @@ import Testing
          ["\"mean.bias\"", "unsupported dtype I64"]),
     ])
     func hostileWeightsFile(label: String, bytes: [UInt8], fragments: [String]) throws {
-        let workspace = try Workspace("hostile")
-        defer { removeDirectory(workspace.path) }
+        let workspace = try Workspace.withSyntheticData("hostile")
+        defer { workspace.remove() }
         let weights = workspace.path + "/hostile.safetensors"
         try Data(bytes).write(to: URL(fileURLWithPath: weights))
         // Through vae import (a file from elsewhere) …

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `vae plot RUN_DIR KIND` on a run that `vae train` wrote: each kind, `all`, `report`, and bad kinds.

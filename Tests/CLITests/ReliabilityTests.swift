@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// One error line, `error: …`, naming every fragment, and a non-zero exit (shared by the CLI test suites).
@@ -71,13 +72,8 @@ func metricsWithoutTimes(_ run: String) throws -> [String] {
     }
 
     @Test func resumeRefusesWhatItCannotContinue() throws {
-        let workspace = try makeTemporaryDirectory("resume-refusals")
+        let (workspace, data, run) = try trainedRun("resume-refusals", epochs: 2, ["--batch-size", "128"])
         defer { removeDirectory(workspace) }
-        let data = workspace + "/data"
-        try SyntheticData.write(to: data)
-        let run = workspace + "/run"
-        let train = try runVAE(["train", "--data", data, "--epochs", "2", "--output", run, "--batch-size", "128"], in: workspace)
-        try #require(train.status == 0, "stderr: \(train.standardError)")
         let before = try fileBytes(run + "/model.safetensors")
 
         expectSingleErrorLine(try runVAE(["train", "--resume", run, "--epochs", "2"], in: workspace),
@@ -111,13 +107,8 @@ func metricsWithoutTimes(_ run: String) throws -> [String] {
     /// A non-finite loss stops the run with one line naming the step and the advice; the last checkpoint stays,
     /// config.yaml keeps the settings it was trained with, and `--resume` continues from it.
     @Test func nonFiniteLossKeepsTheCheckpointAndResumeContinues() throws {
-        let workspace = try makeTemporaryDirectory("non-finite")
+        let (workspace, _, run) = try trainedRun("non-finite", epochs: 1)
         defer { removeDirectory(workspace) }
-        let data = workspace + "/data"
-        try SyntheticData.write(to: data)
-        let run = workspace + "/run"
-        let train = try runVAE(["train", "--data", data, "--epochs", "1", "--output", run], in: workspace)
-        try #require(train.status == 0, "stderr: \(train.standardError)")
         let weights = try fileBytes(run + "/model.safetensors")
         let config = try fileBytes(run + "/config.yaml")
 
@@ -133,6 +124,16 @@ func metricsWithoutTimes(_ run: String) throws -> [String] {
         #expect(resumed.status == 0, "stderr: \(resumed.standardError)")
         #expect(try metricsWithoutTimes(run).count == 2)
         #expect(try String(contentsOfFile: run + "/config.yaml", encoding: .utf8).contains("learning_rate: 0.0005"))
+    }
+
+    /// A workspace (its path, its synthetic `data` and its `run`) holding a run trained for `epochs` with `extra`.
+    private func trainedRun(_ label: String, epochs: Int, _ extra: [String] = []) throws
+        -> (workspace: String, data: String, run: String) {
+        let workspace = try Workspace.withSyntheticData(label)
+        let train = try workspace.train(extra, epochs: epochs)
+        if train.status != 0 { workspace.remove() }
+        try #require(train.status == 0, "stderr: \(train.standardError)")
+        return (workspace.path, workspace.data, workspace.run)
     }
 
     /// `vae train` killed with SIGKILL at random moments, many of them during a save (epochs of 256 images take a

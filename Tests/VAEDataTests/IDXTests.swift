@@ -1,10 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 import VAEData
 import VAEFormats
-
-/// The directory holding the real Fashion-MNIST files, when this machine has them.
-private let fashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
 
 /// An IDX file of unsigned bytes with the given dimensions; `payload` defaults to the right number of bytes.
 private func idxFile(dimensions: [Int], payload: [UInt8]? = nil, typeCode: UInt8 = 0x08) -> [UInt8] {
@@ -22,13 +20,6 @@ private func decodeError(_ bytes: [UInt8], source: String = "images.idx") throws
     return error.message
 }
 
-private func temporaryDirectory(_ name: String) throws -> String {
-    let path = NSTemporaryDirectory() + "vaedata-idx-tests-\(getpid())-\(name)"
-    try? FileManager.default.removeItem(atPath: path)
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 @Suite struct IDXTests {
     @Test func rawAndGzipFilesDecodeAlike() throws {
         let raw = idxFile(dimensions: [3, 4, 5])
@@ -39,8 +30,8 @@ private func temporaryDirectory(_ name: String) throws -> String {
     }
 
     @Test func readsFromDiskAndLocatesCompressedOrRawFiles() throws {
-        let directory = try temporaryDirectory("locate")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try makeTemporaryDirectory("locate")
+        defer { removeDirectory(directory) }
         let labels = idxFile(dimensions: [10], payload: (0..<10).map { UInt8($0) })
         try AtomicFile.write(Gzip.compress(labels), to: directory + "/labels-idx1-ubyte.gz")
 

@@ -1,18 +1,6 @@
 import Foundation
 import VAEFormats
 
-/// A fresh, empty directory for one image-folder test; remove it with `removeImageFolder`.
-func makeImageFolder(_ name: String) throws -> String {
-    let path = NSTemporaryDirectory() + "vaedata-imagefolder-\(getpid())-\(name)"
-    try? FileManager.default.removeItem(atPath: path)
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
-func removeImageFolder(_ path: String) {
-    try? FileManager.default.removeItem(atPath: path)
-}
-
 /// Writes `bytes` to `directory/relativePath`, creating sub-folders.
 func writeFile(_ bytes: [UInt8], to relativePath: String, in directory: String) throws {
     let path = directory + "/" + relativePath
@@ -26,22 +14,6 @@ func writePNG(_ relativePath: String, in directory: String, width: Int, height: 
               pixels: [UInt8]) throws {
     try writeFile(try PNGEncoder.encode(width: width, height: height, channels: channels, pixels: pixels),
                   to: relativePath, in: directory)
-}
-
-/// Deterministic test bytes (SplitMix64), never the system generator.
-struct FixtureBytes {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var mixed = state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94d0_49bb_1331_11eb
-            return UInt8(truncatingIfNeeded: mixed ^ (mixed >> 31))
-        }
-    }
 }
 
 /// PNG files of any colour type and bit depth, built byte by byte (the project's encoder writes only 8-bit grey

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VAEFormats
 import VAETensor
@@ -25,7 +26,7 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
 
 @Suite struct ImageDecoderTests {
     @Test func greyAndRGBPNGsDecodeToTheEncodedBytes() throws {
-        var random = FixtureBytes(seed: 3)
+        var random = TestBytes(seed: 3)
         for channels in [1, 3] {
             let pixels = random.bytes(7 * 5 * channels)
             let png = try PNGEncoder.encode(width: 7, height: 5, channels: channels, pixels: pixels)
@@ -104,7 +105,7 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
     }
 
     @Test func corruptFilesAreErrorsNamingTheFile() throws {
-        var random = FixtureBytes(seed: 1)
+        var random = TestBytes(seed: 1)
         let png = try PNGEncoder.encode(width: 16, height: 16, channels: 1, pixels: random.bytes(256))
         for cut in [10, 40, png.count - 30] {  // in the signature, in IHDR-then-IDAT, in the last row
             let message = formatErrorMessage { try ImageDecoder.decode(Array(png.prefix(cut)), source: "cut.png") }
@@ -131,9 +132,9 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
 
 @Suite struct ImageFolderTests {
     @Test func pixelsAreTheEncodedBytesOverTwoFiftyFiveInCHWOrder() throws {
-        let folder = try makeImageFolder("values")
-        defer { removeImageFolder(folder) }
-        var random = FixtureBytes(seed: 11)
+        let folder = try makeTemporaryDirectory("values")
+        defer { removeDirectory(folder) }
+        var random = TestBytes(seed: 11)
         var encoded: [[UInt8]] = []
         for index in 0..<10 {
             let pixels = random.bytes(3 * 2 * 3)  // 3 wide, 2 high, RGB
@@ -153,8 +154,8 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
     }
 
     @Test func labelsComeFromSortedSubFolderNames() throws {
-        let folder = try makeImageFolder("labels")
-        defer { removeImageFolder(folder) }
+        let folder = try makeTemporaryDirectory("labels")
+        defer { removeDirectory(folder) }
         // Class folders deliberately not created in sorted order; "cat" has a nested folder (still class "cat").
         let layout: [(String, UInt8)] = [("dog/a.png", 1), ("cat/b.png", 2), ("ant/c.png", 3), ("cat/deep/d.png", 4),
                                          ("dog/e.png", 5), ("ant/f.png", 6), ("cat/g.png", 7), ("dog/h.png", 8),
@@ -179,8 +180,8 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
     }
 
     @Test func holdOutPutsEveryTenthSortedImageInTest() throws {
-        let folder = try makeImageFolder("holdout")
-        defer { removeImageFolder(folder) }
+        let folder = try makeTemporaryDirectory("holdout")
+        defer { removeDirectory(folder) }
         // Names sort as img00 … img24; the value of each image is its position + 1.
         for index in (0..<25).reversed() {
             try writeFile(try constantPNG(UInt8(index + 1), width: 2, height: 2),
@@ -198,8 +199,8 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
     }
 
     @Test func trainAndTestFoldersAreTheSplitsWhenBothExist() throws {
-        let folder = try makeImageFolder("presplit")
-        defer { removeImageFolder(folder) }
+        let folder = try makeTemporaryDirectory("presplit")
+        defer { removeDirectory(folder) }
         try writeFile(try constantPNG(10), to: "train/shoe/1.png", in: folder)
         try writeFile(try constantPNG(20), to: "train/bag/2.png", in: folder)
         try writeFile(try constantPNG(30), to: "test/shoe/3.png", in: folder)
@@ -263,8 +264,8 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
     }
 
     @Test func folderResizesMixedSizesWhenAskedTo() throws {
-        let folder = try makeImageFolder("resize")
-        defer { removeImageFolder(folder) }
+        let folder = try makeTemporaryDirectory("resize")
+        defer { removeDirectory(folder) }
         for index in 0..<10 {
             let (width, height) = index % 2 == 0 ? (8, 6) : (5, 9)
             try writeFile(try constantPNG(UInt8(20 * index), width: width, height: height),
@@ -287,8 +288,8 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
         let grey = DecodedImage(width: 3, height: 1, channels: 1, pixels: [0, 51, 255])
         #expect(ImageDataset.planes(of: grey, channels: 3) == [0, 0.2, 1, 0, 0.2, 1, 0, 0.2, 1])
 
-        let folder = try makeImageFolder("channels")
-        defer { removeImageFolder(folder) }
+        let folder = try makeTemporaryDirectory("channels")
+        defer { removeDirectory(folder) }
         for index in 0..<10 {
             try writePNG("\(index).png", in: folder, width: 2, height: 1, channels: 3, pixels: rgb.pixels)
         }
@@ -330,8 +331,8 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
     }
 
     @Test func badFoldersAreErrorsNamingTheFolderOrFile() throws {
-        let folder = try makeImageFolder("errors")
-        defer { removeImageFolder(folder) }
+        let folder = try makeTemporaryDirectory("errors")
+        defer { removeDirectory(folder) }
         try writeFile(Array("hello".utf8), to: "notes.txt", in: folder)
         let empty = formatErrorMessage { try ImageDataset.folder(directory: folder, split: .train) }
         #expect(empty.hasPrefix(folder + ": no images found"), "\(empty)")
@@ -371,16 +372,16 @@ private func constantPNG(_ value: UInt8, width: Int = 4, height: Int = 4) throws
         #expect(formatErrorMessage { try ImageDataset.folder(directory: folder, split: .train, imageSize: 0) }
                     .contains("image size must be 1 or more"))
 
-        let few = try makeImageFolder("few")
-        defer { removeImageFolder(few) }
+        let few = try makeTemporaryDirectory("few")
+        defer { removeDirectory(few) }
         for index in 0..<3 { try writeFile(try constantPNG(UInt8(index)), to: "\(index).png", in: few) }
         #expect(formatErrorMessage { try ImageDataset.folder(directory: few, split: .test) }
                     .hasPrefix(few + ": only 3 images"))
     }
 
     @Test func jpegFilesAreReadFromFolders() throws {
-        let folder = try makeImageFolder("jpeg")
-        defer { removeImageFolder(folder) }
+        let folder = try makeTemporaryDirectory("jpeg")
+        defer { removeDirectory(folder) }
         for index in 0..<10 {
             try writeFile(HandMadeJPEG.file(raised: [index % 2 == 0]), to: "\(index).JPG", in: folder)
         }
@@ -397,8 +398,8 @@ private let fashionMNISTImages = "/usr/share/datasets/fashion-mnist/train-images
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: fashionMNISTImages), "needs Debian's dataset-fashion-mnist"))
 struct MakeImageFolderScriptTests {
     @Test func scriptWritesAFolderTheLoaderReads() throws {
-        let output = try makeImageFolder("script")
-        defer { removeImageFolder(output) }
+        let output = try makeTemporaryDirectory("script")
+        defer { removeDirectory(output) }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../scripts/make_image_folder.py").standardized.path
         let process = Process()

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 import VAEFormats
 
 @Suite struct AtomicFileTests {
     @Test func writeThenReadAndOverwriteLeavesNoTemporaryFile() throws {
-        let directory = try makeTestDirectory("atomic-write")
-        defer { removeTestDirectory(directory) }
+        let directory = try makeTemporaryDirectory("atomic-write")
+        defer { removeDirectory(directory) }
         let path = directory + "/checkpoint.bin"
         var generator = TestBytes(seed: 3)
         let first = generator.bytes(100_000)
@@ -34,8 +35,8 @@ import VAEFormats
     }
 
     @Test func readingADirectoryOrATooLargeFileIsAnError() throws {
-        let directory = try makeTestDirectory("atomic-read")
-        defer { removeTestDirectory(directory) }
+        let directory = try makeTemporaryDirectory("atomic-read")
+        defer { removeDirectory(directory) }
         let directoryError = try #require(throws: FormatError.self) { try AtomicFile.read(directory) }
         #expect(directoryError.message == "\(directory): is a directory")
 

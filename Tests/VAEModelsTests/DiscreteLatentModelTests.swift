@@ -30,11 +30,6 @@ private let vqEMASpecification = discreteSpecification(
 private let allSpecifications = [categoricalSpecification, hardCategoricalSpecification, jointSpecification,
                                  vqSpecification, vqEMASpecification]
 
-private func make(_ specification: ModelSpecification, seed: UInt64 = 1) throws -> any VariationalAutoencoder {
-    var random = RandomStream(seed: seed, name: "init")
-    return try ModelRegistry.make(specification, random: &random)
-}
-
 /// The prototype data as the model's input: 16 pixels, or for 8×8 inputs each pixel doubled in both directions.
 private func data(for specification: ModelSpecification, rows: Int, seed: UInt64) -> Tensor {
     let small = prototypeData(rows: rows, seed: seed)
@@ -47,7 +42,7 @@ extension VAEModelsTests {
     struct DiscreteLatentModelTests {
         @Test(arguments: allSpecifications)
         func lossIsFiniteAndEveryParameterLearns(_ specification: ModelSpecification) throws {
-            let model = try make(specification)
+            let model = try makeModel(specification)
             let input = data(for: specification, rows: 16, seed: 1)
             let context = LossContext(noise: RandomStream(seed: 2, name: "noise"), step: 50)
             // vq-vae's first training step sets the codebook from the encoder's outputs (and gives it no gradient).
@@ -68,7 +63,7 @@ extension VAEModelsTests {
         /// joint-vae the reconstruction term, since its capacity objective raises the KL to C by design.
         @Test(arguments: allSpecifications)
         func shortTrainingLowersTheNegativeELBO(_ specification: ModelSpecification) throws {
-            let model = try make(specification)
+            let model = try makeModel(specification)
             let input = data(for: specification, rows: 512, seed: 15)
             func negativeELBO() -> Double {
                 var noise = RandomStream(seed: 16, name: "evaluation")
@@ -85,8 +80,8 @@ extension VAEModelsTests {
 
         @Test(arguments: allSpecifications)
         func samplesAreInTheDataRangeAndReloadExactly(_ specification: ModelSpecification) throws {
-            let source = try make(specification, seed: 1)
-            let target = try make(specification, seed: 2)
+            let source = try makeModel(specification, seed: 1)
+            let target = try makeModel(specification, seed: 2)
             // Move the buffers (codebook initialisation, usage, EMA state) away from their initial values first.
             source.setTraining(true)
             _ = withoutGradients { source.loss(data(for: specification, rows: 8, seed: 3), context: LossContext(noise: RandomStream(seed: 3, name: "noise"))) }
@@ -112,7 +107,7 @@ extension VAEModelsTests {
         @Test(arguments: allSpecifications)
         func trainingIsBitReproducible(_ specification: ModelSpecification) throws {
             func trained() throws -> [[Float]] {
-                let model = try make(specification)
+                let model = try makeModel(specification)
                 model.setTraining(true)
                 train(model, data: data(for: specification, rows: 128, seed: 20), steps: 40)
                 return model.stateDictionary.map(\.value.scalars)
@@ -121,7 +116,7 @@ extension VAEModelsTests {
         }
 
         @Test func temperatureFollowsTheSchedule() throws {
-            let model = try #require(try make(categoricalSpecification) as? ComposedVAE)
+            let model = try #require(try makeModel(categoricalSpecification) as? ComposedVAE)
             #expect(model.categoricalLatent.schedule.temperature(atStep: 0) == 1)
             #expect(abs(Double(model.categoricalLatent.schedule.temperature(atStep: 200)) - Foundation.exp(-0.2)) < 1e-6)
             #expect(model.categoricalLatent.schedule.temperature(atStep: 100_000) == 0.5, "never below temperature_min")
@@ -132,7 +127,7 @@ extension VAEModelsTests {
         /// k = 3000 must be within 0.02 nats of the NLL, and the NLL must not exceed the −ELBO.
         @Test func importanceWeightedNLLMatchesExactEnumeration() throws {
             let specification = discreteSpecification("categorical-vae", settings: ["categorical_size": 2, "categories": 3])
-            let model = try #require(try make(specification) as? ComposedVAE)
+            let model = try #require(try makeModel(specification) as? ComposedVAE)
             train(model, data: prototypeData(rows: 256, seed: 9), steps: 100)
             let input = prototypeData(rows: 4, seed: 10)
             var codes: [Float] = []
@@ -156,7 +151,7 @@ extension VAEModelsTests {
         }
 
         @Test func jointCapacitiesPullEachKLTowardsItsTarget() throws {
-            let model = try #require(try make(jointSpecification) as? ComposedVAE)
+            let model = try #require(try makeModel(jointSpecification) as? ComposedVAE)
             #expect(model.latentSize == 2 + 4)
             let objective = try #require(model.objective as? CapacityObjective)
             #expect(abs(model.categoricalLatent.discreteCeiling - Foundation.log(4)) < 1e-12, "at most N·log K")
@@ -171,11 +166,11 @@ extension VAEModelsTests {
         }
 
         @Test func jointVAENeedsAGaussianPartAndCategoricalNeedsCodes() throws {
-            #expect(throws: ModelError.self) { try make(discreteSpecification("joint-vae", latentSize: 0, settings: ["categorical_size": 1])) }
-            #expect(throws: ModelError.self) { try make(discreteSpecification("categorical-vae", settings: ["categorical_size": 0])) }
+            #expect(throws: ModelError.self) { try makeModel(discreteSpecification("joint-vae", latentSize: 0, settings: ["categorical_size": 1])) }
+            #expect(throws: ModelError.self) { try makeModel(discreteSpecification("categorical-vae", settings: ["categorical_size": 0])) }
             let mlp = ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 0])
             do {
-                _ = try make(mlp)
+                _ = try makeModel(mlp)
                 Issue.record("mlp with latent_size 0 was accepted")
             } catch let error as ModelError {
                 #expect(error.description.hasPrefix("model_params.latent_size: "))

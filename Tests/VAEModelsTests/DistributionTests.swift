@@ -1,11 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 import VAETensor
 import VAEDistributions
 
 private let logTwoPi = Foundation.log(2 * Double.pi)
-
-private func doubles(_ tensor: Tensor) -> [Double] { tensor.scalars.map(Double.init) }
 
 /// Per-row Σ over the last axis of `term(i)`, for [rows, width] tensors.
 private func rowSums(rows: Int, width: Int, _ term: (Int) -> Double) -> [Double] {

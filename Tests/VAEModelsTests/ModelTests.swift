@@ -1,11 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 import VAETensor
 import VAENN
 import VAEDistributions
 @testable import VAEModels
 
-private func doubles(_ tensor: Tensor) -> [Double] { tensor.scalars.map(Double.init) }
 private func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
 
 extension VAEModelsTests {

@@ -9,80 +9,22 @@ import VAEModels
 /// variable, so two tests recording tapes at once would see each other's records.
 @Suite(.serialized) struct VAEModelsTests {}
 
-/// Fixed pseudo-random values in ±(0.2…1.2)·scale.
-func smoothValues(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
-    var random = RandomStream(seed: seed, name: "values")
-    let magnitudes = random.uniform(count: shape.reduce(1, *)).map { (0.2 + $0) * scale }
-    let signs = random.uniform(count: magnitudes.count)
-    return Tensor(shape: shape, scalars: zip(magnitudes, signs).map { $1 < 0.5 ? -$0 : $0 })
-}
-
-/// Finite-difference check of reverse-mode gradients of `function` with respect to each of `inputs`.
-///
-/// The probe is L = Σ f(x)·w with fixed random weights w (every output element matters), accumulated in
-/// Double. Central differences with h = 1e-2 have truncation error O(h²·f‴) ≈ 1e-4 for inputs of order 1,
-/// and Float32 rounding of f adds ≈ 1e-7·|L|/h ≈ 1e-4; a tolerance of 2e-3 absolute plus 1e-2 relative is an
-/// order of magnitude above that and far below the O(1) error of a wrong derivative.
-func checkGradients(_ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation,
-                    _ function: ([Tensor]) -> Tensor) {
-    var random = RandomStream(seed: 99, name: "probe")
-    let sample = withoutGradients { function(inputs) }
-    let weights = random.uniform(shape: sample.shape, in: -1...1)
-
-    func probe(_ values: [Tensor]) -> Double {
-        let output = withoutGradients { function(values) }
-        return zip(output.scalars, weights.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-    }
-
-    let tape = GradientTape()
-    let (output, tracked) = tape.recording { () -> (Tensor, [Tensor]) in
-        let tracked = inputs.map { tape.watch($0) }
-        return ((function(tracked) * weights).sum(), tracked)
-    }
-    let analytic = tape.gradients(of: output, withRespectTo: tracked)
-
-    let step: Float = 1e-2
-    for (inputIndex, input) in inputs.enumerated() {
-        #expect(analytic[inputIndex].shape == input.shape, sourceLocation: sourceLocation)
-        var anyNonZero = false
-        for position in 0..<input.count {
-            var plus = inputs, minus = inputs
-            var plusScalars = plus[inputIndex].scalars, minusScalars = minus[inputIndex].scalars
-            plusScalars[position] += step
-            minusScalars[position] -= step
-            plus[inputIndex] = Tensor(shape: input.shape, scalars: plusScalars)
-            minus[inputIndex] = Tensor(shape: input.shape, scalars: minusScalars)
-            let numeric = (probe(plus) - probe(minus)) / (2 * Double(step))
-            let exact = Double(analytic[inputIndex].scalars[position])
-            if exact != 0 { anyNonZero = true }
-            let tolerance = 2e-3 + 1e-2 * max(abs(numeric), abs(exact))
-            #expect(abs(numeric - exact) <= tolerance,
-                    "input \(inputIndex)[\(position)]: analytic \(exact), numeric \(numeric)",
-                    sourceLocation: sourceLocation)
-        }
-        #expect(anyNonZero, "input \(inputIndex) received no gradient", sourceLocation: sourceLocation)
-    }
-}
-
-/// `|actual − expected| ≤ absolute + relative·|expected|` for every element.
-func expectClose(_ actual: [Float], _ expected: [Double], absolute: Double, relative: Double = 0,
-                 _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(actual.count == expected.count, "\(what): count \(actual.count) vs \(expected.count)",
-            sourceLocation: sourceLocation)
-    for (index, (a, e)) in zip(actual, expected).enumerated() {
-        #expect(abs(Double(a) - e) <= absolute + relative * abs(e),
-                "\(what)[\(index)]: got \(a), expected \(e)", sourceLocation: sourceLocation)
-    }
-}
-
 /// A 16-pixel model small enough for many steps in a test: 16 → 8 (ReLU) → 3 → 8 → 16.
 let smallSpecification = ModelSpecification(name: "mlp", inputShape: [1, 4, 4],
                                             settings: ["hidden_sizes": [8], "latent_size": 3])
 
 func makeSmallModel(seed: UInt64 = 1) throws -> ComposedVAE {
-    var random = RandomStream(seed: seed, name: "init")
-    return try gaussian(ModelRegistry.make(smallSpecification, random: &random))
+    try gaussian(makeModel(smallSpecification, seed: seed))
 }
+
+/// The model `specification` describes, its parameters drawn from the `init` stream of `seed`.
+func makeModel(_ specification: ModelSpecification, seed: UInt64 = 1) throws -> any VariationalAutoencoder {
+    var random = RandomStream(seed: seed, name: "init")
+    return try ModelRegistry.make(specification, random: &random)
+}
+
+/// A tensor's values in Double, for comparisons against formulas evaluated in Double.
+func doubles(_ tensor: Tensor) -> [Double] { tensor.scalars.map(Double.init) }
 
 /// The model as a composed one with a Gaussian latent (so tests can call `encode`), or a failure naming its type.
 func gaussian(_ model: any VariationalAutoencoder) throws -> ComposedVAE {

@@ -5,8 +5,6 @@ import VAENN
 import VAEDistributions
 @testable import VAEModels
 
-private func doubles(_ tensor: Tensor) -> [Double] { tensor.scalars.map(Double.init) }
-
 /// `smallSpecification` (16 → 8 → 3) under another registry name and objective.
 private func variantSpecification(_ name: String, hiddenSizes: [Int] = [8], activation: Activation = .relu,
                                   settings: ModelSettings = [:]) -> ModelSpecification {
@@ -23,8 +21,7 @@ private func capacity(_ model: ComposedVAE, atStep step: Int) -> Double {
 }
 
 private func make(_ specification: ModelSpecification, seed: UInt64 = 1) throws -> ComposedVAE {
-    var random = RandomStream(seed: seed, name: "init")
-    return try gaussian(ModelRegistry.make(specification, random: &random))
+    try gaussian(makeModel(specification, seed: seed))
 }
 
 /// One small specification per variant, with settings that exercise what makes each different.

@@ -1,19 +1,20 @@
+import TestSupport
 import Testing
 @testable import VAETensor
 
 @Suite("Gradient checks: every op against finite differences")
 struct GradientTests {
-    let a = smooth([3, 4], seed: 1)
-    let b = smooth([3, 4], seed: 2)
+    let a = smoothValues([3, 4], seed: 1)
+    let b = smoothValues([3, 4], seed: 2)
 
     @Test func add() { checkGradients([a, b]) { $0[0] + $0[1] } }
     @Test func subtract() { checkGradients([a, b]) { $0[0] - $0[1] } }
     @Test func multiply() { checkGradients([a, b]) { $0[0] * $0[1] } }
     @Test func divide() { checkGradients([a, positive([3, 4], seed: 3)]) { $0[0] / $0[1] } }
-    @Test func broadcastRow() { checkGradients([a, smooth([4], seed: 4)]) { $0[0] + $0[1] * $0[0] } }
-    @Test func broadcastColumn() { checkGradients([a, smooth([3, 1], seed: 5)]) { $0[0] * $0[1] - $0[1] } }
+    @Test func broadcastRow() { checkGradients([a, smoothValues([4], seed: 4)]) { $0[0] + $0[1] * $0[0] } }
+    @Test func broadcastColumn() { checkGradients([a, smoothValues([3, 1], seed: 5)]) { $0[0] * $0[1] - $0[1] } }
     @Test func broadcastBoth() {
-        checkGradients([smooth([3, 1, 2], seed: 6), smooth([4, 1], seed: 7)]) { $0[0] / ($0[1].squared() + 1) }
+        checkGradients([smoothValues([3, 1, 2], seed: 6), smoothValues([4, 1], seed: 7)]) { $0[0] / ($0[1].squared() + 1) }
     }
     @Test func scalarOperators() { checkGradients([a]) { (2 - $0[0]) * 3 + $0[0] / 4 - 1 } }
     @Test func negate() { checkGradients([a]) { -$0[0] } }
@@ -48,21 +49,21 @@ struct GradientTests {
     @Test func sumAll() { checkGradients([a]) { $0[0].sum() } }
     @Test func meanAll() { checkGradients([a]) { $0[0].mean() } }
     @Test func sumAxes() {
-        let cube = smooth([2, 3, 4], seed: 12)
+        let cube = smoothValues([2, 3, 4], seed: 12)
         for axis in 0..<3 { checkGradients([cube]) { $0[0].sum(alongAxis: axis) } }
         checkGradients([cube]) { $0[0].sum(alongAxis: -1, keepingDimension: true) * $0[0] }
     }
     @Test func meanAxis() { checkGradients([a]) { $0[0].mean(alongAxis: 0) } }
     @Test func maxAxis() {
-        let cube = smooth([2, 3, 4], seed: 13)
+        let cube = smoothValues([2, 3, 4], seed: 13)
         for axis in 0..<3 { checkGradients([cube]) { $0[0].max(alongAxis: axis) } }
     }
     @Test func logSumExp() {
-        let cube = smooth([2, 3, 4], seed: 14) * 3
+        let cube = smoothValues([2, 3, 4], seed: 14) * 3
         for axis in 0..<3 { checkGradients([cube]) { $0[0].logSumExp(alongAxis: axis) } }
     }
     @Test func matmul() {
-        let left = smooth([3, 5], seed: 15), right = smooth([5, 2], seed: 16)
+        let left = smoothValues([3, 5], seed: 15), right = smoothValues([5, 2], seed: 16)
         checkGradients([left, right]) { $0[0].matmul($0[1]) }
         checkGradients([left, right.transposed()]) { $0[0].matmul($0[1], transposingOther: true) }
         checkGradients([left.transposed(), right]) { $0[0].matmul($0[1], transposingSelf: true) }
@@ -71,22 +72,22 @@ struct GradientTests {
         }
     }
     @Test func linear() {
-        let x = smooth([4, 3], seed: 25), w = smooth([5, 3], seed: 26), bias = smooth([5], seed: 27)
+        let x = smoothValues([4, 3], seed: 25), w = smoothValues([5, 3], seed: 26), bias = smoothValues([5], seed: 27)
         checkGradients([x, w, bias]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
         checkGradients([x, w]) { $0[0].linear(weight: $0[1], bias: nil) }
     }
-    @Test func reshape() { checkGradients([a]) { $0[0].reshaped([2, -1]) * smooth([2, 6], seed: 17) } }
+    @Test func reshape() { checkGradients([a]) { $0[0].reshaped([2, -1]) * smoothValues([2, 6], seed: 17) } }
     @Test func transpose() {
         checkGradients([a]) { $0[0].transposed() }
-        checkGradients([smooth([2, 3, 4], seed: 18)]) { $0[0].transposed([2, 0, 1]) }
+        checkGradients([smoothValues([2, 3, 4], seed: 18)]) { $0[0].transposed([2, 0, 1]) }
     }
     @Test func slice() {
-        checkGradients([smooth([2, 5, 3], seed: 19)]) { $0[0].slice(1..<4, alongAxis: 1) }
+        checkGradients([smoothValues([2, 5, 3], seed: 19)]) { $0[0].slice(1..<4, alongAxis: 1) }
         checkGradients([a]) { $0[0].slice(0..<2) }
     }
     @Test func concatenate() {
-        checkGradients([a, smooth([3, 2], seed: 20)]) { Tensor.concatenate([$0[0], $0[1]], alongAxis: 1) }
-        checkGradients([a, smooth([1, 4], seed: 21)]) { Tensor.concatenate([$0[0], $0[1], $0[0]], alongAxis: 0) }
+        checkGradients([a, smoothValues([3, 2], seed: 20)]) { Tensor.concatenate([$0[0], $0[1]], alongAxis: 1) }
+        checkGradients([a, smoothValues([1, 4], seed: 21)]) { Tensor.concatenate([$0[0], $0[1], $0[0]], alongAxis: 0) }
     }
     @Test func gather() {
         checkGradients([a]) { $0[0].gathering([2, 0, 2, 1]) }
@@ -94,7 +95,7 @@ struct GradientTests {
     }
     @Test func composite() {
         // A small VAE-like chain: linear, relu, logSumExp; exercises gradient accumulation across uses.
-        let x = smooth([4, 3], seed: 22), w = smooth([5, 3], seed: 23), bias = smooth([5], seed: 24)
+        let x = smoothValues([4, 3], seed: 22), w = smoothValues([5, 3], seed: 23), bias = smoothValues([5], seed: 24)
         checkGradients([x, w, bias]) { v in
             let hidden = (v[0].matmul(v[1], transposingOther: true) + v[2]).tanh()
             return hidden.logSumExp(alongAxis: 1) + hidden.sum(alongAxis: 1)
@@ -105,17 +106,17 @@ struct GradientTests {
 @Suite("Gradient checks: convolutions")
 struct ConvolutionGradientTests {
     @Test func conv2dStrideAndPadding() {
-        let input = smooth([2, 2, 5, 5], seed: 30), weight = smooth([3, 2, 3, 3], seed: 31), bias = smooth([3], seed: 32)
+        let input = smoothValues([2, 2, 5, 5], seed: 30), weight = smoothValues([3, 2, 3, 3], seed: 31), bias = smoothValues([3], seed: 32)
         for geometry in [ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1), ConvolutionGeometry(kernelSize: 3)] {
             checkGradients([input, weight, bias]) { $0[0].conv2d(weight: $0[1], bias: $0[2], geometry: geometry) }
         }
-        checkGradients([input, smooth([3, 2, 2, 3], seed: 33)]) {
+        checkGradients([input, smoothValues([3, 2, 2, 3], seed: 33)]) {
             $0[0].conv2d(weight: $0[1], bias: nil, geometry: ConvolutionGeometry(kernelHeight: 2, kernelWidth: 3, stride: 1, padding: 1))
         }
     }
 
     @Test func transposedConv2d() {
-        let input = smooth([2, 3, 3, 3], seed: 34), weight = smooth([3, 2, 3, 3], seed: 35), bias = smooth([2], seed: 36)
+        let input = smoothValues([2, 3, 3, 3], seed: 34), weight = smoothValues([3, 2, 3, 3], seed: 35), bias = smoothValues([2], seed: 36)
         checkGradients([input, weight, bias]) {
             $0[0].transposedConv2d(weight: $0[1], bias: $0[2], geometry: ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1),
                                    outputPadding: 1)
@@ -128,15 +129,15 @@ struct ConvolutionGradientTests {
     /// Kernel 4, stride 2, padding 1 (VQ-VAE's layers) with one image and one output channel.
     @Test func kernelFourConvolutionsWithOneImage() {
         let geometry = ConvolutionGeometry(kernelSize: 4, stride: 2, padding: 1)
-        checkGradients([smooth([1, 2, 6, 6], seed: 38), smooth([1, 2, 4, 4], seed: 39), smooth([1], seed: 40)]) {
+        checkGradients([smoothValues([1, 2, 6, 6], seed: 38), smoothValues([1, 2, 4, 4], seed: 39), smoothValues([1], seed: 40)]) {
             $0[0].conv2d(weight: $0[1], bias: $0[2], geometry: geometry)
         }
-        checkGradients([smooth([1, 2, 3, 3], seed: 41), smooth([2, 1, 4, 4], seed: 42), smooth([1], seed: 43)]) {
+        checkGradients([smoothValues([1, 2, 3, 3], seed: 41), smoothValues([2, 1, 4, 4], seed: 42), smoothValues([1], seed: 43)]) {
             $0[0].transposedConv2d(weight: $0[1], bias: $0[2], geometry: geometry)
         }
     }
 
     @Test func upsampleNearest() {
-        checkGradients([smooth([1, 2, 2, 3], seed: 37)]) { $0[0].upsampledNearest(factor: 2) }
+        checkGradients([smoothValues([1, 2, 2, 3], seed: 37)]) { $0[0].upsampledNearest(factor: 2) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import VAEDistributions
 import VAEModels
 import VAENN
@@ -74,7 +75,7 @@ extension ModelComputation {
             return try Trainer(config: config, train: train, test: test, model: model)
         }
 
-        @Test(.enabled(if: fashionMNISTAvailable)) func secondOptimiserTrainsTheAuxiliaryWeightsOnly() throws {
+        @Test(.enabled(if: hasFashionMNIST)) func secondOptimiserTrainsTheAuxiliaryWeightsOnly() throws {
             let plain = try Self.trainer(epochs: 2, auxiliary: false)
             let discriminated = try Self.trainer(epochs: 2, auxiliary: true)
             let model = try #require(discriminated.model as? DiscriminatedMLP)
@@ -95,7 +96,7 @@ extension ModelComputation {
             #expect(trainedLoss < initialLoss - 0.05, "discriminator loss \(initialLoss) → \(trainedLoss)")
         }
 
-        @Test(.enabled(if: fashionMNISTAvailable)) func resumeRestoresTheAuxiliaryOptimiser() throws {
+        @Test(.enabled(if: hasFashionMNIST)) func resumeRestoresTheAuxiliaryOptimiser() throws {
             let whole = try Self.trainer(epochs: 2, auxiliary: true)
             let wholeDirectory = try makeTemporaryDirectory("auxiliary-whole")
             defer { removeDirectory(wholeDirectory) }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VAEModels
 @testable import VAETraining
@@ -22,9 +23,7 @@ private func validationFailure(_ change: (inout RunConfig) -> Void) throws -> St
 
 /// A fresh directory for files a test writes; tests run in parallel.
 private func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ConfigTests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+    URL(fileURLWithPath: try makeTemporaryDirectory("config"), isDirectory: true)
 }
 
 // MARK: - Built-ins, defaults, round trip
@@ -118,7 +117,7 @@ private func temporaryDirectory() throws -> URL {
 
 @Test func loadsFileByPath() throws {
     let directory = try temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: directory) }
+    defer { removeDirectory(directory.path) }
     let file = directory.appendingPathComponent("wide.yaml")
     try (nameLine + "  hidden_sizes: [1024, 512]\n").write(to: file, atomically: true, encoding: .utf8)
     #expect(try ConfigLoader.load(file.path).model[NetworkSettings.hiddenSizes] == [1024, 512])
@@ -365,7 +364,7 @@ private func temporaryDirectory() throws -> URL {
 
 @Test func directoryIsNotAConfig() throws {
     let directory = try temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: directory) }
+    defer { removeDirectory(directory.path) }
     let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(directory.path) }
     #expect(error.message == "\(directory.path): is a directory, not a YAML file")
 }

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 import VAETensor
 @testable import VAETraining
 
 extension ModelComputation {
     /// Test-set numbers for a small model trained for one epoch on 1000 images, evaluated on 300 test images.
-    @Suite(.serialized, .enabled(if: fashionMNISTAvailable, "needs Fashion-MNIST in /usr/share/datasets/fashion-mnist"))
+    @Suite(.serialized, .enabled(if: hasFashionMNIST, "needs Fashion-MNIST in /usr/share/datasets/fashion-mnist"))
     struct EvaluatorTests {
         private func trainedModel() throws -> Trainer {
             let config = smallConfig(trainLimit: 1000, testLimit: 300, epochs: 1, seed: 5)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VAETensor
 @testable import VAETraining
@@ -13,9 +14,8 @@ struct NonFiniteGuardTests {
         config.data.testLimit = 200
         config.trainer.epochs = 2
         config.trainer.threads = threads
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nan-guard-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try makeTemporaryDirectory("nan-guard")
+        defer { removeDirectory(directory) }
 
         let trainer = try Trainer(config: config)
         var savedWeights: Data?

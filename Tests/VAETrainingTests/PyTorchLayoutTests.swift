@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VAEFormats
 @testable import VAETraining
@@ -68,18 +69,3 @@ import VAEFormats
         #expect(result.standardOutput.hasPrefix("ok \(model.namedStates.count)"), "python: \(result.standardOutput)")
     }
 }
-
-func runPython(_ script: String, _ arguments: [String]) throws -> (status: Int32, standardOutput: String, standardError: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let output = Pipe(), error = Pipe()
-    (process.standardOutput, process.standardError) = (output, error)
-    try process.run()
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
-}
-
-func pythonHas(_ modules: String) -> Bool { (try? runPython("import \(modules)", []))?.status == 0 }

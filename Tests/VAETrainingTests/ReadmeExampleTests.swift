@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VAEKit
 
@@ -15,7 +16,7 @@ import VAEKit
         #expect(gradient.isFinite)
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
+    @Test(.enabled(if: hasFashionMNIST))
     func libraryExample() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readme-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

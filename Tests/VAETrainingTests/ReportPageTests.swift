@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VAETensor
 import VAEFormats
@@ -61,7 +62,7 @@ extension ModelComputation {
 
         /// `vae train`'s end: every picture and report.html in the run directory, plus snapshots every
         /// `picture_every` epochs, in a few seconds at most.
-        @Test(.enabled(if: fashionMNISTAvailable, "needs Fashion-MNIST"))
+        @Test(.enabled(if: hasFashionMNIST, "needs Fashion-MNIST"))
         func trainingWritesPicturesAndReport() throws {
             var config = smallConfig(trainLimit: 600, testLimit: 300, epochs: 3, seed: 4)
             config.trainer.pictureEvery = 2

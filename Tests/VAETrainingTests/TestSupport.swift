@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import VAETraining
 
@@ -6,21 +7,6 @@ import Testing
 /// process-wide (each Trainer sets it), and training tests sharing two cores would only slow each other down.
 /// `concurrentTrainersMatchSequentialOnes` checks on purpose that concurrent trainers stay independent.
 @Suite(.serialized) enum ModelComputation {}
-
-/// The real Fashion-MNIST files, when this machine has them.
-let fashionMNISTAvailable = FileManager.default.fileExists(
-    atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
-
-/// A fresh empty directory; the caller removes it with `removeDirectory`.
-func makeTemporaryDirectory(_ label: String) throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("VAETrainingTests-\(label)-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
-}
-
-func removeDirectory(_ path: String) {
-    try? FileManager.default.removeItem(atPath: path)
-}
 
 /// The default `mlp` config on a slice of Fashion-MNIST.
 func smallConfig(trainLimit: Int, testLimit: Int, epochs: Int, seed: UInt64) -> RunConfig {

@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import VAETraining
 
 extension ModelComputation {
     /// Training through the library, on real Fashion-MNIST images.
-    @Suite(.serialized, .enabled(if: fashionMNISTAvailable, "needs Fashion-MNIST in /usr/share/datasets/fashion-mnist"))
+    @Suite(.serialized, .enabled(if: hasFashionMNIST, "needs Fashion-MNIST in /usr/share/datasets/fashion-mnist"))
     struct TrainingTests {
         /// Columns that measure time, the only ones allowed to differ between identical reruns.
         static let timingColumns: Set<String> = ["seconds", "images_per_second"]

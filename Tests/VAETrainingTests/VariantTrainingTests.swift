@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import VAEModels
 import VAETensor
@@ -6,7 +7,7 @@ import VAETensor
 
 extension ModelComputation {
     /// The built-in configs of the objective variants, trained through the library on real Fashion-MNIST.
-    @Suite(.serialized, .enabled(if: fashionMNISTAvailable, "needs Fashion-MNIST in /usr/share/datasets/fashion-mnist"))
+    @Suite(.serialized, .enabled(if: hasFashionMNIST, "needs Fashion-MNIST in /usr/share/datasets/fashion-mnist"))
     struct VariantTrainingTests {
         /// Each shipped config (iwae/miwae with fewer samples, to stay fast) on 2000 training images for 2 epochs.
         /// The test −ELBO (500 dynamically binarised or grey test images, fixed noise) of the untrained model is

@@ -34,6 +34,23 @@ enum ConvBlocks {
         return layers
     }
 
+    /// The start both conv decoders share: the encoder's widths and activation, the bottleneck's shape
+    /// `[widths.last, side, side]` and the Linear layer from the code to it (the decoder's first draw from `random`).
+    struct DecoderStart {
+        let widths: [Int]
+        let activation: Activation
+        let bottleneck: [Int]
+        let linear: Linear
+
+        init(_ specification: ModelSpecification, codeSize: Int, random: inout RandomStream) throws {
+            widths = specification.hiddenSizes
+            let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
+            activation = specification.activation
+            bottleneck = [widths.last!, side, side]
+            linear = Linear(inputSize: codeSize, outputSize: widths.last! * side * side, random: &random)
+        }
+    }
+
     /// Features with a condition (one-hot label per row) appended, when there is one.
     static func appending(_ condition: Tensor?, to features: Tensor) -> Tensor {
         guard let condition else { return features }

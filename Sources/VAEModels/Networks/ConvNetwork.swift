@@ -64,11 +64,9 @@ final class ConvDecoder: Module, DecoderNetwork {
     override var namesItsChildren: Bool { false }
 
     init(_ specification: ModelSpecification, codeSize: Int, random: inout RandomStream) throws {
-        let widths = specification.hiddenSizes
-        let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
-        let activation = specification.activation
-        decoderInput = Sequential([Linear(inputSize: codeSize, outputSize: widths.last! * side * side, random: &random),
-                                   ActivationLayer(activation), Reshape([widths.last!, side, side])])
+        let start = try ConvBlocks.DecoderStart(specification, codeSize: codeSize, random: &random)
+        let (widths, activation) = (start.widths, start.activation)
+        decoderInput = Sequential([start.linear, ActivationLayer(activation), Reshape(start.bottleneck)])
         let reversed = Array(widths.reversed())
         let steps = zip([reversed[0]] + reversed.dropLast(), reversed).map { (from: $0, to: $1) }
         decoder = Sequential(

@@ -27,10 +27,9 @@ final class VanillaConvDecoder: Module, DecoderNetwork {
     override var namesItsChildren: Bool { false }
 
     init(_ specification: ModelSpecification, codeSize: Int, random: inout RandomStream) throws {
-        let widths = specification.hiddenSizes
-        let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
-        let activation = specification.activation
-        decoderInput = Linear(inputSize: codeSize, outputSize: widths.last! * side * side, random: &random)
+        let start = try ConvBlocks.DecoderStart(specification, codeSize: codeSize, random: &random)
+        let (widths, activation) = (start.widths, start.activation)
+        decoderInput = start.linear
         let reversed = Array(widths.reversed())
         decoder = Sequential(ConvBlocks.upsampling(zip(reversed, reversed.dropFirst()).map { (from: $0, to: $1) },
                                                    batchNorm: true, activation: activation, random: &random))
@@ -39,7 +38,7 @@ final class VanillaConvDecoder: Module, DecoderNetwork {
             ConvBlocks.upsampling([(from: last, to: last)], batchNorm: true, activation: activation, random: &random)
             + [Conv2d(inputChannels: last, outputChannels: specification.imageDimensions.channels, kernelSize: 3,
                       padding: 1, random: &random)])
-        bottleneck = [widths.last!, side, side]
+        bottleneck = start.bottleneck
         outputSize = specification.inputSize
         super.init()
     }

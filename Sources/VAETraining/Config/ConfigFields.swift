@@ -1,4 +1,5 @@
 import Foundation
+import VAEFormats
 import VAEModels
 import Yams
 
@@ -292,23 +293,5 @@ enum YAMLText {
     }
 
     /// A YAML double-quoted scalar; its escapes are a superset of JSON's.
-    static func quoted(_ value: String) -> String {
-        var result = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            case "\r": result += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    result += String(format: "\\x%02X", scalar.value)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
-    }
+    static func quoted(_ value: String) -> String { QuotedString.yaml(value) }
 }
