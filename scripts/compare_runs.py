@@ -38,8 +38,13 @@ def metrics(path):
 
 def main(before, after):
     failures = 0
-    # The runs AFTER holds (identity_check.sh may have been given a few configs); each must exist in BEFORE.
+    # The runs both hold (identity_check.sh may have been given a few configs); a config only the newer build has
+    # is listed as new, not compared.
     runs = sorted(name for name in os.listdir(after) if not name.startswith("."))
+    new_configs = [run for run in runs if not os.path.isdir(os.path.join(before, run))]
+    runs = [run for run in runs if run not in new_configs]
+    for run in new_configs:
+        print("%-16s new: not in %s" % (run, before))
     for run in runs:
         problems = []
         if metrics(os.path.join(before, run, "metrics.csv")) != metrics(os.path.join(after, run, "metrics.csv")):
