@@ -4,7 +4,8 @@ import VAENN
 import VAETensor
 
 /// N categorical variables of K classes (`categorical_size`, `categories`) with a uniform prior, optionally after a
-/// Gaussian part of `latent_size` dimensions (a joint latent, Dupont 2018): a code is `[z_gaussian | one-hot (N·K)]`.
+/// Gaussian part of `latent_size` dimensions with a ``LatentPrior`` (N(0, I) by default; a joint latent, Dupont
+/// 2018): a code is `[z_gaussian | one-hot (N·K)]`.
 ///
 /// Training draws go through the Gumbel-Softmax relaxation (Jang, Gu & Poole 2017) at the temperature
 /// τ = max(τ_min, τ₀·exp(−r·step)) (`temperature`, `temperature_min`, `temperature_rate`), straight-through when
@@ -18,6 +19,8 @@ public final class CategoricalLatent: Module, LatentSpace {
     public let categories: Int
     public let schedule: TemperatureSchedule
     public let hard: Bool
+    /// The Gaussian part's prior.
+    public let prior: any LatentPrior
     override public var namesItsChildren: Bool { false }
 
     /// τ₀, τ_min and the rate r of τ = max(τ_min, τ₀·exp(−r·step)).
@@ -38,7 +41,7 @@ public final class CategoricalLatent: Module, LatentSpace {
     }
 
     public init(featureSize: Int, continuousSize: Int, variables: Int, categories: Int, schedule: TemperatureSchedule,
-                hard: Bool, random: inout RandomStream) throws {
+                hard: Bool, prior: any LatentPrior = StandardNormalPrior(), random: inout RandomStream) throws {
         guard variables >= 1 else {
             throw ModelError("model_params.categorical_size: a categorical latent needs at least one variable, got \(variables)")
         }
@@ -55,6 +58,7 @@ public final class CategoricalLatent: Module, LatentSpace {
         self.categories = categories
         self.schedule = schedule
         self.hard = hard
+        self.prior = prior
         super.init()
     }
 
@@ -86,8 +90,8 @@ public final class CategoricalLatent: Module, LatentSpace {
         let codes = relaxed.sample(using: &noise, hard: hard)
         var parts = [KLPart(name: "kl_discrete", kind: .discrete, values: posterior.categorical.klDivergenceFromUniform(),
                             ceiling: discreteCeiling)]
-        if let continuous = posterior.gaussian?.klDivergenceFromStandardNormal() {
-            parts.insert(KLPart(name: "kl_continuous", kind: .continuous, values: continuous), at: 0)
+        if let posterior = posterior.gaussian, let gaussian {
+            parts.insert(KLPart(name: "kl_continuous", kind: .continuous, values: prior.kl(posterior, draw: gaussian)), at: 0)
         }
         return (code(gaussian, codes), parts)
     }
@@ -97,8 +101,8 @@ public final class CategoricalLatent: Module, LatentSpace {
         let gaussian = posterior.gaussian?.sample(using: &noise)
         let codes = posterior.categorical.sample(using: &noise)
         let discreteKL = posterior.categorical.klDivergenceFromUniform()
-        return (code(gaussian, codes),
-                posterior.gaussian.map { $0.klDivergenceFromStandardNormal() + discreteKL } ?? discreteKL)
+        guard let continuous = posterior.gaussian, let gaussian else { return (code(nil, codes), discreteKL) }
+        return (code(gaussian, codes), prior.kl(continuous, draw: gaussian) + discreteKL)
     }
 
     public func importanceDraw(_ features: Tensor, samples: Int, noise: inout RandomStream) -> ImportanceDraw {
@@ -110,14 +114,14 @@ public final class CategoricalLatent: Module, LatentSpace {
         if let gaussian = posterior.gaussian {
             let repeated = gaussian.repeatingRows(rows)
             let draw = repeated.sample(using: &noise)
-            logRatio = logRatio + DiagonalNormal.standard(shape: draw.shape).logProbability(draw) - repeated.logProbability(draw)
+            logRatio = logRatio + prior.logProbability(draw) - repeated.logProbability(draw)
             gaussianDraw = draw
         }
         let codes = categorical.sample(using: &noise)
         return ImportanceDraw(code: code(gaussianDraw, codes), added: logRatio, subtracted: categorical.logProbability(codes))
     }
 
-    /// `[μ | class probabilities]` and `[½(μ² + σ² − 1 − log σ²) | q_k(log q_k + log K)]` per coordinate.
+    /// `[μ | class probabilities]` and `[the prior's KL per coordinate | q_k(log q_k + log K)]`.
     public func summary(_ features: Tensor) -> LatentSummary {
         let posterior = posterior(features)
         let categorical = posterior.categorical
@@ -125,13 +129,13 @@ public final class CategoricalLatent: Module, LatentSpace {
             return LatentSummary(code: categorical.probabilities, klPerDimension: categorical.klPerCoordinateFromUniform())
         }
         return LatentSummary(code: code(gaussian.mean, categorical.probabilities),
-                             klPerDimension: code(gaussian.klPerDimensionFromStandardNormal(),
+                             klPerDimension: code(prior.klPerDimension(gaussian),
                                                   categorical.klPerCoordinateFromUniform()))
     }
 
-    /// Gaussian draws and uniform one-hot codes.
+    /// Draws of the Gaussian part's prior and uniform one-hot codes.
     public func samplePrior(count: Int, random: inout RandomStream) -> Tensor {
-        let gaussian = continuousSize > 0 ? random.normal(shape: [count, continuousSize]) : nil
+        let gaussian = continuousSize > 0 ? prior.sample(count: count, dimensions: continuousSize, random: &random) : nil
         return code(gaussian, Categorical.uniformSample(count: count, variables: variables, categories: categories,
                                                         random: &random))
     }

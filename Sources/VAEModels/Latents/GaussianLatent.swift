@@ -2,16 +2,19 @@ import VAEDistributions
 import VAENN
 import VAETensor
 
-/// A diagonal Gaussian posterior q(z|x) = N(μ, σ²) from two linear heads (`mean`, `log_variance`) and the prior
-/// N(0, I) (Kingma & Welling 2014): draws are reparameterised, z = μ + σ·ε, and the KL is in closed form.
+/// A diagonal Gaussian posterior q(z|x) = N(μ, σ²) from two linear heads (`mean`, `log_variance`) and a
+/// ``LatentPrior`` p(z), N(0, I) by default (Kingma & Welling 2014): draws are reparameterised, z = μ + σ·ε.
 public final class GaussianLatent: Module, LatentSpace {
     public let mean: Linear
     public let logVariance: Linear
+    public let prior: any LatentPrior
     override public var namesItsChildren: Bool { false }
 
-    public init(featureSize: Int, latentSize: Int, random: inout RandomStream) {
+    public init(featureSize: Int, latentSize: Int, prior: any LatentPrior = StandardNormalPrior(),
+                random: inout RandomStream) {
         mean = Linear(inputSize: featureSize, outputSize: latentSize, random: &random)
         logVariance = Linear(inputSize: featureSize, outputSize: latentSize, random: &random)
+        self.prior = prior
         super.init()
     }
 
@@ -28,25 +31,25 @@ public final class GaussianLatent: Module, LatentSpace {
 
     public func exactDraw(_ features: Tensor, noise: inout RandomStream) -> (code: Tensor, kl: Tensor) {
         let posterior = posterior(features)
-        return (posterior.sample(using: &noise), posterior.klDivergenceFromStandardNormal())
+        let code = posterior.sample(using: &noise)
+        return (code, prior.kl(posterior, draw: code))
     }
 
     public func importanceDraw(_ features: Tensor, samples: Int, noise: inout RandomStream) -> ImportanceDraw {
         let posterior = posterior(features)
         let repeated = posterior.repeatingRows(repeatedRows(features.shape[0], samples: samples))
         let code = repeated.sample(using: &noise)
-        return ImportanceDraw(code: code, added: DiagonalNormal.standard(shape: code.shape).logProbability(code),
-                              subtracted: repeated.logProbability(code))
+        return ImportanceDraw(code: code, added: prior.logProbability(code), subtracted: repeated.logProbability(code))
     }
 
-    /// The posterior means and ½(μ² + σ² − 1 − log σ²) per coordinate.
+    /// The posterior means and the prior's KL per coordinate.
     public func summary(_ features: Tensor) -> LatentSummary {
         let posterior = posterior(features)
-        return LatentSummary(code: posterior.mean, klPerDimension: posterior.klPerDimensionFromStandardNormal())
+        return LatentSummary(code: posterior.mean, klPerDimension: prior.klPerDimension(posterior))
     }
 
     public func samplePrior(count: Int, random: inout RandomStream) -> Tensor {
-        random.normal(shape: [count, codeSize])
+        prior.sample(count: count, dimensions: codeSize, random: &random)
     }
 }
 

@@ -1,0 +1,25 @@
+import VAEDistributions
+import VAENN
+import VAETensor
+
+/// p(z) = N(0, I) (Kingma & Welling 2014): the KL of a diagonal Gaussian posterior from it is in closed form,
+/// ½ Σ (μ² + σ² − 1 − log σ²). No parameters.
+public final class StandardNormalPrior: Module, LatentPrior {
+    public override init() { super.init() }
+
+    public func kl(_ posterior: DiagonalNormal, draw z: Tensor) -> Tensor {
+        posterior.klDivergenceFromStandardNormal()
+    }
+
+    public func klPerDimension(_ posterior: DiagonalNormal) -> Tensor {
+        posterior.klPerDimensionFromStandardNormal()
+    }
+
+    public func logProbability(_ z: Tensor) -> Tensor {
+        DiagonalNormal.standard(shape: z.shape).logProbability(z)
+    }
+
+    public func sample(count: Int, dimensions: Int, random: inout RandomStream) -> Tensor {
+        random.normal(shape: [count, dimensions])
+    }
+}
