@@ -27,7 +27,10 @@ public enum SettingRule: Sendable, Equatable {
             return value.isEmpty ? SettingProblem(message: "expected a non-empty string, got ''") : nil
         case (.oneOf(let choices), .text(let value)):
             guard !choices.contains(value) else { return nil }
-            let message = "expected one of \(choices.joined(separator: ", ")), got '\(Self.oneLine(value))'"
+            // An empty choice (network: the model's own) reads better named than listed as a blank.
+            let named = choices.filter { !$0.isEmpty }.joined(separator: ", ")
+            let listed = choices.contains("") ? named + " or '' (the default)" : named
+            let message = "expected one of \(listed), got '\(Self.oneLine(value))'"
             return SettingProblem(message: message + Suggestion.didYouMean(value, among: choices))
         case (.fileName, .text(let value)):
             let allowed = value.unicodeScalars.allSatisfy { scalar in
