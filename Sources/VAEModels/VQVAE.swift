@@ -14,37 +14,27 @@ import VAETensor
 ///
 /// The posterior is deterministic (one code per position), so KL(q ‖ p) = −log p(codes): P·log K under the
 /// uniform prior during training, and under the autoregressive ``CodePrior`` once the trainer has fitted it to
-/// the training set's code maps (`prior_epochs`); `vae sample` then draws code maps from it. Layers: stride-2
-/// Conv(4×4) + ReLU for each width of `hidden_sizes`, a 1×1 conv to D; decoder Conv(3×3) to the last width,
-/// mirrored stride-2 ConvTranspose(4×4) + ReLU, the last to the image's channels.
+/// the training set's code maps (`prior_epochs`); `vae sample` then draws code maps from it. Parts: its own
+/// fully convolutional network (``VQConvNetwork``), the ``VectorQuantizer`` latent, the ``ObservationModel`` and the
+/// ``CodePrior`` fitted after training (``CodePriorFit``).
 public final class VQVAE: Module, VariationalAutoencoder {
     public let specification: ModelSpecification
     public let encoder: Sequential
-    /// `[K, D]`; trainable unless the codebook follows moving averages.
-    public let codebook: Parameter
-    /// EMA state (buffers): smoothed assignment counts `[K]` and sums of assigned vectors `[K, D]`.
-    public let clusterSize: Parameter?
-    public let embeddingSum: Parameter?
+    /// The codebook and its upkeep (``VectorQuantizer``); its weights are named as VQ-VAE's own.
+    public let quantizer: VectorQuantizer
     public let decoder: Sequential
     public let observation: ObservationModel
     /// Fitted after training; not trained by the loss above (excluded from ``namedParameters``).
     public let prior: CodePrior
     /// 1 once the prior has been fitted (a buffer, so it travels with checkpoints).
     public let priorFitted: Parameter
-    /// 1 once the codebook has been set from the first training batch's encoder outputs.
-    public let codebookInitialized: Parameter
-    /// Moving average (decay 0.9) of each entry's assignments per training batch; an entry whose average falls
-    /// below ``deadUsage`` is restarted at an encoder output of the current batch (Dhariwal et al. 2020).
-    public let usage: Parameter
-    public static let deadUsage: Float = 0.05
 
     public let side: Int
 
     public init(_ specification: ModelSpecification, random: inout RandomStream) throws {
         let widths = specification.hiddenSizes
         let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
-        let (channels, _, _) = specification.imageDimensions
-        let (codes, width) = (specification[Self.codebookSize], specification[Self.codeWidth])
+        let (codes, width) = (specification[VectorQuantizer.codebookSize], specification[VectorQuantizer.codeWidth])
         // The prior's context map is (positions·32)² weights and its logits positions·K per image: keep both sane.
         guard side * side <= 256 else {
             throw ModelError("model_params.hidden_sizes: vq-vae's code map would be \(side)×\(side) positions; the prior over codes supports at most 16×16 (add a stride-2 layer, e.g. hidden_sizes: \(widths + [widths.last!]))")
@@ -54,38 +44,18 @@ public final class VQVAE: Module, VariationalAutoencoder {
         }
         self.specification = specification
         self.side = side
-        var encoderLayers: [any Layer] = []
-        for (from, to) in zip([channels] + widths.dropLast(), widths) {
-            encoderLayers += [Conv2d(inputChannels: from, outputChannels: to, kernelSize: 4, stride: 2, padding: 1, random: &random),
-                              ActivationLayer(.relu)]
-        }
-        encoderLayers.append(Conv2d(inputChannels: widths.last!, outputChannels: width, kernelSize: 1, random: &random))
-        encoder = Sequential(encoderLayers)
-        let initial = random.uniform(shape: [codes, width], in: -1 / Float(codes)...1 / Float(codes))
-        let usesEMA = specification[Self.emaDecay] > 0
-        codebook = Parameter(initial, trainable: !usesEMA)
-        clusterSize = usesEMA ? Parameter(.ones([codes]), trainable: false) : nil
-        embeddingSum = usesEMA ? Parameter(initial, trainable: false) : nil
-        var decoderLayers: [any Layer] = [Conv2d(inputChannels: width, outputChannels: widths.last!, kernelSize: 3, padding: 1,
-                                                 random: &random), ActivationLayer(.relu)]
-        let reversed = Array(widths.reversed())
-        for (index, from) in reversed.enumerated() {
-            let to = index + 1 < reversed.count ? reversed[index + 1] : channels
-            decoderLayers.append(ConvTranspose2d(inputChannels: from, outputChannels: to, kernelSize: 4, stride: 2,
-                                                 padding: 1, random: &random))
-            if index + 1 < reversed.count { decoderLayers.append(ActivationLayer(.relu)) }
-        }
-        decoder = Sequential(decoderLayers)
+        // Weights are drawn in the order encoder, codebook, decoder, prior.
+        encoder = VQConvNetwork.encoder(specification, codeWidth: width, random: &random)
+        quantizer = VectorQuantizer(codes: codes, width: width, decay: specification[VectorQuantizer.emaDecay], random: &random)
+        decoder = VQConvNetwork.decoder(specification, codeWidth: width, random: &random)
         observation = try ObservationModel(specification)
         prior = CodePrior(codes: codes, side: side, random: &random)
         priorFitted = Parameter(.zeros([]), trainable: false)
-        codebookInitialized = Parameter(.zeros([]), trainable: false)
-        usage = Parameter(.ones([codes]), trainable: false)
         super.init()
     }
 
-    public var codes: Int { specification[Self.codebookSize] }
-    public var codeSize: Int { specification[Self.codeWidth] }
+    public var codes: Int { quantizer.codes }
+    public var codeSize: Int { quantizer.codeSize }
     public var positions: Int { side * side }
     public var latentSize: Int { codeSize * positions }
     public var isPriorFitted: Bool { priorFitted.value.scalar != 0 }
@@ -102,25 +72,6 @@ public final class VQVAE: Module, VariationalAutoencoder {
         return map.transposed([0, 2, 3, 1]).reshaped([batch * positions, codeSize])
     }
 
-    /// The nearest codebook entry of each row (squared Euclidean distance, first on ties): one sgemm for the
-    /// cross terms, ‖e‖² per entry; ‖z‖² is the same for every entry of a row, so it is left out.
-    public func nearestCodes(_ rows: Tensor) -> [Int] {
-        withoutGradients {
-            let entries = codebook.value
-            let crossTerms = rows.detached.matmul(entries, transposingOther: true).scalars   // [rows, K]
-            let norms = entries.squared().sum(alongAxis: 1).scalars
-            let (count, codes) = (rows.shape[0], self.codes)
-            return (0..<count).map { row in
-                var (best, bestDistance) = (0, Float.infinity)
-                for code in 0..<codes {
-                    let distance = norms[code] - 2 * crossTerms[row * codes + code]
-                    if distance < bestDistance { (best, bestDistance) = (code, distance) }
-                }
-                return best
-            }
-        }
-    }
-
     /// The latent code `[batch, D·positions]` (the quantised map in NCHW order) of rows `[batch·positions, D]`.
     func latent(_ rows: Tensor) -> Tensor {
         let batch = rows.shape[0] / positions
@@ -128,7 +79,7 @@ public final class VQVAE: Module, VariationalAutoencoder {
     }
 
     /// The latent code of code maps (`positions` codebook indices per image).
-    public func latent(codes maps: [Int]) -> Tensor { latent(codebook.tensor.gathering(maps)) }
+    public func latent(codes maps: [Int]) -> Tensor { latent(quantizer.codebook.tensor.gathering(maps)) }
 
     public func decode(_ latent: Tensor) -> any Likelihood {
         let batch = latent.shape[0]
@@ -137,7 +88,7 @@ public final class VQVAE: Module, VariationalAutoencoder {
     }
 
     /// The code map of each image, `batch · positions` indices.
-    public func codeMaps(_ input: Tensor) -> [Int] { withoutGradients { nearestCodes(encodedRows(input)) } }
+    public func codeMaps(_ input: Tensor) -> [Int] { withoutGradients { quantizer.nearestCodes(encodedRows(input)) } }
 
     /// −log p(codes) per image `[batch]`: under the fitted prior, else uniform (P·log K).
     public func negativeLogPrior(_ maps: [Int]) -> Tensor {
@@ -151,99 +102,28 @@ public final class VQVAE: Module, VariationalAutoencoder {
     public func loss(_ input: Tensor, context: LossContext) -> LossTerms {
         let batch = Float(input.shape[0])
         let rows = encodedRows(input)
-        let initializing = isTraining && codebookInitialized.value.scalar == 0
-        if initializing { initializeCodebook(from: rows.detached, random: &context.noise) }
-        let maps = nearestCodes(rows)
+        let initializing = isTraining && quantizer.codebookInitialized.value.scalar == 0
+        if initializing { quantizer.initializeCodebook(from: rows.detached, random: &context.noise) }
+        let maps = quantizer.nearestCodes(rows)
         // The tape watched the codebook before the loss ran: on the initialising step, `tensor` would still be
         // the random entries, so that step reads the new values (and gives the codebook no gradient).
-        let quantized = (initializing ? codebook.value : codebook.tensor).gathering(maps)
+        let quantized = (initializing ? quantizer.codebook.value : quantizer.codebook.tensor).gathering(maps)
         let reconstruction = -decode(latent(rows.passingGradient(withValue: quantized.detached))).logProbability(input).mean()
-        let commitment = (rows - quantized.detached).squared().sum() * (Float(specification[Self.commitment]) / batch)
+        let commitment = (rows - quantized.detached).squared().sum() * (Float(specification[VectorQuantizer.commitment]) / batch)
         // −log p(codes) is logged as `kl` (the KL of the point-mass posterior, P·log K under the uniform prior) so
         // that train and test columns compare; it is not part of the objective (the prior is fitted afterwards).
         let kl = withoutGradients { negativeLogPrior(maps).mean() }
         var terms: [(name: String, value: Tensor)] = [("reconstruction", reconstruction), ("kl", kl), ("commitment", commitment)]
         var total = reconstruction + commitment
-        if isTraining { restartDeadCodes(rows: rows.detached, maps: maps, random: &context.noise) }
-        if clusterSize == nil {
+        if isTraining { quantizer.restartDeadCodes(rows: rows.detached, maps: maps, random: &context.noise) }
+        if !quantizer.usesMovingAverages {
             let codebookLoss = (rows.detached - quantized).squared().sum() * (1 / batch)
             terms.append(("codebook", codebookLoss))
             total = total + codebookLoss
         } else if isTraining {
-            updateMovingAverages(rows: rows.detached, maps: maps)
+            quantizer.updateMovingAverages(rows: rows.detached, maps: maps)
         }
         return LossTerms(total: total, terms: terms)
-    }
-
-    /// Sets the codebook to K encoder outputs of the first training batch (distinct rows while there are enough),
-    /// so every entry starts where the data is: with the usual small uniform initialisation, the encoder's
-    /// outputs all land nearest to a handful of entries and the others never receive a gradient (measured here:
-    /// 15 of 512 entries used after two epochs).
-    func initializeCodebook(from rows: Tensor, random: inout RandomStream) {
-        let count = rows.shape[0]
-        let picks = count >= codes ? Array(random.permutation(count).prefix(codes)) : (0..<codes).map { _ in random.integer(below: count) }
-        let entries = rows.gathering(picks)
-        codebook.value = entries
-        embeddingSum?.value = entries
-        clusterSize?.value = .ones([codes])
-        codebookInitialized.value = Tensor(1)
-    }
-
-    /// Updates ``usage`` with this batch's assignments and moves every entry whose usage fell below
-    /// ``deadUsage`` (unused for about 28 steps, or used in fewer than one batch in 20) to a random encoder output of the batch, so that entries the
-    /// encoder has moved away from come back into use. Takes effect from the next batch.
-    func restartDeadCodes(rows: Tensor, maps: [Int], random: inout RandomStream) {
-        var counts = [Float](repeating: 0, count: codes)
-        for code in maps { counts[code] += 1 }
-        var averages = zip(usage.value.scalars, counts).map { 0.9 * $0 + 0.1 * $1 }
-        // Relative to the expected assignments per entry when they are fewer than one per batch (small batches,
-        // large codebooks), so live entries are not restarted by chance.
-        let threshold = Self.deadUsage * Swift.min(1, Float(maps.count) / Float(codes))
-        let dead = averages.indices.filter { averages[$0] < threshold }
-        if !dead.isEmpty {
-            let width = codeSize
-            var entries = codebook.value.scalars
-            var sums = embeddingSum?.value.scalars
-            var sizes = clusterSize?.value.scalars
-            let vectors = rows.scalars
-            for code in dead {
-                let row = random.integer(below: rows.shape[0])
-                for d in 0..<width { entries[code * width + d] = vectors[row * width + d] }
-                sums?.replaceSubrange((code * width)..<((code + 1) * width), with: vectors[(row * width)..<((row + 1) * width)])
-                sizes?[code] = 1
-                averages[code] = 1
-            }
-            codebook.value = Tensor(shape: [codes, width], scalars: entries)
-            if let sums { embeddingSum?.value = Tensor(shape: [codes, width], scalars: sums) }
-            if let sizes { clusterSize?.value = Tensor(shape: [codes], scalars: sizes) }
-        }
-        usage.value = Tensor(shape: [codes], scalars: averages)
-    }
-
-    /// N_k ← γN_k + (1 − γ)n_k, m_k ← γm_k + (1 − γ)Σ_{z→k} z, e_k = m_k / N̂_k with N̂ the counts smoothed as
-    /// (N_k + ε)/(ΣN + Kε)·ΣN, so an unused entry keeps its vector instead of dividing by zero.
-    func updateMovingAverages(rows: Tensor, maps: [Int]) {
-        guard let clusterSize, let embeddingSum else { return }
-        let decay = Float(specification[Self.emaDecay])
-        let (codes, width) = (self.codes, codeSize)
-        var counts = [Float](repeating: 0, count: codes)
-        var sums = [Float](repeating: 0, count: codes * width)
-        let vectors = rows.scalars
-        for (row, code) in maps.enumerated() {
-            counts[code] += 1
-            for d in 0..<width { sums[code * width + d] += vectors[row * width + d] }
-        }
-        let sizes = zip(clusterSize.value.scalars, counts).map { decay * $0 + (1 - decay) * $1 }
-        let vectorSums = zip(embeddingSum.value.scalars, sums).map { decay * $0 + (1 - decay) * $1 }
-        let total = sizes.reduce(0, +), epsilon: Float = 1e-5
-        var entries = [Float](repeating: 0, count: codes * width)
-        for code in 0..<codes {
-            let smoothed = (sizes[code] + epsilon) / (total + Float(codes) * epsilon) * total
-            for d in 0..<width { entries[code * width + d] = vectorSums[code * width + d] / smoothed }
-        }
-        clusterSize.value = Tensor(shape: [codes], scalars: sizes)
-        embeddingSum.value = Tensor(shape: [codes, width], scalars: vectorSums)
-        codebook.value = Tensor(shape: [codes, width], scalars: entries)
     }
 
     /// −log p(x|z_q) and −log p(codes) (the KL of a deterministic posterior); no noise is drawn.
@@ -304,16 +184,7 @@ extension VQVAE: LatentDiagnostics {
 }
 
 extension VQVAE {
-    public static let codebookSize = Setting<Int>("codebook_size", default: 512, .integers(1...65536), doc: "codebook entries K")
-    public static let codeWidth = Setting<Int>("code_size", default: 64, .integers(1...4096), doc: "width D of a code vector")
-    public static let commitment = Setting<Double>(
-        "commitment", default: 0.25, .numbers(atLeast: 0), doc: "commitment weight β of ‖z_e − sg[e]‖²")
-    public static let emaDecay = Setting<Double>(
-        "ema_decay", default: 0, .numbers(NumberRange(atLeast: 0, below: 1)),
-        doc: "decay γ of the moving-average codebook; 0 learns the codebook by its loss instead")
-
-    /// Its encoder widths, the codebook's settings, the observation model's and the prior fit's.
-    public static let settings = [NetworkSettings.hiddenSizes.declaration]
-        + [codebookSize, codeWidth].map(\.declaration) + [commitment, emaDecay].map(\.declaration)
+    /// Its encoder widths, the quantiser's settings, the observation model's and the prior fit's.
+    public static let settings = [NetworkSettings.hiddenSizes.declaration] + VectorQuantizer.settings
         + ObservationModel.settings + [CodePriorFit.epochsSetting.declaration]
 }

@@ -51,7 +51,7 @@ extension VAEModelsTests {
             expectEveryParameterLearns(model.namedParameters, gradients)
             if let vq = model as? VQVAE {
                 #expect(!model.namedParameters.contains { $0.name.hasPrefix("prior.") }, "the prior is fitted separately")
-                #expect(model.namedParameters.contains { $0.name == "codebook" } == (specification[VQVAE.emaDecay] == 0))
+                #expect(model.namedParameters.contains { $0.name == "codebook" } == (specification[VectorQuantizer.emaDecay] == 0))
                 let maps = vq.codeMaps(input)
                 let (_, priorGradients) = vq.prior.valueWithGradients { vq.prior.negativeLogProbability(maps).mean() }
                 expectEveryParameterLearns(vq.prior.namedParameters, priorGradients, prefix: "prior.")

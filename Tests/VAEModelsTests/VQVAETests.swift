@@ -38,16 +38,16 @@ extension VAEModelsTests {
         @Test func nearestCodesAreTheClosestEntries() throws {
             let model = try makeVQ()
             var random = RandomStream(seed: 2, name: "rows")
-            model.codebook.value = random.normal(shape: [6, 3])
+            model.quantizer.codebook.value = random.normal(shape: [6, 3])
             let rows = random.normal(shape: [40, 3])
-            let entries = model.codebook.value.scalars
+            let entries = model.quantizer.codebook.value.scalars
             let expected = (0..<40).map { row in
                 (0..<6).min { a, b in
                     let distance = { (code: Int) in (0..<3).reduce(Float(0)) { $0 + pow(rows.scalars[row * 3 + $1] - entries[code * 3 + $1], 2) } }
                     return distance(a) < distance(b)
                 }!
             }
-            #expect(model.nearestCodes(rows) == expected)
+            #expect(model.quantizer.nearestCodes(rows) == expected)
         }
 
         /// The straight-through estimator: the reconstruction's gradient reaches the encoder, and the decoder
@@ -64,7 +64,7 @@ extension VAEModelsTests {
             for (index, code) in maps.enumerated() {
                 let (image, position) = (index / 16, index % 16)
                 for d in 0..<3 {
-                    #expect(latent.scalars[image * 48 + d * 16 + position] == model.codebook.value.scalars[code * 3 + d])
+                    #expect(latent.scalars[image * 48 + d * 16 + position] == model.quantizer.codebook.value.scalars[code * 3 + d])
                 }
             }
         }
@@ -89,19 +89,19 @@ extension VAEModelsTests {
         /// vector is the blend of its old sum and the mean of what was assigned to it.
         @Test func movingAveragesFollowTheAssignedVectors() throws {
             let model = try makeVQ(emaDecay: 0.5, codes: 2)
-            model.codebook.value = Tensor(shape: [2, 3], scalars: [0, 0, 0, 10, 10, 10])
-            model.embeddingSum!.value = model.codebook.value
-            model.clusterSize!.value = .ones([2])
+            model.quantizer.codebook.value = Tensor(shape: [2, 3], scalars: [0, 0, 0, 10, 10, 10])
+            model.quantizer.embeddingSum!.value = model.quantizer.codebook.value
+            model.quantizer.clusterSize!.value = .ones([2])
             let rows = Tensor(shape: [3, 3], scalars: [1, 1, 1, 3, 3, 3, 9, 9, 9])
-            let maps = model.nearestCodes(rows)
+            let maps = model.quantizer.nearestCodes(rows)
             #expect(maps == [0, 0, 1])
-            model.updateMovingAverages(rows: rows, maps: maps)
+            model.quantizer.updateMovingAverages(rows: rows, maps: maps)
             // N = (0.5 + 1, 0.5 + 0.5) = (1.5, 1); m₀ = 0.5·0 + 0.5·(4, 4, 4), m₁ = 0.5·10 + 0.5·9.
-            let sizes = model.clusterSize!.value.scalars
+            let sizes = model.quantizer.clusterSize!.value.scalars
             #expect(sizes == [1.5, 1])
             let total: Float = 2.5, epsilon: Float = 1e-5
             let smoothed = sizes.map { ($0 + epsilon) / (total + 2 * epsilon) * total }
-            expectClose(model.codebook.value.scalars, [2, 2, 2].map { $0 / Double(smoothed[0]) } + [9.5, 9.5, 9.5].map { $0 / Double(smoothed[1]) },
+            expectClose(model.quantizer.codebook.value.scalars, [2, 2, 2].map { $0 / Double(smoothed[0]) } + [9.5, 9.5, 9.5].map { $0 / Double(smoothed[1]) },
                         absolute: 1e-5)
         }
 
@@ -113,16 +113,16 @@ extension VAEModelsTests {
             let input = images(8, seed: 6)
             let context = LossContext(noise: RandomStream(seed: 7, name: "noise"))
             _ = withoutGradients { model.loss(input, context: context) }
-            #expect(model.codebookInitialized.value.scalar == 1)
+            #expect(model.quantizer.codebookInitialized.value.scalar == 1)
             let rows = withoutGradients { model.encodedRows(input) }
             let rowSet = Set((0..<rows.shape[0]).map { Array(rows.row($0)) })
-            for code in 0..<6 { #expect(rowSet.contains(Array(model.codebook.value.row(code))), "entry \(code) is an encoder output") }
+            for code in 0..<6 { #expect(rowSet.contains(Array(model.quantizer.codebook.value.row(code))), "entry \(code) is an encoder output") }
             // Park entry 5 far away: unused, its usage decays below the threshold and it is restarted.
-            var entries = model.codebook.value.scalars
+            var entries = model.quantizer.codebook.value.scalars
             entries.replaceSubrange(15..<18, with: [1e6, 1e6, 1e6])
-            model.codebook.value = Tensor(shape: [6, 3], scalars: entries)
+            model.quantizer.codebook.value = Tensor(shape: [6, 3], scalars: entries)
             for _ in 0..<80 { _ = withoutGradients { model.loss(input, context: context) } }
-            #expect(model.codebook.value.row(5).allSatisfy { abs($0) < 1e5 }, "the dead entry moved back to the data")
+            #expect(model.quantizer.codebook.value.row(5).allSatisfy { abs($0) < 1e5 }, "the dead entry moved back to the data")
         }
 
         /// On the initialising step the tape has already watched the random codebook; the decoder must still see
