@@ -110,11 +110,17 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
         objective.loss(self, input: input, context: context)
     }
 
-    /// Per row: −log p(x|z) at the latent's training draw (relaxed for a categorical latent, at the context's
-    /// step) and the KL parts.
-    public func trainingTerms(_ input: Tensor, context: LossContext) -> (reconstruction: Tensor, kl: [KLPart]) {
+    /// The latent's training draw (relaxed for a categorical latent, at the context's step): the code `[batch,
+    /// latentSize]`, p(x|z) decoded from it, and the KL parts per row.
+    public func trainingDraw(_ input: Tensor, context: LossContext) -> (code: Tensor, likelihood: any Likelihood, kl: [KLPart]) {
         let draw = latent.trainingDraw(features(input), noise: &context.noise, step: context.step)
-        return (-decode(draw.code).logProbability(input), draw.kl)
+        return (draw.code, decode(draw.code), draw.kl)
+    }
+
+    /// Per row: −log p(x|z) at the latent's training draw and the KL parts.
+    public func trainingTerms(_ input: Tensor, context: LossContext) -> (reconstruction: Tensor, kl: [KLPart]) {
+        let draw = trainingDraw(input, context: context)
+        return (-draw.likelihood.logProbability(input), draw.kl)
     }
 
     public func negativeELBO(_ input: Tensor, noise: inout RandomStream) -> (reconstruction: Tensor, kl: Tensor) {

@@ -28,6 +28,11 @@ private func make(_ specification: ModelSpecification, seed: UInt64 = 1) throws 
 private let variantSpecifications: [ModelSpecification] = [
     variantSpecification("beta-vae", settings: ["beta": 4]),
     variantSpecification("warmup-vae", settings: ["warmup_steps": 50]),
+    variantSpecification("wae-mmd", settings: ["mmd_weight": 10]),
+    variantSpecification("wae-mmd", settings: ["kernel": "rbf", "mmd_weight": 10, "latent_var": 2]),
+    variantSpecification("swae", settings: ["projections": 20, "sw_weight": 10]),
+    variantSpecification("info-vae", settings: ["alpha": 0.5, "mmd_weight": 10]),
+    variantSpecification("logcosh-vae", settings: ["logcosh_alpha": 10]),
     variantSpecification("beta-vae", settings: ["capacity_max": 5, "capacity_steps": 100, "gamma": 10]),
     variantSpecification("iwae", hiddenSizes: [8, 8], activation: .tanh, settings: ["importance_samples": 5]),
     variantSpecification("miwae", hiddenSizes: [8, 8], activation: .tanh,

@@ -1,3 +1,4 @@
+import VAEDistributions
 import VAETensor
 
 /// A training objective: the loss a ``ComposedVAE`` minimises, from the terms the model computes once for every
@@ -19,8 +20,15 @@ public struct MeanTerms {
     /// The parts' means added in order.
     public var kl: Tensor
 
+    /// The training draw's codes `[batch, latentSize]` (what MMD and sliced-Wasserstein objectives compare with
+    /// prior draws) and p(x|z) decoded from them.
+    public var code: Tensor
+    public var likelihood: any Likelihood
+
     public init(_ model: ComposedVAE, input: Tensor, context: LossContext) {
-        let (reconstruction, parts) = model.trainingTerms(input, context: context)
+        let draw = model.trainingDraw(input, context: context)
+        let (reconstruction, parts) = (-draw.likelihood.logProbability(input), draw.kl)
+        (code, likelihood) = (draw.code, draw.likelihood)
         self.reconstruction = reconstruction.mean()
         self.parts = parts.map { ($0, $0.values.mean()) }
         kl = self.parts.dropFirst().reduce(self.parts[0].mean) { $0 + $1.mean }
