@@ -41,6 +41,7 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
         networkSplitsOverRows = network.splitsOverRows
         condition = nil
         super.init()
+        self.latent.attachPrior { [unowned self] input in self.features(input) }
     }
 
     /// A view of `model` with `condition` bound, sharing its parts.

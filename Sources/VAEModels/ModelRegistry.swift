@@ -31,6 +31,8 @@ public enum ModelRegistry {
                   objective: InfoObjective.part),
         .composed("logcosh-vae", "log-cosh VAE (Chen et al. 2019)", network: "mlp", latent: GaussianLatent.part,
                   objective: LogCoshObjective.part),
+        .composed("vamp-prior", "VampPrior (Tomczak & Welling 2018)", network: "mlp",
+                  latent: GaussianLatent.withPrior(VampPrior.part), objective: ELBOObjective.part),
         .composed("joint-vae", "Joint VAE (Dupont 2018)", network: "mlp", latent: CategoricalLatent.part(needsGaussian: true),
                   objective: CapacityObjective.part),
         ModelRecipe(name: "vq-vae", summary: "VQ-VAE (van den Oord et al. 2017)", defaultNetwork: nil, conditional: false,

@@ -61,3 +61,67 @@ extension VAEModelsTests {
         }
     }
 }
+
+extension VAEModelsTests {
+    @Suite("VampPrior: a mixture of the encoder's posteriors of learned pseudo-inputs")
+    struct VampPriorTests {
+        static let specification = ModelSpecification(name: "vamp-prior", inputShape: [1, 4, 4],
+                                                      settings: ["hidden_sizes": [8], "latent_size": 3, "pseudo_inputs": 5])
+
+        static func model(seed: UInt64 = 1) throws -> (ComposedVAE, VampPrior) {
+            var random = RandomStream(seed: seed, name: "init")
+            let model = try gaussian(ModelRegistry.make(specification, random: &random))
+            return (model, try #require((model.latent as? GaussianLatent)?.prior as? VampPrior))
+        }
+
+        @Test func logDensityIsTheMixtureOfThePseudoInputsPosteriors() throws {
+            let (model, prior) = try Self.model()
+            let components = try #require(model.gaussianPosterior(prior.pseudoInputs.value))
+            var random = RandomStream(seed: 2, name: "z")
+            let z = random.normal(shape: [6, 3])
+            let value = withoutGradients { prior.logProbability(z) }.scalars
+            for row in 0..<6 {
+                // log (1/K) Σ_k N(z; μ_k, σ_k²), one component at a time, in Double.
+                var densities: [Double] = []
+                for k in 0..<5 {
+                    var log = 0.0
+                    for d in 0..<3 {
+                        let (x, m, lv) = (Double(z.scalars[row * 3 + d]), Double(components.mean.scalars[k * 3 + d]),
+                                          Double(components.logVariance.scalars[k * 3 + d]))
+                        log += -0.5 * ((x - m) * (x - m) / Foundation.exp(lv) + lv + Foundation.log(2 * Double.pi))
+                    }
+                    densities.append(Foundation.exp(log))
+                }
+                let expected = Foundation.log(densities.reduce(0, +) / 5)
+                #expect(abs(Double(value[row]) - expected) < 1e-4 * max(1, abs(expected)), "row \(row)")
+            }
+        }
+
+        @Test func everyParameterLearnsIncludingThePseudoInputsAndReloadsExactly() throws {
+            let (model, _) = try Self.model()
+            #expect(model.namedParameters.contains { $0.name == "prior.pseudo_inputs" })
+            let data = prototypeData(rows: 16, seed: 1)
+            let gradients = checkedLossGradients(model, data, context: LossContext(noise: RandomStream(seed: 2, name: "noise")))
+            expectEveryParameterLearns(model.namedParameters, gradients)
+            let (copy, _) = try Self.model(seed: 9)
+            let state = Dictionary(uniqueKeysWithValues: model.stateDictionary.map { ($0.name, $0.value) })
+            for (name, parameter) in copy.namedStates { parameter.value = try #require(state[name]) }
+            var (a, b) = (RandomStream(seed: 3, name: "noise"), RandomStream(seed: 3, name: "noise"))
+            #expect(model.negativeELBO(data, noise: &a).kl.scalars == copy.negativeELBO(data, noise: &b).kl.scalars)
+        }
+
+        @Test func samplesComeFromTheComponentsAndPerDimensionKLIsFinite() throws {
+            let (model, prior) = try Self.model()
+            let components = try #require(model.gaussianPosterior(prior.pseudoInputs.value))
+            var random = RandomStream(seed: 4, name: "sampling")
+            let samples = model.samplePrior(count: 20_000, random: &random)
+            for d in 0..<3 {
+                let sampleMean = stride(from: d, to: samples.count, by: 3).reduce(0.0) { $0 + Double(samples.scalars[$1]) } / 20_000
+                let mixtureMean = (0..<5).reduce(0.0) { $0 + Double(components.mean.scalars[$1 * 3 + d]) } / 5
+                #expect(abs(sampleMean - mixtureMean) < 0.05, "dimension \(d): \(sampleMean) vs \(mixtureMean)")
+            }
+            let summary = model.latentSummary(prototypeData(rows: 8, seed: 5))
+            #expect(summary.klPerDimension.scalars.allSatisfy { $0.isFinite && $0 >= -1e-5 })
+        }
+    }
+}

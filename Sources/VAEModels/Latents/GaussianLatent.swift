@@ -10,12 +10,23 @@ public final class GaussianLatent: Module, LatentSpace {
     public let prior: any LatentPrior
     override public var namesItsChildren: Bool { false }
 
-    public init(featureSize: Int, latentSize: Int, prior: any LatentPrior = StandardNormalPrior(),
-                random: inout RandomStream) {
-        mean = Linear(inputSize: featureSize, outputSize: latentSize, random: &random)
-        logVariance = Linear(inputSize: featureSize, outputSize: latentSize, random: &random)
+    public convenience init(featureSize: Int, latentSize: Int, prior: any LatentPrior = StandardNormalPrior(),
+                            random: inout RandomStream) {
+        let mean = Linear(inputSize: featureSize, outputSize: latentSize, random: &random)
+        self.init(mean: mean, logVariance: Linear(inputSize: featureSize, outputSize: latentSize, random: &random),
+                  prior: prior)
+    }
+
+    public init(mean: Linear, logVariance: Linear, prior: any LatentPrior) {
+        self.mean = mean
+        self.logVariance = logVariance
         self.prior = prior
         super.init()
+    }
+
+    /// Gives the prior this latent's posterior of any input, through the model's encoder `features`.
+    public func attachPrior(features: @escaping (Tensor) -> Tensor) {
+        prior.attach { [unowned self] input in self.posterior(features(input)) }
     }
 
     public var codeSize: Int { mean.outputSize }
@@ -67,8 +78,17 @@ extension GaussianLatent {
         return size
     }
 
-    /// `latent_size` dimensions (at least 1).
-    public static let part = LatentPart(settings: [latentSize.declaration]) { specification, features, random in
-        GaussianLatent(featureSize: features, latentSize: try size(specification, required: true), random: &random)
+    /// `latent_size` dimensions (at least 1) and the standard normal prior.
+    public static let part = withPrior(StandardNormalPrior.part)
+
+    /// `latent_size` dimensions and the prior `prior` builds, with its settings; the prior's weights are drawn
+    /// after the heads'.
+    public static func withPrior(_ prior: PriorPart) -> LatentPart {
+        LatentPart(settings: [latentSize.declaration] + prior.settings) { specification, features, random in
+            let size = try size(specification, required: true)
+            let mean = Linear(inputSize: features, outputSize: size, random: &random)
+            let logVariance = Linear(inputSize: features, outputSize: size, random: &random)
+            return GaussianLatent(mean: mean, logVariance: logVariance, prior: try prior.make(specification, &random))
+        }
     }
 }

@@ -21,6 +21,9 @@ public protocol LatentSpace: Module {
     func summary(_ features: Tensor) -> LatentSummary
     /// `count` codes from the prior.
     func samplePrior(count: Int, random: inout RandomStream) -> Tensor
+    /// Gives a prior built from the model's own encoder (the VampPrior) the encoder's `features` of any input;
+    /// called once by the model. A default that does nothing.
+    func attachPrior(features: @escaping (Tensor) -> Tensor)
 }
 
 /// One part of KL(q(z|x) ‖ p(z)) per row; `kind` picks the capacity schedule an objective applies to it, and
@@ -78,4 +81,8 @@ public struct LatentPart: Sendable {
         self.settings = settings
         self.make = make
     }
+}
+
+extension LatentSpace {
+    public func attachPrior(features: @escaping (Tensor) -> Tensor) {}
 }

@@ -15,4 +15,24 @@ public protocol LatentPrior: Module {
     func logProbability(_ z: Tensor) -> Tensor
     /// `count` draws of `dimensions` coordinates.
     func sample(count: Int, dimensions: Int, random: inout RandomStream) -> Tensor
+    /// Gives a prior built from the model's own encoder (the VampPrior) q(z|x) for any input; called once when
+    /// the model is built. Others ignore it.
+    func attach(posterior: @escaping (Tensor) -> DiagonalNormal)
+}
+
+extension LatentPrior {
+    public func attach(posterior: @escaping (Tensor) -> DiagonalNormal) {}
+}
+
+/// How a latent part builds its prior: the settings it reads and the build (its weights drawn from the init stream
+/// after the latent's heads).
+public struct PriorPart: Sendable {
+    public let settings: [SettingDeclaration]
+    let make: @Sendable (ModelSpecification, inout RandomStream) throws -> any LatentPrior
+
+    public init(settings: [SettingDeclaration],
+                make: @escaping @Sendable (ModelSpecification, inout RandomStream) throws -> any LatentPrior) {
+        self.settings = settings
+        self.make = make
+    }
 }

@@ -23,3 +23,8 @@ public final class StandardNormalPrior: Module, LatentPrior {
         random.normal(shape: [count, dimensions])
     }
 }
+
+extension StandardNormalPrior {
+    /// No settings, no weights.
+    public static let part = PriorPart(settings: []) { _, _ in StandardNormalPrior() }
+}
