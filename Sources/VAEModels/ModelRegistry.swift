@@ -31,6 +31,8 @@ public enum ModelRegistry {
                   objective: InfoObjective.part),
         .composed("logcosh-vae", "log-cosh VAE (Chen et al. 2019)", network: "mlp", latent: GaussianLatent.part,
                   objective: LogCoshObjective.part),
+        .composed("mssim-vae", "MS-SSIM VAE (Snell et al. 2017)", network: "mlp", latent: GaussianLatent.part,
+                  objective: MSSIMObjective.part),
         .composed("vamp-prior", "VampPrior (Tomczak & Welling 2018)", network: "mlp",
                   latent: GaussianLatent.withPrior(VampPrior.part), objective: ELBOObjective.part),
         .composed("joint-vae", "Joint VAE (Dupont 2018)", network: "mlp", latent: CategoricalLatent.part(needsGaussian: true),

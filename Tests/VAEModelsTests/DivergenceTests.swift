@@ -105,3 +105,98 @@ extension VAEModelsTests {
         }
     }
 }
+
+extension VAEModelsTests {
+    @Suite("SSIM and MS-SSIM")
+    struct StructuralSimilarityTests {
+        /// Two smooth 28×28 images with detail at several scales, and the second a distorted copy of the first.
+        static func images() -> (Tensor, Tensor) {
+            let side = 28
+            var (a, b) = ([Float](), [Float]())
+            for row in 0..<side {
+                for column in 0..<side {
+                    let (y, x) = (Double(row), Double(column))
+                    let value = 0.5 + 0.3 * Foundation.sin(x / 3) * Foundation.cos(y / 5) + 0.15 * Foundation.sin((x + y) / 1.7)
+                    a.append(Float(value))
+                    b.append(Float(min(1, max(0, 0.8 * value + 0.1 + 0.08 * Foundation.sin(x * y / 7)))))
+                }
+            }
+            return (Tensor(shape: [1, 1, side, side], scalars: a), Tensor(shape: [1, 1, side, side], scalars: b))
+        }
+
+        @Test func anImageWithItselfIsOneAndDistortionLowersIt() {
+            let (a, b) = Self.images()
+            let similarity = StructuralSimilarity()
+            #expect(abs(similarity.ssim(a, a).scalar - 1) < 1e-5)
+            #expect(abs(similarity.multiScale(a, a).scalar - 1) < 1e-4)
+            let (ssim, multiScale) = (similarity.ssim(a, b).scalar, similarity.multiScale(a, b).scalar)
+            #expect(ssim < 0.99 && ssim > 0, "\(ssim)")
+            #expect(multiScale < 0.999 && multiScale > 0, "\(multiScale)")
+            #expect(StructuralSimilarity.scales(height: 28, width: 28) == 2)
+            #expect(StructuralSimilarity.scales(height: 64, width: 64) == 3)
+            #expect(StructuralSimilarity.scales(height: 256, width: 256) == 5)
+        }
+
+        @Test(.enabled(if: pythonHas("skimage, numpy"), "python3 with scikit-image is not installed"))
+        func ssimMatchesScikitImage() throws {
+            let (a, b) = Self.images()
+            let values = (a.scalars + b.scalars).map { String($0) }.joined(separator: " ")
+            let script = """
+                import sys, numpy as np
+                from skimage.metrics import structural_similarity
+                v = np.array([float(t) for t in sys.argv[1].split()], dtype=np.float64)
+                a, b = v[:784].reshape(28, 28), v[784:].reshape(28, 28)
+                print(structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0))
+                """
+            let result = try runPython(script, [values])
+            let expected = try #require(Double(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)),
+                                        "python: \(result.standardOutput)")
+            let value = Double(StructuralSimilarity().ssim(a, b).scalar)
+            #expect(abs(value - expected) < 1e-4, "VAEKit \(value), scikit-image \(expected)")
+        }
+
+        @Test func gradientsMatchFiniteDifferences() {
+            var random = RandomStream(seed: 1, name: "ssim")
+            let a = random.uniform(shape: [1, 1, 12, 12], in: 0...1)
+            let b = random.uniform(shape: [1, 1, 12, 12], in: 0...1)
+            checkGradients([a, b]) { StructuralSimilarity().ssim($0[0], $0[1]) }
+        }
+    }
+}
+
+extension VAEModelsTests {
+    @Suite("mssim-vae")
+    struct MSSIMModelTests {
+        @Test func everyParameterLearnsAndTrainingRaisesTheSimilarity() throws {
+            var random = RandomStream(seed: 1, name: "init")
+            let specification = ModelSpecification(name: "mssim-vae", inputShape: [1, 12, 12],
+                                                   settings: ["hidden_sizes": [16], "latent_size": 3, "mssim_weight": 100])
+            let model = try gaussian(ModelRegistry.make(specification, random: &random))
+            // Smooth blobs at random places: structure for SSIM to see.
+            var data = RandomStream(seed: 2, name: "data")
+            let images = (0..<256).flatMap { _ -> [Float] in
+                let (cy, cx) = (Double(data.integer(below: 8) + 2), Double(data.integer(below: 8) + 2))
+                return (0..<144).map { Float(Foundation.exp(-(pow(Double($0 / 12) - cy, 2) + pow(Double($0 % 12) - cx, 2)) / 6)) }
+            }
+            let input = Tensor(shape: [256, 144], scalars: images)
+            let gradients = checkedLossGradients(model, input.slice(0..<32), context: LossContext(noise: RandomStream(seed: 3, name: "noise")))
+            expectEveryParameterLearns(model.namedParameters, gradients)
+            func dissimilarity() -> Float {
+                let context = LossContext(noise: RandomStream(seed: 4, name: "evaluation"))
+                return withoutGradients { model.loss(input, context: context) }.value("mssim_loss")!
+            }
+            let before = dissimilarity()
+            train(model, data: input, steps: 300)
+            let after = dissimilarity()
+            #expect(after < before - 0.05, "1 − MS-SSIM \(before) → \(after)")
+        }
+
+        @Test func smallOrFlatInputsAreAClearError() {
+            var random = RandomStream(seed: 1, name: "init")
+            let error = #expect(throws: ModelError.self) {
+                try ModelRegistry.make(ModelSpecification(name: "mssim-vae", inputShape: [1, 8, 8]), random: &random)
+            }
+            #expect(error?.description.contains("at least 11×11") == true)
+        }
+    }
+}
