@@ -10,8 +10,14 @@ public enum Pictures {
     ///
     /// A conditional model draws all `count` images of class `label`; without a label it draws the class-by-sample
     /// grid: one row per class, and in each column the same z decoded as every class (`count / classes` columns).
+    ///
+    /// `latents` (`[count, latentSize]`, from a post-hoc sampler) are decoded instead of prior draws.
     public static func samplesPNG(model: any VariationalAutoencoder, count: Int, seed: UInt64,
-                                  imageShape: [Int], label: Int? = nil) throws -> [UInt8] {
+                                  imageShape: [Int], label: Int? = nil, latents: Tensor? = nil) throws -> [UInt8] {
+        if let latents {
+            let images = withoutGradients { model.decode(latents).mean }
+            return try ImageGrid.png(images, imageShape: imageShape, columns: Int(Double(latents.shape[0]).squareRoot().rounded(.up)))
+        }
         var random = RandomStream(seed: seed, name: "sampling")
         let classes = model.conditionClasses
         if classes > 0 && label == nil {
@@ -32,9 +38,9 @@ public enum Pictures {
     }
 
     public static func samples(model: any VariationalAutoencoder, count: Int, seed: UInt64, imageShape: [Int],
-                               label: Int? = nil, to path: String) throws {
-        try AtomicFile.write(try samplesPNG(model: model, count: count, seed: seed, imageShape: imageShape, label: label),
-                             to: path)
+                               label: Int? = nil, latents: Tensor? = nil, to path: String) throws {
+        try AtomicFile.write(try samplesPNG(model: model, count: count, seed: seed, imageShape: imageShape, label: label,
+                                            latents: latents), to: path)
     }
 
     /// Rows of up to 16 test inputs, each row above the decoder means at their posterior means, as PNG bytes.

@@ -16,11 +16,16 @@ struct Sample: ParsableCommand {
     var output: String
     @Option(parsing: .unconditional, help: "Class to draw, for a conditional model (cvae); without it a cvae draws one row per class.")
     var label: Int?
+    @Option(help: "Where codes come from: normal (the model's prior) or gmm (a 10-component Gaussian mixture fitted to the training set's posterior means, saved in the run directory).")
+    var sampler = "normal"
 
     func validate() throws {
         if count < 1 || count > 4096 { throw ValidationError("--count must be from 1 to 4096, got \(count)") }
         if seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
         if !output.lowercased().hasSuffix(".png") { throw ValidationError("--output must name a .png file, got '\(output)'") }
+        if PostHocSampler(rawValue: sampler) == nil {
+            throw ValidationError("--sampler: expected one of \(PostHocSampler.allCases.map(\.rawValue).joined(separator: ", ")), got '\(sampler)'")
+        }
     }
 
     func run() throws {
@@ -29,8 +34,13 @@ struct Sample: ParsableCommand {
             if label != nil && run.model.conditionClasses == 0 {
                 throw ValidationError("--label: model '\(run.config.model.name)' is not conditioned on labels (only cvae is)")
             }
+            let kind = PostHocSampler(rawValue: sampler) ?? .normal
+            if kind != .normal && label != nil {
+                throw ValidationError("--label and --sampler \(sampler) cannot be combined: the mixture is fitted to unlabelled codes")
+            }
+            let latents = kind == .normal ? nil : try kind.latents(run, count: count, seed: UInt64(seed), report: { print($0) })
             try Pictures.samples(model: run.model, count: count, seed: UInt64(seed), imageShape: run.state.inputShape,
-                                 label: label, to: output)
+                                 label: label, latents: latents, to: output)
             print("wrote \(output)")
         }
     }
