@@ -4,12 +4,15 @@ import VAEFormats
 import VAEModels
 import VAETensor
 
-/// Where `vae sample --sampler` draws latent codes from (pythae's post-hoc samplers): the model's prior (`normal`),
-/// or a Gaussian mixture (`gmm`: 10 components, full covariances) fitted by EM to the posterior means of the run's
-/// training images. The fitted mixture is saved in the run directory (``gmmFile``) and reused.
+/// Where `vae sample --sampler` draws latent codes from (pythae's post-hoc samplers): the model's prior (`normal`);
+/// a Gaussian mixture (`gmm`: 10 components, full covariances) fitted by EM to the posterior means of the run's
+/// training images; or the two-stage VAE (`two-stage`, Dai & Wipf 2019): a second VAE trained on those codes, whose
+/// prior draws it decodes into codes. Fitted samplers are saved in the run directory (``gmmFile``,
+/// ``twoStageFolder``, itself a run directory) and reused.
 public enum PostHocSampler: String, CaseIterable, Sendable {
     case normal
     case gmm
+    case twoStage = "two-stage"
 
     public static let gmmFile = "sampler-gmm.safetensors"
     public static let gmmComponents = 10
@@ -22,7 +25,52 @@ public enum PostHocSampler: String, CaseIterable, Sendable {
             return run.model.samplePrior(count: count, random: &random)
         case .gmm:
             return try Self.gaussianMixture(run, report: report).sample(count: count, random: &random)
+        case .twoStage:
+            let second = try Self.twoStageRun(run, report: report)
+            return withoutGradients { second.model.decode(second.model.samplePrior(count: count, random: &random)).mean }
         }
+    }
+
+    public static let twoStageFolder = "sampler-two-stage"
+    /// The second VAE: 2 hidden layers of 512 (ReLU), as many latent dimensions as the codes, a Gaussian decoder
+    /// with its variance learned (as Dai & Wipf learn γ), Adam 1e-3, batch 128, 20 epochs; the last tenth of the
+    /// codes is its test set.
+    public static let twoStageEpochs = 20
+
+    /// The run's second-stage VAE: read from ``twoStageFolder``, or trained on the posterior means of its training
+    /// images and written there (a run directory: config.yaml, metrics.csv, checkpoints).
+    public static func twoStageRun(_ run: TrainedRun, report: (String) -> Void = { _ in }) throws -> TrainedRun {
+        let folder = run.directory + "/" + twoStageFolder
+        if FileManager.default.fileExists(atPath: folder + "/" + Checkpoint.stateFile) { return try TrainedRun(directory: folder) }
+        let codes = try posteriorMeans(run, sampler: "two-stage")
+        let (count, width) = (codes.shape[0], codes.shape[1])
+        let split = max(1, count - max(1, count / 10))
+        var config = RunConfig.defaults
+        config.model.settings = ["hidden_sizes": [512, 512], "latent_size": .integer(width), "likelihood": "gaussian",
+                                 "learn_variance": true]
+        config.trainer.epochs = twoStageEpochs
+        config.trainer.runName = twoStageFolder
+        config.trainer.threads = run.config.trainer.threads
+        config.data.dataset = "posterior means of \(run.directory)"
+        config.experiment.seed = run.config.experiment.seed
+        let trainer = try Trainer(config: config, train: TensorDataset(rows: codes.slice(0..<split), source: "\(run.directory) codes"),
+                                  test: TensorDataset(rows: codes.slice(split..<count), source: "\(run.directory) codes (last tenth)"))
+        try RunDirectory.create(folder)
+        report("training the second-stage VAE on \(count) posterior means (\(width) dimensions) → \(folder)")
+        try trainer.run(in: folder, report: report)
+        return try TrainedRun(directory: folder)
+    }
+
+    /// The posterior means of the run's training images (`data_params`, `train_limit` applied), `[n, d]`.
+    static func posteriorMeans(_ run: TrainedRun, sampler: String) throws -> Tensor {
+        guard run.model.conditionClasses == 0 else {
+            throw TrainingError("--sampler \(sampler): model '\(run.config.model.name)' is conditioned on labels; post-hoc samplers are for unconditional models")
+        }
+        let train = try Factory.dataset(run.config, split: .train, limit: run.config.data.trainLimit)
+        let parts = stride(from: 0, to: train.count, by: 1000).map { start in
+            withoutGradients { run.model.latentSummary(train.batch(start..<min(start + 1000, train.count))).code }
+        }
+        return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 0)
     }
 
     /// The run's mixture: read from ``gmmFile``, or fitted to the posterior means of its training images (as
@@ -30,16 +78,9 @@ public enum PostHocSampler: String, CaseIterable, Sendable {
     public static func gaussianMixture(_ run: TrainedRun, report: (String) -> Void = { _ in }) throws -> GaussianMixture {
         let path = run.directory + "/" + gmmFile
         if FileManager.default.fileExists(atPath: path) { return try read(path) }
-        guard run.model.conditionClasses == 0 else {
-            throw TrainingError("--sampler gmm: model '\(run.config.model.name)' is conditioned on labels; the mixture sampler is for unconditional models")
-        }
-        let train = try Factory.dataset(run.config, split: .train, limit: run.config.data.trainLimit)
-        var codes: [[Double]] = []
-        for start in stride(from: 0, to: train.count, by: 1000) {
-            let summary = withoutGradients { run.model.latentSummary(train.batch(start..<min(start + 1000, train.count))) }
-            let width = summary.code.shape[1]
-            codes += (0..<summary.code.shape[0]).map { row in (0..<width).map { Double(summary.code.scalars[row * width + $0]) } }
-        }
+        let means = try posteriorMeans(run, sampler: "gmm")
+        let width = means.shape[1]
+        let codes = (0..<means.shape[0]).map { row in (0..<width).map { Double(means.scalars[row * width + $0]) } }
         var random = RandomStream(seed: run.config.experiment.seed, name: "gmm")
         let started = Date()
         let (fitted, history) = GaussianMixture.fit(codes, components: min(gmmComponents, codes.count), random: &random)

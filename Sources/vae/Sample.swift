@@ -16,7 +16,7 @@ struct Sample: ParsableCommand {
     var output: String
     @Option(parsing: .unconditional, help: "Class to draw, for a conditional model (cvae); without it a cvae draws one row per class.")
     var label: Int?
-    @Option(help: "Where codes come from: normal (the model's prior) or gmm (a 10-component Gaussian mixture fitted to the training set's posterior means, saved in the run directory).")
+    @Option(help: "Where codes come from: normal (the model's prior), gmm (a 10-component Gaussian mixture fitted to the training set's posterior means) or two-stage (a second VAE trained on them); fitted samplers are saved in the run directory.")
     var sampler = "normal"
 
     func validate() throws {

@@ -28,6 +28,20 @@ extension ModelComputation {
             try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/" + PostHocSampler.gmmFile))
             let error = #expect(throws: (any Error).self) { try PostHocSampler.gmm.latents(run, count: 5, seed: 1) }
             #expect(String(describing: error!).contains(PostHocSampler.gmmFile))
+
+            // Two-stage: a second VAE on the codes, a run directory of its own, trained once.
+            var lines: [String] = []
+            let twoStage = try PostHocSampler.twoStage.latents(run, count: 50, seed: 1, report: { lines.append($0) })
+            #expect(twoStage.shape == [50, 4] && twoStage.isFinite)
+            #expect(lines.filter { $0.hasPrefix("epoch ") }.count == PostHocSampler.twoStageEpochs)
+            let second = try TrainedRun(directory: directory + "/" + PostHocSampler.twoStageFolder)
+            #expect(second.state.inputShape == [4])
+            let (_, rows) = try readMetrics(directory + "/" + PostHocSampler.twoStageFolder)
+            let losses = try rows.map { try number($0, "test_loss") }
+            #expect(losses.last! < losses.first!, "the second stage learns: \(losses)")
+            let reused = try PostHocSampler.twoStage.latents(run, count: 50, seed: 1, report: { lines.append($0) })
+            #expect(reused.scalars == twoStage.scalars)
+            #expect(lines.filter { $0.hasPrefix("epoch ") }.count == PostHocSampler.twoStageEpochs, "not trained again")
         }
     }
 }
