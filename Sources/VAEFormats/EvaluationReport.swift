@@ -16,6 +16,8 @@ public struct EvaluationReport: Codable, Equatable {
     public var activeUnits: Int
     /// The model's ``LatentDiagnostics`` on these images (VQ-VAE: `code_perplexity`, `codes_used`); nil for others.
     public var diagnostics: [String: Double]?
+    /// `vae eval --sample-quality`: `frechet_classifier_distance`, `precision`, `recall`, `classifier_accuracy`.
+    public var sampleQuality: [String: Double]?
     public var seconds: Double
 
     public init(images: Int, negativeELBO: Double, reconstruction: Double, kl: Double, negativeLogLikelihood: Double?,
@@ -37,6 +39,7 @@ public struct EvaluationReport: Codable, Equatable {
     /// The snake_case keys of `eval.json` (see ``JSONOutput``).
     enum CodingKeys: String, CodingKey {
         case images, reconstruction, kl, diagnostics, seconds
+        case sampleQuality = "sample_quality"
         case negativeELBO = "negative_elbo", negativeLogLikelihood = "negative_log_likelihood"
         case importanceSamples = "importance_samples", bitsPerDimension = "bits_per_dimension"
         case klPerDimension = "kl_per_dimension", activeUnits = "active_units"

@@ -20,6 +20,10 @@ struct Evaluate: ParsableCommand {
     var data: String?
     @Option(parsing: .unconditional, help: "Seed of the evaluation noise.")
     var seed = 0
+    @Flag(help: "Also measure sample quality: the Fréchet distance between samples and test images in the features of a classifier trained on the dataset's labels (cached beside the run, in .classifiers/), and the samples' precision and recall.")
+    var sampleQuality = false
+    @Option(help: "Where --sample-quality's samples take their codes from: normal (the prior), gmm or two-stage (see `vae sample --sampler`).")
+    var sampler = "normal"
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -27,6 +31,9 @@ struct Evaluate: ParsableCommand {
         if importanceSamples < 0 { throw ValidationError("--importance-samples must be 0 or greater, got \(importanceSamples)") }
         if limit < 0 { throw ValidationError("--limit must be 0 or greater, got \(limit)") }
         if seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
+        if PostHocSampler(rawValue: sampler) == nil {
+            throw ValidationError("--sampler: expected one of \(PostHocSampler.allCases.map(\.rawValue).joined(separator: ", ")), got '\(sampler)'")
+        }
     }
 
     func run() throws {
@@ -37,9 +44,17 @@ struct Evaluate: ParsableCommand {
             let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize,
                                       threads: run.config.trainer.shardThreads)
             let bar = standardOutputIsTerminal && !json ? ProgressBar() : nil
-            let report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
+            var report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
                                           progress: bar.map { bar in { bar.show($0, test.count, label: "NLL") } })
             bar?.clear()
+            if sampleQuality {
+                let folder = URL(fileURLWithPath: runDirectory).standardizedFileURL.deletingLastPathComponent().path + "/.classifiers"
+                let quality = try SampleQuality.measure(run, limit: limit, seed: UInt64(seed),
+                                                        sampler: PostHocSampler(rawValue: sampler) ?? .normal, classifierFolder: folder,
+                                                        report: { if !json { print($0) } })
+                report.sampleQuality = ["frechet_classifier_distance": quality.frechetDistance, "precision": quality.precision,
+                                        "recall": quality.recall, "classifier_accuracy": quality.classifierAccuracy]
+            }
             let encoded = try JSONOutput.encode(report)
             // Kept beside the run for report.html (`vae plot RUN report`); the latest evaluation wins.
             try RunDirectory.write(encoded + "\n", to: runDirectory + "/eval.json")
@@ -62,6 +77,11 @@ struct Evaluate: ParsableCommand {
                     // A code map (vq-vae) or many one-hot codes: thousands of numbers are for eval.json, not a terminal.
                     let largest = report.klPerDimension.max() ?? 0
                     line("KL per dimension", String(format: "%d values, largest %.2f (all in eval.json)", report.klPerDimension.count, largest))
+                }
+                if let quality = report.sampleQuality {
+                    line("sample quality", String(format: "Fréchet classifier distance %.2f, precision %.3f, recall %.3f (classifier accuracy %.4f)",
+                                                  quality["frechet_classifier_distance"] ?? .nan, quality["precision"] ?? .nan,
+                                                  quality["recall"] ?? .nan, quality["classifier_accuracy"] ?? .nan))
                 }
                 line("seconds", String(format: "%.1f", report.seconds))
                 line("saved", runDirectory + "/eval.json")

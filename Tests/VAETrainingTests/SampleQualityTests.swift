@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import VAEModels
 import VAETensor
 @testable import VAETraining
 
@@ -44,5 +45,44 @@ private func featureSets() -> ([[Double]], [[Double]]) {
                                     "python: \(result.standardOutput) \(result.standardError)")
         let value = FrechetDistance.between(a, b)
         #expect(abs(value - expected) < 1e-6 * max(1, expected), "VAEKit \(value), SciPy \(expected)")
+    }
+}
+
+@Suite struct PrecisionRecallTests {
+    @Test func identicalSetsAreFullyCoveredAndFarSetsNotAtAll() {
+        var random = RandomStream(seed: 2, name: "features")
+        let real = random.normal(shape: [200, 5])
+        let same = SampleQuality.precisionRecall(real: real, generated: real, k: 3)
+        #expect(same.precision == 1 && same.recall == 1)
+        let far = SampleQuality.precisionRecall(real: real, generated: random.normal(shape: [200, 5]) + 50, k: 3)
+        #expect(far.precision == 0 && far.recall == 0)
+        // Generated points collapsed onto one real point: precise, but recall only of that point's neighbourhood.
+        let collapsed = real.gathering([Int](repeating: 0, count: 200))
+        let mode = SampleQuality.precisionRecall(real: real, generated: collapsed, k: 3)
+        #expect(mode.precision == 1 && mode.recall < 0.1, "\(mode)")
+    }
+}
+
+extension ModelComputation {
+    @Suite struct SampleQualityRunTests {
+        @Test(.enabled(if: hasFashionMNIST)) func aTrainedRunsSamplesAreMeasuredAndTheClassifierCached() throws {
+            var config = smallConfig(trainLimit: 2000, testLimit: 500, epochs: 2, seed: 3)
+            config.model[NetworkSettings.hiddenSizes] = [64]
+            let (_, directory, _) = try trainRun(config, label: "quality")
+            defer { removeDirectory(directory) }
+            let folder = try makeTemporaryDirectory("classifiers")
+            defer { removeDirectory(folder) }
+            let run = try TrainedRun(directory: directory)
+            var lines: [String] = []
+            let quality = try SampleQuality.measure(run, limit: 500, seed: 1, classifierFolder: folder, report: { lines.append($0) })
+            #expect(lines.count == 1 && lines[0].hasPrefix("trained the feature classifier on 60000 images"))
+            #expect(quality.classifierAccuracy > 0.8, "an MLP classifier reaches well over 80 % on Fashion-MNIST")
+            #expect(quality.images == 500)
+            #expect(quality.frechetDistance > 0 && quality.frechetDistance.isFinite)
+            #expect((0...1).contains(quality.precision) && (0...1).contains(quality.recall))
+            let again = try SampleQuality.measure(run, limit: 500, seed: 1, classifierFolder: folder, report: { lines.append($0) })
+            #expect(lines.count == 1, "the cached classifier is reused")
+            #expect(again == quality)
+        }
     }
 }
