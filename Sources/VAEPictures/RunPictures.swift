@@ -52,6 +52,8 @@ public struct PictureInputs {
     /// Seed of the named streams ("sampling", "interpolation", "traversal").
     public var seed: UInt64
     public var sampleCount: Int
+    /// Codes for samples.png from a post-hoc sampler (`[sampleCount, latentSize]`) and its name; nil: prior draws.
+    public var sampleLatents: (codes: Tensor, sampler: String)?
     /// Spherical rather than straight interpolation.
     public var spherical: Bool
     /// metrics.csv, for the loss curves (nil: no loss curves).
@@ -100,6 +102,11 @@ public enum RunPictures {
         let latent = model.latentSize
         switch kind {
         case .samples:
+            if let (codes, sampler) = inputs.sampleLatents {
+                let png = try Pictures.samplesPNG(model: model, count: codes.shape[0], seed: seed, imageShape: shape, latents: codes)
+                return RenderedPicture(kind: kind, bytes: png, caption:
+                    "Decoder means for \(codes.shape[0]) codes from the \(sampler) sampler (stream \"sampling\" of seed \(seed)).")
+            }
             let png = try Pictures.samplesPNG(model: model, count: inputs.sampleCount, seed: seed, imageShape: shape)
             let classes = model.conditionClasses
             return RenderedPicture(kind: kind, bytes: png, caption: classes > 0

@@ -29,10 +29,15 @@ struct Plot: ParsableCommand {
     var data: String?
     @Option(parsing: .unconditional, help: "Number of prior samples in samples.png (default: trainer_params.picture_count).")
     var count: Int?
+    @Option(help: "Where samples.png's codes come from: normal (the prior), gmm or two-stage (see `vae sample --sampler`).")
+    var sampler = "normal"
 
     func validate() throws {
         if let seed, seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
         if let count, count < 1 || count > 4096 { throw ValidationError("--count must be from 1 to 4096, got \(count)") }
+        if PostHocSampler(rawValue: sampler) == nil {
+            throw ValidationError("--sampler: expected one of \(PostHocSampler.allCases.map(\.rawValue).joined(separator: ", ")), got '\(sampler)'")
+        }
     }
 
     func run() throws {
@@ -57,11 +62,15 @@ struct Plot: ParsableCommand {
             let needsData = selected.map { $0 != .samples && $0 != .losses } ?? true
             let (images, labels, classNames) = needsData ? try testData(run) : (Tensor.zeros([0, run.state.inputShape.reduce(1, *)]), [], [])
             let metricsPath = runDirectory + "/metrics.csv"
-            let inputs = PictureInputs(
+            var inputs = PictureInputs(
                 model: run.model, imageShape: run.state.inputShape, testImages: images, labels: labels,
                 dataset: run.config.data.dataset, classNames: classNames, seed: seed.map(UInt64.init) ?? run.config.experiment.seed,
                 sampleCount: count ?? run.config.trainer.pictureCount, spherical: spherical,
                 metricsPath: FileManager.default.fileExists(atPath: metricsPath) ? metricsPath : nil)
+            if let kind = PostHocSampler(rawValue: sampler), kind != .normal {
+                let codes = try kind.latents(run, count: inputs.sampleCount, seed: inputs.seed, report: { print($0) })
+                inputs.sampleLatents = (codes, sampler)
+            }
 
             if let selected {
                 let picture = try RunPictures.render(selected, inputs)

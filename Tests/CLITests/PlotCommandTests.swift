@@ -51,6 +51,18 @@ struct PlotCommandTests {
         #expect(samples.status == 0)
         #expect(try pngSize(workspace + "/ten.png") == (4 * 30 + 2, 3 * 30 + 2))
 
+        // Post-hoc samplers: `plot samples --sampler gmm` draws what `sample --sampler gmm` draws (one saved fit).
+        let gmmPlot = try runVAE(["plot", run, "samples", "--sampler", "gmm", "--count", "16", "--seed", "3",
+                                  "--output", workspace + "/gmm-plot.png"], in: workspace)
+        #expect(gmmPlot.status == 0, "stderr: \(gmmPlot.standardError)")
+        #expect(gmmPlot.standardOutput.hasPrefix("fitted a 10-component Gaussian mixture to 1000 posterior means"))
+        let gmmSample = try runVAE(["sample", run, "--sampler", "gmm", "--count", "16", "--seed", "3",
+                                    "--output", workspace + "/gmm-sample.png"], in: workspace)
+        #expect(gmmSample.standardOutput == "wrote \(workspace)/gmm-sample.png\n", "the saved mixture is reused")
+        #expect(try fileBytes(workspace + "/gmm-plot.png") == fileBytes(workspace + "/gmm-sample.png"))
+        let badSampler = try runVAE(["sample", run, "--sampler", "vamp", "--output", workspace + "/x.png"], in: workspace)
+        #expect(badSampler.status != 0 && badSampler.standardError.contains("--sampler: expected one of normal, gmm, two-stage"))
+
         // `all` into another directory; `report` alone, including eval.json from `vae eval`.
         let all = try runVAE(["plot", run, "all", "--output", workspace + "/all"], in: workspace)
         #expect(all.status == 0, "stderr: \(all.standardError)")
