@@ -48,7 +48,23 @@ public struct DiagonalNormal {
 
     /// KL(self ‖ other) = ½ Σ (log σ₂² − log σ₁² + (σ₁² + (μ₁ − μ₂)²)/σ₂² − 1), per row.
     public func klDivergence(from other: DiagonalNormal) -> Tensor {
+        klPerDimension(from: other).sum(alongAxis: -1)
+    }
+
+    /// KL(self ‖ other) per coordinate, before the sum over the last axis.
+    public func klPerDimension(from other: DiagonalNormal) -> Tensor {
         let ratio = (logVariance.exp() + (mean - other.mean).squared()) * (-other.logVariance).exp()
-        return ((other.logVariance - logVariance + ratio - 1) * 0.5).sum(alongAxis: -1)
+        return (other.logVariance - logVariance + ratio - 1) * 0.5
+    }
+
+    /// The normalised product of two Gaussian factors of one variable, N(μ₁, σ₁²)·N(μ₂, σ₂²) ∝ N(μ, σ²) with
+    /// precision σ⁻² = σ₁⁻² + σ₂⁻² and μ = σ²(μ₁σ₁⁻² + μ₂σ₂⁻²): the ladder VAE's precision-weighted merge. Written
+    /// with s = σ₁⁻²/(σ₁⁻² + σ₂⁻²) = sigmoid(log σ₂² − log σ₁²), so that no variance is inverted:
+    /// μ = s·μ₁ + (1 − s)·μ₂ and log σ² = log σ₁² + log s = log σ₁² − softplus(log σ₁² − log σ₂²).
+    public func precisionWeighted(with other: DiagonalNormal) -> DiagonalNormal {
+        let difference = logVariance - other.logVariance
+        let share = (-difference).sigmoid()
+        return DiagonalNormal(mean: share * mean + (1 - share) * other.mean,
+                              logVariance: logVariance - difference.softplus())
     }
 }

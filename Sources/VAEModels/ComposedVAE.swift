@@ -23,7 +23,9 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
     public static let classCount = Setting<Int>(
         "class_count", default: 0, .integers(0...65536),
         doc: "classes of a conditional model's one-hot labels; 0 = one more than the largest training label")
-    private let networkSplitsOverRows: Bool
+    /// True when a part normalises by batch statistics (BatchNorm): a batch's loss is then not a mean of per-row
+    /// losses and may not be split into data-parallel shards.
+    private var holdsBatchStatistics = false
     /// One-hot labels bound by ``conditioned(on:)``.
     private let condition: Tensor?
 
@@ -38,9 +40,9 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
         observation = try ObservationModel(specification)
         self.objective = objective
         self.conditionClasses = conditionClasses
-        networkSplitsOverRows = network.splitsOverRows
         condition = nil
         super.init()
+        holdsBatchStatistics = modules.contains { $0 is BatchNorm }
         self.latent.attachPrior { [unowned self] input in self.features(input) }
     }
 
@@ -53,14 +55,14 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
         observation = model.observation
         objective = model.objective
         conditionClasses = model.conditionClasses
-        networkSplitsOverRows = model.networkSplitsOverRows
         self.condition = condition
         super.init()
+        holdsBatchStatistics = model.holdsBatchStatistics
     }
 
     public var latentSize: Int { latent.codeSize }
     /// Each shard of a conditional model binds its own rows' labels (``VariationalAutoencoder/bound(_:)``).
-    public var lossSplitsOverRows: Bool { objective.splitsOverRows && networkSplitsOverRows }
+    public var lossSplitsOverRows: Bool { objective.splitsOverRows && !holdsBatchStatistics }
 
     public func conditioned(on labels: [Int]) -> any VariationalAutoencoder {
         guard conditionClasses > 0 else { return self }

@@ -7,17 +7,23 @@ import VAETensor
 /// ```
 public final class MLP: Module {
     public let layers: [Linear]
+    /// One ``BatchNorm`` per activated layer, between the layer and its activation (Sønderby et al. 2016's
+    /// placement: none on an output that is not activated); empty without batch normalisation.
+    public let norms: [BatchNorm]
     public let activation: Activation
     /// Whether the activation also follows the last layer (true for a hidden block, false for logits).
     public let activatesOutput: Bool
 
-    public init(sizes: [Int], activation: Activation, activatesOutput: Bool = false, random: inout RandomStream) {
+    public init(sizes: [Int], activation: Activation, activatesOutput: Bool = false, batchNorm: Bool = false,
+                random: inout RandomStream) {
         precondition(sizes.count >= 2, "MLP needs an input and an output size, got \(sizes)")
         var layers: [Linear] = []
         for (input, output) in zip(sizes, sizes.dropFirst()) {
             layers.append(Linear(inputSize: input, outputSize: output, random: &random))
         }
         self.layers = layers
+        let activated = activatesOutput ? layers.count : layers.count - 1
+        norms = batchNorm ? layers.prefix(activated).map { BatchNorm(channels: $0.outputSize) } : []
         self.activation = activation
         self.activatesOutput = activatesOutput
         super.init()
@@ -27,7 +33,10 @@ public final class MLP: Module {
         var hidden = input
         for (index, layer) in layers.enumerated() {
             hidden = layer(hidden)
-            if activatesOutput || index < layers.count - 1 { hidden = activation(hidden) }
+            if activatesOutput || index < layers.count - 1 {
+                if !norms.isEmpty { hidden = norms[index](hidden) }
+                hidden = activation(hidden)
+            }
         }
         return hidden
     }

@@ -39,7 +39,7 @@ extension VAEModelsTests {
         @Test func aModelReadsItsNetworksSettingsAndItsPartsOwn() throws {
             let beta = try #require(ModelRegistry.recipe("beta-vae"))
             #expect(try beta.settings(network: "").map(\.key) == [
-                "hidden_sizes", "activation", "latent_size", "likelihood", "likelihood_variance", "learn_variance",
+                "hidden_sizes", "activation", "batch_norm", "latent_size", "likelihood", "likelihood_variance", "learn_variance",
                 "beta", "capacity_max", "capacity_steps", "gamma"])
             #expect(try beta.settings(network: "conv").map(\.key).contains("dense_size"))
             let vq = try #require(ModelRegistry.recipe("vq-vae"))

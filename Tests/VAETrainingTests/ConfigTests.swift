@@ -137,6 +137,7 @@ private func temporaryDirectory() throws -> URL {
           name: mlp
           hidden_sizes: [400]
           activation: relu
+          batch_norm: false
           latent_size: 20
           likelihood: bernoulli
           likelihood_variance: 1.0

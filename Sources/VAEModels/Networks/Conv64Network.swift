@@ -8,7 +8,7 @@ extension NetworkFamily {
     /// (PyTorch-VAE ends in tanh for data in [−1, 1]; here the likelihood decides the data range.) BatchNorm's
     /// batch statistics keep a batch on one tape.
     public static let conv64 = NetworkFamily(
-        name: "conv64", summary: "PyTorch-VAE's VanillaVAE: stride-2 conv + BatchNorm stack, mirrored", splitsOverRows: false, settings: NetworkSettings.shared,
+        name: "conv64", summary: "PyTorch-VAE's VanillaVAE: stride-2 conv + BatchNorm stack, mirrored", settings: NetworkSettings.shared,
         makeEncoder: { specification, conditionSize, random in
             try ConvEncoder(specification, conditionSize: conditionSize, batchNorm: true, denseSize: 0, random: &random)
         },

@@ -7,7 +7,7 @@ extension NetworkFamily {
     /// ConvT(3×3, s1) to the image's channels. A condition is appended to the encoder's features.
     public static let conv = NetworkFamily(
         name: "conv", summary: "the Keras example's stride-2 conv stack (+ dense_size), mirrored with transposed convs",
-        splitsOverRows: true, settings: NetworkSettings.shared + [denseSize.declaration],
+        settings: NetworkSettings.shared + [denseSize.declaration],
         makeEncoder: { specification, conditionSize, random in
             try ConvEncoder(specification, conditionSize: conditionSize, batchNorm: false,
                             denseSize: specification[denseSize], random: &random)

@@ -3,9 +3,10 @@ import VAETensor
 
 extension NetworkFamily {
     /// `mlp`: fully connected layers of `hidden_sizes` with `activation` between them, the decoder mirroring the
-    /// encoder (784-400-20-400-784 in the default config). A condition is appended to the encoder's input.
+    /// encoder (784-400-20-400-784 in the default config), with `batch_norm` between each hidden layer and its
+    /// activation. A condition is appended to the encoder's input.
     public static let mlp = NetworkFamily(
-        name: "mlp", summary: "fully connected layers of hidden_sizes; the decoder mirrors them", splitsOverRows: true, settings: NetworkSettings.shared,
+        name: "mlp", summary: "fully connected layers of hidden_sizes; the decoder mirrors them", settings: NetworkSettings.shared + [NetworkSettings.batchNorm.declaration],
         makeEncoder: { specification, conditionSize, random in
             MLPEncoder(specification, conditionSize: conditionSize, random: &random)
         },
@@ -23,7 +24,7 @@ final class MLPEncoder: Module, EncoderNetwork {
     init(_ specification: ModelSpecification, conditionSize: Int, random: inout RandomStream) {
         let hidden = specification.hiddenSizes
         encoder = MLP(sizes: [specification.inputSize + conditionSize] + hidden, activation: specification.activation,
-                      activatesOutput: true, random: &random)
+                      activatesOutput: true, batchNorm: specification.batchNorm, random: &random)
         featureSize = hidden.last!
         super.init()
     }
@@ -40,7 +41,7 @@ final class MLPDecoder: Module, DecoderNetwork {
 
     init(_ specification: ModelSpecification, codeSize: Int, random: inout RandomStream) {
         decoder = MLP(sizes: [codeSize] + specification.hiddenSizes.reversed() + [specification.inputSize],
-                      activation: specification.activation, random: &random)
+                      activation: specification.activation, batchNorm: specification.batchNorm, random: &random)
         super.init()
     }
 

@@ -25,9 +25,6 @@ public struct NetworkFamily: Sendable {
     public let name: String
     /// One line for `vae configs` and the docs.
     public let summary: String
-    /// False when the network holds batch statistics (BatchNorm): a batch's loss is then not a mean of per-row
-    /// losses and may not be split into data-parallel shards.
-    public let splitsOverRows: Bool
     /// The settings the family reads, in `config.yaml` order.
     public let settings: [SettingDeclaration]
     let makeEncoder: @Sendable (ModelSpecification, _ conditionSize: Int, inout RandomStream) throws -> any EncoderNetwork
@@ -59,6 +56,10 @@ public enum NetworkSettings {
         "activation", default: Activation.relu.rawValue, .oneOf(Activation.allCases.map(\.rawValue)),
         doc: "nonlinearity after each hidden layer")
 
+    public static let batchNorm = Setting<Bool>(
+        "batch_norm", default: false,
+        doc: "batch normalisation between each hidden layer and its activation (the batch's loss then no longer splits into data-parallel shards)")
+
     public static let shared = [hiddenSizes.declaration, activation.declaration]
 }
 
@@ -66,4 +67,6 @@ extension ModelSpecification {
     var hiddenSizes: [Int] { self[NetworkSettings.hiddenSizes] }
     /// ReLU when the value is not an activation's name (``ModelRegistry/make(_:random:)`` checks it first).
     var activation: Activation { Activation(rawValue: self[NetworkSettings.activation]) ?? .relu }
+    /// False when the network does not read `batch_norm`.
+    var batchNorm: Bool { self[NetworkSettings.batchNorm] }
 }
