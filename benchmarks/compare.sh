@@ -4,7 +4,7 @@
 # ratio (VAEKit / PyTorch: below 1 means VAEKit is faster or smaller) and the machine's load.
 #
 #   benchmarks/compare.sh [--rounds N] [--threads T] [--epochs E] [--conv-limit N] [--iwae-limit N] [-k K]
-#                         [--only mlp|conv|iwae]... [--keep DIR]
+#                         [--conv64-data DIR] [--conv64-limit N] [--only mlp|conv|iwae|conv64]... [--keep DIR]
 #
 #   mlp   `vae train --config mlp` vs ../shared/peers/torch_mlp_vae.py: seconds per epoch (median over all
 #         epochs of all rounds) and peak RSS (median over rounds).
@@ -12,23 +12,35 @@
 #         50–220 s in PyTorch here; the limit trains both on the same first N images).
 #   iwae  `vae eval RUN --limit N -k K` vs benchmarks/torch_iwae_nll.py on the same weights (the mlp run
 #         trained in the first round): seconds of the estimate, and both NLLs.
+#   conv64  (only with --only conv64: slow, and needs an image folder) `vae train --config conv64 --data DIR` vs
+#         benchmarks/torch_vanilla_vae.py --data DIR (PyTorch-VAE's VanillaVAE, 64×64 RGB, batch 64), E epochs a
+#         round: seconds per epoch (median over all epochs of all rounds) and peak RSS (median over rounds).
+#         DIR (--conv64-data, default $SCRATCH/images64-200, i.e. .build/images64-200) is written when missing by
+#         `python3 scripts/make_image_folder.py DIR --per-class 200 --test-per-class 20` (2000 train / 200 test
+#         images, from Debian's dataset-fashion-mnist); --conv64-limit N trains both on its first N images (0 = all).
 #
 # --keep DIR keeps every log (per-epoch lines of both sides, RSS, JSON) in DIR instead of deleting them.
-# Without PyTorch (python3 -c "import torch" fails) VAEKit is timed alone and the script says so.
+# Without PyTorch (python3 -c "import torch" fails) VAEKit is timed alone and the script says so. VAE=PATH times
+# that `vae` binary instead of building one (swift build -c release).
 set -euo pipefail
 caller=$PWD   # relative paths given to the script (--keep, VAE) are the caller's
 cd "$(dirname "$0")/.."
-rounds=3; threads=2; epochs=3; conv_limit=4096; iwae_limit=1000; k=5000; only=(); keep=
+rounds=3; threads=2; epochs=3; conv_limit=4096; iwae_limit=1000; k=5000; only=(); keep=; conv64_data=; conv64_limit=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2;; --threads) threads=$2; shift 2;; --epochs) epochs=$2; shift 2;;
     --conv-limit) conv_limit=$2; shift 2;; --iwae-limit) iwae_limit=$2; shift 2;; -k) k=$2; shift 2;;
     --only) only+=("$2"); shift 2;; --keep) keep=$2; [[ "$keep" = /* ]] || keep=$caller/$keep; shift 2;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0;;
+    --conv64-data) conv64_data=$2; [[ "$conv64_data" = /* ]] || conv64_data=$caller/$conv64_data; shift 2;;
+    --conv64-limit) conv64_limit=$2; shift 2;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2;;
   esac
 done
 [ ${#only[@]} -eq 0 ] && only=(mlp conv iwae)
+for x in "${only[@]}"; do
+  case "$x" in mlp|conv|iwae|conv64) ;; *) echo "compare.sh: --only: unknown model '$x' (mlp, conv, iwae or conv64)" >&2; exit 2;; esac
+done
 wants() { local x; for x in "${only[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
 peers=${PEERS:-../shared/peers}
 scratch=${SCRATCH:-.build}
@@ -48,6 +60,13 @@ fi
 have_torch=1
 python3 -c "import torch, numpy" 2>/dev/null || {
   have_torch=0; echo "PyTorch not installed (python3 -c 'import torch' failed; pip install torch numpy): timing VAEKit alone"; }
+if wants conv64; then
+  conv64_data=${conv64_data:-$scratch/images64-200}
+  if [ ! -e "$conv64_data" ]; then
+    echo "writing the conv64 image folder $conv64_data (scripts/make_image_folder.py --per-class 200 --test-per-class 20)"
+    python3 scripts/make_image_folder.py "$conv64_data" --per-class 200 --test-per-class 20 >/dev/null
+  fi
+fi
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 rss() { /usr/bin/time -f "%M" -o "$1" "${@:2}"; }
@@ -66,6 +85,13 @@ for round in $(seq "$rounds"); do
         --train-limit "$conv_limit" --test-limit 1000 --output "$work/conv-$round" > "$work/conv-vae-$round.log"
     [ "$have_torch" = 1 ] && rss "$work/conv-torch-rss-$round" python3 "$peers/torch_conv_vae.py" --epochs 1 \
         --threads "$threads" --seed 1 --limit "$conv_limit" > "$work/conv-torch-$round.log"
+  fi
+  if wants conv64; then
+    rss "$work/conv64-vae-rss-$round" "$vae" train --config conv64 --data "$conv64_data" --epochs "$epochs" --seed 1 \
+        --threads "$threads" --train-limit "$conv64_limit" --output "$work/conv64-$round" > "$work/conv64-vae-$round.log"
+    [ "$have_torch" = 1 ] && rss "$work/conv64-torch-rss-$round" python3 benchmarks/torch_vanilla_vae.py \
+        --data "$conv64_data" --epochs "$epochs" --threads "$threads" --seed 1 --limit "$conv64_limit" \
+        > "$work/conv64-torch-$round.log"
   fi
   if wants iwae; then
     "$vae" eval "$work/mlp-1" --limit "$iwae_limit" -k "$k" --json > "$work/iwae-vae-$round.json"
@@ -110,6 +136,15 @@ if wants conv; then
     t=$(torch_seconds "$work"/conv-torch-*.log | median); tr=$(cat "$work"/conv-torch-rss-* | median); fi
   report conv "$v" "$t" "$vr" "$tr" "(seconds per epoch of $conv_limit images, median of $rounds)"
   per_round conv epochs_of log
+fi
+if wants conv64; then
+  v=$(epochs_of "$work"/conv64-vae-*.log | median)
+  vr=$(cat "$work"/conv64-vae-rss-* | median); t=nan; tr=1
+  if [ "$have_torch" = 1 ]; then
+    t=$(torch_seconds "$work"/conv64-torch-*.log | median); tr=$(cat "$work"/conv64-torch-rss-* | median); fi
+  images=$(grep -o 'on [0-9]* images' "$work/conv64-vae-1.log" | awk '{print $2}')
+  report conv64 "$v" "$t" "$vr" "$tr" "(seconds per epoch of ${images:-?} 64×64 images, median of $((rounds * epochs)) epochs)"
+  per_round conv64 epochs_of log
 fi
 if wants iwae; then
   v=$(estimate_seconds "$work"/iwae-vae-*.json | median)

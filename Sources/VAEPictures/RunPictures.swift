@@ -181,7 +181,8 @@ public enum RunPictures {
 
     /// What `vae train` writes: at the end (`epoch` nil) every picture and report.html in the run directory;
     /// during training (`trainer_params.picture_every`) the pictures alone into `pictures/epoch-NNNN/`.
-    public static func writeForTraining(_ inputs: PictureInputs, runDirectory: String, epoch: Int? = nil) throws {
+    @discardableResult
+    public static func writeForTraining(_ inputs: PictureInputs, runDirectory: String, epoch: Int? = nil) throws -> [RenderedPicture] {
         let pictures = try renderAll(inputs)
         if let epoch {
             let folder = runDirectory + String(format: "/pictures/epoch-%04d", epoch)
@@ -195,6 +196,7 @@ public enum RunPictures {
             try write(pictures, in: runDirectory)
             try ReportPage.write(directory: runDirectory, pictures: pictures)
         }
+        return pictures
     }
 
     /// Writes one picture to `path`, atomically.

@@ -34,6 +34,8 @@ public final class Trainer {
     /// Lowest test loss so far and its epoch (kept in `best/`); restored on resume.
     public internal(set) var bestTestLoss: Double?
     public internal(set) var bestEpoch: Int?
+    /// TensorBoard's event file of the current ``run(in:report:progress:)`` (`trainer_params.tensorboard`).
+    var board: TensorBoardLog?
 
     /// Everything is loaded and built before any file is written, so bad input leaves nothing behind.
     public convenience init(config: RunConfig) throws {
@@ -95,10 +97,13 @@ public final class Trainer {
         // A post-training fit (VQ-VAE's prior) fits the weights of the epoch it followed: more epochs make it stale,
         // so the new epochs are reported without it, as the first ones were, and it is fitted again at the end.
         if let fit = model.postTrainingFit, epoch < config.trainer.epochs { fit.invalidate() }
+        board = config.trainer.tensorboard ? try TensorBoardLog(directory: directory, resumingAfter: epoch > 0 ? step : nil) : nil
+        defer { board = nil }
         while epoch < config.trainer.epochs {
             let metrics = try trainEpoch(progress: progress)
             epoch += 1
             try log.append(metrics)
+            try board?.logEpoch(metrics, step: step, model: model, testImages: testImages)
             if metrics.testLoss < bestTestLoss ?? .infinity {
                 (bestTestLoss, bestEpoch) = (metrics.testLoss, epoch)
             }
@@ -160,6 +165,7 @@ public final class Trainer {
             optimizer.update(parameters, summing: batch.parts)
             try trainAuxiliary(on: input)
             step += 1
+            try board?.logStep(step, loss: batch.loss, terms: batch.terms, learningRate: optimizer.learningRate)
 
             let weight = Double(indices.count)
             sums[0] += Double(batch.loss) * weight
@@ -230,6 +236,7 @@ public final class Trainer {
         let inputs = PictureInputs(model: model, imageShape: imageShape, testImages: testImages, labels: test.labels,
                                    dataset: config.data.dataset, classNames: test.classNames, seed: config.experiment.seed,
                                    sampleCount: config.trainer.pictureCount, metricsPath: directory + "/metrics.csv")
-        try RunPictures.writeForTraining(inputs, runDirectory: directory, epoch: epoch)
+        let pictures = try RunPictures.writeForTraining(inputs, runDirectory: directory, epoch: epoch)
+        try board?.logPictures(pictures, step: step)
     }
 }

@@ -83,6 +83,7 @@ extension ConfigField {
         field("trainer_params", "data_parallel", \.trainer.dataParallel),
         field("trainer_params", "picture_count", \.trainer.pictureCount, .integers(1...1024)),
         field("trainer_params", "picture_every", \.trainer.pictureEvery, .integers(0...100_000)),
+        field("trainer_params", "tensorboard", \.trainer.tensorboard),
     ]
 
     /// The keys a section may hold: for `model_params`, `name`, `network` and every model setting.

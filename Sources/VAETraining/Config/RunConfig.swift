@@ -138,10 +138,12 @@ public struct RunConfig: Equatable, Sendable {
         public var pictureCount: Int
         /// Also write the pictures every N epochs into `pictures/epoch-NNNN/` (`picture_every`); 0 = only at the end.
         public var pictureEvery: Int
+        /// Also write TensorBoard event files into the run directory (`tensorboard`, default true).
+        public var tensorboard: Bool
 
         public init(
             epochs: Int = 10, runName: String = "mlp", outputDirectory: String = "runs", threads: Int = 2,
-            pictureCount: Int = 64, pictureEvery: Int = 0, dataParallel: Bool = true
+            pictureCount: Int = 64, pictureEvery: Int = 0, dataParallel: Bool = true, tensorboard: Bool = true
         ) {
             self.epochs = epochs
             self.runName = runName
@@ -150,6 +152,7 @@ public struct RunConfig: Equatable, Sendable {
             self.dataParallel = dataParallel
             self.pictureCount = pictureCount
             self.pictureEvery = pictureEvery
+            self.tensorboard = tensorboard
         }
     }
 

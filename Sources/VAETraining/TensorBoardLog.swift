@@ -1,0 +1,57 @@
+import Foundation
+import VAEFormats
+import VAEModels
+import VAEPictures
+import VAETensor
+
+/// What a run writes for TensorBoard (`trainer_params.tensorboard`, on by default), beside metrics.csv: each step's
+/// training terms (`train/loss`, `train/<term>`, `train/learning_rate`, and the schedules an objective logs:
+/// `kl_weight`, `capacity`, `temperature`, …), each epoch's test terms (`test/…`), the sample and reconstruction
+/// grids whenever the pictures are drawn (`pictures/samples`, `pictures/reconstructions`), and a histogram of the
+/// posterior means of each latent dimension over the first 1000 test images (`posterior_mean/dim_NN`, the first
+/// 64 dimensions). Steps count optimiser steps from 1.
+///
+/// A resumed run writes a new event file that starts with a `SessionLog.START` at its first step: TensorBoard then
+/// drops what the interrupted run had logged from that step on, so no step appears twice.
+final class TensorBoardLog {
+    static let histogramImages = 1000
+    static let histogramDimensions = 64
+    let file: TensorBoardEventFile
+
+    /// `resumingAfter`: the checkpoint's step when the run continues one.
+    init(directory: String, resumingAfter step: Int?) throws {
+        file = try TensorBoardEventFile(directory: directory)
+        if let step { try file.write(TensorBoardEvent.sessionStart(step: step + 1, wallTime: Self.now)) }
+    }
+
+    private static var now: Double { Date().timeIntervalSince1970 }
+
+    func logStep(_ step: Int, loss: Float, terms: [(name: String, value: Float)], learningRate: Float) throws {
+        let values = [("train/loss", loss)] + terms.map { ("train/" + $0.name, $0.value) } + [("train/learning_rate", learningRate)]
+        try file.write(TensorBoardEvent.scalars(values, step: step, wallTime: Self.now))
+    }
+
+    func logEpoch(_ metrics: EpochMetrics, step: Int, model: any VariationalAutoencoder, testImages: Tensor) throws {
+        try file.write(TensorBoardEvent.scalars([
+            ("test/loss", Float(metrics.testLoss)), ("test/reconstruction", Float(metrics.reconstruction)),
+            ("test/kl", Float(metrics.kl)), ("epoch/train_loss", Float(metrics.trainLoss)),
+            ("epoch/images_per_second", Float(metrics.imagesPerSecond)), ("epoch/epoch", Float(metrics.epoch)),
+        ], step: step, wallTime: Self.now))
+        let rows = min(Self.histogramImages, testImages.shape[0])
+        guard rows > 0 else { return }
+        let code = withoutGradients { model.latentSummary(testImages.slice(0..<rows)).code }
+        let width = code.shape[1]
+        for dimension in 0..<min(width, Self.histogramDimensions) {
+            let values = (0..<rows).map { Double(code.scalars[$0 * width + dimension]) }
+            try file.write(TensorBoardEvent.histogram(tag: String(format: "posterior_mean/dim_%02d", dimension),
+                                                      values: values, step: step, wallTime: Self.now))
+        }
+    }
+
+    func logPictures(_ pictures: [RenderedPicture], step: Int) throws {
+        for picture in pictures where picture.kind == .samples || picture.kind == .reconstructions {
+            try file.write(TensorBoardEvent.image(tag: "pictures/" + picture.kind.rawValue, png: picture.bytes,
+                                                  step: step, wallTime: Self.now))
+        }
+    }
+}
