@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -40,7 +41,8 @@ let package = Package(
         .target(name: "VAEPictures", dependencies: ["VAETensor", "VAENN", "VAEFormats", "VAEModels"]),
         .target(
             name: "VAETraining",
-            dependencies: ["VAETensor", "VAENN", "VAEModels", "VAEData", "VAEFormats", "VAEOptimizers", "VAEPictures", "Yams"],
+            dependencies: ["VAETensor", "VAENN", "VAEModels", "VAEData", "VAEFormats", "VAEOptimizers", "VAEPictures", "Yams",
+                           .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Configs")]),
         .target(name: "VAEKit", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions",
                                                "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining"]),

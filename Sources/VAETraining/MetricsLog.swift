@@ -16,6 +16,11 @@ public struct EpochMetrics: Equatable {
 
     public static let header = "epoch,train_loss,test_loss,reconstruction,kl,seconds,images_per_second,train_reconstruction,train_kl"
 
+    /// The values of ``header``'s columns, in its order (for JSON: `vae train --log-format json`).
+    public var csvFields: [Double] {
+        [Double(epoch), trainLoss, testLoss, reconstruction, kl, seconds, imagesPerSecond, trainReconstruction, trainKL]
+    }
+
     /// Losses to 6 decimals; times are the only fields that differ between identical reruns.
     public var csvRow: String {
         func f(_ value: Double) -> String { String(format: "%.6f", value) }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import VAEData
 import VAEFormats
 import VAEModels
@@ -34,6 +35,9 @@ public final class Trainer {
     /// Lowest test loss so far and its epoch (kept in `best/`); restored on resume.
     public internal(set) var bestTestLoss: Double?
     public internal(set) var bestEpoch: Int?
+    /// Where the lines ``run(in:report:progress:epochMetrics:)`` reports also go (swift-log): silent unless an app
+    /// sets its own, e.g. `trainer.logger = Logger(label: "vaekit")` after `LoggingSystem.bootstrap(…)`.
+    public var logger = Logger(label: "vaekit.trainer", factory: { _ in SwiftLogNoOpLogHandler() })
     /// TensorBoard's event file of the current ``run(in:report:progress:)`` (`trainer_params.tensorboard`).
     var board: TensorBoardLog?
 
@@ -84,8 +88,15 @@ public final class Trainer {
     /// config.yaml and environment.json, then metrics.csv and a checkpoint after each epoch, then the pictures.
     /// `report` receives one line per epoch; `progress` (batches done, batches in epoch, running loss) is
     /// called often and may draw a progress bar.
-    public func run(in directory: String, report: (String) -> Void,
-                    progress: ((Int, Int, Double) -> Void)? = nil) throws {
+    /// `epochMetrics` receives each epoch's row of metrics.csv as it is written. Every line `report` receives also
+    /// goes to ``logger`` (at `info`, with the epoch's metrics as metadata on epoch lines).
+    public func run(in directory: String, report reportLine: (String) -> Void,
+                    progress: ((Int, Int, Double) -> Void)? = nil, epochMetrics: ((EpochMetrics) -> Void)? = nil) throws {
+        let logger = self.logger
+        func report(_ line: String) {
+            logger.info("\(line)")
+            reportLine(line)
+        }
         try RunDirectory.write(config.yaml(), to: directory + "/config.yaml")
         // A resumed run keeps the environment it started in (see `vae train --resume`).
         if epoch == 0 || !FileManager.default.fileExists(atPath: directory + "/environment.json") {
@@ -104,6 +115,7 @@ public final class Trainer {
             epoch += 1
             try log.append(metrics)
             try board?.logEpoch(metrics, step: step, model: model, testImages: testImages)
+            epochMetrics?(metrics)
             if metrics.testLoss < bestTestLoss ?? .infinity {
                 (bestTestLoss, bestEpoch) = (metrics.testLoss, epoch)
             }

@@ -43,7 +43,7 @@ struct Evaluate: ParsableCommand {
             let (test, images) = try run.testData(dataDirectory: data, limit: limit)
             let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize,
                                       threads: run.config.trainer.shardThreads)
-            let bar = standardOutputIsTerminal && !json ? ProgressBar() : nil
+            let bar = Console.progressBar
             var report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
                                           progress: bar.map { bar in { bar.show($0, test.count, label: "NLL") } })
             bar?.clear()
@@ -51,7 +51,7 @@ struct Evaluate: ParsableCommand {
                 let folder = URL(fileURLWithPath: runDirectory).standardizedFileURL.deletingLastPathComponent().path + "/.classifiers"
                 let quality = try SampleQuality.measure(run, limit: limit, seed: UInt64(seed),
                                                         sampler: PostHocSampler(rawValue: sampler) ?? .normal, classifierFolder: folder,
-                                                        report: { if !json { print($0) } })
+                                                        report: { Console.note($0) })
                 report.sampleQuality = ["frechet_classifier_distance": quality.frechetDistance, "precision": quality.precision,
                                         "recall": quality.recall, "classifier_accuracy": quality.classifierAccuracy]
             }

@@ -68,7 +68,7 @@ struct Plot: ParsableCommand {
                 sampleCount: count ?? run.config.trainer.pictureCount, spherical: spherical,
                 metricsPath: FileManager.default.fileExists(atPath: metricsPath) ? metricsPath : nil)
             if let kind = PostHocSampler(rawValue: sampler), kind != .normal {
-                let codes = try kind.latents(run, count: inputs.sampleCount, seed: inputs.seed, report: { print($0) })
+                let codes = try kind.latents(run, count: inputs.sampleCount, seed: inputs.seed, report: { Console.note($0) })
                 inputs.sampleLatents = (codes, sampler)
             }
 

@@ -38,7 +38,7 @@ struct Sample: ParsableCommand {
             if kind != .normal && label != nil {
                 throw ValidationError("--label and --sampler \(sampler) cannot be combined: the mixture is fitted to unlabelled codes")
             }
-            let latents = kind == .normal ? nil : try kind.latents(run, count: count, seed: UInt64(seed), report: { print($0) })
+            let latents = kind == .normal ? nil : try kind.latents(run, count: count, seed: UInt64(seed), report: { Console.note($0) })
             try Pictures.samples(model: run.model, count: count, seed: UInt64(seed), imageShape: run.state.inputShape,
                                  label: label, latents: latents, to: output)
             print("wrote \(output)")

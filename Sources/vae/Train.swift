@@ -31,6 +31,10 @@ struct Train: ParsableCommand {
     var output: String?
     @Option(help: ArgumentHelp("Continue the run in RUN_DIR from its last checkpoint, exactly as if it had not stopped; only --epochs (the run's new total) and --learning-rate may be given with it.", valueName: "RUN_DIR"))
     var resume: String?
+    @Flag(help: "No progress or per-epoch lines on standard error (errors still show); the result line stays on standard output.")
+    var quiet = false
+    @Option(help: "Progress on standard error as text lines, or json: one JSON object per line ({\"event\": \"epoch\", …metrics.csv's columns} after each epoch).")
+    var logFormat: Console.Format = .text
 
     func validate() throws {
         func positive(_ value: Int?, _ flag: String) throws {
@@ -72,6 +76,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        (Console.quiet, Console.format) = (quiet, logFormat)
         try reportingErrors {
             if let resume { return try continueRun(in: resume) }
             let resolved = try resolvedConfig()
@@ -93,7 +98,9 @@ struct Train: ParsableCommand {
                     }
                 }
             }
-            print("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) images of \(trainer.train.source) → \(directory)")
+            Console.progress("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) images of \(trainer.train.source) → \(directory)")
+            Console.event("start", ["model": resolved.model.name, "parameters": trainer.model.parameterCount,
+                                    "images": trainer.train.count, "data": trainer.train.source, "directory": directory])
             try runShowingProgress(trainer, in: directory)
             completed = true
         }
@@ -129,20 +136,27 @@ extension Train {
             if trainer.epoch == state.epoch { try? AtomicFile.write(savedConfig, to: directory + "/config.yaml") }
         }
         if let recorded = RunDirectory.recordedEnvironment(in: directory), let difference = RunDirectory.environmentDifference(recorded) {
-            print("note: \(difference); the resumed epochs may differ in the last bits from an uninterrupted run")
+            Console.note("note: \(difference); the resumed epochs may differ in the last bits from an uninterrupted run")
         }
-        print("resuming \(resolved.model.name) in \(directory) after epoch \(state.epoch) (step \(state.step)), training to epoch \(total)")
+        Console.progress("resuming \(resolved.model.name) in \(directory) after epoch \(state.epoch) (step \(state.step)), training to epoch \(total)")
+        Console.event("resume", ["model": resolved.model.name, "directory": directory, "epoch": state.epoch, "step": state.step,
+                                 "epochs": total])
         try runShowingProgress(trainer, in: directory)
     }
 
-    /// Runs the trainer's remaining epochs: one line per epoch, a progress bar on terminals.
+    /// Runs the trainer's remaining epochs: a line (or JSON object) per epoch on standard error, a progress bar on
+    /// terminals; the run directory's report on standard output.
     func runShowingProgress(_ trainer: Trainer, in directory: String) throws {
-        let bar = standardOutputIsTerminal ? ProgressBar() : nil
+        let bar = Console.progressBar
         try trainer.run(in: directory, resumeAdvice: true, report: { line in
             bar?.clear()
-            print(line)
-            fflush(stdout)
-        }, progress: bar.map { bar in { done, total, loss in bar.show(done, total, label: String(format: "loss %.2f", loss)) } })
+            // In JSON, the epoch objects say what the epoch lines say; other lines (a prior fit's) are notes.
+            if Console.format == .text { Console.progress(line) } else if !line.hasPrefix("epoch ") { Console.note(line) }
+        }, progress: bar.map { bar in { done, total, loss in bar.show(done, total, label: String(format: "loss %.2f", loss)) } },
+        epochMetrics: { metrics in
+            Console.event("epoch", Dictionary(uniqueKeysWithValues: zip(EpochMetrics.header.split(separator: ",").map(String.init),
+                                                                         metrics.csvFields)))
+        })
         print("wrote \(directory)/report.html (metrics.csv, model.safetensors and the pictures beside it)")
     }
 }
@@ -150,9 +164,9 @@ extension Train {
 extension Trainer {
     /// Runs, and when training stops after a checkpoint was written, says how to continue from it.
     func run(in directory: String, resumeAdvice: Bool, report: (String) -> Void,
-             progress: ((Int, Int, Double) -> Void)?) throws {
+             progress: ((Int, Int, Double) -> Void)?, epochMetrics: ((EpochMetrics) -> Void)?) throws {
         do {
-            try run(in: directory, report: report, progress: progress)
+            try run(in: directory, report: report, progress: progress, epochMetrics: epochMetrics)
         } catch let error as TrainingError where epoch > 0 {
             throw TrainingError(error.description + "; continue with `vae train --resume \(directory) --learning-rate …`")
         }
@@ -169,9 +183,8 @@ final class ProgressBar {
         let width = 30
         let filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        print("\r[\(bar)] \(done)/\(total)  \(label)", terminator: "")
-        fflush(stdout)
+        FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total)  \(label)".utf8))
     }
 
-    func clear() { print("\r\u{1B}[2K", terminator: "") }
+    func clear() { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
 }

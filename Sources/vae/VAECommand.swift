@@ -42,3 +42,38 @@ func reportingErrors(_ body: () throws -> Void) throws {
 }
 
 var standardOutputIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
+var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+/// Where the commands write: results (what a script captures, `vae eval --json > out.json`) on standard output;
+/// progress, per-epoch lines and notes on standard error, as text or one JSON object per line
+/// (`vae train --log-format json`), or not at all (`--quiet`).
+enum Console {
+    enum Format: String, CaseIterable, ExpressibleByArgument {
+        case text, json
+    }
+
+    nonisolated(unsafe) static var quiet = false
+    nonisolated(unsafe) static var format = Format.text
+
+    /// A progress or note line on standard error; as `{"event": "note", "message": …}` in JSON.
+    static func note(_ line: String) {
+        if format == .json { event("note", ["message": line]) } else { progress(line) }
+    }
+
+    /// One JSON object `{"event": name, …fields}` on standard error (JSON format only).
+    static func event(_ name: String, _ fields: [String: Any]) {
+        guard !quiet, format == .json,
+              let data = try? JSONSerialization.data(withJSONObject: fields.merging(["event": name]) { first, _ in first },
+                                                     options: [.sortedKeys]) else { return }
+        FileHandle.standardError.write(data + Data("\n".utf8))
+    }
+
+    /// A text line on standard error.
+    static func progress(_ line: String) {
+        guard !quiet, format == .text else { return }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// A progress bar on standard error when it is a terminal and text progress is wanted.
+    static var progressBar: ProgressBar? { !quiet && format == .text && standardErrorIsTerminal ? ProgressBar() : nil }
+}

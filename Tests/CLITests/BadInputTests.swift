@@ -98,7 +98,7 @@ import Testing
         // Adam with step size 10 overflows the log-variance within a few steps: the trainer stops on a
         // non-finite loss.
         let result = try runVAE(["train", "--epochs", "1", "--train-limit", "2000", "--test-limit", "100",
-                                 "--learning-rate", "10", "--output", workspace.run], in: workspace.path)
+                                 "--learning-rate", "10", "--output", workspace.run, "--quiet"], in: workspace.path)
         expectSingleErrorLine(result, mentioning: ["training stopped", "--learning-rate"])
         #expect(FileManager.default.fileExists(atPath: workspace.run + "/notes.txt"))
         workspace.expectNoRunLeftBehind()

@@ -24,9 +24,9 @@ struct DiscreteModelCLITests {
         let run = workspace + "/run"
         let train = try runVAE(["train", "--config", workspace + "/vq.yaml", "--epochs", "1", "--output", run], in: workspace)
         #expect(train.status == 0, "stderr: \(train.standardError)")
-        let epochLine = try #require(train.outputLines.first { $0.hasPrefix("epoch 1/1") })
+        let epochLine = try #require(train.errorLines.first { $0.hasPrefix("epoch 1/1") })
         #expect(epochLine.contains("code_perplexity") && epochLine.contains("codes_used"))
-        #expect(train.outputLines.filter { $0.hasPrefix("prior epoch ") }.count == 2, "stdout: \(train.standardOutput)")
+        #expect(train.errorLines.filter { $0.hasPrefix("prior epoch ") }.count == 2, "stderr: \(train.standardError)")
 
         let sample = try runVAE(["sample", run, "--count", "16", "--output", workspace + "/samples.png"], in: workspace)
         #expect(sample.status == 0, "stderr: \(sample.standardError)")

@@ -5,6 +5,32 @@ import Testing
 /// `vae train`, then `vae eval` and `vae sample` on what it wrote: the commands as a user runs them.
 @Suite(.serialized, .enabled(if: hasFashionMNIST, "needs Fashion-MNIST in \(fashionMNISTDirectory)"))
 struct EndToEndTests {
+    /// `--quiet` leaves standard error empty; `--log-format json` writes one JSON object per line on it, each
+    /// epoch's with metrics.csv's columns.
+    @Test func quietAndJSONProgress() throws {
+        let workspace = try makeTemporaryDirectory("log-format")
+        defer { removeDirectory(workspace) }
+        let common = ["train", "--epochs", "2", "--train-limit", "500", "--test-limit", "100"]
+        let quiet = try runVAE(common + ["--quiet", "--output", workspace + "/quiet"], in: workspace)
+        #expect(quiet.status == 0 && quiet.standardError.isEmpty, "stderr: \(quiet.standardError)")
+        #expect(quiet.outputLines.count == 1 && quiet.outputLines[0].hasPrefix("wrote \(workspace)/quiet/report.html"))
+
+        let json = try runVAE(common + ["--log-format", "json", "--output", workspace + "/json"], in: workspace)
+        #expect(json.status == 0, "stderr: \(json.standardError)")
+        let objects = try json.errorLines.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+        }
+        #expect(objects.map { $0["event"] as? String } == ["start", "epoch", "epoch"], "\(json.standardError)")
+        let rows = try String(contentsOfFile: workspace + "/json/metrics.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        for (object, row) in zip(objects.dropFirst(), rows) {
+            let testLoss = try #require(Double(row.split(separator: ",")[2]))
+            #expect(abs((object["test_loss"] as? Double ?? .nan) - testLoss) < 1e-5, "\(object) vs \(row)")
+            #expect(object["images_per_second"] is Double && object["epoch"] as? Double == Double(row.prefix(1)))
+        }
+        let unknown = try runVAE(common + ["--log-format", "yaml"], in: workspace)
+        #expect(unknown.status != 0 && unknown.standardError.contains("--log-format"), "\(unknown.standardError)")
+    }
+
     @Test func trainEvaluateAndSample() throws {
         let workspace = try makeTemporaryDirectory("end-to-end")
         defer { removeDirectory(workspace) }
@@ -14,9 +40,10 @@ struct EndToEndTests {
         let train = try runVAE(["train", "--epochs", "1", "--train-limit", "2000", "--test-limit", "500",
                                 "--output", run], in: workspace)
         #expect(train.status == 0, "stderr: \(train.standardError)")
-        #expect(train.standardError.isEmpty, "a successful run writes nothing to stderr: \(train.standardError)")
-        let epochLines = train.outputLines.filter { $0.hasPrefix("epoch ") }
-        #expect(epochLines.count == 1, "stdout: \(train.standardOutput)")
+        #expect(train.outputLines == ["wrote \(run)/report.html (metrics.csv, model.safetensors and the pictures beside it)"],
+                "the result alone on stdout; progress on stderr: \(train.standardOutput)")
+        let epochLines = train.errorLines.filter { $0.hasPrefix("epoch ") }
+        #expect(epochLines.count == 1, "stderr: \(train.standardError)")
         #expect(epochLines.first?.contains("epoch 1/1") == true)
         #expect(epochLines.first?.contains("images/s") == true)
 

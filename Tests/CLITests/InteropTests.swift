@@ -32,7 +32,7 @@ import Testing
         #expect(isPNG(workspace.path + "/samples.png"))
         let resume = try runVAE(["train", "--resume", run, "--epochs", "1"], in: workspace.path)
         #expect(resume.status == 0, "stderr: \(resume.standardError)")
-        #expect(resume.outputLines.contains { $0.hasPrefix("epoch 1/1") }, "stdout: \(resume.standardOutput)")
+        #expect(resume.errorLines.contains { $0.hasPrefix("epoch 1/1") }, "stderr: \(resume.standardError)")
         #expect(try metricsWithoutTimes(run).count == 1)
     }
 
