@@ -76,19 +76,19 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 for round in $(seq "$rounds"); do
   if wants mlp || { wants iwae && [ "$round" = 1 ]; }; then
     rss "$work/mlp-vae-rss-$round" "$vae" train --config mlp --epochs "$epochs" --seed 1 --threads "$threads" \
-        --output "$work/mlp-$round" > "$work/mlp-vae-$round.log"
+        --output "$work/mlp-$round" > "$work/mlp-vae-$round.log" 2>&1
     [ "$have_torch" = 1 ] && wants mlp && rss "$work/mlp-torch-rss-$round" python3 "$peers/torch_mlp_vae.py" \
         --epochs "$epochs" --threads "$threads" --seed 1 > "$work/mlp-torch-$round.log"
   fi
   if wants conv; then
     rss "$work/conv-vae-rss-$round" "$vae" train --config conv --epochs 1 --seed 1 --threads "$threads" \
-        --train-limit "$conv_limit" --test-limit 1000 --output "$work/conv-$round" > "$work/conv-vae-$round.log"
+        --train-limit "$conv_limit" --test-limit 1000 --output "$work/conv-$round" > "$work/conv-vae-$round.log" 2>&1
     [ "$have_torch" = 1 ] && rss "$work/conv-torch-rss-$round" python3 "$peers/torch_conv_vae.py" --epochs 1 \
         --threads "$threads" --seed 1 --limit "$conv_limit" > "$work/conv-torch-$round.log"
   fi
   if wants conv64; then
     rss "$work/conv64-vae-rss-$round" "$vae" train --config conv64 --data "$conv64_data" --epochs "$epochs" --seed 1 \
-        --threads "$threads" --train-limit "$conv64_limit" --output "$work/conv64-$round" > "$work/conv64-vae-$round.log"
+        --threads "$threads" --train-limit "$conv64_limit" --output "$work/conv64-$round" > "$work/conv64-vae-$round.log" 2>&1
     [ "$have_torch" = 1 ] && rss "$work/conv64-torch-rss-$round" python3 benchmarks/torch_vanilla_vae.py \
         --data "$conv64_data" --epochs "$epochs" --threads "$threads" --seed 1 --limit "$conv64_limit" \
         > "$work/conv64-torch-$round.log"

@@ -17,7 +17,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2
 
 for round in $(seq "$rounds"); do
   /usr/bin/time -f "%M" -o "$work/vae-rss-$round" "$vae" train --config mlp --epochs "$epochs" --seed 1 \
-      --threads "$threads" --output "$work/run-$round" > "$work/vae-$round.log"
+      --threads "$threads" --output "$work/run-$round" > "$work/vae-$round.log" 2>&1
   if [ "$have_torch" = 1 ]; then
     /usr/bin/time -f "%M" -o "$work/torch-rss-$round" python3 "$peer" --epochs "$epochs" --threads "$threads" \
         --seed 1 > "$work/torch-$round.log"

@@ -31,7 +31,7 @@ for model in "${models[@]}"; do
   rm -rf "${out:?}/$model"
   # Grey levels for every model: the configs that binarise (iwae, hvae, …) are trained here without it.
   "$vae" configs "$model" | sed 's/^  binarize: true$/  binarize: false/' > "$out/$model.yaml"
-  "$vae" train --config "$out/$model.yaml" --epochs "$epochs" --seed 1 --threads "$threads" --output "$out/$model" > "$out/$model.train.log"
+  "$vae" train --config "$out/$model.yaml" --epochs "$epochs" --seed 1 --threads "$threads" --output "$out/$model" > "$out/$model.train.log" 2>&1
   "$vae" eval "$out/$model" -k 0 --sample-quality --json > "$out/$model.eval.json"
   python3 - "$model" "$epochs" "$out/$model.eval.json" <<'PY'
 import json, sys

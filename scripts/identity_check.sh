@@ -20,5 +20,5 @@ for config in "${configs[@]}"; do
   [ "$config" = conv64 ] && args+=(--data "$folder")
   rm -rf "${out:?}/$config"
   echo "== $config"
-  "$vae" "${args[@]}" | grep -E '^(epoch|prior epoch)' || { echo "identity_check: $config failed" >&2; exit 1; }
+  "$vae" "${args[@]}" 2>&1 | grep -E '^(epoch|prior epoch)' || { echo "identity_check: $config failed" >&2; exit 1; }
 done
