@@ -5,11 +5,13 @@ import VAEPictures
 import VAETensor
 
 /// What a run writes for TensorBoard (`trainer_params.tensorboard`, on by default), beside metrics.csv: each step's
-/// training terms (`train/loss`, `train/<term>`, `train/learning_rate`, and the schedules an objective logs:
-/// `kl_weight`, `capacity`, `temperature`, …), each epoch's test terms (`test/…`), the sample and reconstruction
-/// grids whenever the pictures are drawn (`pictures/samples`, `pictures/reconstructions`), and a histogram of the
-/// posterior means of each latent dimension over the first 1000 test images (`posterior_mean/dim_NN`, the first
-/// 64 dimensions). Steps count optimiser steps from 1.
+/// loss (`loss/train`) and training terms (`train/<term>`, `train/learning_rate`, and the schedules an objective
+/// logs: `kl_weight`, `capacity`, `temperature`, …); each epoch's test −ELBO (`loss/test`), mean training loss
+/// (`loss/train_epoch`), test terms (`test/reconstruction`, `test/kl`) and speed (`speed/images_per_second`); the
+/// sample and reconstruction grids whenever the pictures are drawn (`pictures/samples`, `pictures/reconstructions`);
+/// and a histogram of the posterior means of each latent dimension over the first 1000 test images
+/// (`posterior_mean/dim_NN`, the first 64 dimensions). Steps count optimiser steps from 1; the `loss` group comes
+/// first in TensorBoard's alphabetical order.
 ///
 /// A resumed run writes a new event file that starts with a `SessionLog.START` at its first step: TensorBoard then
 /// drops what the interrupted run had logged from that step on, so no step appears twice.
@@ -27,15 +29,15 @@ final class TensorBoardLog {
     private static var now: Double { Date().timeIntervalSince1970 }
 
     func logStep(_ step: Int, loss: Float, terms: [(name: String, value: Float)], learningRate: Float) throws {
-        let values = [("train/loss", loss)] + terms.map { ("train/" + $0.name, $0.value) } + [("train/learning_rate", learningRate)]
+        let values = [("loss/train", loss)] + terms.map { ("train/" + $0.name, $0.value) } + [("train/learning_rate", learningRate)]
         try file.write(TensorBoardEvent.scalars(values, step: step, wallTime: Self.now))
     }
 
     func logEpoch(_ metrics: EpochMetrics, step: Int, model: any VariationalAutoencoder, testImages: Tensor) throws {
         try file.write(TensorBoardEvent.scalars([
-            ("test/loss", Float(metrics.testLoss)), ("test/reconstruction", Float(metrics.reconstruction)),
-            ("test/kl", Float(metrics.kl)), ("epoch/train_loss", Float(metrics.trainLoss)),
-            ("epoch/images_per_second", Float(metrics.imagesPerSecond)), ("epoch/epoch", Float(metrics.epoch)),
+            ("loss/test", Float(metrics.testLoss)), ("loss/train_epoch", Float(metrics.trainLoss)),
+            ("test/reconstruction", Float(metrics.reconstruction)), ("test/kl", Float(metrics.kl)),
+            ("speed/images_per_second", Float(metrics.imagesPerSecond)),
         ], step: step, wallTime: Self.now))
         let rows = min(Self.histogramImages, testImages.shape[0])
         guard rows > 0 else { return }

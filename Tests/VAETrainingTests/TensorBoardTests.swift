@@ -62,14 +62,14 @@ extension ModelComputation {
             let events = try read(run.directory)
             let steps = run.trainer.step
             #expect(steps == 8)
-            for tag in ["train/loss", "train/reconstruction", "train/kl", "train/learning_rate"] {
+            for tag in ["loss/train", "train/reconstruction", "train/kl", "train/learning_rate"] {
                 #expect(events.steps(tag) == Array(1...steps), "\(tag)")
             }
             #expect(events.values("train/learning_rate").allSatisfy { abs($0 - 1e-3) < 1e-9 })
             let (_, rows) = try readMetrics(run.directory)
-            #expect(events.steps("test/loss") == [4, 8])
+            #expect(events.steps("loss/test") == [4, 8])
             for (index, row) in rows.enumerated() {
-                for (tag, column) in [("test/loss", "test_loss"), ("test/kl", "kl"), ("epoch/train_loss", "train_loss")] {
+                for (tag, column) in [("loss/test", "test_loss"), ("test/kl", "kl"), ("loss/train_epoch", "train_loss")] {
                     let expected = try number(row, column)
                     #expect(abs(events.values(tag)[index] - expected) <= 1e-5 * max(1, abs(expected)), "\(tag) epoch \(index + 1)")
                 }
@@ -92,13 +92,13 @@ extension ModelComputation {
             try Trainer(config: config(epochs: 1)).run(in: directory, report: { _ in })
             // What an interrupted epoch 2 would have left: steps 5 and 6 logged, no checkpoint.
             let orphan = try TensorBoardEventFile(directory: directory)
-            for step in [5, 6] { try orphan.write(TensorBoardEvent.scalars([("train/loss", 12345)], step: step, wallTime: 0)) }
+            for step in [5, 6] { try orphan.write(TensorBoardEvent.scalars([("loss/train", 12345)], step: step, wallTime: 0)) }
             let resumed = try Trainer(config: config(epochs: 2))
             try resumed.restore(from: directory)
             try resumed.run(in: directory, report: { _ in })
             let events = try read(directory)
-            #expect(events.steps("train/loss") == Array(1...8))
-            #expect(!events.values("train/loss").contains(12345))
+            #expect(events.steps("loss/train") == Array(1...8))
+            #expect(!events.values("loss/train").contains(12345))
 
             let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains("tfevents") }
             #expect(files.count == 3, "\(files)")
@@ -108,7 +108,7 @@ extension ModelComputation {
             let bytes = try AtomicFile.read(directory + "/" + first)
             try AtomicFile.write(Array(bytes.dropLast(7)), to: cut + "/" + first)
             let truncated = try read(cut)
-            #expect(truncated.steps("train/loss") == Array(1...4), "every record before the cut")
+            #expect(truncated.steps("loss/train") == Array(1...4), "every record before the cut")
         }
     }
 }
