@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -58,7 +59,7 @@ let package = Package(
         .testTarget(name: "VAEModelsTests", dependencies: ["VAETensor", "VAENN", "VAEDistributions", "VAEModels", "TestSupport"]),
         .testTarget(name: "VAETrainingTests", dependencies: [
             "VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions", "VAEFormats", "VAEData", "VAEModels", "VAEPictures",
-            "VAETraining", "VAEKit", "TestSupport"]),
+            "VAETraining", "VAEKit", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CLITests", dependencies: ["vae", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

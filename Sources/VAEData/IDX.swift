@@ -34,7 +34,9 @@ public enum IDXReader {
     }
 
     /// Decodes IDX bytes, decompressing them first if they start with the gzip magic.
-    /// - Parameter source: the name used in error messages, usually the file path.
+    /// - Parameters:
+    ///   - fileBytes: the file's contents, raw or gzip-compressed.
+    ///   - source: the name used in error messages, usually the file path.
     public static func decode(_ fileBytes: [UInt8], source: String) throws -> IDXArray {
         func fail(_ problem: String) -> FormatError { FormatError(source: source, problem) }
 

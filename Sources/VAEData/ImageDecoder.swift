@@ -41,7 +41,9 @@ public enum ImageDecoder {
     public static let maximumPixels = 1 << 26
 
     /// Decodes the PNG or JPEG file held in `bytes`, recognised by its signature, not its name.
-    /// - Parameter source: the file name used in error messages.
+    /// - Parameters:
+    ///   - bytes: the file's contents.
+    ///   - source: the file name used in error messages.
     /// - Throws: `FormatError`, e.g. `"x.png: not a PNG or JPEG image"` or `"x.png: corrupt PNG (libpng: …)"`.
     public static func decode(_ bytes: [UInt8], source: String) throws -> DecodedImage {
         if bytes.starts(with: PNGEncoder.signature) { return try decodePNG(bytes, source: source) }

@@ -31,7 +31,12 @@ extension ImageDataset {
     ///   becomes grey by ITU-R BT.601 luma (0.299 R + 0.587 G + 0.114 B); grey becomes colour by replication.
     /// - Values: scaled to [0, 1]; each row of `images` is one image in CHW order, `imageShape` = `[c, size, size]`.
     ///
-    /// - Parameter limit: keep the first `limit` images of the split (all when 0); only those are decoded.
+    /// - Parameters:
+    ///   - directory: the folder (class sub-folders, optionally under `train/` and `test/`).
+    ///   - split: the training or the test images.
+    ///   - imageSize: the side images are cropped and resampled to, or `nil` to keep their size.
+    ///   - channels: 1 or 3, or `nil` for the first image's.
+    ///   - limit: keep the first `limit` images of the split (all when 0); only those are decoded.
     /// - Throws: `FormatError` naming the folder or file: no images, an unreadable or corrupt file, sizes that
     ///   differ without `imageSize`, a mix of labelled and unlabelled images.
     public static func folder(

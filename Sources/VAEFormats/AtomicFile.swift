@@ -95,7 +95,9 @@ public enum AtomicFile {
     }
 
     /// Reads the whole file at `path`.
-    /// - Parameter maximumBytes: refuse files larger than this.
+    /// - Parameters:
+    ///   - path: the file to read.
+    ///   - maximumBytes: refuse files larger than this.
     /// - Throws: `FormatError` such as `"<path>: no such file"`, `"<path>: permission denied"`,
     ///   `"<path>: is a directory"`, or one naming the size limit.
     public static func read(_ path: String, maximumBytes: Int = defaultMaximumBytes) throws -> [UInt8] {

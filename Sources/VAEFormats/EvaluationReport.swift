@@ -14,7 +14,7 @@ public struct EvaluationReport: Codable, Equatable {
     public var klPerDimension: [Double]
     /// Dimensions whose posterior mean varies across the data: Cov_x(E_q[z_u]) > 0.01 (Burda et al. 2016).
     public var activeUnits: Int
-    /// The model's ``LatentDiagnostics`` on these images (VQ-VAE: `code_perplexity`, `codes_used`); nil for others.
+    /// The model's `LatentDiagnostics` on these images (VQ-VAE: `code_perplexity`, `codes_used`); nil for others.
     public var diagnostics: [String: Double]?
     /// `vae eval --sample-quality`: `frechet_classifier_distance`, `precision`, `recall`, `classifier_accuracy`.
     public var sampleQuality: [String: Double]?

@@ -105,7 +105,9 @@ public enum Gzip {
     /// Compresses `data` into a single gzip member.
     ///
     /// The output is deterministic: zlib writes a modification time of zero and no file name.
-    /// - Parameter level: 0 (store) to 9 (smallest); 6 is zlib's default.
+    /// - Parameters:
+    ///   - data: the bytes to compress.
+    ///   - level: 0 (store) to 9 (smallest); 6 is zlib's default.
     public static func compress(_ data: [UInt8], level: Int = 6) -> [UInt8] {
         precondition((0...9).contains(level), "gzip level must be in 0...9, got \(level)")
         var stream = z_stream()

@@ -91,7 +91,9 @@ public enum SafeTensors {
     ///
     /// Every number in the header is checked against the actual file size before anything is allocated, and the
     /// tensors must cover the data buffer exactly, without gaps or overlaps.
-    /// - Parameter source: the name used in error messages, usually the file path.
+    /// - Parameters:
+    ///   - bytes: the file's contents.
+    ///   - source: the name used in error messages, usually the file path.
     /// - Returns: the tensors sorted by name, and the metadata.
     /// - Throws: `FormatError` naming `source` (and the tensor, where one is at fault).
     public static func decode(

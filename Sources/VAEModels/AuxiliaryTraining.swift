@@ -8,7 +8,7 @@ import VAETensor
 /// saves that optimiser's moments with the model's; it never needs to know which model it trains.
 ///
 /// ``module`` is part of the model, so its weights travel in checkpoints as `name.…`, but it is not among the
-/// model's ``Module/namedParameters``: the model's optimiser never moves it.
+/// model's `Module/namedParameters`: the model's optimiser never moves it.
 public protocol AuxiliaryTraining: AnyObject {
     /// The module's name in the model ("discriminator"): the prefix of its weights and optimiser moments.
     var name: String { get }

@@ -3,7 +3,7 @@ import VAETensor
 
 /// A module fitted after training to fixed targets computed from the trained model, e.g. VQ-VAE's prior over the
 /// code maps of the training images. The trainer runs the fit (``VariationalAutoencoder/postTrainingFit``):
-/// it computes every training image's targets once, then minimises ``loss(_:)`` over shuffled batches of them
+/// it computes every training image's targets once, then minimises `loss(_:)` over shuffled batches of them
 /// (their mean) for ``epochs`` epochs with the run's optimiser settings, and calls ``markFitted()``.
 public protocol PostTrainingFit: AnyObject {
     /// What is fitted, for log lines ("prior").

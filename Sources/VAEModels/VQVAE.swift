@@ -16,7 +16,7 @@ import VAETensor
 /// uniform prior during training, and under the autoregressive ``CodePrior`` once the trainer has fitted it to
 /// the training set's code maps (`prior_epochs`); `vae sample` then draws code maps from it. Parts: its own
 /// fully convolutional network (``VQConvNetwork``), the ``VectorQuantizer`` latent, the ``ObservationModel`` and the
-/// ``CodePrior`` fitted after training (``CodePriorFit``).
+/// ``CodePrior`` fitted after training (`CodePriorFit`).
 public final class VQVAE: Module, VariationalAutoencoder {
     public let specification: ModelSpecification
     public let encoder: Sequential
@@ -60,7 +60,7 @@ public final class VQVAE: Module, VariationalAutoencoder {
     public var latentSize: Int { codeSize * positions }
     public var isPriorFitted: Bool { priorFitted.value.scalar != 0 }
 
-    /// The parameters the VQ-VAE loss trains: all but the prior's, which ``fitPrior`` (in the trainer) fits.
+    /// The parameters the VQ-VAE loss trains: all but the prior's, which `fitPrior` (in the trainer) fits.
     public override var namedParameters: [(name: String, parameter: Parameter)] {
         super.namedParameters.filter { !$0.name.hasPrefix("prior.") }
     }

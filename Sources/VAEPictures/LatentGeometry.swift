@@ -17,7 +17,7 @@ public struct LatentCodes {
         self.latentSize = latentSize
     }
 
-    /// E_q[z|x] for each row of `images` (the deterministic code of ``VariationalAutoencoder/latentSummary(_:)``),
+    /// E_q[z|x] for each row of `images` (the deterministic code of `VariationalAutoencoder/latentSummary(_:)`),
     /// encoded in batches without gradients; a conditional model is conditioned on `labels`, one per image.
     public init(model: any VariationalAutoencoder, images: Tensor, labels: [Int] = [], batchSize: Int = 1000) {
         let latent = model.latentSize
@@ -193,7 +193,7 @@ public enum PrincipalComponents {
 
     /// The top `count` eigenpairs of the covariance of `codes`, values decreasing, with ``decompose(_:maximumSweeps:)``'s
     /// sign convention. Exact (Jacobi on the covariance) up to ``exactLatentLimit`` dimensions, above it
-    /// ``subspaceIteration(_:of:maximumIterations:tolerance:)``.
+    /// `subspaceIteration(_:of:maximumIterations:tolerance:)`.
     public static func top(_ count: Int, of codes: LatentCodes) -> (values: [Double], vectors: [[Double]]) {
         if codes.latentSize <= exactLatentLimit {
             let (values, vectors) = decompose(codes.covariance)

@@ -53,7 +53,7 @@ public enum LatentPictures {
     }
 
     /// One row per latent dimension, the `dimensions` most active first (largest mean KL per dimension, from
-    /// ``VariationalAutoencoder/latentStatistics(_:labels:batchSize:)``). Along a row that dimension runs over m ± 3σ in `steps` even steps,
+    /// `VariationalAutoencoder/latentStatistics(_:labels:batchSize:)`). Along a row that dimension runs over m ± 3σ in `steps` even steps,
     /// where m and σ are the mean and standard deviation of its posterior means over `images` (the aggregate
     /// posterior's scale, which is what the decoder has learned to read; σ = 1, the prior's, when the means do
     /// not vary); every other dimension stays at the posterior mean of one test image drawn from the "traversal"

@@ -76,7 +76,7 @@ extension Tensor {
     public func pow(_ exponent: Float) -> Tensor {
         unary({ Foundation.pow($0, exponent) }) { g, x, _ in g * exponent * Foundation.pow(x, exponent - 1) }
     }
-    /// max(x, 0); gradient g where x > 0, else 0. Its own kernels: through ``unary(_:_:)`` the derivative was a
+    /// max(x, 0); gradient g where x > 0, else 0. Its own kernels: through `unary(_:_:)` the derivative was a
     /// closure called per element (the MLP's hottest elementwise op).
     public func relu() -> Tensor {
         let input = scalars

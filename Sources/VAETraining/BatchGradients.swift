@@ -6,11 +6,11 @@ import VAETensor
 /// One optimiser step's loss, logged terms and parameter gradients for a batch — the work the trainer and
 /// `vae bench` time.
 ///
-/// With more than one thread and a model whose loss is a row mean (``VariationalAutoencoder/lossSplitsOverRows``),
+/// With more than one thread and a model whose loss is a row mean (`VariationalAutoencoder/lossSplitsOverRows`),
 /// the batch is split into one shard of rows per thread; each shard runs forward and backward on its own tape and
-/// core with a single-threaded BLAS (``Parallel/forEachShard(_:_:)``), its loss weighted by its share of the rows,
+/// core with a single-threaded BLAS (`Parallel/forEachShard(_:_:)`), its loss weighted by its share of the rows,
 /// and the shards' gradients are added in shard order. Each shard draws its rows of the noise the whole batch would
-/// draw (``RandomStream/rows(_:of:)``), so a run is bit-identical for a fixed thread count and differs between
+/// draw (`RandomStream/rows(_:of:)`), so a run is bit-identical for a fixed thread count and differs between
 /// counts only by rounding (the sums over rows split differently). Other models, and one thread, compute the
 /// whole batch on one tape with the BLAS threaded.
 public struct BatchGradients {
@@ -18,8 +18,8 @@ public struct BatchGradients {
     public var loss: Float
     /// Each logged term, combined like `loss`.
     public var terms: [(name: String, value: Float)]
-    /// The gradients, one per parameter in ``Module/parameters`` order, as one part per shard: their sum (in part
-    /// order) is the batch's gradient. Hand them to ``Optimizer/update(_:summing:)``, which can add them inside
+    /// The gradients, one per parameter in `Module/parameters` order, as one part per shard: their sum (in part
+    /// order) is the batch's gradient. Hand them to `Optimizer/update(_:summing:)`, which can add them inside
     /// its own pass over memory.
     public var parts: [[Tensor]]
     /// The first parameter (index) with a non-finite gradient in any part, or nil. (Finite parts could still

@@ -91,7 +91,7 @@ public enum Checkpoint {
     /// Saves `state.epoch`'s checkpoint in the run `directory`; it also becomes `best/` when
     /// `state.bestEpoch == state.epoch`. With no `optimizer`, no moments are stored (an imported run).
     ///
-    /// `auxiliary`: the optimiser of the model's ``AuxiliaryTraining`` weights, whose moments are stored beside
+    /// `auxiliary`: the optimiser of the model's `AuxiliaryTraining` weights, whose moments are stored beside
     /// the model's (`exp_avg.discriminator.…`).
     public static func save(model: any VariationalAutoencoder, optimizer: (any Optimizer)?,
                             auxiliary: (any Optimizer)? = nil, state: CheckpointState, in directory: String) throws {
@@ -231,7 +231,7 @@ public enum Checkpoint {
     }
 
     /// Restores optimiser moments saved by ``save(model:optimizer:auxiliary:state:in:)`` from `file`: the model's,
-    /// or with `auxiliary`, those of its ``AuxiliaryTraining`` weights.
+    /// or with `auxiliary`, those of its `AuxiliaryTraining` weights.
     public static func loadOptimizer(_ optimizer: any Optimizer, for model: any VariationalAutoencoder,
                                      auxiliary: Bool = false, file path: String, step: Int) throws {
         let parameters = auxiliary ? model.auxiliaryTraining?.namedParameters ?? [] : model.namedParameters

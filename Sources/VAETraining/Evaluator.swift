@@ -7,13 +7,13 @@ import VAETensor
 /// Computes −ELBO, the IWAE NLL estimate, per-dimension KL and active units, all without gradients.
 ///
 /// With `threads` > 1 the images are cut into that many contiguous shards, evaluated concurrently with a
-/// single-threaded BLAS each (``Parallel/forEachShard(_:_:)``), and the sums are added in shard order. Image i's
-/// noise is the same for any split (``RandomStream/rows(_:of:)``: each batch draws its images' rows of one draw
+/// single-threaded BLAS each (`Parallel/forEachShard(_:_:)`), and the sums are added in shard order. Image i's
+/// noise is the same for any split (`RandomStream/rows(_:of:)`: each batch draws its images' rows of one draw
 /// over all the images), so a result is bit-identical for a fixed thread count and batch size, and differs
 /// between them only by rounding.
 public struct Evaluator {
     public let model: any VariationalAutoencoder
-    /// One class per image, for a conditional model (checked with ``VariationalAutoencoder/checkLabels(_:rows:source:)``);
+    /// One class per image, for a conditional model (checked with `VariationalAutoencoder/checkLabels(_:rows:source:)`);
     /// ignored by the others.
     public let labels: [Int]
     public let batchSize: Int
@@ -123,7 +123,7 @@ public struct Evaluator {
     }
 
     /// KL per latent dimension (mean over images) and the number of active units
-    /// (``VariationalAutoencoder/latentStatistics(_:labels:batchSize:)``).
+    /// (`VariationalAutoencoder/latentStatistics(_:labels:batchSize:)`).
     public func latentStatistics(_ images: Tensor) -> (klPerDimension: [Double], activeUnits: Int) {
         model.latentStatistics(images, labels: labels, batchSize: batchSize)
     }

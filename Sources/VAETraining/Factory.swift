@@ -5,7 +5,7 @@ import VAEOptimizers
 import VAETensor
 
 /// Turns a validated ``RunConfig`` into the objects a run is made of. Problems with the data it names are
-/// ``DataError``s; with the model's settings, ``ModelError``s; with the config itself, ``ConfigError``s.
+/// ``DataError``s; with the model's settings, `ModelError`s; with the config itself, ``ConfigError``s.
 public enum Factory {
     public static func specification(_ config: RunConfig, inputShape: [Int]) -> ModelSpecification {
         ModelSpecification(name: config.model.name, network: config.model.network, inputShape: inputShape,

@@ -5,7 +5,7 @@ import VAETensor
 extension Trainer {
     /// Puts this trainer where the run in `directory` stopped: weights, optimiser moments and step, the
     /// shuffle/noise/binarization/flip streams, the epoch counter and the best test loss, so that
-    /// ``run(in:report:progress:)`` continues exactly as an uninterrupted run would have.
+    /// ``run(in:report:progress:epochMetrics:)`` continues exactly as an uninterrupted run would have.
     ///
     /// A checkpoint without optimiser moments or random streams (one written by `vae import`) starts those fresh.
     /// - Throws: `TrainingError`/`FormatError` naming the file and field when the checkpoint does not belong to

@@ -19,7 +19,7 @@ public final class Trainer {
     public let test: any Dataset
     public let model: any VariationalAutoencoder
     public let optimizer: any Optimizer
-    /// The optimiser of the model's ``AuxiliaryTraining`` weights (run settings); nil when it has none.
+    /// The optimiser of the model's `AuxiliaryTraining` weights (run settings); nil when it has none.
     public let auxiliaryOptimizer: (any Optimizer)?
     /// Test images as evaluated (binarised once with a fixed stream when the config binarises).
     public let testImages: Tensor
@@ -48,7 +48,7 @@ public final class Trainer {
         try self.init(config: config, train: train, test: test)
     }
 
-    /// Trains on any ``Dataset``: `train` and `test` must have examples of one shape. `model` replaces the one
+    /// Trains on any `Dataset`: `train` and `test` must have examples of one shape. `model` replaces the one
     /// the config names (a model built in code; it must take the examples' shape).
     public init(config: RunConfig, train: any Dataset, test: any Dataset,
                 model: (any VariationalAutoencoder)? = nil) throws {
@@ -240,7 +240,7 @@ public final class Trainer {
         try Checkpoint.save(model: model, optimizer: optimizer, auxiliary: auxiliaryOptimizer, state: state, in: directory)
     }
 
-    /// Every picture of ``PictureKind`` and report.html (see ``RunPictures/writeForTraining(_:runDirectory:epoch:)``);
+    /// Every picture of `PictureKind` and report.html (see `RunPictures/writeForTraining(_:runDirectory:epoch:)`);
     /// with `epoch`, the pictures alone into `pictures/epoch-NNNN/`.
     public func writePictures(in directory: String, epoch: Int? = nil) throws {
         // Examples that are not images (text) have no pictures yet.

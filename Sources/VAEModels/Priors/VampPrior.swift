@@ -35,7 +35,7 @@ public final class VampPrior: Module, LatentPrior {
         posterior.logProbability(z) - logProbability(z)
     }
 
-    /// log (1/K) Σ_k q(z | u_k) per row, a pass of ``rowsPerPass`` rows at a time.
+    /// log (1/K) Σ_k q(z | u_k) per row, a pass of `rowsPerPass` rows at a time.
     public func logProbability(_ z: Tensor) -> Tensor {
         let mixture = mixture()
         let (rows, width) = (z.shape[0], z.shape[1])

@@ -12,11 +12,11 @@ import VAEModels
 public struct RunConfig: Equatable, Sendable {
     /// `model_params`: which model to build, with which network, and the values of its settings.
     public struct Model: Equatable, Sendable {
-        /// Model registry name (`name`), e.g. `mlp`; one of ``ModelRegistry/names``.
+        /// Model registry name (`name`), e.g. `mlp`; one of `ModelRegistry/names`.
         public var name: String
         /// Network family (`network`): `mlp`, `conv` or `conv64`; empty for the model's own (its recipe's default).
         public var network: String
-        /// Every other `model_params` key: the settings the model's parts declare (``SettingCatalog``), e.g.
+        /// Every other `model_params` key: the settings the model's parts declare (`SettingCatalog`), e.g.
         /// `config.model[BetaObjective.beta] = 4` or `config.model.settings["hidden_sizes"] = [512, 256]`.
         public var settings: ModelSettings
 

@@ -8,7 +8,7 @@ import VAETensor
 /// The classifier whose features the sample-quality numbers compare in: an MLP input-256-128-classes (ReLU) trained
 /// with cross-entropy on the dataset's labels (Adam 1e-3, batch 128, 5 epochs, the "classifier" stream of seed 0), the
 /// usual stand-in for Inception features on MNIST-like data. Features are the 128 activations before the last layer.
-/// Trained once per dataset and cached (``load(from:)``, ``save(to:)``).
+/// Trained once per dataset and cached (`load(from:)`, `save(to:)`).
 public final class FeatureClassifier: Module {
     public let body: MLP
     public let head: Linear
