@@ -50,6 +50,10 @@ let package = Package(
         .executableTarget(name: "vae", dependencies: [
             "VAETensor", "VAEData", "VAEFormats", "VAEPictures", "VAETraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Small programs a Swift developer would write with the library (built by `swift build`, run by CI).
+        .executableTarget(name: "example-autodiff-regression", dependencies: ["VAETensor"], path: "Examples/AutodiffRegression"),
+        .executableTarget(name: "example-custom-network", dependencies: ["VAEKit"], path: "Examples/CustomNetwork"),
+        .executableTarget(name: "example-latent-explorer", dependencies: ["VAEKit"], path: "Examples/LatentExplorer"),
         // Helpers every test target shares: temporary directories, Python, gradient checks, test values.
         .target(name: "TestSupport", dependencies: ["VAETensor"], path: "Tests/TestSupport"),
         .testTarget(name: "VAETensorTests", dependencies: ["VAETensor", "TestSupport"]),

@@ -30,6 +30,18 @@ public struct NetworkFamily: Sendable {
     let makeEncoder: @Sendable (ModelSpecification, _ conditionSize: Int, inout RandomStream) throws -> any EncoderNetwork
     let makeDecoder: @Sendable (ModelSpecification, _ codeSize: Int, inout RandomStream) throws -> any DecoderNetwork
 
+    /// A family of your own (see `Examples/CustomNetwork`): its settings and how to build each half. The encoder
+    /// receives the width of a conditional model's one-hot labels (0 otherwise); the decoder the width of the codes.
+    public init(name: String, summary: String, settings: [SettingDeclaration] = [],
+                makeEncoder: @escaping @Sendable (ModelSpecification, _ conditionSize: Int, inout RandomStream) throws -> any EncoderNetwork,
+                makeDecoder: @escaping @Sendable (ModelSpecification, _ codeSize: Int, inout RandomStream) throws -> any DecoderNetwork) {
+        self.name = name
+        self.summary = summary
+        self.settings = settings
+        self.makeEncoder = makeEncoder
+        self.makeDecoder = makeDecoder
+    }
+
     public func encoder(_ specification: ModelSpecification, conditionSize: Int,
                         random: inout RandomStream) throws -> any EncoderNetwork {
         try makeEncoder(specification, conditionSize, &random)
