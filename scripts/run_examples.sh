@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 for example in example-autodiff-regression example-custom-network example-latent-explorer; do
   echo "== $example"
-  swift run -c release "$example"
+  swift run -c release -Xswiftc -enable-testing "$example"   # the flags of the test build: no second build
 done

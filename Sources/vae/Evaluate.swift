@@ -36,7 +36,11 @@ struct Evaluate: ParsableCommand {
         }
     }
 
+    @Flag(help: "No progress or notes on standard error (errors still show); results stay on standard output.")
+    var quiet = false
+
     func run() throws {
+        Console.quiet = quiet
         try reportingErrors {
             let run = try TrainedRun(directory: runDirectory)
             BLAS.setThreadCount(run.config.trainer.threads)

@@ -40,7 +40,11 @@ struct Plot: ParsableCommand {
         }
     }
 
+    @Flag(help: "No progress or notes on standard error (errors still show); results stay on standard output.")
+    var quiet = false
+
     func run() throws {
+        Console.quiet = quiet
         try reportingErrors {
             // Checked here rather than in validate() so the message is our one line, not a usage screen.
             guard Plot.kinds.contains(kind) else {

@@ -28,7 +28,11 @@ struct Sample: ParsableCommand {
         }
     }
 
+    @Flag(help: "No progress or notes on standard error (errors still show); results stay on standard output.")
+    var quiet = false
+
     func run() throws {
+        Console.quiet = quiet
         try reportingErrors {
             let run = try TrainedRun(directory: runDirectory)
             if label != nil && run.model.conditionClasses == 0 {
