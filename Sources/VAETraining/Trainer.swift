@@ -64,6 +64,11 @@ public final class Trainer {
         if resolved.model[ComposedVAE.classCount] == 0 && ModelRegistry.recipe(config.model.name)?.conditional == true {
             resolved.model[ComposedVAE.classCount] = train.classCount
         }
+        // β-TCVAE's estimator needs the number of training examples (dataset_size: 0); config.yaml keeps it.
+        if resolved.model[TotalCorrelationObjective.datasetSizeSetting] == 0,
+           let recipe = ModelRegistry.recipe(config.model.name), recipe.ownSettings.contains(where: { $0.key == "dataset_size" }) {
+            resolved.model[TotalCorrelationObjective.datasetSizeSetting] = train.count
+        }
         // The network a model uses by default is written out, so the run's config.yaml says which it was.
         if resolved.model.network.isEmpty, let network = ModelRegistry.recipe(config.model.name)?.defaultNetwork {
             resolved.model.network = network
