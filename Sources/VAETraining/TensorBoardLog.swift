@@ -5,8 +5,8 @@ import VAEPictures
 import VAETensor
 
 /// What a run writes for TensorBoard (`trainer_params.tensorboard`, on by default), beside metrics.csv: each step's
-/// loss (`loss/train`) and training terms (`train/<term>`, `train/learning_rate`, and the schedules an objective
-/// logs: `kl_weight`, `capacity`, `temperature`, …); each epoch's test −ELBO (`loss/test`), mean training loss
+/// loss (`loss/train`), training terms (`train/<term>`, `train/learning_rate`) and schedule values
+/// (`schedule/beta`, `capacity`, `discrete_capacity`, `kl_weight`, `temperature`: ``ScheduledValues``); each epoch's test −ELBO (`loss/test`), mean training loss
 /// (`loss/train_epoch`), test terms (`test/reconstruction`, `test/kl`) and speed (`speed/images_per_second`); the
 /// sample and reconstruction grids whenever the pictures are drawn (`pictures/samples`, `pictures/reconstructions`);
 /// and a histogram of the posterior means of each latent dimension over the first 1000 test images
@@ -28,8 +28,11 @@ final class TensorBoardLog {
 
     private static var now: Double { Date().timeIntervalSince1970 }
 
-    func logStep(_ step: Int, loss: Float, terms: [(name: String, value: Float)], learningRate: Float) throws {
+    /// `schedule`: the model's schedule values at the step's loss (``ScheduledValues``), as `schedule/<name>`.
+    func logStep(_ step: Int, loss: Float, terms: [(name: String, value: Float)], learningRate: Float,
+                 schedule: [(name: String, value: Double)]) throws {
         let values = [("loss/train", loss)] + terms.map { ("train/" + $0.name, $0.value) } + [("train/learning_rate", learningRate)]
+            + schedule.map { ("schedule/" + $0.name, Float($0.value)) }
         try file.write(TensorBoardEvent.scalars(values, step: step, wallTime: Self.now))
     }
 

@@ -182,7 +182,8 @@ public final class Trainer {
             optimizer.update(parameters, summing: batch.parts)
             try trainAuxiliary(on: input)
             step += 1
-            try board?.logStep(step, loss: batch.loss, terms: batch.terms, learningRate: optimizer.learningRate)
+            try board?.logStep(step, loss: batch.loss, terms: batch.terms, learningRate: optimizer.learningRate,
+                               schedule: (model as? ComposedVAE)?.scheduleValues(atStep: step - 1) ?? [])
 
             let weight = Double(indices.count)
             sums[0] += Double(batch.loss) * weight

@@ -82,6 +82,19 @@ extension ModelComputation {
             #expect(events.histograms["posterior_mean/dim_00"]?.map { $0[1] } == [64, 64], "the 64 test images, each epoch")
         }
 
+        /// The KL warm-up's weight at each step's loss: step s (from 1) used weight (s − 1) / warmup_steps.
+        @Test(.enabled(if: pythonHas("tensorboard"), "pip install tensorboard to read the event files"))
+        func scheduleValuesAreLoggedPerStep() throws {
+            var warmup = config(epochs: 1)
+            warmup.model.name = "warmup-vae"
+            warmup.model[WarmupObjective.stepsSetting] = 4
+            let run = try trainRun(warmup, label: "tensorboard-schedule")
+            defer { removeDirectory(run.directory) }
+            let events = try read(run.directory)
+            #expect(events.steps("schedule/kl_weight") == [1, 2, 3, 4])
+            #expect(events.values("schedule/kl_weight") == [0, 0.25, 0.5, 0.75])
+        }
+
         /// A run resumed from its epoch-1 checkpoint after the process died mid-epoch: what the dead process
         /// logged after the checkpoint is dropped by the reader, and every step appears once, with the resumed
         /// run's values. A file cut mid-record still reads up to the cut.
