@@ -1,3 +1,4 @@
+import VAEDistributions
 import VAENN
 import VAETensor
 
@@ -15,9 +16,32 @@ public protocol AuxiliaryTraining: AnyObject {
     var module: Module { get }
     /// The scalar loss to minimise over ``module``'s parameters, for the batch the model has just trained on.
     func loss(_ input: Tensor, context: LossContext) -> Tensor
+    /// Adam's settings for the second optimiser; nil (the default): the run's optimiser settings.
+    var optimizerSettings: AuxiliaryOptimizerSettings? { get }
+}
+
+/// An objective that brings weights of its own, trained by a second optimiser (FactorVAE's discriminator): a
+/// ``ComposedVAE`` with it names them `<name>.…` in checkpoints, keeps them out of its own parameters, hands them
+/// to the trainer as its ``VariationalAutoencoder/auxiliaryTraining``, and attaches its encoder's posterior.
+public protocol AuxiliaryObjective: Objective {
+    var auxiliary: any AuxiliaryTraining { get }
+    func attach(posterior: @escaping (Tensor) -> DiagonalNormal)
+}
+
+/// The step size and moment decays of an auxiliary Adam (FactorVAE's discriminator: 1e-4, 0.5, 0.9).
+public struct AuxiliaryOptimizerSettings: Equatable, Sendable {
+    public var learningRate: Double
+    public var beta1: Double
+    public var beta2: Double
+
+    public init(learningRate: Double, beta1: Double, beta2: Double) {
+        (self.learningRate, self.beta1, self.beta2) = (learningRate, beta1, beta2)
+    }
 }
 
 extension AuxiliaryTraining {
+    public var optimizerSettings: AuxiliaryOptimizerSettings? { nil }
+
     /// The module's parameters under their names in the model (`discriminator.layers.0.weight`).
     public var namedParameters: [(name: String, parameter: Parameter)] {
         module.namedParameters.map { (name + "." + $0.name, $0.parameter) }

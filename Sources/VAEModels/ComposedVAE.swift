@@ -44,6 +44,21 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
         super.init()
         holdsBatchStatistics = modules.contains { $0 is BatchNorm }
         self.latent.attachPrior { [unowned self] input in self.features(input) }
+        (objective as? AuxiliaryObjective)?.attach { [unowned self] input in self.gaussianPosterior(input)! }
+    }
+
+    /// An objective's auxiliary weights (FactorVAE's discriminator), trained by the trainer's second optimiser.
+    public var auxiliaryTraining: (any AuxiliaryTraining)? { (objective as? AuxiliaryObjective)?.auxiliary }
+
+    /// The auxiliary weights are part of the model's state (`discriminator.…`)…
+    override public var additionalChildren: [(name: String, module: Module)] {
+        auxiliaryTraining.map { [($0.name, $0.module)] } ?? []
+    }
+
+    /// …but not among the parameters its optimiser moves.
+    override public var namedParameters: [(name: String, parameter: Parameter)] {
+        guard let auxiliary = auxiliaryTraining else { return super.namedParameters }
+        return super.namedParameters.filter { !$0.name.hasPrefix(auxiliary.name + ".") }
     }
 
     /// A view of `model` with `condition` bound, sharing its parts.

@@ -41,6 +41,8 @@ public enum ModelRegistry {
                   latent: HierarchicalLatent.topDown, objective: WarmupObjective.part),
         .composed("beta-tcvae", "β-TCVAE (Chen et al. 2018): MI, total correlation and dimension-wise KL weighted apart",
                   network: "mlp", latent: GaussianLatent.part, objective: TotalCorrelationObjective.part),
+        .composed("factor-vae", "FactorVAE (Kim & Mnih 2018): ELBO + γ·TC from a discriminator", network: "mlp",
+                  latent: GaussianLatent.part, objective: FactorObjective.part),
         .composed("dip-vae", "DIP-VAE-I and -II (Kumar et al. 2018)", network: "mlp", latent: GaussianLatent.part,
                   objective: DIPObjective.part),
         .composed("joint-vae", "Joint VAE (Dupont 2018)", network: "mlp", latent: CategoricalLatent.part(needsGaussian: true),

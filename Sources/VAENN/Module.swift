@@ -17,6 +17,10 @@ open class Module {
     /// names in checkpoints). True by default: a child's name is a path component.
     open var namesItsChildren: Bool { true }
 
+    /// Children that are not stored properties, with their names: weights a part of the model brings along (an
+    /// objective's discriminator), found and named as if they were properties. None by default.
+    open var additionalChildren: [(name: String, module: Module)] { [] }
+
     public init() {}
 
     /// Every trainable parameter with its dotted name, in declaration order (superclass properties first).
@@ -29,7 +33,7 @@ open class Module {
     /// like PyTorch's `state_dict()`.
     public var namedStates: [(name: String, parameter: Parameter)] {
         var found: [(String, Parameter)] = []
-        Module.collect(Mirror(reflecting: self), prefix: "", into: &found)
+        Module.collect(self, prefix: "", into: &found)
         return found
     }
 
@@ -38,7 +42,7 @@ open class Module {
     /// Every sub-module below this one (children, their children, …), depth first in declaration order.
     public var modules: [Module] {
         var found: [Module] = []
-        Module.collectModules(Mirror(reflecting: self), into: &found)
+        Module.collectModules(self, into: &found)
         return found
     }
 
@@ -49,6 +53,13 @@ open class Module {
     public func setTraining(_ training: Bool) {
         isTraining = training
         for module in modules { module.isTraining = training }
+    }
+
+    private static func collect(_ module: Module, prefix: String, into found: inout [(String, Parameter)]) {
+        collect(Mirror(reflecting: module), prefix: prefix, into: &found)
+        for (name, child) in module.additionalChildren {
+            visit(child, prefix: prefix, name: prefix + name, into: &found)
+        }
     }
 
     private static func collect(_ mirror: Mirror, prefix: String, into found: inout [(String, Parameter)]) {
@@ -64,7 +75,7 @@ open class Module {
         case let parameter as Parameter:
             found.append((name, parameter))
         case let module as Module:
-            collect(Mirror(reflecting: module), prefix: module.namesItsChildren ? name + "." : prefix, into: &found)
+            collect(module, prefix: module.namesItsChildren ? name + "." : prefix, into: &found)
         case let list as [Any]:
             for (index, element) in list.enumerated() {
                 visit(element, prefix: name + ".", name: "\(name).\(index)", into: &found)
@@ -77,6 +88,11 @@ open class Module {
         }
     }
 
+    private static func collectModules(_ module: Module, into found: inout [Module]) {
+        collectModules(Mirror(reflecting: module), into: &found)
+        for (_, child) in module.additionalChildren { visitModules(child, into: &found) }
+    }
+
     private static func collectModules(_ mirror: Mirror, into found: inout [Module]) {
         if let parent = mirror.superclassMirror { collectModules(parent, into: &found) }
         for child in mirror.children { visitModules(child.value, into: &found) }
@@ -86,7 +102,7 @@ open class Module {
         switch value {
         case let module as Module:
             found.append(module)
-            collectModules(Mirror(reflecting: module), into: &found)
+            collectModules(module, into: &found)
         case let list as [Any]:
             for element in list { visitModules(element, into: &found) }
         default:

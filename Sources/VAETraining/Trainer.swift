@@ -78,7 +78,10 @@ public final class Trainer {
         try self.model.checkLabels(train.labels, rows: train.count, source: train.source)
         try self.model.checkLabels(test.labels, rows: test.count, source: test.source)
         optimizer = try Factory.optimizer(config)
-        auxiliaryOptimizer = self.model.auxiliaryTraining == nil ? nil : try Factory.optimizer(config)
+        auxiliaryOptimizer = try self.model.auxiliaryTraining.map { auxiliary in
+            guard let settings = auxiliary.optimizerSettings else { return try Factory.optimizer(config) }
+            return Adam(learningRate: Float(settings.learningRate), beta1: Float(settings.beta1), beta2: Float(settings.beta2))
+        }
         let seed = config.experiment.seed
         shuffle = RandomStream(seed: seed, name: "shuffle")
         noise = RandomStream(seed: seed, name: "noise")

@@ -36,6 +36,7 @@ private let variantSpecifications: [ModelSpecification] = [
     variantSpecification("beta-tcvae", settings: ["tc_beta": 6, "dataset_size": 512]),
     variantSpecification("beta-tcvae", settings: ["tc_beta": 6, "dataset_size": 512, "tc_sampling": "mss"]),
     variantSpecification("dip-vae", settings: ["lambda_od": 10, "lambda_d": 100]),
+    variantSpecification("factor-vae", settings: ["tc_weight": 6, "discriminator_sizes": [16, 16]]),
     variantSpecification("dip-vae", settings: ["dip_type": "ii", "lambda_od": 10, "lambda_d": 10]),
     variantSpecification("beta-vae", settings: ["capacity_max": 5, "capacity_steps": 100, "gamma": 10]),
     variantSpecification("iwae", hiddenSizes: [8, 8], activation: .tanh, settings: ["importance_samples": 5]),
