@@ -98,3 +98,28 @@ extension VAEModelsTests {
         }
     }
 }
+
+extension VAEModelsTests {
+    @Suite("The burgess network")
+    struct BurgessNetworkTests {
+        /// Burgess et al.'s network for 1-channel 64×64 images, layer by layer: convs 1→32 and 3 × 32→32 (4×4),
+        /// dense 512→256→256, heads 256→10 (two), then 10→256→256→512, three ConvT 32→32 and one 32→1 (4×4).
+        @Test func layersAndShapesAreThePapers() throws {
+            var specification = ModelSpecification(name: "beta-vae", network: "burgess", inputShape: [1, 64, 64])
+            specification[NetworkSettings.hiddenSizes] = [32, 32, 32, 32]
+            specification[GaussianLatent.latentSize] = 10
+            let model = try gaussian(makeModel(specification))
+            let conv = { (input: Int, output: Int) in input * output * 16 + output }
+            let dense = { (input: Int, output: Int) in input * output + output }
+            let expected = conv(1, 32) + 3 * conv(32, 32) + dense(512, 256) + dense(256, 256) + 2 * dense(256, 10)
+                + dense(10, 256) + dense(256, 256) + dense(256, 512) + 3 * conv(32, 32) + conv(32, 1)
+            #expect(model.parameterCount == expected)
+            var random = RandomStream(seed: 1, name: "input")
+            let images = random.uniform(shape: [3, 4096], in: 0...1)
+            #expect(model.features(images).shape == [3, 256])
+            #expect(model.decode(random.normal(shape: [3, 10])).mean.shape == [3, 4096])
+            let gradients = checkedLossGradients(model, images, context: LossContext(noise: RandomStream(seed: 2, name: "noise")))
+            expectEveryParameterLearns(model.namedParameters, gradients)
+        }
+    }
+}

@@ -5,14 +5,14 @@ import VAETensor
 /// Building blocks shared by the convolutional models: stride-2 stacks that halve (encoder) or double
 /// (decoder) the image size per layer, with optional batch normalisation.
 enum ConvBlocks {
-    /// Conv(3×3, stride 2, padding 1) [+ BatchNorm] + activation for each width in `channels`.
+    /// Conv(k×k, stride 2, padding 1; k = 3 or 4) [+ BatchNorm] + activation for each width in `channels`.
     static func downsampling(from inputChannels: Int, channels: [Int], batchNorm: Bool, activation: Activation,
-                             random: inout RandomStream) -> [any Layer] {
+                             kernelSize: Int = 3, random: inout RandomStream) -> [any Layer] {
         var layers: [any Layer] = []
         var previous = inputChannels
         for width in channels {
-            layers.append(Conv2d(inputChannels: previous, outputChannels: width, kernelSize: 3, stride: 2, padding: 1,
-                                 random: &random))
+            layers.append(Conv2d(inputChannels: previous, outputChannels: width, kernelSize: kernelSize, stride: 2,
+                                 padding: 1, random: &random))
             if batchNorm { layers.append(BatchNorm(channels: width)) }
             layers.append(ActivationLayer(activation))
             previous = width
@@ -20,14 +20,14 @@ enum ConvBlocks {
         return layers
     }
 
-    /// ConvTranspose(3×3, stride 2, padding 1, output padding 1) [+ BatchNorm] + activation along `channels`
-    /// (from `channels[0]` to each next width).
+    /// ConvTranspose(k×k, stride 2, padding 1, output padding 4 − k; k = 3 or 4) [+ BatchNorm] + activation along
+    /// `channels` (from `channels[0]` to each next width): each doubles the image's side.
     static func upsampling(_ steps: [(from: Int, to: Int)], batchNorm: Bool, activation: Activation,
-                           random: inout RandomStream) -> [any Layer] {
+                           kernelSize: Int = 3, random: inout RandomStream) -> [any Layer] {
         var layers: [any Layer] = []
         for (from, to) in steps {
-            layers.append(ConvTranspose2d(inputChannels: from, outputChannels: to, kernelSize: 3, stride: 2, padding: 1,
-                                          outputPadding: 1, random: &random))
+            layers.append(ConvTranspose2d(inputChannels: from, outputChannels: to, kernelSize: kernelSize, stride: 2,
+                                          padding: 1, outputPadding: 4 - kernelSize, random: &random))
             if batchNorm { layers.append(BatchNorm(channels: to)) }
             layers.append(ActivationLayer(activation))
         }

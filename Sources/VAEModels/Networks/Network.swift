@@ -54,7 +54,7 @@ public struct NetworkFamily: Sendable {
     }
 
     /// Every network family, by name.
-    public static let all: [NetworkFamily] = [.mlp, .conv, .conv64]
+    public static let all: [NetworkFamily] = [.mlp, .conv, .conv64, .burgess]
 
     public static func named(_ name: String) -> NetworkFamily? { all.first { $0.name == name } }
 }
