@@ -44,6 +44,8 @@ public enum Factory {
     /// One split: IDX files (`format: idx`, or `auto` when `train-images-idx3-ubyte[.gz]` is there) or a folder
     /// of PNG/JPEG images (`format: folder`, or `auto` otherwise), centre-cropped and resized to `image_size`.
     public static func dataset(_ config: RunConfig, split: DatasetSplit, limit: Int) throws -> any Dataset {
+        // dSprites is made, not read: data_dir does not apply.
+        if config.data.dataset == "dsprites" { return DSprites(split: split, limit: limit) }
         let directory = config.data.dataDirectory
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {

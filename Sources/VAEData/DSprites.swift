@@ -1,0 +1,155 @@
+import VAETensor
+
+/// dSprites (Matthey et al. 2017) made procedurally: 64×64 binary images of one white shape on black, one image for
+/// every combination of five factors, in the original's order (shape, scale, orientation, position x, position y;
+/// the last varies fastest): 3 × 6 × 40 × 32 × 32 = 737,280 images. Nothing is downloaded: each image is rasterised
+/// from its factor values when a batch asks for it, with VAEKit's own arithmetic (its sine and cosine included), so
+/// the bytes are the same on every machine.
+///
+/// The factor values, as the original lists them: shape square, ellipse, heart; scale 0.5, 0.6, …, 1; orientation
+/// 40 values from 0 to 2π inclusive (so the first and the last image of a sweep are the same); positions 32 values
+/// from 0 to 1. The geometry is VAEKit's (the original was drawn by a graphics library whose exact outlines are not
+/// published): the canvas is the unit square, a shape's centre is at 0.2 + 0.6·position in each axis (y downward),
+/// and in its own frame, before it is scaled and rotated about its centre:
+///
+/// - square: |u|, |v| ≤ 0.09 (11.5 pixels on a side at scale 1);
+/// - ellipse: (u / 0.12)² + (v / 0.06)² ≤ 1, its long axis horizontal;
+/// - heart: the region inside the curve (16 sin³t, −(13 cos t − 5 cos 2t − 2 cos 3t − cos 4t)) · 0.1/17, point up
+///   at the bottom, as a 128-vertex polygon.
+///
+/// A pixel is on when its centre ((column + ½)/64, (row + ½)/64) is inside the shape. The split: every 200th image
+/// (3,687) is the test set, the others the training set. Labels are the shape (3 classes), so the pictures colour
+/// codes by shape; ``factors`` holds all five factor indices of each image.
+public struct DSprites: Dataset {
+    public static let factorNames = ["shape", "scale", "orientation", "position_x", "position_y"]
+    public static let factorSizes = [3, 6, 40, 32, 32]
+    public static let shapeNames = ["square", "ellipse", "heart"]
+    public static let side = 64
+    public static let total = factorSizes.reduce(1, *)
+    /// Every `testStride`-th image is a test image.
+    public static let testStride = 200
+
+    /// The images of this split, as indices into the full set of ``total``.
+    public let indices: [Int]
+    public let source: String
+    public let factors: [Int]
+    public let labels: [Int]
+
+    /// The training or test images, the first `limit` of them (all when 0).
+    public init(split: DatasetSplit, limit: Int = 0) {
+        let all = (0..<Self.total).filter { ($0 % Self.testStride == 0) == (split == .test) }
+        indices = limit > 0 ? Array(all.prefix(limit)) : all
+        source = "dSprites (procedural, \(split.rawValue))"
+        factors = indices.flatMap(Self.factorValues)
+        labels = indices.map { Self.factorValues(of: $0)[0] }
+    }
+
+    public var count: Int { indices.count }
+    public var exampleShape: [Int] { [1, Self.side, Self.side] }
+    public var pictureShape: [Int]? { exampleShape }
+    public var classNames: [String] { Self.shapeNames }
+    public var factorNames: [String] { Self.factorNames }
+    public var valueRange: ClosedRange<Float>? { count > 0 ? 0...1 : nil }
+
+    public func batch(_ rows: some Collection<Int>, augmentation: inout BatchAugmentation) -> Tensor {
+        let size = Self.side * Self.side
+        var scalars = [Float](repeating: 0, count: rows.count * size)
+        for (position, row) in rows.enumerated() {
+            let image = Self.image(factors: Self.factorValues(of: indices[row]))
+            for pixel in 0..<size where image[pixel] { scalars[position * size + pixel] = 1 }
+        }
+        return Tensor(shape: [rows.count, size], scalars: scalars)
+    }
+
+    /// The five factor indices of image `index` (mixed radix, position y fastest).
+    public static func factorValues(of index: Int) -> [Int] {
+        var remainder = index
+        var values = [Int](repeating: 0, count: factorSizes.count)
+        for factor in factorSizes.indices.reversed() {
+            values[factor] = remainder % factorSizes[factor]
+            remainder /= factorSizes[factor]
+        }
+        return values
+    }
+
+    /// The image index of five factor indices.
+    public static func index(of values: [Int]) -> Int {
+        zip(values, factorSizes).reduce(0) { $0 * $1.1 + $1.0 }
+    }
+
+    /// The image of five factor indices, row-major, `true` where the shape is.
+    public static func image(factors values: [Int]) -> [Bool] {
+        let scale = 0.5 + 0.1 * Double(values[1])
+        let angle = 2 * Double.pi * Double(values[2]) / 39
+        let (centreX, centreY) = (0.2 + 0.6 * Double(values[3]) / 31, 0.2 + 0.6 * Double(values[4]) / 31)
+        let (cosine, sine) = (DeterministicMath.cos(angle), DeterministicMath.sin(angle))
+        var pixels = [Bool](repeating: false, count: side * side)
+        for row in 0..<side {
+            for column in 0..<side {
+                let (dx, dy) = ((Double(column) + 0.5) / Double(side) - centreX, (Double(row) + 0.5) / Double(side) - centreY)
+                // The pixel centre in the shape's own frame: rotated back by the angle, divided by the scale.
+                let (u, v) = ((cosine * dx + sine * dy) / scale, (-sine * dx + cosine * dy) / scale)
+                pixels[row * side + column] = contains(shape: values[0], u, v)
+            }
+        }
+        return pixels
+    }
+
+    static func contains(shape: Int, _ u: Double, _ v: Double) -> Bool {
+        switch shape {
+        case 0: return abs(u) <= 0.09 && abs(v) <= 0.09
+        case 1: return (u / 0.12) * (u / 0.12) + (v / 0.06) * (v / 0.06) <= 1
+        default: return insideHeart(u, v)
+        }
+    }
+
+    /// The heart's outline, 128 vertices of the parametric curve (canvas units at scale 1, y downward).
+    static let heart: [(x: Double, y: Double)] = (0..<128).map { step in
+        let t = 2 * Double.pi * Double(step) / 128
+        let (s, c) = (DeterministicMath.sin(t), DeterministicMath.cos(t))
+        let x = 16 * s * s * s
+        let y = 13 * c - 5 * DeterministicMath.cos(2 * t) - 2 * DeterministicMath.cos(3 * t) - DeterministicMath.cos(4 * t)
+        return (x * 0.1 / 17, -y * 0.1 / 17)
+    }
+
+    /// Even–odd rule against ``heart``.
+    static func insideHeart(_ u: Double, _ v: Double) -> Bool {
+        var inside = false
+        var previous = heart[heart.count - 1]
+        for vertex in heart {
+            if (vertex.y > v) != (previous.y > v) {
+                let crossing = vertex.x + (v - vertex.y) * (previous.x - vertex.x) / (previous.y - vertex.y)
+                if u < crossing { inside.toggle() }
+            }
+            previous = vertex
+        }
+        return inside
+    }
+}
+
+/// Sine and cosine from IEEE-754 additions and multiplications only (range reduction to [−π/4, π/4], then Taylor
+/// polynomials to x¹⁷), so results do not depend on the platform's libm.
+enum DeterministicMath {
+    static func sin(_ x: Double) -> Double { sineCosine(x).sine }
+    static func cos(_ x: Double) -> Double { sineCosine(x).cosine }
+
+    static func sineCosine(_ x: Double) -> (sine: Double, cosine: Double) {
+        let quarter = Double.pi / 2
+        let turns = (x / quarter).rounded()
+        let r = x - turns * quarter
+        var (term, sine) = (r, r)
+        var (cosineTerm, cosine) = (1.0, 1.0)
+        for n in 1...8 {
+            term *= -r * r / Double((2 * n) * (2 * n + 1))
+            sine += term
+            cosineTerm *= -r * r / Double((2 * n - 1) * (2 * n))
+            cosine += cosineTerm
+        }
+        switch ((Int(turns) % 4) + 4) % 4 {
+        case 0: return (sine, cosine)
+        case 1: return (cosine, -sine)
+        case 2: return (-sine, -cosine)
+        default: return (-cosine, sine)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import VAETensor
+@testable import VAEData
+
+@Suite struct DSpritesTests {
+    @Test func factorsEnumerateEveryCombinationOnceInTheOriginalOrder() {
+        #expect(DSprites.total == 737_280)
+        #expect(DSprites.factorValues(of: 0) == [0, 0, 0, 0, 0])
+        #expect(DSprites.factorValues(of: 1) == [0, 0, 0, 0, 1], "position y varies fastest")
+        #expect(DSprites.factorValues(of: DSprites.total - 1) == [2, 5, 39, 31, 31])
+        for index in stride(from: 0, to: DSprites.total, by: 997) {
+            #expect(DSprites.index(of: DSprites.factorValues(of: index)) == index)
+        }
+        let (train, test) = (DSprites(split: .train), DSprites(split: .test))
+        #expect(train.count + test.count == DSprites.total && test.count == 3687)
+        #expect(test.indices.allSatisfy { $0 % 200 == 0 } && !train.indices.contains { $0 % 200 == 0 })
+        #expect(test.factors.count == 5 * test.count && Array(test.factors[5..<10]) == DSprites.factorValues(of: 200))
+        #expect(test.labels == test.indices.map { DSprites.factorValues(of: $0)[0] })
+    }
+
+    /// Mean pixel count over all 32 × 32 positions (orientation 0) against each outline's exact area: the square
+    /// 0.18², the ellipse π·0.12·0.06, the heart its polygon's (shoelace) area, in pixels of 1/64; and area ∝ scale².
+    @Test func shapesCoverTheirOutlinesArea() {
+        func meanCount(shape: Int, scale: Int) -> Double {
+            var total = 0
+            for x in 0..<32 { for y in 0..<32 { total += DSprites.image(factors: [shape, scale, 0, x, y]).filter { $0 }.count } }
+            return Double(total) / 1024
+        }
+        var heartArea = 0.0
+        for step in 0..<128 {
+            func point(_ k: Int) -> (Double, Double) {
+                let t = 2 * Double.pi * Double(k % 128) / 128
+                let y = 13 * cos(t) - 5 * cos(2 * t) - 2 * cos(3 * t) - cos(4 * t)
+                return (16 * pow(sin(t), 3) * 0.1 / 17, -y * 0.1 / 17)
+            }
+            let (a, b) = (point(step), point(step + 1))
+            heartArea += (a.0 * b.1 - b.0 * a.1) / 2
+        }
+        let pixels = 64.0 * 64.0
+        let areas = [0.18 * 0.18 * pixels, Double.pi * 0.12 * 0.06 * pixels, abs(heartArea) * pixels]
+        for shape in 0..<3 {
+            let full = meanCount(shape: shape, scale: 5)
+            #expect(abs(full / areas[shape] - 1) < 0.02, "\(DSprites.shapeNames[shape]): \(full) pixels, area \(areas[shape])")
+            let half = meanCount(shape: shape, scale: 0)
+            #expect(abs(half / (areas[shape] / 4) - 1) < 0.05, "\(DSprites.shapeNames[shape]) at scale 0.5: \(half)")
+        }
+    }
+
+    @Test func orientationsSpanAFullTurnAndBatchesAreBinary() {
+        for shape in 0..<3 {
+            #expect(DSprites.image(factors: [shape, 3, 0, 10, 20]) == DSprites.image(factors: [shape, 3, 39, 10, 20]),
+                    "0 and 2π are both in the 40 orientations")
+            #expect(DSprites.image(factors: [shape, 3, 0, 10, 20]) != DSprites.image(factors: [shape, 3, 7, 10, 20]))
+        }
+        let test = DSprites(split: .test, limit: 16)
+        let batch = test.batch(0..<16)
+        #expect(batch.shape == [16, 4096] && batch.scalars.allSatisfy { $0 == 0 || $0 == 1 })
+        #expect(batch.scalars == test.batch(0..<16).scalars)
+    }
+
+    @Test func sineAndCosineAgreeWithLibm() {
+        for step in -200...200 {
+            let x = Double(step) * 0.0731
+            #expect(abs(DeterministicMath.sin(x) - sin(x)) < 1e-14 && abs(DeterministicMath.cos(x) - cos(x)) < 1e-14, "\(x)")
+        }
+    }
+}
