@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import VAEFormats
+import VAETensor
+import VAETraining
+
+struct Disentanglement: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disentanglement",
+        abstract: "Disentanglement scores of a run trained on dSprites: the mutual information gap and the FactorVAE score (disentanglement_lib's protocols).")
+
+    @Argument(help: "A run directory written by `vae train` with data_params.dataset: dsprites.")
+    var runDirectory: String
+    @Option(parsing: .unconditional, help: "Points for the MIG and for the FactorVAE score's variances (10000 in disentanglement_lib).")
+    var points = 10_000
+    @Option(parsing: .unconditional, help: "Training votes of the FactorVAE score's classifier; half as many evaluate it (10000 in disentanglement_lib).")
+    var votes = 10_000
+    @Option(parsing: .unconditional, help: "Seed of the factor draws.")
+    var seed = 0
+    @Flag(help: "Print the scores as JSON.")
+    var json = false
+
+    func validate() throws {
+        if points < 2 { throw ValidationError("--points must be 2 or more, got \(points)") }
+        if votes < 1 { throw ValidationError("--votes must be 1 or more, got \(votes)") }
+        if seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let run = try TrainedRun(directory: runDirectory)
+            BLAS.setThreadCount(run.config.trainer.threads)
+            let probe = try FactorProbe.dSprites(run)
+            var random = RandomStream(seed: UInt64(seed), name: "disentanglement")
+            let started = Date()
+            let mig = DisentanglementScores.mutualInformationGap(probe, points: points, random: &random)
+            let factorScore = DisentanglementScores.factorVAEScore(probe, trainVotes: votes, evaluationVotes: votes / 2,
+                                                                   varianceSamples: points, random: &random)
+            let seconds = Date().timeIntervalSince(started)
+            if json {
+                let report: [String: Double] = ["mutual_information_gap": mig, "factor_vae_score": factorScore, "seconds": seconds]
+                print(try JSONOutput.encode(report))
+            } else {
+                print(String(format: "mutual information gap  %.4f  (%d points)", mig, points))
+                print(String(format: "FactorVAE score         %.4f  (%d + %d votes of 64 images)", factorScore, votes, votes / 2))
+            }
+        }
+    }
+}
