@@ -24,7 +24,7 @@ struct DisentanglementCLITests {
         let scores = try runVAE(["disentanglement", run, "--points", "300", "--votes", "20", "--json"], in: workspace)
         #expect(scores.status == 0, "stderr: \(scores.standardError)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(scores.standardOutput.utf8)) as? [String: Double])
-        for key in ["mutual_information_gap", "factor_vae_score"] {
+        for key in ["mutual_information_gap", "factor_vae_score", "beta_vae_score"] {
             let value = try #require(report[key], "\(key) missing: \(scores.standardOutput)")
             #expect((0...1).contains(value), "\(key) = \(value)")
         }

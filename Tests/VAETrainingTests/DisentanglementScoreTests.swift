@@ -29,6 +29,8 @@ import VAETensor
         let factorScore = DisentanglementScores.factorVAEScore(probe, trainVotes: 500, evaluationVotes: 300, varianceSamples: 2000,
                                                                random: &random)
         #expect(factorScore == 1, "FactorVAE score \(factorScore)")
+        let betaScore = DisentanglementScores.betaVAEScore(probe, trainPoints: 300, evaluationPoints: 200, batchSize: 16, random: &random)
+        #expect(betaScore > 0.95, "BetaVAE score \(betaScore)")
     }
 
     /// Noise alone: no information (MIG near 0) and chance voting (1 in 4 factors).
@@ -43,6 +45,8 @@ import VAETensor
         let factorScore = DisentanglementScores.factorVAEScore(probe, trainVotes: 500, evaluationVotes: 400, varianceSamples: 2000,
                                                                random: &random)
         #expect(factorScore < 0.4, "FactorVAE score \(factorScore)")
+        let betaScore = DisentanglementScores.betaVAEScore(probe, trainPoints: 300, evaluationPoints: 200, batchSize: 16, random: &random)
+        #expect(betaScore < 0.45, "BetaVAE score \(betaScore) (chance 0.25)")
     }
 
     /// A code whose every dimension mixes two factors equally: MIG falls well below 1 (each factor's information is

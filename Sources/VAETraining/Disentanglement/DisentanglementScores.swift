@@ -88,6 +88,34 @@ public enum DisentanglementScores {
         return Double(correct) / Double(max(evaluationVotes, 1))
     }
 
+    /// The BetaVAE score (Higgins et al. 2017; disentanglement_lib's `beta_vae.py`): each point fixes one factor
+    /// (chosen uniformly) in `batchSize` pairs of factor rows that otherwise differ, and is the mean absolute
+    /// difference of the pairs' codes; a linear classifier (multinomial logistic regression with an L2 penalty,
+    /// sklearn's default model, fitted here by full-batch Adam) learns the fixed factor from `trainPoints` points
+    /// and is scored by its accuracy on `evaluationPoints` more.
+    public static func betaVAEScore(_ probe: FactorProbe, trainPoints: Int = 10_000, evaluationPoints: Int = 5_000,
+                                    batchSize: Int = 64, random: inout RandomStream) -> Double {
+        func points(_ count: Int) -> (features: [[Double]], labels: [Int]) {
+            var features: [[Double]] = [], labels: [Int] = []
+            for _ in 0..<count {
+                let factor = random.integer(below: probe.sizes.count)
+                let first = probe.sample(batchSize, random: &random)
+                var second = probe.sample(batchSize, random: &random)
+                for index in second.indices { second[index][factor] = first[index][factor] }
+                let (a, b) = (probe.codes(first), probe.codes(second))
+                let width = a.first?.count ?? 0
+                features.append((0..<width).map { dimension in
+                    zip(a, b).reduce(0.0) { $0 + abs($1.0[dimension] - $1.1[dimension]) } / Double(batchSize)
+                })
+                labels.append(factor)
+            }
+            return (features, labels)
+        }
+        let train = points(trainPoints), evaluation = points(evaluationPoints)
+        let classifier = LogisticRegression(features: train.features, labels: train.labels, classes: probe.sizes.count)
+        return classifier.accuracy(evaluation.features, evaluation.labels)
+    }
+
     // MARK: helpers
 
     /// Bin indices of `values` in `bins` equal-width bins between their minimum and maximum.
