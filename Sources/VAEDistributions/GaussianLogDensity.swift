@@ -7,7 +7,7 @@ func gaussianLogDensity(_ value: Tensor, mean: Tensor, logVariance: Tensor) -> T
     gaussianLogDensityPerCoordinate(value, mean: mean, logVariance: logVariance).sum(alongAxis: -1)
 }
 
-/// The terms of ``gaussianLogDensity(_:mean:logVariance:)`` before the sum, broadcast over the shapes of `value`,
+/// The terms of `gaussianLogDensity(_:mean:logVariance:)` before the sum, broadcast over the shapes of `value`,
 /// `mean` and `logVariance` (β-TCVAE evaluates every code under every posterior of a batch this way).
 public func gaussianLogDensityPerCoordinate(_ value: Tensor, mean: Tensor, logVariance: Tensor) -> Tensor {
     let standardized = (value - mean).squared() * (-logVariance).exp()
