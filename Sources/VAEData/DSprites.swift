@@ -40,8 +40,9 @@ public struct DSprites: Dataset {
         let all = (0..<Self.total).filter { ($0 % Self.testStride == 0) == (split == .test) }
         indices = limit > 0 ? Array(all.prefix(limit)) : all
         source = "dSprites (procedural, \(split.rawValue))"
-        factors = indices.flatMap(Self.factorValues)
-        labels = indices.map { Self.factorValues(of: $0)[0] }
+        let factors = indices.flatMap(Self.factorValues)
+        self.factors = factors
+        labels = stride(from: 0, to: factors.count, by: Self.factorSizes.count).map { factors[$0] }
     }
 
     public var count: Int { indices.count }
@@ -52,11 +53,15 @@ public struct DSprites: Dataset {
     public var valueRange: ClosedRange<Float>? { count > 0 ? 0...1 : nil }
 
     public func batch(_ rows: some Collection<Int>, augmentation: inout BatchAugmentation) -> Tensor {
-        let size = Self.side * Self.side
+        Self.images(rows.map { Self.factorValues(of: indices[$0]) })
+    }
+
+    /// The images of factor rows, `[rows, 64·64]` with values 0 and 1.
+    public static func images(_ rows: [[Int]]) -> Tensor {
+        let size = side * side
         var scalars = [Float](repeating: 0, count: rows.count * size)
-        for (position, row) in rows.enumerated() {
-            let image = Self.image(factors: Self.factorValues(of: indices[row]))
-            for pixel in 0..<size where image[pixel] { scalars[position * size + pixel] = 1 }
+        for (position, values) in rows.enumerated() {
+            for (pixel, on) in image(factors: values).enumerated() where on { scalars[position * size + pixel] = 1 }
         }
         return Tensor(shape: [rows.count, size], scalars: scalars)
     }

@@ -135,6 +135,17 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
         return (draw.code, decode(draw.code), draw.kl)
     }
 
+    /// For objectives that need the Gaussian posterior itself (β-TCVAE, DIP-VAE): q(z|x), one reparameterised draw
+    /// from it and the batch-mean −log p(x|z) at the draw. The model's latent must be a ``GaussianLatent``.
+    public func gaussianDraw(_ input: Tensor, context: LossContext) -> (posterior: DiagonalNormal, code: Tensor, reconstruction: Tensor) {
+        guard let gaussian = latent as? GaussianLatent else {
+            preconditionFailure("\(specification.name): this objective needs a Gaussian latent (its recipe builds one)")
+        }
+        let posterior = gaussian.posterior(features(input))
+        let code = posterior.sample(using: &context.noise)
+        return (posterior, code, (-decode(code).logProbability(input)).mean())
+    }
+
     /// Per row: −log p(x|z) at the latent's training draw and the KL parts.
     public func trainingTerms(_ input: Tensor, context: LossContext) -> (reconstruction: Tensor, kl: [KLPart]) {
         let draw = trainingDraw(input, context: context)

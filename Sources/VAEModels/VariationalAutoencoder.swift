@@ -45,6 +45,9 @@ public protocol VariationalAutoencoder: Module {
     /// Weights trained beside the model's with a second optimiser (FactorVAE's discriminator); nil (the
     /// default) when there are none.
     var auxiliaryTraining: (any AuxiliaryTraining)? { get }
+    /// The values of the model's schedules at an optimiser step (β, capacities, KL weight, temperature), for
+    /// TensorBoard; empty (the default) when it has none.
+    func scheduleValues(atStep step: Int) -> [(name: String, value: Double)]
 }
 
 /// Randomness and schedule position handed to a loss.
@@ -79,6 +82,7 @@ extension VariationalAutoencoder {
     public var lossSplitsOverRows: Bool { false }
     public var postTrainingFit: (any PostTrainingFit)? { nil }
     public var auxiliaryTraining: (any AuxiliaryTraining)? { nil }
+    public func scheduleValues(atStep step: Int) -> [(name: String, value: Double)] { [] }
     public func conditioned(on labels: [Int]) -> any VariationalAutoencoder { self }
 
     /// The model conditioned on `labels` when it is conditional and they are given; otherwise itself.

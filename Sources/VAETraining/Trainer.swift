@@ -186,7 +186,7 @@ public final class Trainer {
             try trainAuxiliary(on: input)
             step += 1
             try board?.logStep(step, loss: batch.loss, terms: batch.terms, learningRate: optimizer.learningRate,
-                               schedule: (model as? ComposedVAE)?.scheduleValues(atStep: step - 1) ?? [])
+                               schedule: model.scheduleValues(atStep: step - 1))
 
             let weight = Double(indices.count)
             sums[0] += Double(batch.loss) * weight

@@ -25,27 +25,23 @@ public struct DIPObjective: Objective {
         let centered = means - means.mean(alongAxis: 0, keepingDimension: true)
         let spread = centered.matmul(centered, transposingSelf: true) * (1 / rows)
         guard kind == .ii else { return spread }
-        let width = means.shape[1]
-        let identity = Tensor(shape: [width, width], scalars: (0..<width * width).map { $0 % (width + 1) == 0 ? 1 : 0 })
-        return spread + identity * logVariances.exp().mean(alongAxis: 0, keepingDimension: true)
+        return spread + Self.identity(means.shape[1]) * logVariances.exp().mean(alongAxis: 0, keepingDimension: true)
+    }
+
+    static func identity(_ width: Int) -> Tensor {
+        Tensor(shape: [width, width], scalars: (0..<width * width).map { $0 % (width + 1) == 0 ? 1 : 0 })
     }
 
     /// Σ_{i≠j} C_ij² and Σ_i (C_ii − 1)².
     public func penalties(_ covariance: Tensor) -> (offDiagonal: Tensor, diagonal: Tensor) {
-        let width = covariance.shape[0]
-        let identity = Tensor(shape: [width, width], scalars: (0..<width * width).map { $0 % (width + 1) == 0 ? 1 : 0 })
+        let identity = Self.identity(covariance.shape[0])
         let diagonal = (covariance * identity).sum(alongAxis: 1)
         return ((covariance * (1 - identity)).squared().sum(), (diagonal - 1).squared().sum())
     }
 
     public func loss(_ model: ComposedVAE, input: Tensor, context: LossContext) -> LossTerms {
-        guard let latent = model.latent as? GaussianLatent else {
-            preconditionFailure("DIP-VAE needs a Gaussian latent (its recipe builds one)")
-        }
-        let posterior = latent.posterior(model.features(input))
-        let z = posterior.sample(using: &context.noise)
-        let reconstruction = (-model.decode(z).logProbability(input)).mean()
-        let kl = latent.prior.kl(posterior, draw: z).mean()
+        let (posterior, z, reconstruction) = model.gaussianDraw(input, context: context)
+        let kl = (model.latent as! GaussianLatent).prior.kl(posterior, draw: z).mean()
         let (offDiagonal, diagonal) = penalties(covariance(means: posterior.mean, logVariances: posterior.logVariance))
         return LossTerms(total: reconstruction + kl + offDiagonal * offDiagonalWeight + diagonal * diagonalWeight,
                          terms: [("reconstruction", reconstruction), ("kl", kl), ("dip_off_diagonal", offDiagonal),

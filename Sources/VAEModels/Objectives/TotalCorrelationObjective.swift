@@ -34,15 +34,15 @@ public struct TotalCorrelationObjective: Objective {
     /// log w_ij of the estimator, `[M, M]`: row i's weights over the batch's posteriors j.
     func logWeights(batch: Int) -> Tensor {
         let (m, n) = (Double(batch), Double(max(datasetSize, batch)))
-        var weights = [Float](repeating: Float(-Foundation.log(n * m)), count: batch * batch)
-        if sampling == .mss && batch > 2 {
-            let strata = m - 1
-            let stratified = Float(Foundation.log((n - strata) / (n * strata)))
-            weights = [Float](repeating: Float(-Foundation.log(strata)), count: batch * batch)
-            for i in 0..<batch {
-                weights[i * batch + i] = Float(-Foundation.log(n))
-                weights[i * batch + (i + 1) % batch] = stratified
-            }
+        guard sampling == .mss && batch > 2 else {
+            return Tensor(repeating: Float(-Foundation.log(n * m)), shape: [batch, batch])
+        }
+        let strata = m - 1
+        let stratified = Float(Foundation.log((n - strata) / (n * strata)))
+        var weights = [Float](repeating: Float(-Foundation.log(strata)), count: batch * batch)
+        for i in 0..<batch {
+            weights[i * batch + i] = Float(-Foundation.log(n))
+            weights[i * batch + (i + 1) % batch] = stratified
         }
         return Tensor(shape: [batch, batch], scalars: weights)
     }
@@ -63,12 +63,7 @@ public struct TotalCorrelationObjective: Objective {
     }
 
     public func loss(_ model: ComposedVAE, input: Tensor, context: LossContext) -> LossTerms {
-        guard let latent = model.latent as? GaussianLatent else {
-            preconditionFailure("β-TCVAE needs a Gaussian latent (its recipe builds one)")
-        }
-        let posterior = latent.posterior(model.features(input))
-        let z = posterior.sample(using: &context.noise)
-        let reconstruction = (-model.decode(z).logProbability(input)).mean()
+        let (posterior, z, reconstruction) = model.gaussianDraw(input, context: context)
         let (information, correlation, dimensionWise) = decomposition(posterior, draw: z)
         let (mi, tc, dwkl) = (information.mean(), correlation.mean(), dimensionWise.mean())
         return LossTerms(total: reconstruction + mi * alpha + tc * beta + dwkl * gamma,

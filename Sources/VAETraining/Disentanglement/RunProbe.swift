@@ -13,9 +13,7 @@ extension FactorProbe {
         let model = run.model
         model.setTraining(false)
         return FactorProbe(sizes: DSprites.factorSizes) { rows in
-            let pixels = rows.flatMap { DSprites.image(factors: $0).map { $0 ? Float(1) : 0 } }
-            let images = Tensor(shape: [rows.count, DSprites.side * DSprites.side], scalars: pixels)
-            return withoutGradients { model.latentSummary(images).code }
+            withoutGradients { model.latentSummary(DSprites.images(rows)).code }
         }
     }
 }
