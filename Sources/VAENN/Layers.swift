@@ -18,8 +18,28 @@ public final class Sequential: Module, Layer {
 
     public init(_ layers: [any Layer]) {
         self.layers = layers
-        self.apply = layers.map { layer in { layer($0) } }
+        self.apply = Sequential.steps(layers)
         super.init()
+    }
+
+    /// One function per layer, except that a BatchNorm followed by a ReLU or leaky-ReLU layer runs as one fused
+    /// step (the activation layer keeps its place and name; its step passes its input through).
+    private static func steps(_ layers: [any Layer]) -> [(Tensor) -> Tensor] {
+        var steps: [(Tensor) -> Tensor] = []
+        var index = 0
+        while index < layers.count {
+            let layer = layers[index]
+            if let norm = layer as? BatchNorm, index + 1 < layers.count,
+               let activation = (layers[index + 1] as? ActivationLayer)?.activation,
+               let slope = activation.leakySlope {
+                steps.append { norm($0, activationSlope: slope) }
+                index += 2
+                continue
+            }
+            steps.append { layer($0) }
+            index += 1
+        }
+        return steps
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor { apply.reduce(input) { $1($0) } }

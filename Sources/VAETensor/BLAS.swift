@@ -78,7 +78,8 @@ public struct GEMMShape: Hashable, Codable, Sendable, CustomStringConvertible {
 }
 
 /// Counts the sgemm calls made while ``recording(_:)`` runs: the FLOP count of whatever the body computes through
-/// BLAS (every Linear, Conv2d and ConvTranspose2d, forward and backward), and the shapes a benchmark should time.
+/// BLAS (every Linear, Conv2d and ConvTranspose2d, forward and backward) plus the direct convolutions' FLOPs, and
+/// the shapes a benchmark should time.
 /// Task-local, so concurrent work elsewhere is not counted.
 public final class GEMMRecorder {
     @TaskLocal static var current: GEMMRecorder?
@@ -100,8 +101,20 @@ public final class GEMMRecorder {
         calls.append(1)
     }
 
-    /// Total FLOPs of the recorded calls.
-    public var flops: Double { zip(shapes, calls).reduce(0) { $0 + $1.0.flops * Double($1.1) } }
+    /// FLOPs of work done outside sgemm (direct convolutions: 2 per multiply-add), counted in ``flops``.
+    public private(set) var directFLOPs: Double = 0
+
+    func recordDirect(flops: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        directFLOPs += flops
+    }
+
+    /// FLOPs of the recorded sgemm calls.
+    public var gemmFLOPs: Double { zip(shapes, calls).reduce(0) { $0 + $1.0.flops * Double($1.1) } }
+
+    /// Total FLOPs: the sgemm calls' and the direct convolutions'.
+    public var flops: Double { gemmFLOPs + directFLOPs }
 
     /// Runs `body` with this recorder counting sgemm calls (nested recorders: only the innermost counts).
     public func recording<Result>(_ body: () throws -> Result) rethrows -> Result {

@@ -36,7 +36,9 @@ public struct ConvolutionGeometry: Equatable, Sendable {
         let count = channels * kh * kw * batch * positions
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             let output = buffer.baseAddress!
-            for c in 0..<channels {
+            // Channels write disjoint rows, so they split over the library's threads.
+            Parallel.forEachChunk(of: channels, minimumWork: kh * kw * batch * positions, grain: 1 << 16) { chunk in
+            for c in chunk {
                 for ky in 0..<kh {
                     for kx in 0..<kw {
                         let row = output + ((c * kh + ky) * kw + kx) * batch * positions
@@ -64,19 +66,23 @@ public struct ConvolutionGeometry: Equatable, Sendable {
                     }
                 }
             }
+            }
             initialized = count
         }
     }
 
-    /// The adjoint of ``columns``: sums column-matrix entries back into a `[batch, channels, height, width]` image.
+    /// The adjoint of ``columns``: sums column-matrix entries back into a `[batch, channels, height, width]` image,
+    /// then adds `bias[c]` to channel c's planes when given (in the same parallel pass).
     func accumulateColumns(_ columns: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
-                           outHeight: Int, outWidth: Int) -> [Float] {
+                           outHeight: Int, outWidth: Int, bias: [Float]? = nil) -> [Float] {
         let (kh, kw) = (kernelHeight, kernelWidth)
         let positions = outHeight * outWidth
         var image = [Float](repeating: 0, count: batch * channels * height * width)
         image.withUnsafeMutableBufferPointer { buffer in
             let output = buffer.baseAddress!
-            for c in 0..<channels {
+            // Channels write disjoint planes, so they split over the library's threads.
+            Parallel.forEachChunk(of: channels, minimumWork: kh * kw * batch * positions, grain: 1 << 16) { chunk in
+            for c in chunk {
                 for ky in 0..<kh {
                     for kx in 0..<kw {
                         let row = columns + ((c * kh + ky) * kw + kx) * batch * positions
@@ -98,6 +104,13 @@ public struct ConvolutionGeometry: Equatable, Sendable {
                         }
                     }
                 }
+                if let bias {
+                    for n in 0..<batch {
+                        let plane = output + (n * channels + c) * height * width
+                        for i in 0..<(height * width) { plane[i] += bias[c] }
+                    }
+                }
+            }
             }
         }
         return image
@@ -115,20 +128,31 @@ public struct ConvolutionGeometry: Equatable, Sendable {
 
 extension Tensor {
     /// 2-D convolution of `self` (`[batch, inChannels, height, width]`) with `weight`
-    /// (`[outChannels, inChannels, kh, kw]`, PyTorch's OIHW) plus `bias` (`[outChannels]`).
-    ///
-    /// Forward: C = columns(x) (`[in·kh·kw, batch·positions]`); Y = W·C as `[out, batch·positions]`, moved to
-    /// NCHW plane by plane, plus b. Derivatives (G the upstream gradient as `[out, batch·positions]`):
-    /// dW = G·Cᵀ, db = Σ rows of G, dx = columns-adjoint(Wᵀ·G).
+    /// (`[outChannels, inChannels, kh, kw]`, PyTorch's OIHW) plus `bias` (`[outChannels]`): through im2col + GEMM
+    /// (``columnConv2d(weight:bias:geometry:)``), or by direct loops for stride-1 layers with few output channels
+    /// (``directConv2d(weight:bias:geometry:)``).
     public func conv2d(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) -> Tensor {
         precondition(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1] &&
                      weight.shape[2] == geometry.kernelHeight && weight.shape[3] == geometry.kernelWidth,
                      "conv2d: input \(shape) does not fit weight \(weight.shape) and kernel \(geometry.kernelHeight)×\(geometry.kernelWidth)")
+        precondition(bias == nil || bias!.shape == [weight.shape[0]], "conv2d: bias \(bias!.shape) for weight \(weight.shape)")
+        precondition(geometry.convolvedSize(shape[2], kernel: geometry.kernelHeight) > 0 &&
+                     geometry.convolvedSize(shape[3], kernel: geometry.kernelWidth) > 0,
+                     "conv2d: input \(shape[2])×\(shape[3]) is smaller than the kernel")
+        if Tensor.convolvesDirectly(outChannels: weight.shape[0], geometry: geometry) {
+            return directConv2d(weight: weight, bias: bias, geometry: geometry)
+        }
+        return columnConv2d(weight: weight, bias: bias, geometry: geometry)
+    }
+
+    /// Convolution through the column matrix. Forward: C = columns(x) (`[in·kh·kw, batch·positions]`);
+    /// Y = W·C as `[out, batch·positions]`, moved to NCHW plane by plane, plus b. Derivatives (G the upstream
+    /// gradient as `[out, batch·positions]`): dW = G·Cᵀ, db = Σ rows of G, dx = columns-adjoint(Wᵀ·G).
+    func columnConv2d(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) -> Tensor {
         let (batch, channels, height, width) = (shape[0], shape[1], shape[2], shape[3])
         let outChannels = weight.shape[0]
         let outHeight = geometry.convolvedSize(height, kernel: geometry.kernelHeight)
         let outWidth = geometry.convolvedSize(width, kernel: geometry.kernelWidth)
-        precondition(outHeight > 0 && outWidth > 0, "conv2d: input \(height)×\(width) is smaller than the kernel")
         let plane = outHeight * outWidth
         let positions = batch * plane
         let patchSize = channels * geometry.kernelHeight * geometry.kernelWidth
@@ -138,8 +162,7 @@ extension Tensor {
         }
         let weights = weight.scalars
         let product = Tensor.gemm(weights, false, columns, false, m: outChannels, n: positions, k: patchSize)
-        var output = Tensor.swapLeadingAxes(product, outChannels, batch, block: plane)
-        if let bias { Tensor.addChannelBias(&output, bias.scalars, batch: batch, channels: outChannels, plane: plane) }
+        let output = Tensor.swapLeadingAxes(product, outChannels, batch, block: plane, adding: bias?.scalars)
         let (needInput, needWeight, needBias) = (isTracked, weight.isTracked, bias?.isTracked ?? false)
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record(shape: [batch, outChannels, outHeight, outWidth], scalars: output, inputs: inputs) { upstream in
@@ -186,11 +209,10 @@ extension Tensor {
         let inputColumns = Tensor.swapLeadingAxes(scalars, batch, inChannels, block: plane)
         let weights = weight.scalars
         let columns = Tensor.gemm(weights, true, inputColumns, false, m: patchSize, n: positions, k: inChannels)
-        var output = columns.withUnsafeBufferPointer {
+        let output = columns.withUnsafeBufferPointer {
             geometry.accumulateColumns($0.baseAddress!, batch: batch, channels: outChannels, height: outHeight,
-                                       width: outWidth, outHeight: height, outWidth: width)
+                                       width: outWidth, outHeight: height, outWidth: width, bias: bias?.scalars)
         }
-        if let bias { Tensor.addChannelBias(&output, bias.scalars, batch: batch, channels: outChannels, plane: outHeight * outWidth) }
         let (needInput, needWeight, needBias) = (isTracked, weight.isTracked, bias?.isTracked ?? false)
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record(shape: [batch, outChannels, outHeight, outWidth], scalars: output, inputs: inputs) { upstream in
@@ -214,15 +236,25 @@ extension Tensor {
         }
     }
 
-    /// `[a, b, block]` → `[b, a, block]`: moves contiguous blocks (an NCHW image's planes), one copy per block.
-    static func swapLeadingAxes(_ values: [Float], _ a: Int, _ b: Int, block: Int) -> [Float] {
-        if a == 1 || b == 1 { return values }
+    /// `[a, b, block]` → `[b, a, block]`: moves contiguous blocks (an NCHW image's planes), one copy per block,
+    /// adding `bias[i]` to the blocks of index i along the first axis when given. Split over the library's threads
+    /// by output rows j.
+    static func swapLeadingAxes(_ values: [Float], _ a: Int, _ b: Int, block: Int, adding bias: [Float]? = nil) -> [Float] {
+        if (a == 1 || b == 1) && bias == nil { return values }
         return [Float](unsafeUninitializedCapacity: values.count) { output, initialized in
             values.withUnsafeBufferPointer { input in
-                for i in 0..<a {
-                    for j in 0..<b {
-                        (output.baseAddress! + (j * a + i) * block)
-                            .initialize(from: input.baseAddress! + (i * b + j) * block, count: block)
+                let (target, source) = (output.baseAddress!, input.baseAddress!)
+                Parallel.forEachChunk(of: b, minimumWork: a * block, grain: 1 << 16) { chunk in
+                    for j in chunk {
+                        for i in 0..<a {
+                            let (to, from) = (target + (j * a + i) * block, source + (i * b + j) * block)
+                            if let bias {
+                                let shift = bias[i]
+                                for index in 0..<block { to[index] = from[index] + shift }
+                            } else {
+                                to.initialize(from: from, count: block)
+                            }
+                        }
                     }
                 }
             }
@@ -267,26 +299,24 @@ extension Tensor {
         return sums
     }
 
+    /// Σ over batch and plane per channel of `[batch, channels, plane]`, each channel's planes added in batch order
+    /// (split over the library's threads by channel: the same numbers for any thread count).
     static func channelSums(_ values: [Float], batch: Int, channels: Int, plane: Int) -> [Float] {
         var sums = [Float](repeating: 0, count: channels)
         values.withUnsafeBufferPointer { source in
-            for n in 0..<batch {
-                for c in 0..<channels {
-                    sums[c] += Kernels.sum(UnsafeBufferPointer(rebasing: source[((n * channels + c) * plane)..<((n * channels + c + 1) * plane)]))
+            sums.withUnsafeMutableBufferPointer { target in
+                let (from, to) = (source.baseAddress!, target.baseAddress!)
+                Parallel.forEachChunk(of: channels, minimumWork: batch * plane, grain: 1 << 16) { chunk in
+                    for c in chunk {
+                        var total: Float = 0
+                        for n in 0..<batch {
+                            total += Kernels.sum(UnsafeBufferPointer(start: from + (n * channels + c) * plane, count: plane))
+                        }
+                        to[c] = total
+                    }
                 }
             }
         }
         return sums
-    }
-
-    static func addChannelBias(_ values: inout [Float], _ bias: [Float], batch: Int, channels: Int, plane: Int) {
-        values.withUnsafeMutableBufferPointer { target in
-            for n in 0..<batch {
-                for c in 0..<channels {
-                    let base = (n * channels + c) * plane
-                    for i in 0..<plane { target[base + i] += bias[c] }
-                }
-            }
-        }
     }
 }

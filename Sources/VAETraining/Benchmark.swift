@@ -209,7 +209,7 @@ public enum Benchmark {
                 gemmSeconds += seconds * Double(calls)
                 timings.append(GEMMTiming(shape: shape.description, callsPerStep: calls, gflopsPerSecond: shape.flops / seconds / 1e9))
             }
-            modelShapes = recorder.flops / gemmSeconds / 1e9
+            modelShapes = recorder.gemmFLOPs / gemmSeconds / 1e9
             gemmFraction = gemmSeconds / trainingSeconds
         }
 

@@ -84,6 +84,52 @@ extension VAENNTests {
             checkModuleGradients(norm, input: smoothValues([5, 2], seed: 6)) { norm($0) }
         }
 
+        /// A BatchNorm followed by a (leaky) ReLU layer runs as one fused op in a Sequential: the same values and the
+        /// same gradients (input, weight, bias) as the two layers one after the other. Planes of 25 and 36 pixels
+        /// cover sixteen-lane blocks and a tail. (The kink makes finite differences unreliable, so the fused
+        /// gradient is compared with the composition, whose parts are each finite-difference checked.)
+        @Test func batchNormFusedWithActivation() {
+            for activation in [Activation.leakyRelu, .relu] {
+                let norm = BatchNorm(channels: 3)
+                norm.weight.value = smoothValues([3], seed: 11)
+                norm.bias.value = smoothValues([3], seed: 12)
+                let fused = Sequential([norm, ActivationLayer(activation)])
+                for shape in [[2, 3, 5, 5], [3, 3, 6, 6], [7, 3]] {
+                    let x = smoothValues(shape, seed: 13)
+                    let weights = smoothValues(shape, seed: 14)
+                    func valueAndGradients(_ forward: (Tensor) -> Tensor) -> (Tensor, [Tensor]) {
+                        let tape = GradientTape()
+                        return tape.recording {
+                            let input = tape.watch(x)
+                            let output = forward(input)
+                            let gradients = tape.gradients(of: (output * weights).sum(),
+                                                           withRespectTo: [input, norm.weight.tensor, norm.bias.tensor])
+                            return (output, gradients)
+                        }
+                    }
+                    let (separate, separateGradients) = valueAndGradients { activation(norm($0)) }
+                    let (together, togetherGradients) = valueAndGradients { fused($0) }
+                    #expect(zip(separate.scalars, together.scalars).allSatisfy { abs($0 - $1) <= 1e-6 })
+                    #expect(together.scalars.contains { $0 < 0 } == (activation == .leakyRelu))
+                    for (a, b) in zip(separateGradients, togetherGradients) {
+                        #expect(a.scalars.contains { $0 != 0 })
+                        #expect(zip(a.scalars, b.scalars).allSatisfy { abs($0 - $1) <= 1e-5 * (1 + abs($0)) })
+                    }
+                }
+            }
+        }
+
+        /// The batch-normalisation op's own gradient (input, weight and bias) against finite differences.
+        @Test func batchNormOpGradients() {
+            for shape in [[2, 3, 5, 5], [6, 2]] {
+                let channels = shape[1]
+                checkGradients([smoothValues(shape, seed: 15), smoothValues([channels], seed: 16),
+                                smoothValues([channels], seed: 17)]) {
+                    $0[0].batchNormalized(weight: $0[1], bias: $0[2], epsilon: 1e-5).output
+                }
+            }
+        }
+
         @Test func buffersAreSavedButNotTrained() {
             let norm = BatchNorm(channels: 4)
             #expect(norm.namedParameters.map(\.name) == ["weight", "bias"])

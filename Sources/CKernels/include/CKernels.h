@@ -24,6 +24,38 @@ void vae_cross_entropy_row_sums(long rows, long width, const float *logits, cons
 /// from −0, then the tail in order: VAETensor's reduction order.
 float vae_sum(long count, const float *values);
 
+/// Batch normalisation in training mode over channels first..<last of `x` ([batch, channels, plane]): each channel's
+/// mean and biased variance over batch and plane (stored in `mean`, `variance`), y = γ·(x − mean)/√(variance + ε) + β,
+/// then y ← y when y > 0, else slope·y (slope 1: no activation; a leaky ReLU fused into the same pass).
+void vae_batch_norm_forward(long batch, long channels, long plane, long first, long last, const float *x,
+                            const float *gamma, const float *beta, float epsilon, float slope,
+                            float *y, float *mean, float *variance);
+
+/// The gradient of ``vae_batch_norm_forward`` for channels first..<last, from the output gradient `g`, the input
+/// `x`, the output `y` (for the activation's sign) and the batch statistics: dβ = Σ g', dγ = Σ g'·x̂ (g' the gradient
+/// before the activation, x̂ the normalised input), and when `dx` is non-null dx = γ/σ·(g' − mean g' − x̂·mean g'x̂).
+void vae_batch_norm_backward(long batch, long channels, long plane, long first, long last, const float *g,
+                             const float *x, const float *y, const float *gamma, const float *mean,
+                             const float *variance, float epsilon, float slope, float *dx, float *dgamma,
+                             float *dbeta);
+
+/// Direct stride-1 convolution (NCHW input [batch, inChannels, height, width], OIHW weight, symmetric padding) of
+/// batch items first..<last into `y` ([batch, outChannels, outHeight, outWidth]); `bias` may be null.
+void vae_conv_direct_forward(long first, long last, long inChannels, long height, long width, long outChannels,
+                             long kernelHeight, long kernelWidth, long padding, const float *x, const float *weight,
+                             const float *bias, float *y);
+
+/// The input gradient of ``vae_conv_direct_forward`` for batch items first..<last, from the output gradient `g`.
+void vae_conv_direct_input_gradient(long first, long last, long inChannels, long height, long width,
+                                    long outChannels, long kernelHeight, long kernelWidth, long padding,
+                                    const float *g, const float *weight, float *dx);
+
+/// The weight gradient of ``vae_conv_direct_forward`` for the (output, input) channel pairs first..<last
+/// (pair o·inChannels + c), summed over the whole batch.
+void vae_conv_direct_weight_gradient(long first, long last, long batch, long inChannels, long height, long width,
+                                     long outChannels, long kernelHeight, long kernelWidth, long padding,
+                                     const float *g, const float *x, float *dw);
+
 /// A task of a parallel run: `index` is in 0..<count.
 typedef void (*vae_pool_task)(void *context, long index);
 

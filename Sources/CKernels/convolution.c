@@ -1,0 +1,148 @@
+#include "CKernels.h"
+
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__) && defined(__linux__)
+#define VAE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VAE_CLONES
+#endif
+
+// Direct stride-1 convolution for layers with few output channels (an image's last layer: 32 → 3 channels at
+// 64×64), where im2col's column matrix would be kh·kw times the input and the product's M = outChannels leaves the
+// GEMM memory bound. Every output element is summed in a fixed order that depends on neither the thread count nor
+// the range of batch items or weights a call computes.
+
+#include <stdlib.h>
+
+// The columns ox in 0..<outWidth whose source column ox + shift lies in 0..<width.
+static inline void valid_columns(long shift, long width, long outWidth, long *first, long *last) {
+    *first = shift < 0 ? -shift : 0;
+    *last = width - shift < outWidth ? width - shift : outWidth;
+    if (*last < *first) *last = *first;
+}
+
+// Forward: one output row of every output channel at a time, accumulated in `rows` (outChannels × outWidth, in
+// cache) over input channels, kernel rows and kernel columns in that order; the bias is added last.
+VAE_CLONES
+void vae_conv_direct_forward(long first, long last, long inChannels, long height, long width, long outChannels,
+                             long kernelHeight, long kernelWidth, long padding, const float *restrict x,
+                             const float *restrict weight, const float *restrict bias, float *restrict y) {
+    long outHeight = height + 2 * padding - kernelHeight + 1, outWidth = width + 2 * padding - kernelWidth + 1;
+    long taps = kernelHeight * kernelWidth;
+    float *rows = malloc(sizeof(float) * outChannels * outWidth);
+    for (long n = first; n < last; n++) {
+        for (long oy = 0; oy < outHeight; oy++) {
+            for (long i = 0; i < outChannels * outWidth; i++) rows[i] = 0;
+            for (long c = 0; c < inChannels; c++) {
+                for (long ky = 0; ky < kernelHeight; ky++) {
+                    long iy = oy + ky - padding;
+                    if (iy < 0 || iy >= height) continue;
+                    const float *source = x + ((n * inChannels + c) * height + iy) * width;
+                    for (long kx = 0; kx < kernelWidth; kx++) {
+                        long shift = kx - padding, lo, hi;
+                        valid_columns(shift, width, outWidth, &lo, &hi);
+                        const float *from = source + shift;
+                        for (long o = 0; o < outChannels; o++) {
+                            float w = weight[(o * inChannels + c) * taps + ky * kernelWidth + kx];
+                            float *row = rows + o * outWidth;
+                            for (long ox = lo; ox < hi; ox++) row[ox] += w * from[ox];
+                        }
+                    }
+                }
+            }
+            for (long o = 0; o < outChannels; o++) {
+                float *out = y + ((n * outChannels + o) * outHeight + oy) * outWidth;
+                const float *row = rows + o * outWidth;
+                float b = bias ? bias[o] : 0;
+                if (bias) for (long ox = 0; ox < outWidth; ox++) out[ox] = row[ox] + b;
+                else for (long ox = 0; ox < outWidth; ox++) out[ox] = row[ox];
+            }
+        }
+    }
+    free(rows);
+}
+
+// Input gradient: one input row of every input channel at a time, accumulated in `rows` over output channels,
+// kernel rows and kernel columns in that order: dx[n, c, iy, ix] = Σ w[o, c, ky, kx]·g[n, o, iy − ky + p, ix − kx + p].
+VAE_CLONES
+void vae_conv_direct_input_gradient(long first, long last, long inChannels, long height, long width,
+                                    long outChannels, long kernelHeight, long kernelWidth, long padding,
+                                    const float *restrict g, const float *restrict weight, float *restrict dx) {
+    long outHeight = height + 2 * padding - kernelHeight + 1, outWidth = width + 2 * padding - kernelWidth + 1;
+    long taps = kernelHeight * kernelWidth;
+    float *rows = malloc(sizeof(float) * inChannels * width);
+    for (long n = first; n < last; n++) {
+        for (long iy = 0; iy < height; iy++) {
+            for (long i = 0; i < inChannels * width; i++) rows[i] = 0;
+            for (long o = 0; o < outChannels; o++) {
+                for (long ky = 0; ky < kernelHeight; ky++) {
+                    long oy = iy - ky + padding;
+                    if (oy < 0 || oy >= outHeight) continue;
+                    const float *source = g + ((n * outChannels + o) * outHeight + oy) * outWidth;
+                    for (long kx = 0; kx < kernelWidth; kx++) {
+                        long shift = padding - kx, lo, hi;
+                        valid_columns(shift, outWidth, width, &lo, &hi);
+                        const float *from = source + shift;
+                        for (long c = 0; c < inChannels; c++) {
+                            float w = weight[(o * inChannels + c) * taps + ky * kernelWidth + kx];
+                            float *row = rows + c * width;
+                            for (long ix = lo; ix < hi; ix++) row[ix] += w * from[ix];
+                        }
+                    }
+                }
+            }
+            for (long c = 0; c < inChannels; c++) {
+                float *out = dx + ((n * inChannels + c) * height + iy) * width;
+                const float *row = rows + c * width;
+                for (long ix = 0; ix < width; ix++) out[ix] = row[ix];
+            }
+        }
+    }
+    free(rows);
+}
+
+// Weight gradient of the (output, input) channel pairs first..<last: per pair and tap, sixteen lane sums over the
+// row segments of every item and row (in batch, then row order), the lanes added in order, then the tail sum.
+VAE_CLONES
+void vae_conv_direct_weight_gradient(long first, long last, long batch, long inChannels, long height, long width,
+                                     long outChannels, long kernelHeight, long kernelWidth, long padding,
+                                     const float *restrict g, const float *restrict x, float *restrict dw) {
+    long outHeight = height + 2 * padding - kernelHeight + 1, outWidth = width + 2 * padding - kernelWidth + 1;
+    long taps = kernelHeight * kernelWidth;
+    float *lanes = malloc(sizeof(float) * taps * 16), *tails = malloc(sizeof(float) * taps);
+    for (long p = first; p < last; p++) {
+        long o = p / inChannels, c = p % inChannels;
+        for (long i = 0; i < taps * 16; i++) lanes[i] = 0;
+        for (long t = 0; t < taps; t++) tails[t] = -0.0f;
+        for (long n = 0; n < batch; n++) {
+            for (long oy = 0; oy < outHeight; oy++) {
+                const float *row = g + ((n * outChannels + o) * outHeight + oy) * outWidth;
+                for (long ky = 0; ky < kernelHeight; ky++) {
+                    long iy = oy + ky - padding;
+                    if (iy < 0 || iy >= height) continue;
+                    const float *source = x + ((n * inChannels + c) * height + iy) * width;
+                    for (long kx = 0; kx < kernelWidth; kx++) {
+                        long shift = kx - padding, lo, hi;
+                        valid_columns(shift, width, outWidth, &lo, &hi);
+                        const float *from = source + shift;
+                        float *lane = lanes + (ky * kernelWidth + kx) * 16;
+                        long ox = lo;
+                        for (; ox + 16 <= hi; ox += 16)
+                            for (int j = 0; j < 16; j++) lane[j] += row[ox + j] * from[ox + j];
+                        float tail = tails[ky * kernelWidth + kx];
+                        for (; ox < hi; ox++) tail += row[ox] * from[ox];
+                        tails[ky * kernelWidth + kx] = tail;
+                    }
+                }
+            }
+        }
+        for (long t = 0; t < taps; t++) {
+            float total = -0.0f;
+            for (int j = 0; j < 16; j++) total += lanes[t * 16 + j];
+            dw[p * taps + t] = total + tails[t];
+        }
+    }
+    free(lanes);
+    free(tails);
+}

@@ -1,0 +1,76 @@
+import CKernels
+
+extension Tensor {
+    /// Batch normalisation in training mode, one op with a hand-derived gradient: over `[batch, channels]` or
+    /// `[batch, channels, height, width]`, each channel is normalised with the batch's mean and biased variance
+    /// (over the batch and the plane), scaled by `weight` and shifted by `bias`, and optionally passed through a
+    /// leaky ReLU with `activationSlope` (1: none; 0: ReLU) in the same pass. Returns the output and the batch
+    /// statistics (for running averages).
+    ///
+    /// Derivatives (g′ the gradient before the activation, x̂ = (x − μ)/σ, N = batch·plane):
+    /// dβ = Σ g′, dγ = Σ g′·x̂, dx = γ/σ·(g′ − Σg′/N − x̂·Σg′x̂/N).
+    /// Channels are split over the library's threads; each channel's sums are computed whole by one thread in a
+    /// fixed order, so the numbers do not depend on the thread count.
+    public func batchNormalized(weight: Tensor, bias: Tensor, epsilon: Float, activationSlope: Float = 1)
+    -> (output: Tensor, mean: [Float], variance: [Float]) {
+        precondition((rank == 2 || rank == 4) && weight.shape == [shape[1]] && bias.shape == [shape[1]],
+                     "batchNormalized: input \(shape) does not fit weight \(weight.shape) and bias \(bias.shape)")
+        precondition(count > 0, "batchNormalized: empty input \(shape)")
+        let (batch, channels) = (shape[0], shape[1])
+        let plane = rank == 4 ? shape[2] * shape[3] : 1
+        let (input, gamma, beta) = (scalars, weight.scalars, bias.scalars)
+        var mean = [Float](repeating: 0, count: channels)
+        var variance = [Float](repeating: 0, count: channels)
+        let output = [Float](unsafeUninitializedCapacity: input.count) { buffer, initialized in
+            let y = buffer.baseAddress!
+            input.withUnsafeBufferPointer { x in
+                mean.withUnsafeMutableBufferPointer { meanBuffer in
+                    variance.withUnsafeMutableBufferPointer { varianceBuffer in
+                        let (m, v) = (meanBuffer.baseAddress!, varianceBuffer.baseAddress!)
+                        Parallel.forEachChunk(of: channels, minimumWork: batch * plane, grain: 1 << 16) { chunk in
+                            vae_batch_norm_forward(batch, channels, plane, chunk.lowerBound, chunk.upperBound,
+                                                   x.baseAddress!, gamma, beta, epsilon, activationSlope, y, m, v)
+                        }
+                    }
+                }
+            }
+            initialized = input.count
+        }
+        let (needInput, needWeight, needBias) = (isTracked, weight.isTracked, bias.isTracked)
+        let (batchMean, batchVariance) = (mean, variance)
+        let result = Tensor.record(shape: shape, scalars: output, inputs: [self, weight, bias]) { upstream in
+            var dgamma = [Float](repeating: 0, count: channels)
+            var dbeta = [Float](repeating: 0, count: channels)
+            func backward(into dx: UnsafeMutablePointer<Float>?) {
+                upstream.withUnsafeBufferPointer { g in
+                    input.withUnsafeBufferPointer { x in
+                        output.withUnsafeBufferPointer { y in
+                            dgamma.withUnsafeMutableBufferPointer { dg in
+                                dbeta.withUnsafeMutableBufferPointer { db in
+                                    let (dgBase, dbBase) = (dg.baseAddress!, db.baseAddress!)
+                                    Parallel.forEachChunk(of: channels, minimumWork: batch * plane, grain: 1 << 16) { chunk in
+                                        vae_batch_norm_backward(batch, channels, plane, chunk.lowerBound,
+                                                                chunk.upperBound, g.baseAddress!, x.baseAddress!,
+                                                                y.baseAddress!, gamma, batchMean, batchVariance,
+                                                                epsilon, activationSlope, dx, dgBase, dbBase)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var dx: [Float]? = nil
+            if needInput {
+                dx = [Float](unsafeUninitializedCapacity: input.count) { buffer, initialized in
+                    backward(into: buffer.baseAddress!)
+                    initialized = input.count
+                }
+            } else {
+                backward(into: nil)
+            }
+            return [dx, needWeight ? dgamma : nil, needBias ? dbeta : nil]
+        }
+        return (result, mean, variance)
+    }
+}
