@@ -87,6 +87,13 @@ public final class VQVAE: Module, VariationalAutoencoder {
         return observation(output.reshaped([batch, specification.inputSize]))
     }
 
+    /// Each position's vector replaced by its nearest codebook entry.
+    public func nearestLatentCodes(_ codes: Tensor) -> Tensor {
+        let batch = codes.shape[0]
+        let rows = codes.reshaped([batch, codeSize, side, side]).transposed([0, 2, 3, 1]).reshaped([batch * positions, codeSize])
+        return withoutGradients { latent(codes: quantizer.nearestCodes(rows)) }
+    }
+
     /// The code map of each image, `batch · positions` indices.
     public func codeMaps(_ input: Tensor) -> [Int] { withoutGradients { quantizer.nearestCodes(encodedRows(input)) } }
 

@@ -48,6 +48,11 @@ public protocol VariationalAutoencoder: Module {
     /// The values of the model's schedules at an optimiser step (β, capacities, KL weight, temperature), for
     /// TensorBoard; empty (the default) when it has none.
     func scheduleValues(atStep step: Int) -> [(name: String, value: Double)]
+    /// The codes of the latent space nearest to `codes` (`[count, latentSize]`): what a code drawn by a post-hoc
+    /// sampler (a Gaussian mixture, a second-stage VAE) becomes before decoding. VQ-VAE snaps each position's
+    /// vector to its nearest codebook entry (its decoder has only seen codebook vectors); the identity (the
+    /// default) for continuous latents.
+    func nearestLatentCodes(_ codes: Tensor) -> Tensor
 }
 
 /// Randomness and schedule position handed to a loss.
@@ -83,6 +88,7 @@ extension VariationalAutoencoder {
     public var postTrainingFit: (any PostTrainingFit)? { nil }
     public var auxiliaryTraining: (any AuxiliaryTraining)? { nil }
     public func scheduleValues(atStep step: Int) -> [(name: String, value: Double)] { [] }
+    public func nearestLatentCodes(_ codes: Tensor) -> Tensor { codes }
     public func conditioned(on labels: [Int]) -> any VariationalAutoencoder { self }
 
     /// The model conditioned on `labels` when it is conditional and they are given; otherwise itself.

@@ -5,9 +5,11 @@ import VAEModels
 import VAETensor
 
 /// Where `vae sample --sampler` draws latent codes from (pythae's post-hoc samplers): the model's prior (`normal`);
-/// a Gaussian mixture (`gmm`: 10 components, full covariances) fitted by EM to the posterior means of the run's
+/// a Gaussian mixture (`gmm`: 10 components, full covariances up to ``gmmFullCovarianceLimit`` code dimensions,
+/// diagonal ones beyond, e.g. VQ-VAE's 3136) fitted by EM to the posterior means of the run's
 /// training images; or the two-stage VAE (`two-stage`, Dai & Wipf 2019): a second VAE trained on those codes, whose
-/// prior draws it decodes into codes. Fitted samplers are saved in the run directory (``gmmFile``,
+/// prior draws it decodes into codes. Drawn codes go through the model's `nearestLatentCodes` (VQ-VAE snaps them to
+/// its codebook). Fitted samplers are saved in the run directory (``gmmFile``,
 /// ``twoStageFolder``, itself a run directory) and reused.
 public enum PostHocSampler: String, CaseIterable, Sendable {
     case normal
@@ -16,6 +18,8 @@ public enum PostHocSampler: String, CaseIterable, Sendable {
 
     public static let gmmFile = "sampler-gmm.safetensors"
     public static let gmmComponents = 10
+    /// The widest codes that get full covariances (pythae's default); wider ones get diagonal covariances.
+    public static let gmmFullCovarianceLimit = 256
 
     /// `count` codes from this sampler, from the "sampling" stream of `seed`; `report` hears about a fit.
     public func latents(_ run: TrainedRun, count: Int, seed: UInt64, report: (String) -> Void = { _ in }) throws -> Tensor {
@@ -24,10 +28,11 @@ public enum PostHocSampler: String, CaseIterable, Sendable {
         case .normal:
             return run.model.samplePrior(count: count, random: &random)
         case .gmm:
-            return try Self.gaussianMixture(run, report: report).sample(count: count, random: &random)
+            return run.model.nearestLatentCodes(try Self.gaussianMixture(run, report: report).sample(count: count, random: &random))
         case .twoStage:
             let second = try Self.twoStageRun(run, report: report)
-            return withoutGradients { second.model.decode(second.model.samplePrior(count: count, random: &random)).mean }
+            return run.model.nearestLatentCodes(
+                withoutGradients { second.model.decode(second.model.samplePrior(count: count, random: &random)).mean })
         }
     }
 
@@ -83,12 +88,14 @@ public enum PostHocSampler: String, CaseIterable, Sendable {
         let codes = (0..<means.shape[0]).map { row in (0..<width).map { Double(means.scalars[row * width + $0]) } }
         var random = RandomStream(seed: run.config.experiment.seed, name: "gmm")
         let started = Date()
-        let (fitted, history) = GaussianMixture.fit(codes, components: min(gmmComponents, codes.count), random: &random)
+        let kind: GaussianMixture.CovarianceKind = width <= gmmFullCovarianceLimit ? .full : .diagonal
+        let (fitted, history) = GaussianMixture.fit(codes, components: min(gmmComponents, codes.count), kind: kind,
+                                                    random: &random)
         try AtomicFile.write(try encode(fitted), to: path)
         // The file holds Float32 values: use what it holds, so the first draw and every later one agree.
         let mixture = try read(path)
-        report(String(format: "fitted a %d-component Gaussian mixture to %d posterior means in %d EM steps (%.1f s): log-likelihood %.2f per code → %@",
-                      mixture.components, codes.count, history.count - 1, Date().timeIntervalSince(started),
+        report(String(format: "fitted a %d-component Gaussian mixture (%@ covariances, %d dimensions) to %d posterior means in %d EM steps (%.1f s): log-likelihood %.2f per code → %@",
+                      mixture.components, kind.rawValue, width, codes.count, history.count - 1, Date().timeIntervalSince(started),
                       history.last ?? 0, path))
         return mixture
     }
@@ -98,7 +105,8 @@ public enum PostHocSampler: String, CaseIterable, Sendable {
         return try SafeTensors.encode([
             SafeTensorEntry(name: "weights", shape: [k], values: mixture.weights.map(Float.init)),
             SafeTensorEntry(name: "means", shape: [k, d], values: mixture.means.joined().map(Float.init)),
-            SafeTensorEntry(name: "covariances", shape: [k, d, d], values: mixture.covariances.joined().map(Float.init)),
+            SafeTensorEntry(name: "covariances", shape: mixture.kind == .full ? [k, d, d] : [k, d],
+                            values: mixture.covariances.joined().map(Float.init)),
         ], metadata: [("sampler", "gmm")])
     }
 
@@ -112,11 +120,12 @@ public enum PostHocSampler: String, CaseIterable, Sendable {
         }
         let (weights, means, covariances) = (try entry("weights"), try entry("means"), try entry("covariances"))
         let (k, d) = (weights.shape.first ?? 0, means.shape.last ?? 0)
-        guard k >= 1, d >= 1, means.shape == [k, d], covariances.shape == [k, d, d] else {
-            throw FormatError(source: path, "shapes \(weights.shape), \(means.shape), \(covariances.shape) do not make a \(k)-component mixture")
+        guard k >= 1, d >= 1, means.shape == [k, d], covariances.shape == [k, d, d] || covariances.shape == [k, d] else {
+            throw FormatError(source: path, "shapes \(weights.shape), \(means.shape), \(covariances.shape) do not make a \(k)-component mixture (covariances [k, d, d] or diagonal [k, d])")
         }
+        let kind: GaussianMixture.CovarianceKind = covariances.shape.count == 3 ? .full : .diagonal
         let rows = { (values: [Float], width: Int) in stride(from: 0, to: values.count, by: width).map { values[$0..<($0 + width)].map(Double.init) } }
         return GaussianMixture(weights: weights.values.map(Double.init), means: rows(means.values, d),
-                               covariances: rows(covariances.values, d * d))
+                               covariances: rows(covariances.values, kind == .full ? d * d : d), kind: kind)
     }
 }

@@ -38,6 +38,35 @@ extension VAEModelsTests {
             #expect(abs(mixture.covariances[k][0] - 1) < 0.2 && abs(mixture.covariances[k][1] - 0.8) < 0.2, "\(mixture.covariances[k])")
         }
 
+        /// Diagonal covariances (for wide codes): EM still never lowers the likelihood, finds axis-aligned clusters
+        /// and their per-axis variances, its density equals the full formula's with those variances on the diagonal, and its
+        /// draws have its variances.
+        @Test func diagonalCovariances() {
+            var random = RandomStream(seed: 2, name: "gmm")
+            // The two axis-aligned clusters (the correlated one is a full covariance's job).
+            let data = Self.data().enumerated().filter { $0.offset % 3 != 1 }.map(\.element)
+            let (mixture, history) = GaussianMixture.fit(data, components: 2, kind: .diagonal, random: &random)
+            for (earlier, later) in zip(history, history.dropFirst()) {
+                #expect(later >= earlier - 1e-9, "EM lowered the log-likelihood: \(earlier) → \(later)")
+            }
+            #expect(mixture.kind == .diagonal && mixture.covariances.allSatisfy { $0.count == 2 })
+            let k = mixture.means.indices.min { hypot(mixture.means[$0][0] + 4, mixture.means[$0][1] - 4) < hypot(mixture.means[$1][0] + 4, mixture.means[$1][1] - 4) }!
+            #expect(hypot(mixture.means[k][0] + 4, mixture.means[k][1] - 4) < 0.2)
+            #expect(mixture.covariances[k].allSatisfy { abs($0 - 0.09) < 0.02 }, "\(mixture.covariances[k])")
+            let full = GaussianMixture(weights: mixture.weights, means: mixture.means,
+                                       covariances: mixture.covariances.map { [$0[0], 0, 0, $0[1]] })
+            #expect(abs(full.meanLogLikelihood(data) - mixture.meanLogLikelihood(data)) < 1e-9)
+            let single = GaussianMixture(weights: [1], means: [[1, -2]], covariances: [[0.25, 4]], kind: .diagonal)
+            var sampling = RandomStream(seed: 5, name: "sampling")
+            let draws = single.sample(count: 20_000, random: &sampling).scalars
+            for (axis, (mean, variance)) in [(1.0, 0.25), (-2.0, 4.0)].enumerated() {
+                let values = stride(from: axis, to: draws.count, by: 2).map { Double(draws[$0]) }
+                let sampleMean = values.reduce(0, +) / Double(values.count)
+                let sampleVariance = values.reduce(0) { $0 + ($1 - sampleMean) * ($1 - sampleMean) } / Double(values.count)
+                #expect(abs(sampleMean - mean) < 0.05 && abs(sampleVariance / variance - 1) < 0.05)
+            }
+        }
+
         @Test func samplesFollowTheMixture() {
             var random = RandomStream(seed: 3, name: "gmm")
             let (mixture, _) = GaussianMixture.fit(Self.data(), components: 3, random: &random)

@@ -50,6 +50,19 @@ extension VAEModelsTests {
             #expect(model.quantizer.nearestCodes(rows) == expected)
         }
 
+        /// A post-hoc sampler's code near a code map's latent snaps back to that map; other models keep codes as
+        /// they are.
+        @Test func nearestLatentCodesSnapToTheCodebook() throws {
+            let model = try makeVQ()
+            var random = RandomStream(seed: 4, name: "maps")
+            model.quantizer.codebook.value = random.normal(shape: [6, 3]) * 3
+            let maps = (0..<(2 * 16)).map { _ in random.integer(below: 6) }
+            let exact = model.latent(codes: maps)
+            let nudged = exact + random.normal(shape: exact.shape) * 0.01
+            #expect(model.nearestLatentCodes(nudged).scalars == exact.scalars)
+            #expect(model.nearestLatentCodes(nudged).shape == [2, model.latentSize])
+        }
+
         /// The straight-through estimator: the reconstruction's gradient reaches the encoder, and the decoder
         /// sees the quantised vectors (so the decoded latent equals the codebook lookup of the code maps).
         @Test func decoderSeesCodebookEntriesAndEncoderGetsGradients() throws {

@@ -1,21 +1,31 @@
 import Foundation
 import VAETensor
 
-/// A Gaussian mixture with full covariances, fitted by expectation–maximisation: pythae's post-hoc "GMM sampler"
-/// (10 components fitted to the training set's posterior means, then sampled in place of the prior). Computed in
-/// Double; each covariance gets 1e-6 on its diagonal (and the data's variance scale on the first step) so that a
-/// component collapsing on few points stays invertible.
+/// A Gaussian mixture with full or diagonal covariances, fitted by expectation–maximisation: pythae's post-hoc
+/// "GMM sampler" (10 components fitted to the training set's posterior means, then sampled in place of the prior).
+/// Computed in Double; each covariance gets 1e-6 on its diagonal (and the data's variance scale on the first step)
+/// so that a component collapsing on few points stays invertible. Diagonal covariances are for codes too wide for
+/// full ones (VQ-VAE's 7×7×64 = 3136-dimensional code maps: a full covariance per component would be 3136² values
+/// and each EM step ~10¹³ operations).
 public struct GaussianMixture: Equatable, Sendable {
+    /// Which covariances the components have.
+    public enum CovarianceKind: String, Sendable {
+        case full
+        case diagonal
+    }
+
     public var weights: [Double]
     /// `[K][d]`.
     public var means: [[Double]]
-    /// `[K][d·d]`, row-major.
+    /// `[K][d·d]` row-major (full), or `[K][d]` variances (diagonal).
     public var covariances: [[Double]]
+    public var kind: CovarianceKind
 
-    public init(weights: [Double], means: [[Double]], covariances: [[Double]]) {
+    public init(weights: [Double], means: [[Double]], covariances: [[Double]], kind: CovarianceKind = .full) {
         self.weights = weights
         self.means = means
         self.covariances = covariances
+        self.kind = kind
     }
 
     public var components: Int { weights.count }
@@ -25,19 +35,22 @@ public struct GaussianMixture: Equatable, Sendable {
     /// drawn from `random`, covariances at the data's, weights uniform; then EM steps until the mean log-likelihood
     /// per row improves by less than `tolerance` or `iterations` steps. Returns the mixture and the mean
     /// log-likelihood after each step (never decreasing, up to rounding).
-    public static func fit(_ data: [[Double]], components: Int, iterations: Int = 100, tolerance: Double = 1e-4,
+    public static func fit(_ data: [[Double]], components: Int, kind: CovarianceKind = .full, iterations: Int = 100,
+                           tolerance: Double = 1e-4,
                            random: inout RandomStream) -> (mixture: GaussianMixture, logLikelihoods: [Double]) {
         let (n, d) = (data.count, data.first?.count ?? 0)
         precondition(n >= components && components >= 1 && d >= 1, "GMM: needs at least \(components) rows")
         let starts = Array(random.permutation(n).prefix(components))
-        let overall = covariance(data, weights: [Double](repeating: 1, count: n), mean: mean(data, weights: [Double](repeating: 1, count: n)))
+        let ones = [Double](repeating: 1, count: n)
+        let overall = covariance(data, weights: ones, mean: mean(data, weights: ones), kind: kind)
         var mixture = GaussianMixture(weights: [Double](repeating: 1 / Double(components), count: components),
-                                      means: starts.map { data[$0] }, covariances: [[Double]](repeating: overall, count: components))
+                                      means: starts.map { data[$0] }, covariances: [[Double]](repeating: overall, count: components),
+                                      kind: kind)
         var history: [Double] = []
         for _ in 0..<iterations {
             let (responsibilities, logLikelihood) = mixture.expectation(data)
             history.append(logLikelihood)
-            mixture = maximisation(data, responsibilities: responsibilities, components: components)
+            mixture = maximisation(data, responsibilities: responsibilities, components: components, kind: kind)
             if history.count >= 2, history[history.count - 1] - history[history.count - 2] < tolerance { break }
         }
         history.append(mixture.expectation(data).meanLogLikelihood)
@@ -46,10 +59,13 @@ public struct GaussianMixture: Equatable, Sendable {
 
     /// Responsibilities `[n][K]` and the mean log-likelihood per row.
     public func expectation(_ data: [[Double]]) -> (responsibilities: [[Double]], meanLogLikelihood: Double) {
-        let factors = covariances.map { Self.cholesky($0, dimensions: dimensions) }
+        let factors = self.factors
         var total = 0.0
         let responsibilities = data.map { row -> [Double] in
-            let logs = (0..<components).map { Foundation.log(weights[$0]) + Self.logDensity(row, mean: means[$0], factor: factors[$0]) }
+            let logs = (0..<components).map { k in
+                Foundation.log(weights[k]) + (kind == .full ? Self.logDensity(row, mean: means[k], factor: factors[k])
+                                                            : Self.logDensity(row, mean: means[k], deviations: factors[k]))
+            }
             let top = logs.max()!
             let sum = logs.reduce(0.0) { $0 + Foundation.exp($1 - top) }
             total += top + Foundation.log(sum)
@@ -61,9 +77,14 @@ public struct GaussianMixture: Equatable, Sendable {
     /// The mean log-likelihood per row of `data`.
     public func meanLogLikelihood(_ data: [[Double]]) -> Double { expectation(data).meanLogLikelihood }
 
-    /// `count` draws `[count, d]`: a component by its weight, then μ + L·ε.
+    /// Per component, the Cholesky factor L of a full covariance, or the standard deviations of a diagonal one.
+    var factors: [[Double]] {
+        covariances.map { kind == .full ? Self.cholesky($0, dimensions: dimensions) : $0.map { $0.squareRoot() } }
+    }
+
+    /// `count` draws `[count, d]`: a component by its weight, then μ + L·ε (μ + σ⊙ε for diagonal covariances).
     public func sample(count: Int, random: inout RandomStream) -> Tensor {
-        let factors = covariances.map { Self.cholesky($0, dimensions: dimensions) }
+        let factors = self.factors
         let d = dimensions
         let uniforms = random.uniform(count: count)
         let noise = random.normal(shape: [count, d]).scalars
@@ -73,14 +94,19 @@ public struct GaussianMixture: Equatable, Sendable {
             while Double(uniforms[row]) >= cumulative && k + 1 < components { k += 1; cumulative += weights[k] }
             for i in 0..<d {
                 var value = means[k][i]
-                for j in 0...i { value += factors[k][i * d + j] * Double(noise[row * d + j]) }
+                if kind == .full {
+                    for j in 0...i { value += factors[k][i * d + j] * Double(noise[row * d + j]) }
+                } else {
+                    value += factors[k][i] * Double(noise[row * d + i])
+                }
                 values[row * d + i] = Float(value)
             }
         }
         return Tensor(shape: [count, d], scalars: values)
     }
 
-    static func maximisation(_ data: [[Double]], responsibilities: [[Double]], components: Int) -> GaussianMixture {
+    static func maximisation(_ data: [[Double]], responsibilities: [[Double]], components: Int,
+                             kind: CovarianceKind) -> GaussianMixture {
         let n = Double(data.count)
         var (weights, means, covariances) = ([Double](), [[Double]](), [[Double]]())
         for k in 0..<components {
@@ -89,10 +115,10 @@ public struct GaussianMixture: Equatable, Sendable {
             weights.append(max(total / n, 1e-12))
             let mean = total > 0 ? mean(data, weights: weight) : data[k]
             means.append(mean)
-            covariances.append(covariance(data, weights: weight, mean: mean))
+            covariances.append(covariance(data, weights: weight, mean: mean, kind: kind))
         }
         let sum = weights.reduce(0, +)
-        return GaussianMixture(weights: weights.map { $0 / sum }, means: means, covariances: covariances)
+        return GaussianMixture(weights: weights.map { $0 / sum }, means: means, covariances: covariances, kind: kind)
     }
 
     static func mean(_ data: [[Double]], weights: [Double]) -> [Double] {
@@ -102,10 +128,17 @@ public struct GaussianMixture: Equatable, Sendable {
         return mean.map { $0 / Swift.max(total, 1e-300) }
     }
 
-    /// The weighted covariance `[d·d]`, plus 1e-6 on the diagonal.
-    static func covariance(_ data: [[Double]], weights: [Double], mean: [Double]) -> [Double] {
+    /// The weighted covariance `[d·d]` (or its diagonal `[d]`), plus 1e-6 on the diagonal.
+    static func covariance(_ data: [[Double]], weights: [Double], mean: [Double], kind: CovarianceKind) -> [Double] {
         let d = mean.count
         let total = Swift.max(weights.reduce(0, +), 1e-300)
+        if kind == .diagonal {
+            var variances = [Double](repeating: 0, count: d)
+            for (row, weight) in zip(data, weights) where weight > 0 {
+                for i in 0..<d { variances[i] += weight * (row[i] - mean[i]) * (row[i] - mean[i]) }
+            }
+            return variances.map { $0 / total + 1e-6 }
+        }
         var result = [Double](repeating: 0, count: d * d)
         for (row, weight) in zip(data, weights) where weight > 0 {
             for i in 0..<d {
@@ -134,6 +167,17 @@ public struct GaussianMixture: Equatable, Sendable {
             }
         }
         return factor
+    }
+
+    /// log N(x; μ, diag(σ²)).
+    static func logDensity(_ x: [Double], mean: [Double], deviations: [Double]) -> Double {
+        var (quadratic, logDeterminant) = (0.0, 0.0)
+        for i in mean.indices {
+            let standardised = (x[i] - mean[i]) / deviations[i]
+            quadratic += standardised * standardised
+            logDeterminant += 2 * Foundation.log(deviations[i])
+        }
+        return -0.5 * (Double(mean.count) * Foundation.log(2 * Double.pi) + logDeterminant + quadratic)
     }
 
     /// log N(x; μ, L·Lᵀ) by forward substitution.
