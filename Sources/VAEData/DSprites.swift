@@ -20,6 +20,9 @@ import VAETensor
 /// A pixel is on when its centre ((column + ½)/64, (row + ½)/64) is inside the shape. The split: every 200th image
 /// (3,687) is the test set, the others the training set. Labels are the shape (3 classes), so the pictures colour
 /// codes by shape; ``factors`` holds all five factor indices of each image.
+///
+/// With an ``archive`` (the original `.npz`, through `--data FILE.npz`), the images and factors are the file's rows
+/// instead, split the same way (every 200th row is a test image).
 public struct DSprites: Dataset {
     public static let factorNames = ["shape", "scale", "orientation", "position_x", "position_y"]
     public static let factorSizes = [3, 6, 40, 32, 32]
@@ -34,15 +37,21 @@ public struct DSprites: Dataset {
     public let source: String
     public let factors: [Int]
     public let labels: [Int]
+    /// The original file's rows, when read from it; nil when the images are made here.
+    public let archive: DSpritesArchive?
 
-    /// The training or test images, the first `limit` of them (all when 0).
-    public init(split: DatasetSplit, limit: Int = 0) {
-        let all = (0..<Self.total).filter { ($0 % Self.testStride == 0) == (split == .test) }
+    /// The training or test images, the first `limit` of them (all when 0): made here, or the rows of `archive`.
+    public init(split: DatasetSplit, limit: Int = 0, archive: DSpritesArchive? = nil) {
+        let all = (0..<(archive?.count ?? Self.total)).filter { ($0 % Self.testStride == 0) == (split == .test) }
         indices = limit > 0 ? Array(all.prefix(limit)) : all
-        source = "dSprites (procedural, \(split.rawValue))"
-        let factors = indices.flatMap(Self.factorValues)
+        self.archive = archive
+        source = archive.map { "\($0.path) (\(split.rawValue))" } ?? "dSprites (procedural, \(split.rawValue))"
+        let width = Self.factorSizes.count
+        let rows = indices
+        let factors = archive.map { file in rows.flatMap { file.factors[($0 * width)..<(($0 + 1) * width)] } }
+            ?? rows.flatMap(Self.factorValues)
         self.factors = factors
-        labels = stride(from: 0, to: factors.count, by: Self.factorSizes.count).map { factors[$0] }
+        labels = stride(from: 0, to: factors.count, by: width).map { factors[$0] }
     }
 
     public var count: Int { indices.count }
@@ -53,7 +62,8 @@ public struct DSprites: Dataset {
     public var valueRange: ClosedRange<Float>? { count > 0 ? 0...1 : nil }
 
     public func batch(_ rows: some Collection<Int>, augmentation: inout BatchAugmentation) -> Tensor {
-        Self.images(rows.map { Self.factorValues(of: indices[$0]) })
+        if let archive { return archive.images(rows: rows.map { indices[$0] }) }
+        return Self.images(rows.map { Self.factorValues(of: indices[$0]) })
     }
 
     /// The images of factor rows, `[rows, 64·64]` with values 0 and 1.

@@ -26,10 +26,19 @@ public enum Gzip {
     public static func decompress(
         _ data: [UInt8], source: String, maximumOutputBytes: Int = defaultMaximumOutputBytes
     ) throws -> [UInt8] {
+        // windowBits 15 + 32: largest window, and accept either a gzip or a zlib header.
+        try inflate(data, source: source, windowBits: 15 + 32, maximumOutputBytes: maximumOutputBytes)
+    }
+
+    /// Inflates a raw deflate stream (no header: a zip entry's data) of at most `maximumOutputBytes` bytes.
+    public static func inflateRaw(_ data: [UInt8], source: String, maximumOutputBytes: Int) throws -> [UInt8] {
+        try inflate(data, source: source, windowBits: -15, maximumOutputBytes: maximumOutputBytes)
+    }
+
+    private static func inflate(_ data: [UInt8], source: String, windowBits: Int32, maximumOutputBytes: Int) throws -> [UInt8] {
         if data.isEmpty { throw FormatError(source: source, "gzip stream is empty") }
         var stream = z_stream()
-        // windowBits 15 + 32: largest window, and accept either a gzip or a zlib header.
-        let initStatus = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let initStatus = inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard initStatus == Z_OK else {
             throw FormatError(source: source, "cannot start zlib inflate (zlib status \(initStatus))")
         }
@@ -39,7 +48,7 @@ public enum Gzip {
         var produced = 0
         var consumed = 0
         // Start near a typical compression ratio, then double: amortised linear growth.
-        var capacity = min(max(data.count * 4, 1 << 16), maximumOutputBytes)
+        var capacity = min(max(data.count * 4, 1 << 16), max(maximumOutputBytes, 1))
 
         while true {
             if produced == output.count {
@@ -59,7 +68,7 @@ public enum Gzip {
                     stream.avail_in = UInt32(inputChunk)
                     stream.next_out = out.baseAddress! + produced
                     stream.avail_out = UInt32(outputChunk)
-                    return inflate(&stream, Z_NO_FLUSH)
+                    return CZlib.inflate(&stream, Z_NO_FLUSH)
                 }
             }
             consumed += inputChunk - Int(stream.avail_in)
@@ -72,7 +81,7 @@ public enum Gzip {
                     output.removeSubrange(produced...)
                     return output
                 }
-                guard isGzip(Array(rest.prefix(2))) else {
+                guard windowBits > 0, isGzip(Array(rest.prefix(2))) else {
                     throw FormatError(source: source,
                         "\(rest.count) unexpected bytes after the end of the gzip stream at offset \(consumed)")
                 }

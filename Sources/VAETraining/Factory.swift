@@ -44,8 +44,15 @@ public enum Factory {
     /// One split: IDX files (`format: idx`, or `auto` when `train-images-idx3-ubyte[.gz]` is there) or a folder
     /// of PNG/JPEG images (`format: folder`, or `auto` otherwise), centre-cropped and resized to `image_size`.
     public static func dataset(_ config: RunConfig, split: DatasetSplit, limit: Int) throws -> any Dataset {
-        // dSprites is made, not read: data_dir does not apply.
-        if config.data.dataset == "dsprites" { return DSprites(split: split, limit: limit) }
+        // dSprites is made here, unless data_dir names the original .npz file.
+        if config.data.dataset == "dsprites" {
+            let path = config.data.dataDirectory
+            guard path.hasSuffix(".npz") else { return DSprites(split: split, limit: limit) }
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw DataError("\(path): dSprites file not found (data_params.data_dir / --data: the original dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz, or leave it unset to make the images here)")
+            }
+            return DSprites(split: split, limit: limit, archive: try DSpritesArchive.load(path))
+        }
         let directory = config.data.dataDirectory
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {

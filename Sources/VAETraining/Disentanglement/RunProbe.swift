@@ -12,8 +12,15 @@ extension FactorProbe {
         }
         let model = run.model
         model.setTraining(false)
+        // A run trained on the original file is probed with its images (every combination must be there).
+        let path = run.config.data.dataDirectory
+        let archive = path.hasSuffix(".npz") ? (try Factory.dataset(run.config, split: .test, limit: 1) as? DSprites)?.archive : nil
+        if let missing = archive?.missingCombinations, missing > 0 {
+            throw TrainingError("\(path): \(missing) of the \(DSprites.total) factor combinations are missing; the scores draw images by factor values and need them all")
+        }
         return FactorProbe(sizes: DSprites.factorSizes) { rows in
-            withoutGradients { model.latentSummary(DSprites.images(rows)).code }
+            let images = archive?.images(factors: rows) ?? DSprites.images(rows)
+            return withoutGradients { model.latentSummary(images).code }
         }
     }
 }
