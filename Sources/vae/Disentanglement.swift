@@ -7,13 +7,13 @@ import VAETraining
 struct Disentanglement: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "disentanglement",
-        abstract: "Disentanglement scores of a run trained on dSprites: the mutual information gap, the FactorVAE and the BetaVAE scores (disentanglement_lib's protocols).")
+        abstract: "Disentanglement scores of a run trained on dSprites: the mutual information gap, the FactorVAE, BetaVAE, SAP and DCI scores (disentanglement_lib's protocols).")
 
     @Argument(help: "A run directory written by `vae train` with data_params.dataset: dsprites.")
     var runDirectory: String
     @Option(parsing: .unconditional, help: "Points for the MIG and for the FactorVAE score's variances (10000 in disentanglement_lib).")
     var points = 10_000
-    @Option(parsing: .unconditional, help: "Training votes of the FactorVAE score's classifier and training points of the BetaVAE score's; half as many evaluate each (10000 in disentanglement_lib).")
+    @Option(parsing: .unconditional, help: "Training votes of the FactorVAE score's classifier and training points of the BetaVAE, SAP and DCI scores' classifiers; half as many evaluate each (10000 in disentanglement_lib).")
     var votes = 10_000
     @Option(parsing: .unconditional, help: "Seed of the factor draws.")
     var seed = 0
@@ -37,15 +37,24 @@ struct Disentanglement: ParsableCommand {
             let factorScore = DisentanglementScores.factorVAEScore(probe, trainVotes: votes, evaluationVotes: votes / 2,
                                                                    varianceSamples: points, random: &random)
             let betaScore = DisentanglementScores.betaVAEScore(probe, trainPoints: votes, evaluationPoints: votes / 2, random: &random)
+            let sap = DisentanglementScores.separatedAttributePredictability(probe, trainPoints: votes, testPoints: votes / 2,
+                                                                             random: &random).score
+            let dci = DisentanglementScores.disentanglementCompletenessInformativeness(probe, trainPoints: votes,
+                                                                                      testPoints: votes / 2, random: &random)
             let seconds = Date().timeIntervalSince(started)
             if json {
                 let report: [String: Double] = ["mutual_information_gap": mig, "factor_vae_score": factorScore,
-                                               "beta_vae_score": betaScore, "seconds": seconds]
+                                               "beta_vae_score": betaScore, "sap_score": sap,
+                                               "dci_disentanglement": dci.disentanglement, "dci_completeness": dci.completeness,
+                                               "dci_informativeness": dci.informativeness, "seconds": seconds]
                 print(try JSONOutput.encode(report))
             } else {
                 print(String(format: "mutual information gap  %.4f  (%d points)", mig, points))
                 print(String(format: "FactorVAE score         %.4f  (%d + %d votes of 64 images)", factorScore, votes, votes / 2))
                 print(String(format: "BetaVAE score           %.4f  (%d + %d points of 64 pairs)", betaScore, votes, votes / 2))
+                print(String(format: "SAP score               %.4f  (linear SVM per code and factor, %d + %d points)", sap, votes, votes / 2))
+                print(String(format: "DCI                     disentanglement %.4f, completeness %.4f, informativeness %.4f  (linear importances, %d + %d points)",
+                             dci.disentanglement, dci.completeness, dci.informativeness, votes, votes / 2))
             }
         }
     }

@@ -74,4 +74,83 @@ import VAETensor
         #expect(abs(DisentanglementScores.mutualInformation(coin, other)) < 1e-12)
         #expect(DisentanglementScores.discretise([0, 0.5, 1], bins: 20) == [0, 10, 19])
     }
+
+    /// The SVM's Newton solution is the squared-hinge objective's minimum: no point of a fine grid around it, nor of a
+    /// coarse grid over [−3, 3]², is lower.
+    @Test func linearSVMSolvesItsObjective() {
+        var random = RandomStream(seed: 7, name: "svm")
+        let x = random.normal(shape: [60]).scalars.map(Double.init)
+        let signs = x.indices.map { x[$0] + Double(random.normal(shape: [1]).scalar) * 0.7 > 0.3 ? 1.0 : -1.0 }
+        let costs = signs.map { $0 > 0 ? 0.5 : 0.2 }
+        func objective(_ w: Double, _ b: Double) -> Double {
+            0.5 * (w * w + b * b) + x.indices.reduce(0.0) { sum, i in
+                let margin = 1 - signs[i] * (w * x[i] + b)
+                return sum + (margin > 0 ? costs[i] * margin * margin : 0)
+            }
+        }
+        let (w, b) = LinearSVM.solve(x, signs: signs, costs: costs)
+        let best = objective(w, b)
+        for dw in stride(from: -0.01, through: 0.01, by: 0.002) {
+            for db in stride(from: -0.01, through: 0.01, by: 0.002) { #expect(objective(w + dw, b + db) >= best - 1e-12) }
+        }
+        var gridBest = Double.infinity
+        for gw in stride(from: -3.0, through: 3.0, by: 0.01) {
+            for gb in stride(from: -3.0, through: 3.0, by: 0.05) { gridBest = min(gridBest, objective(gw, gb)) }
+        }
+        #expect(best <= gridBest + 1e-12, "Newton \(best) vs grid \(gridBest)")
+    }
+
+    /// SAP with two binary factors stored exactly in two dimensions: each dimension predicts its factor perfectly
+    /// and the other at chance, so each gap is ≈ 0.5; noise codes leave no gap.
+    @Test func sapOfExactBinaryFactorsIsAHalfAndOfNoiseZero() {
+        let probe = FactorProbe(sizes: [2, 2]) { rows in Tensor(shape: [rows.count, 2], scalars: rows.flatMap { $0.map(Float.init) }) }
+        var random = RandomStream(seed: 8, name: "score")
+        let (score, accuracies) = DisentanglementScores.separatedAttributePredictability(probe, trainPoints: 2000, testPoints: 1000, random: &random)
+        #expect(accuracies[0][0] == 1 && accuracies[1][1] == 1, "\(accuracies)")
+        #expect(abs(accuracies[0][1] - 0.5) < 0.05 && abs(accuracies[1][0] - 0.5) < 0.05, "\(accuracies)")
+        #expect(abs(score - 0.5) < 0.05, "SAP \(score)")
+        var codesRandom = RandomStream(seed: 9, name: "codes")
+        let noise = FactorProbe(sizes: Self.sizes) { rows in codesRandom.normal(shape: [rows.count, 6]) }
+        let noiseScore = DisentanglementScores.separatedAttributePredictability(noise, trainPoints: 2000, testPoints: 1000, random: &random).score
+        #expect(noiseScore < 0.03, "SAP of noise \(noiseScore)")
+    }
+
+    /// SAP with the four factors themselves: each factor is best predicted by its own dimension.
+    @Test func sapPrefersEachFactorsOwnDimension() {
+        var codesRandom = RandomStream(seed: 10, name: "codes")
+        let probe = FactorProbe(sizes: Self.sizes) { rows in Self.factorCodes(rows, extra: 2, noise: 0, random: &codesRandom) }
+        var random = RandomStream(seed: 11, name: "score")
+        let (score, accuracies) = DisentanglementScores.separatedAttributePredictability(probe, trainPoints: 2000, testPoints: 1000, random: &random)
+        for factor in Self.sizes.indices {
+            let column = accuracies.map { $0[factor] }
+            #expect(column.indices.max { column[$0] < column[$1] } == factor, "factor \(factor): \(column)")
+        }
+        #expect(score > 0.1, "SAP \(score)")
+    }
+
+    /// DCI: the factors themselves (plus two noise dimensions) are disentangled and complete and fully predicted;
+    /// codes that mix pairs of factors are less so; noise predicts at chance.
+    @Test func dciOnKnownCodes() {
+        var codesRandom = RandomStream(seed: 12, name: "codes")
+        let exact = FactorProbe(sizes: Self.sizes) { rows in Self.factorCodes(rows, extra: 2, noise: 0, random: &codesRandom) }
+        var random = RandomStream(seed: 13, name: "score")
+        let clean = DisentanglementScores.disentanglementCompletenessInformativeness(exact, trainPoints: 2000, testPoints: 1000, random: &random)
+        #expect(clean.disentanglement > 0.9 && clean.completeness > 0.9, "D \(clean.disentanglement), C \(clean.completeness)")
+        #expect(clean.informativeness > 0.9, "I \(clean.informativeness)")
+        let mixed = FactorProbe(sizes: Self.sizes) { rows in
+            let codes = Self.factorCodes(rows, extra: 0, noise: 0, random: &codesRandom).scalars
+            let mixedRows = (0..<rows.count).flatMap { row -> [Float] in
+                let c = Array(codes[row * 4..<row * 4 + 4])
+                return [c[0] + c[1], c[0] - c[1], c[2] + c[3], c[2] - c[3]]
+            }
+            return Tensor(shape: [rows.count, 4], scalars: mixedRows)
+        }
+        let blended = DisentanglementScores.disentanglementCompletenessInformativeness(mixed, trainPoints: 2000, testPoints: 1000, random: &random)
+        #expect(blended.disentanglement < clean.disentanglement - 0.2 && blended.completeness < clean.completeness - 0.2,
+                "mixed D \(blended.disentanglement), C \(blended.completeness)")
+        let noise = FactorProbe(sizes: Self.sizes) { rows in codesRandom.normal(shape: [rows.count, 6]) }
+        let none = DisentanglementScores.disentanglementCompletenessInformativeness(noise, trainPoints: 2000, testPoints: 1000, random: &random)
+        // Chance: the mean over factors of 1/size is 0.22; a fitted classifier finds the most frequent class at best.
+        #expect(none.informativeness < 0.3, "I of noise \(none.informativeness)")
+    }
 }
