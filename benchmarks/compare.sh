@@ -4,7 +4,8 @@
 # ratio (VAEKit / PyTorch: below 1 means VAEKit is faster or smaller) and the machine's load.
 #
 #   benchmarks/compare.sh [--rounds N] [--threads T] [--epochs E] [--conv-limit N] [--iwae-limit N] [-k K]
-#                         [--conv64-data DIR] [--conv64-limit N] [--only mlp|conv|iwae|conv64]... [--keep DIR]
+#                         [--conv64-data DIR] [--conv64-limit N] [--burgess-images N]
+#                         [--only mlp|conv|iwae|conv64|burgess]... [--keep DIR]
 #
 #   mlp   `vae train --config mlp` vs ../shared/peers/torch_mlp_vae.py: seconds per epoch (median over all
 #         epochs of all rounds) and peak RSS (median over rounds).
@@ -18,6 +19,10 @@
 #         DIR (--conv64-data, default $SCRATCH/images64-200, i.e. .build/images64-200) is written when missing by
 #         `python3 scripts/make_image_folder.py DIR --per-class 200 --test-per-class 20` (2000 train / 200 test
 #         images, from Debian's dataset-fashion-mnist); --conv64-limit N trains both on its first N images (0 = all).
+#   burgess  (only with --only burgess) `vae train` of a β-VAE (β = 4) on the `burgess` network on the first N
+#         procedural dSprites training images (--burgess-images, default 20000; Adam 1e-4, batch 64) vs
+#         benchmarks/torch_burgess_vae.py --images N (the same layers and loss on N rectangle images: the timing
+#         does not depend on the pictures), E epochs a round: seconds per epoch and peak RSS, as for conv64.
 #
 # --keep DIR keeps every log (per-epoch lines of both sides, RSS, JSON) in DIR instead of deleting them.
 # Without PyTorch (python3 -c "import torch" fails) VAEKit is timed alone and the script says so. VAE=PATH times
@@ -26,20 +31,21 @@ set -euo pipefail
 caller=$PWD   # relative paths given to the script (--keep, VAE) are the caller's
 cd "$(dirname "$0")/.."
 rounds=3; threads=2; epochs=3; conv_limit=4096; iwae_limit=1000; k=5000; only=(); keep=; conv64_data=; conv64_limit=0
+burgess_images=20000
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2;; --threads) threads=$2; shift 2;; --epochs) epochs=$2; shift 2;;
     --conv-limit) conv_limit=$2; shift 2;; --iwae-limit) iwae_limit=$2; shift 2;; -k) k=$2; shift 2;;
     --only) only+=("$2"); shift 2;; --keep) keep=$2; [[ "$keep" = /* ]] || keep=$caller/$keep; shift 2;;
     --conv64-data) conv64_data=$2; [[ "$conv64_data" = /* ]] || conv64_data=$caller/$conv64_data; shift 2;;
-    --conv64-limit) conv64_limit=$2; shift 2;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0;;
+    --conv64-limit) conv64_limit=$2; shift 2;; --burgess-images) burgess_images=$2; shift 2;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2;;
   esac
 done
 [ ${#only[@]} -eq 0 ] && only=(mlp conv iwae)
 for x in "${only[@]}"; do
-  case "$x" in mlp|conv|iwae|conv64) ;; *) echo "compare.sh: --only: unknown model '$x' (mlp, conv, iwae or conv64)" >&2; exit 2;; esac
+  case "$x" in mlp|conv|iwae|conv64|burgess) ;; *) echo "compare.sh: --only: unknown model '$x' (mlp, conv, iwae, conv64 or burgess)" >&2; exit 2;; esac
 done
 wants() { local x; for x in "${only[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
 peers=${PEERS:-../shared/peers}
@@ -93,6 +99,18 @@ for round in $(seq "$rounds"); do
         --data "$conv64_data" --epochs "$epochs" --threads "$threads" --seed 1 --limit "$conv64_limit" \
         > "$work/conv64-torch-$round.log"
   fi
+  if wants burgess; then
+    cat > "$work/burgess.yaml" <<YAML
+model_params: {name: beta-vae, beta: 4, network: burgess, hidden_sizes: [32, 32, 32, 32], dense_sizes: [256, 256], latent_size: 10, likelihood: bernoulli}
+data_params: {dataset: dsprites, batch_size: 64, test_batch_size: 200, train_limit: $burgess_images, test_limit: 1000}
+exp_params: {optimizer: adam, learning_rate: 0.0001}
+trainer_params: {epochs: $epochs}
+YAML
+    rss "$work/burgess-vae-rss-$round" "$vae" train --config "$work/burgess.yaml" --seed 1 --threads "$threads" \
+        --output "$work/burgess-$round" > "$work/burgess-vae-$round.log" 2>&1
+    [ "$have_torch" = 1 ] && rss "$work/burgess-torch-rss-$round" python3 benchmarks/torch_burgess_vae.py \
+        --images "$burgess_images" --epochs "$epochs" --threads "$threads" --seed 1 > "$work/burgess-torch-$round.log"
+  fi
   if wants iwae; then
     "$vae" eval "$work/mlp-1" --limit "$iwae_limit" -k "$k" --json > "$work/iwae-vae-$round.json"
     [ "$have_torch" = 1 ] && python3 benchmarks/torch_iwae_nll.py --run "$work/mlp-1" --limit "$iwae_limit" -k "$k" \
@@ -145,6 +163,14 @@ if wants conv64; then
   images=$(grep -o 'on [0-9]* images' "$work/conv64-vae-1.log" | awk '{print $2}')
   report conv64 "$v" "$t" "$vr" "$tr" "(seconds per epoch of ${images:-?} 64×64 images, median of $((rounds * epochs)) epochs)"
   per_round conv64 epochs_of log
+fi
+if wants burgess; then
+  v=$(epochs_of "$work"/burgess-vae-*.log | median)
+  vr=$(cat "$work"/burgess-vae-rss-* | median); t=nan; tr=1
+  if [ "$have_torch" = 1 ]; then
+    t=$(torch_seconds "$work"/burgess-torch-*.log | median); tr=$(cat "$work"/burgess-torch-rss-* | median); fi
+  report burgess "$v" "$t" "$vr" "$tr" "(seconds per epoch of $burgess_images 64×64 dSprites images, median of $((rounds * epochs)) epochs)"
+  per_round burgess epochs_of log
 fi
 if wants iwae; then
   v=$(estimate_seconds "$work"/iwae-vae-*.json | median)
