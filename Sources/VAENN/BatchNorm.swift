@@ -32,7 +32,7 @@ public final class BatchNorm: Module {
     public func callAsFunction(_ input: Tensor) -> Tensor { callAsFunction(input, activationSlope: 1) }
 
     /// Normalises `input`, then applies a leaky ReLU with `activationSlope` (1: none, 0: ReLU): in training one
-    /// fused op (``Tensor/batchNormalized(weight:bias:epsilon:activationSlope:)``), so a BatchNorm followed by its
+    /// fused op (`Tensor.batchNormalized(weight:bias:epsilon:activationSlope:)`), so a BatchNorm followed by its
     /// activation makes one pass over the activations instead of two.
     public func callAsFunction(_ input: Tensor, activationSlope: Float) -> Tensor {
         precondition((input.rank == 2 || input.rank == 4) && input.shape[1] == channels,

@@ -129,8 +129,8 @@ public struct ConvolutionGeometry: Equatable, Sendable {
 extension Tensor {
     /// 2-D convolution of `self` (`[batch, inChannels, height, width]`) with `weight`
     /// (`[outChannels, inChannels, kh, kw]`, PyTorch's OIHW) plus `bias` (`[outChannels]`): through im2col + GEMM
-    /// (``columnConv2d(weight:bias:geometry:)``), or by direct loops for stride-1 layers with few output channels
-    /// (``directConv2d(weight:bias:geometry:)``).
+    /// (`columnConv2d(weight:bias:geometry:)`), or by direct loops for stride-1 layers with few output channels
+    /// (`directConv2d(weight:bias:geometry:)`).
     public func conv2d(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) -> Tensor {
         precondition(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1] &&
                      weight.shape[2] == geometry.kernelHeight && weight.shape[3] == geometry.kernelWidth,

@@ -11,7 +11,7 @@ extension DisentanglementScores {
 
     /// SAP, the separated attribute predictability score (Kumar et al. 2018; disentanglement_lib's `sap_score.py`
     /// with discrete factors, as for dSprites): for every (code dimension, factor) pair, a linear SVM
-    /// (``LinearSVM``: C = 0.01, balanced class weights) predicts the factor from that one dimension, fitted on
+    /// (`LinearSVM`: C = 0.01, balanced class weights) predicts the factor from that one dimension, fitted on
     /// `trainPoints` points and scored by its accuracy on `testPoints` more; per factor, the gap between the two most
     /// predictive dimensions; the mean gap over factors. Also returns the accuracy matrix `[d][factors]`.
     public static func separatedAttributePredictability(_ probe: FactorProbe, trainPoints: Int = 10_000,
@@ -47,7 +47,7 @@ extension DisentanglementScores {
     ///
     /// disentanglement_lib fits scikit-learn's gradient-boosted trees and takes their feature importances; there is
     /// no tree learner here, so the classifier is the multinomial logistic regression of the BetaVAE score
-    /// (``LogisticRegression``) on standardised codes, and R's entries are its absolute weights averaged over the
+    /// (`LogisticRegression`) on standardised codes, and R's entries are its absolute weights averaged over the
     /// classes — the linear form of the score, as Eastwood & Williams' own experiments used a linear model (lasso)
     /// beside random forests. It credits only what a linear read-out finds: informativeness is lower than with trees
     /// for factors a code holds non-monotonically (orientation's wrap-around).
