@@ -55,7 +55,7 @@ struct PlotCommandTests {
         let gmmPlot = try runVAE(["plot", run, "samples", "--sampler", "gmm", "--count", "16", "--seed", "3",
                                   "--output", workspace + "/gmm-plot.png"], in: workspace)
         #expect(gmmPlot.status == 0, "stderr: \(gmmPlot.standardError)")
-        #expect(gmmPlot.standardError.hasPrefix("fitted a 10-component Gaussian mixture to 1000 posterior means"))
+        #expect(gmmPlot.standardError.hasPrefix("fitted a 10-component Gaussian mixture (full covariances, 20 dimensions) to 1000 posterior means"))
         let gmmSample = try runVAE(["sample", run, "--sampler", "gmm", "--count", "16", "--seed", "3",
                                     "--output", workspace + "/gmm-sample.png"], in: workspace)
         #expect(gmmSample.standardOutput == "wrote \(workspace)/gmm-sample.png\n", "the saved mixture is reused")
