@@ -59,12 +59,17 @@ public struct GaussianMixture: Equatable, Sendable {
 
     /// Responsibilities `[n][K]` and the mean log-likelihood per row.
     public func expectation(_ data: [[Double]]) -> (responsibilities: [[Double]], meanLogLikelihood: Double) {
-        let factors = self.factors
+        let factors = kind == .full ? self.factors : []
+        // Diagonal components: 1/σ² and log N's constant once per component, not per row.
+        let precisions = kind == .diagonal ? covariances.map { $0.map { 1 / $0 } } : []
+        let constants = kind == .diagonal ? covariances.map { variances in
+            -0.5 * (Double(dimensions) * Foundation.log(2 * Double.pi) + variances.reduce(0) { $0 + Foundation.log($1) })
+        } : []
         var total = 0.0
         let responsibilities = data.map { row -> [Double] in
             let logs = (0..<components).map { k in
                 Foundation.log(weights[k]) + (kind == .full ? Self.logDensity(row, mean: means[k], factor: factors[k])
-                                                            : Self.logDensity(row, mean: means[k], deviations: factors[k]))
+                    : Self.logDensity(row, mean: means[k], precisions: precisions[k], constant: constants[k]))
             }
             let top = logs.max()!
             let sum = logs.reduce(0.0) { $0 + Foundation.exp($1 - top) }
@@ -169,15 +174,21 @@ public struct GaussianMixture: Equatable, Sendable {
         return factor
     }
 
-    /// log N(x; μ, diag(σ²)).
-    static func logDensity(_ x: [Double], mean: [Double], deviations: [Double]) -> Double {
-        var (quadratic, logDeterminant) = (0.0, 0.0)
-        for i in mean.indices {
-            let standardised = (x[i] - mean[i]) / deviations[i]
-            quadratic += standardised * standardised
-            logDeterminant += 2 * Foundation.log(deviations[i])
+    /// log N(x; μ, diag(σ²)) = constant − ½ Σ (x − μ)²/σ², with `precisions` 1/σ² and `constant`
+    /// −½(d log 2π + Σ log σ²).
+    static func logDensity(_ x: [Double], mean: [Double], precisions: [Double], constant: Double) -> Double {
+        var quadratic = 0.0
+        x.withUnsafeBufferPointer { x in
+            mean.withUnsafeBufferPointer { mean in
+                precisions.withUnsafeBufferPointer { precisions in
+                    for i in 0..<mean.count {
+                        let difference = x[i] - mean[i]
+                        quadratic += difference * difference * precisions[i]
+                    }
+                }
+            }
         }
-        return -0.5 * (Double(mean.count) * Foundation.log(2 * Double.pi) + logDeterminant + quadratic)
+        return constant - 0.5 * quadratic
     }
 
     /// log N(x; μ, L·Lᵀ) by forward substitution.
