@@ -1,4 +1,5 @@
 import Foundation
+import VAEData
 import VAEModels
 import VAENN
 import VAETensor
@@ -117,9 +118,10 @@ public struct BenchmarkReport: Codable, Equatable {
 /// Times training steps and evaluation of a model on synthetic data (uniform pixels in [0, 1], which every
 /// likelihood accepts), after warm-up; see ``BenchmarkReport``.
 public enum Benchmark {
-    /// The input shape a config trains on: its image folder size, or 1×28×28 (the IDX datasets).
+    /// The input shape a config trains on: dSprites' 1×64×64, its image folder size, or 1×28×28 (the IDX datasets).
     public static func inputShape(_ config: RunConfig) -> [Int] {
-        config.data.imageSize > 0 ? [config.data.channels > 0 ? config.data.channels : 3, config.data.imageSize, config.data.imageSize]
+        if config.data.dataset == "dsprites" { return [1, DSprites.side, DSprites.side] }
+        return config.data.imageSize > 0 ? [config.data.channels > 0 ? config.data.channels : 3, config.data.imageSize, config.data.imageSize]
                                   : [1, 28, 28]
     }
 

@@ -12,6 +12,24 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertEqual(Benchmark.forwardFLOPs(model, batch: batch), Self.mlpForwardFLOPs)
     }
 
+    /// A dSprites config is timed on 64×64 single-channel inputs (its data), not the IDX default.
+    func testDSpritesConfigsAreTimedAtTheirShape() throws {
+        var config = try ConfigLoader.load("beta-vae")
+        config.data.dataset = "dsprites"
+        XCTAssertEqual(Benchmark.inputShape(config), [1, 64, 64])
+        XCTAssertEqual(Benchmark.inputShape(try ConfigLoader.load("mlp")), [1, 28, 28])
+    }
+
+    /// A direct convolution's multiply-adds count as FLOPs beside the GEMMs': a 3-channel stride-1 layer on 8 images.
+    func testDirectConvolutionFLOPsAreCounted() {
+        let recorder = GEMMRecorder()
+        let input = Tensor.zeros([8, 5, 6, 7]), weight = Tensor.zeros([3, 5, 3, 3])
+        _ = recorder.recording { input.conv2d(weight: weight, bias: nil, geometry: ConvolutionGeometry(kernelSize: 3, padding: 1)) }
+        XCTAssertEqual(recorder.directFLOPs, 2 * Double(8 * 3 * 5 * 9 * 6 * 7))
+        XCTAssertEqual(recorder.gemmFLOPs, 0)
+        XCTAssertEqual(recorder.flops, recorder.directFLOPs)
+    }
+
     /// The hand count above for a batch of 128.
     static let mlpForwardFLOPs = 2.0 * 128 * Double(784 * 400 + 2 * 400 * 20 + 20 * 400 + 400 * 784)
     /// Backward skips the input gradient of the first layer: 3 × forward minus one 128×400·400×784 product.
