@@ -146,3 +146,99 @@ void vae_conv_direct_weight_gradient(long first, long last, long batch, long inC
     free(lanes);
     free(tails);
 }
+
+// im2col and its adjoint for any stride and padding: the loops of VAETensor's ConvolutionGeometry (channel-major
+// column matrix [channels·kh·kw, batch·outHeight·outWidth]), in C so that the row copies and strided gathers
+// vectorise. The order of the additions in `vae_col2im` is the Swift loops' (c, ky, kx, n, oy, ox), so results are
+// bit-identical to them.
+
+// The output indices o in 0..<count with 0 <= o·stride + offset < size, as [*first, *last).
+static inline void valid_range(long offset, long size, long count, long stride, long *first, long *last) {
+    long lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    long highest = size - 1 - offset;
+    long hi = highest < 0 ? 0 : (highest / stride + 1 < count ? highest / stride + 1 : count);
+    if (lo > count) lo = count;
+    if (hi < lo) hi = lo;
+    *first = lo;
+    *last = hi;
+}
+
+VAE_CLONES
+void vae_im2col(long first, long last, long batch, long channels, long height, long width, long kernelHeight,
+                long kernelWidth, long stride, long padding, long outHeight, long outWidth, const float *restrict input,
+                float *restrict output) {
+    long positions = outHeight * outWidth;
+    for (long c = first; c < last; c++) {
+        for (long ky = 0; ky < kernelHeight; ky++) {
+            for (long kx = 0; kx < kernelWidth; kx++) {
+                float *row = output + ((c * kernelHeight + ky) * kernelWidth + kx) * batch * positions;
+                long lo, hi;
+                valid_range(kx - padding, width, outWidth, stride, &lo, &hi);
+                for (long n = 0; n < batch; n++) {
+                    const float *plane = input + (n * channels + c) * height * width;
+                    for (long oy = 0; oy < outHeight; oy++) {
+                        float *target = row + n * positions + oy * outWidth;
+                        long y = oy * stride - padding + ky;
+                        if (y < 0 || y >= height || lo >= hi) {
+                            for (long ox = 0; ox < outWidth; ox++) target[ox] = 0;
+                            continue;
+                        }
+                        for (long ox = 0; ox < lo; ox++) target[ox] = 0;
+                        const float *source = plane + y * width + kx - padding;
+                        if (stride == 1) {
+                            for (long ox = lo; ox < hi; ox++) target[ox] = source[ox];
+                        } else if (stride == 2) {
+                            for (long ox = lo; ox < hi; ox++) target[ox] = source[2 * ox];
+                        } else {
+                            for (long ox = lo; ox < hi; ox++) target[ox] = source[ox * stride];
+                        }
+                        for (long ox = hi; ox < outWidth; ox++) target[ox] = 0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+VAE_CLONES
+void vae_col2im(long first, long last, long batch, long channels, long height, long width, long kernelHeight,
+                long kernelWidth, long stride, long padding, long outHeight, long outWidth, const float *restrict columns,
+                const float *restrict bias, float *restrict image) {
+    long positions = outHeight * outWidth;
+    for (long c = first; c < last; c++) {
+        for (long n = 0; n < batch; n++) {
+            float *plane = image + (n * channels + c) * height * width;
+            for (long i = 0; i < height * width; i++) plane[i] = 0;
+        }
+        for (long ky = 0; ky < kernelHeight; ky++) {
+            for (long kx = 0; kx < kernelWidth; kx++) {
+                const float *row = columns + ((c * kernelHeight + ky) * kernelWidth + kx) * batch * positions;
+                long lo, hi;
+                valid_range(kx - padding, width, outWidth, stride, &lo, &hi);
+                if (lo >= hi) continue;
+                for (long n = 0; n < batch; n++) {
+                    float *plane = image + (n * channels + c) * height * width;
+                    for (long oy = 0; oy < outHeight; oy++) {
+                        long y = oy * stride - padding + ky;
+                        if (y < 0 || y >= height) continue;
+                        const float *source = row + n * positions + oy * outWidth;
+                        float *target = plane + y * width + kx - padding;
+                        if (stride == 1) {
+                            for (long ox = lo; ox < hi; ox++) target[ox] += source[ox];
+                        } else if (stride == 2) {
+                            for (long ox = lo; ox < hi; ox++) target[2 * ox] += source[ox];
+                        } else {
+                            for (long ox = lo; ox < hi; ox++) target[ox * stride] += source[ox];
+                        }
+                    }
+                }
+            }
+        }
+        if (bias) {
+            for (long n = 0; n < batch; n++) {
+                float *plane = image + (n * channels + c) * height * width;
+                for (long i = 0; i < height * width; i++) plane[i] += bias[c];
+            }
+        }
+    }
+}

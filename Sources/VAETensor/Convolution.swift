@@ -1,3 +1,5 @@
+import CKernels
+
 // 2-D convolution and transposed convolution (NCHW, PyTorch weight layouts), through im2col + one sgemm per
 // call over the whole batch. The column matrix is channel-major, `[channels·kh·kw, batch·positions]`: sgemm sees
 // N = batch·outHeight·outWidth, which keeps BLAS efficient even for few channels; im2col/col2im copy whole output
@@ -36,36 +38,10 @@ public struct ConvolutionGeometry: Equatable, Sendable {
         let count = channels * kh * kw * batch * positions
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             let output = buffer.baseAddress!
-            // Channels write disjoint rows, so they split over the library's threads.
+            // Channels write disjoint rows, so they split over the library's threads (CKernels' loops).
             Parallel.forEachChunk(of: channels, minimumWork: kh * kw * batch * positions, grain: 1 << 16) { chunk in
-            for c in chunk {
-                for ky in 0..<kh {
-                    for kx in 0..<kw {
-                        let row = output + ((c * kh + ky) * kw + kx) * batch * positions
-                        // Output columns ox whose tap x = ox·stride − padding + kx lies inside the image.
-                        let (first, last) = validRange(offset: kx - padding, size: width, count: outWidth)
-                        for n in 0..<batch {
-                            let plane = input + (n * channels + c) * height * width
-                            for oy in 0..<outHeight {
-                                let target = row + n * positions + oy * outWidth
-                                let y = oy * stride - padding + ky
-                                if y < 0 || y >= height || first >= last {
-                                    for ox in 0..<outWidth { target[ox] = 0 }
-                                    continue
-                                }
-                                for ox in 0..<first { target[ox] = 0 }
-                                let source = plane + y * width + kx - padding
-                                if stride == 1 {
-                                    for ox in first..<last { target[ox] = source[ox] }
-                                } else {
-                                    for ox in first..<last { target[ox] = source[ox * stride] }
-                                }
-                                for ox in last..<outWidth { target[ox] = 0 }
-                            }
-                        }
-                    }
-                }
-            }
+                vae_im2col(chunk.lowerBound, chunk.upperBound, batch, channels, height, width, kh, kw, stride, padding,
+                           outHeight, outWidth, input, output)
             }
             initialized = count
         }
@@ -77,52 +53,19 @@ public struct ConvolutionGeometry: Equatable, Sendable {
                            outHeight: Int, outWidth: Int, bias: [Float]? = nil) -> [Float] {
         let (kh, kw) = (kernelHeight, kernelWidth)
         let positions = outHeight * outWidth
-        var image = [Float](repeating: 0, count: batch * channels * height * width)
-        image.withUnsafeMutableBufferPointer { buffer in
-            let output = buffer.baseAddress!
-            // Channels write disjoint planes, so they split over the library's threads.
-            Parallel.forEachChunk(of: channels, minimumWork: kh * kw * batch * positions, grain: 1 << 16) { chunk in
-            for c in chunk {
-                for ky in 0..<kh {
-                    for kx in 0..<kw {
-                        let row = columns + ((c * kh + ky) * kw + kx) * batch * positions
-                        let (first, last) = validRange(offset: kx - padding, size: width, count: outWidth)
-                        if first >= last { continue }
-                        for n in 0..<batch {
-                            let plane = output + (n * channels + c) * height * width
-                            for oy in 0..<outHeight {
-                                let y = oy * stride - padding + ky
-                                if y < 0 || y >= height { continue }
-                                let source = row + n * positions + oy * outWidth
-                                let target = plane + y * width + kx - padding
-                                if stride == 1 {
-                                    for ox in first..<last { target[ox] += source[ox] }
-                                } else {
-                                    for ox in first..<last { target[ox * stride] += source[ox] }
-                                }
-                            }
-                        }
-                    }
-                }
-                if let bias {
-                    for n in 0..<batch {
-                        let plane = output + (n * channels + c) * height * width
-                        for i in 0..<(height * width) { plane[i] += bias[c] }
-                    }
+        let count = batch * channels * height * width
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let image = buffer.baseAddress!
+            func run(_ biases: UnsafePointer<Float>?) {
+                // Channels write disjoint planes, so they split over the library's threads.
+                Parallel.forEachChunk(of: channels, minimumWork: kh * kw * batch * positions, grain: 1 << 16) { chunk in
+                    vae_col2im(chunk.lowerBound, chunk.upperBound, batch, channels, height, width, kh, kw, stride, padding,
+                               outHeight, outWidth, columns, biases, image)
                 }
             }
-            }
+            if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+            initialized = count
         }
-        return image
-    }
-
-    /// The output indices o in 0..<count with 0 ≤ o·stride + offset < size, as a half-open range.
-    func validRange(offset: Int, size: Int, count: Int) -> (Int, Int) {
-        // o ≥ ceil(−offset / stride) and o ≤ floor((size − 1 − offset) / stride).
-        let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
-        let highest = size - 1 - offset
-        let last = highest < 0 ? 0 : Swift.min(count, highest / stride + 1)
-        return (Swift.min(first, count), Swift.max(last, Swift.min(first, count)))
     }
 }
 

@@ -56,6 +56,19 @@ void vae_conv_direct_weight_gradient(long first, long last, long batch, long inC
                                      long outChannels, long kernelHeight, long kernelWidth, long padding,
                                      const float *g, const float *x, float *dw);
 
+/// im2col of channels first..<last: the column matrix [channels·kh·kw, batch·outHeight·outWidth] of `input`
+/// ([batch, channels, height, width]); entry ((c, ky, kx), (n, oy, ox)) is
+/// input[n, c, oy·stride − padding + ky, ox·stride − padding + kx], 0 outside the image.
+void vae_im2col(long first, long last, long batch, long channels, long height, long width, long kernelHeight,
+                long kernelWidth, long stride, long padding, long outHeight, long outWidth, const float *input,
+                float *output);
+
+/// The adjoint of ``vae_im2col`` for channels first..<last: sums the column matrix back into `image` (written
+/// whole for those channels), then adds bias[c] to channel c's planes when `bias` is non-null.
+void vae_col2im(long first, long last, long batch, long channels, long height, long width, long kernelHeight,
+                long kernelWidth, long stride, long padding, long outHeight, long outWidth, const float *columns,
+                const float *bias, float *image);
+
 /// A task of a parallel run: `index` is in 0..<count.
 typedef void (*vae_pool_task)(void *context, long index);
 
