@@ -74,6 +74,15 @@ if wants conv64; then
   fi
 fi
 
+if wants burgess; then
+  cat > "$work/burgess.yaml" <<YAML
+model_params: {name: beta-vae, beta: 4, network: burgess, hidden_sizes: [32, 32, 32, 32], dense_sizes: [256, 256], latent_size: 10, likelihood: bernoulli}
+data_params: {dataset: dsprites, batch_size: 64, test_batch_size: 200, train_limit: $burgess_images, test_limit: 1000}
+exp_params: {optimizer: adam, learning_rate: 0.0001}
+trainer_params: {epochs: $epochs}
+YAML
+fi
+
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 rss() { /usr/bin/time -f "%M" -o "$1" "${@:2}"; }
 load() { cut -d' ' -f1 /proc/loadavg; }
@@ -100,12 +109,6 @@ for round in $(seq "$rounds"); do
         > "$work/conv64-torch-$round.log"
   fi
   if wants burgess; then
-    cat > "$work/burgess.yaml" <<YAML
-model_params: {name: beta-vae, beta: 4, network: burgess, hidden_sizes: [32, 32, 32, 32], dense_sizes: [256, 256], latent_size: 10, likelihood: bernoulli}
-data_params: {dataset: dsprites, batch_size: 64, test_batch_size: 200, train_limit: $burgess_images, test_limit: 1000}
-exp_params: {optimizer: adam, learning_rate: 0.0001}
-trainer_params: {epochs: $epochs}
-YAML
     rss "$work/burgess-vae-rss-$round" "$vae" train --config "$work/burgess.yaml" --seed 1 --threads "$threads" \
         --output "$work/burgess-$round" > "$work/burgess-vae-$round.log" 2>&1
     [ "$have_torch" = 1 ] && rss "$work/burgess-torch-rss-$round" python3 benchmarks/torch_burgess_vae.py \
@@ -139,38 +142,23 @@ report() {  # name vae_seconds torch_seconds vae_rss torch_rss extra
     printf '%-5s VAEKit %7.2f s  peak RSS %4d MiB  %s\n' "$1" "$2" "$(( $4 / 1024 ))" "$6"
   fi
 }
-if wants mlp; then
-  v=$(epochs_of "$work"/mlp-vae-*.log | median)
-  vr=$(cat "$work"/mlp-vae-rss-* | median); t=nan; tr=1
+epoch_summary() {  # name description: medians of the per-epoch seconds and peak RSS of both sides, and each round's ratio
+  local v vr t=nan tr=1
+  v=$(epochs_of "$work"/"$1"-vae-*.log | median)
+  vr=$(cat "$work"/"$1"-vae-rss-* | median)
   if [ "$have_torch" = 1 ]; then
-    t=$(torch_seconds "$work"/mlp-torch-*.log | median); tr=$(cat "$work"/mlp-torch-rss-* | median); fi
-  report mlp "$v" "$t" "$vr" "$tr" "(seconds per epoch, median of $((rounds * epochs)) epochs)"
-  per_round mlp epochs_of log
-fi
-if wants conv; then
-  v=$(epochs_of "$work"/conv-vae-*.log | median)
-  vr=$(cat "$work"/conv-vae-rss-* | median); t=nan; tr=1
-  if [ "$have_torch" = 1 ]; then
-    t=$(torch_seconds "$work"/conv-torch-*.log | median); tr=$(cat "$work"/conv-torch-rss-* | median); fi
-  report conv "$v" "$t" "$vr" "$tr" "(seconds per epoch of $conv_limit images, median of $rounds)"
-  per_round conv epochs_of log
-fi
+    t=$(torch_seconds "$work"/"$1"-torch-*.log | median); tr=$(cat "$work"/"$1"-torch-rss-* | median); fi
+  report "$1" "$v" "$t" "$vr" "$tr" "$2"
+  per_round "$1" epochs_of log
+}
+if wants mlp; then epoch_summary mlp "(seconds per epoch, median of $((rounds * epochs)) epochs)"; fi
+if wants conv; then epoch_summary conv "(seconds per epoch of $conv_limit images, median of $rounds)"; fi
 if wants conv64; then
-  v=$(epochs_of "$work"/conv64-vae-*.log | median)
-  vr=$(cat "$work"/conv64-vae-rss-* | median); t=nan; tr=1
-  if [ "$have_torch" = 1 ]; then
-    t=$(torch_seconds "$work"/conv64-torch-*.log | median); tr=$(cat "$work"/conv64-torch-rss-* | median); fi
   images=$(grep -o 'on [0-9]* images' "$work/conv64-vae-1.log" | awk '{print $2}')
-  report conv64 "$v" "$t" "$vr" "$tr" "(seconds per epoch of ${images:-?} 64×64 images, median of $((rounds * epochs)) epochs)"
-  per_round conv64 epochs_of log
+  epoch_summary conv64 "(seconds per epoch of ${images:-?} 64×64 images, median of $((rounds * epochs)) epochs)"
 fi
 if wants burgess; then
-  v=$(epochs_of "$work"/burgess-vae-*.log | median)
-  vr=$(cat "$work"/burgess-vae-rss-* | median); t=nan; tr=1
-  if [ "$have_torch" = 1 ]; then
-    t=$(torch_seconds "$work"/burgess-torch-*.log | median); tr=$(cat "$work"/burgess-torch-rss-* | median); fi
-  report burgess "$v" "$t" "$vr" "$tr" "(seconds per epoch of $burgess_images 64×64 dSprites images, median of $((rounds * epochs)) epochs)"
-  per_round burgess epochs_of log
+  epoch_summary burgess "(seconds per epoch of $burgess_images 64×64 dSprites images, median of $((rounds * epochs)) epochs)"
 fi
 if wants iwae; then
   v=$(estimate_seconds "$work"/iwae-vae-*.json | median)

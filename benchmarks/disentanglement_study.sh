@@ -51,16 +51,16 @@ settings() {
 }
 mkdir -p "$out"
 for model in "${models[@]}"; do
-  for seed in $seeds; do
-    run="$out/$model-s$seed"
-    [ -f "$run/scores.json" ] && continue
-    rm -rf "$run"
-    cat > "$out/$model.yaml" <<YAML
+  cat > "$out/$model.yaml" <<YAML
 model_params: {$(settings "$model"), $network}
 data_params: {dataset: dsprites, batch_size: 64, test_batch_size: 200, train_limit: $limit, test_limit: 1000${data:+, data_dir: $data}}
 exp_params: {optimizer: adam, learning_rate: 0.0001}
 trainer_params: {epochs: 5, picture_count: 64}
 YAML
+  for seed in $seeds; do
+    run="$out/$model-s$seed"
+    [ -f "$run/scores.json" ] && continue
+    rm -rf "$run"
     start=$(date +%s)
     "$vae" train --config "$out/$model.yaml" --seed "$seed" --threads "$threads" --output "$run" --quiet > "$run.train.log" 2>&1
     echo $(( $(date +%s) - start )) > "$run.seconds"

@@ -1,12 +1,7 @@
 #include "CKernels.h"
+#include "vectorised.h"
 
 #pragma clang fp contract(off)
-
-#if defined(__x86_64__) && defined(__linux__)
-#define VAE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define VAE_CLONES
-#endif
 
 // Direct stride-1 convolution for layers with few output channels (an image's last layer: 32 → 3 channels at
 // 64×64), where im2col's column matrix would be kh·kw times the input and the product's M = outChannels leaves the
@@ -22,84 +17,66 @@ static inline void valid_columns(long shift, long width, long outWidth, long *fi
     if (*last < *first) *last = *first;
 }
 
-// Forward: one output row of every output channel at a time, accumulated in `rows` (outChannels × outWidth, in
-// cache) over input channels, kernel rows and kernel columns in that order; the bias is added last.
-VAE_CLONES
-void vae_conv_direct_forward(long first, long last, long inChannels, long height, long width, long outChannels,
-                             long kernelHeight, long kernelWidth, long padding, const float *restrict x,
-                             const float *restrict weight, const float *restrict bias, float *restrict y) {
-    long outHeight = height + 2 * padding - kernelHeight + 1, outWidth = width + 2 * padding - kernelWidth + 1;
-    long taps = kernelHeight * kernelWidth;
-    float *rows = malloc(sizeof(float) * outChannels * outWidth);
+// The forward pass and the input gradient are the same correlation with the roles of the channels swapped: for batch
+// items first..<last, one target row of every target channel at a time is accumulated in `rows` (in cache) over
+// source channels, kernel rows and kernel columns in that order,
+//     target[n, t, ty, tx] = Σ w[t·targetStride + s·sourceStride + ky·kw + kx] · source[n, s, ty + sign·(ky − p), tx + sign·(kx − p)],
+// then written out, plus bias[t] when given.
+static inline void correlate_rows(long first, long last, long targets, long targetHeight, long targetWidth, long sources,
+                                  long sourceHeight, long sourceWidth, long kernelHeight, long kernelWidth, long padding,
+                                  long sign, long targetStride, long sourceStride, const float *restrict source,
+                                  const float *restrict weight, const float *restrict bias, float *restrict target) {
+    float *rows = malloc(sizeof(float) * targets * targetWidth);
     for (long n = first; n < last; n++) {
-        for (long oy = 0; oy < outHeight; oy++) {
-            for (long i = 0; i < outChannels * outWidth; i++) rows[i] = 0;
-            for (long c = 0; c < inChannels; c++) {
+        for (long ty = 0; ty < targetHeight; ty++) {
+            for (long i = 0; i < targets * targetWidth; i++) rows[i] = 0;
+            for (long s = 0; s < sources; s++) {
                 for (long ky = 0; ky < kernelHeight; ky++) {
-                    long iy = oy + ky - padding;
-                    if (iy < 0 || iy >= height) continue;
-                    const float *source = x + ((n * inChannels + c) * height + iy) * width;
+                    long sy = ty + sign * (ky - padding);
+                    if (sy < 0 || sy >= sourceHeight) continue;
+                    const float *line = source + ((n * sources + s) * sourceHeight + sy) * sourceWidth;
                     for (long kx = 0; kx < kernelWidth; kx++) {
-                        long shift = kx - padding, lo, hi;
-                        valid_columns(shift, width, outWidth, &lo, &hi);
-                        const float *from = source + shift;
-                        for (long o = 0; o < outChannels; o++) {
-                            float w = weight[(o * inChannels + c) * taps + ky * kernelWidth + kx];
-                            float *row = rows + o * outWidth;
-                            for (long ox = lo; ox < hi; ox++) row[ox] += w * from[ox];
+                        long shift = sign * (kx - padding), lo, hi;
+                        valid_columns(shift, sourceWidth, targetWidth, &lo, &hi);
+                        const float *from = line + shift;
+                        for (long t = 0; t < targets; t++) {
+                            float w = weight[t * targetStride + s * sourceStride + ky * kernelWidth + kx];
+                            float *row = rows + t * targetWidth;
+                            for (long tx = lo; tx < hi; tx++) row[tx] += w * from[tx];
                         }
                     }
                 }
             }
-            for (long o = 0; o < outChannels; o++) {
-                float *out = y + ((n * outChannels + o) * outHeight + oy) * outWidth;
-                const float *row = rows + o * outWidth;
-                float b = bias ? bias[o] : 0;
-                if (bias) for (long ox = 0; ox < outWidth; ox++) out[ox] = row[ox] + b;
-                else for (long ox = 0; ox < outWidth; ox++) out[ox] = row[ox];
+            for (long t = 0; t < targets; t++) {
+                float *out = target + ((n * targets + t) * targetHeight + ty) * targetWidth;
+                const float *row = rows + t * targetWidth;
+                if (bias) for (long tx = 0; tx < targetWidth; tx++) out[tx] = row[tx] + bias[t];
+                else for (long tx = 0; tx < targetWidth; tx++) out[tx] = row[tx];
             }
         }
     }
     free(rows);
 }
 
-// Input gradient: one input row of every input channel at a time, accumulated in `rows` over output channels,
-// kernel rows and kernel columns in that order: dx[n, c, iy, ix] = Σ w[o, c, ky, kx]·g[n, o, iy − ky + p, ix − kx + p].
+VAE_CLONES
+void vae_conv_direct_forward(long first, long last, long inChannels, long height, long width, long outChannels,
+                             long kernelHeight, long kernelWidth, long padding, const float *restrict x,
+                             const float *restrict weight, const float *restrict bias, float *restrict y) {
+    long outHeight = height + 2 * padding - kernelHeight + 1, outWidth = width + 2 * padding - kernelWidth + 1;
+    long taps = kernelHeight * kernelWidth;
+    correlate_rows(first, last, outChannels, outHeight, outWidth, inChannels, height, width, kernelHeight, kernelWidth,
+                   padding, 1, inChannels * taps, taps, x, weight, bias, y);
+}
+
+// dx[n, c, iy, ix] = Σ over o, ky, kx of w[o, c, ky, kx]·g[n, o, iy − ky + p, ix − kx + p].
 VAE_CLONES
 void vae_conv_direct_input_gradient(long first, long last, long inChannels, long height, long width,
                                     long outChannels, long kernelHeight, long kernelWidth, long padding,
                                     const float *restrict g, const float *restrict weight, float *restrict dx) {
     long outHeight = height + 2 * padding - kernelHeight + 1, outWidth = width + 2 * padding - kernelWidth + 1;
     long taps = kernelHeight * kernelWidth;
-    float *rows = malloc(sizeof(float) * inChannels * width);
-    for (long n = first; n < last; n++) {
-        for (long iy = 0; iy < height; iy++) {
-            for (long i = 0; i < inChannels * width; i++) rows[i] = 0;
-            for (long o = 0; o < outChannels; o++) {
-                for (long ky = 0; ky < kernelHeight; ky++) {
-                    long oy = iy - ky + padding;
-                    if (oy < 0 || oy >= outHeight) continue;
-                    const float *source = g + ((n * outChannels + o) * outHeight + oy) * outWidth;
-                    for (long kx = 0; kx < kernelWidth; kx++) {
-                        long shift = padding - kx, lo, hi;
-                        valid_columns(shift, outWidth, width, &lo, &hi);
-                        const float *from = source + shift;
-                        for (long c = 0; c < inChannels; c++) {
-                            float w = weight[(o * inChannels + c) * taps + ky * kernelWidth + kx];
-                            float *row = rows + c * width;
-                            for (long ix = lo; ix < hi; ix++) row[ix] += w * from[ix];
-                        }
-                    }
-                }
-            }
-            for (long c = 0; c < inChannels; c++) {
-                float *out = dx + ((n * inChannels + c) * height + iy) * width;
-                const float *row = rows + c * width;
-                for (long ix = 0; ix < width; ix++) out[ix] = row[ix];
-            }
-        }
-    }
-    free(rows);
+    correlate_rows(first, last, inChannels, height, width, outChannels, outHeight, outWidth, kernelHeight, kernelWidth,
+                   padding, -1, taps, inChannels * taps, g, weight, 0, dx);
 }
 
 // Weight gradient of the (output, input) channel pairs first..<last: per pair and tap, sixteen lane sums over the
@@ -138,9 +115,7 @@ void vae_conv_direct_weight_gradient(long first, long last, long batch, long inC
             }
         }
         for (long t = 0; t < taps; t++) {
-            float total = -0.0f;
-            for (int j = 0; j < 16; j++) total += lanes[t * 16 + j];
-            dw[p * taps + t] = total + tails[t];
+            dw[p * taps + t] = lanes_total(lanes + t * 16) + tails[t];
         }
     }
     free(lanes);

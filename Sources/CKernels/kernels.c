@@ -1,20 +1,7 @@
 #include "CKernels.h"
+#include "vectorised.h"
 
 #pragma clang fp contract(off)
-
-#if defined(__x86_64__) && defined(__linux__)
-#define VAE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define VAE_CLONES
-#endif
-
-// IEEE square root without libm's errno branch (which would keep the loop scalar). Older clangs (Xcode's before
-// clang 16) lack the elementwise builtin; Darwin's libm does not set errno, so sqrtf vectorises there.
-#if defined(__has_builtin) && __has_builtin(__builtin_elementwise_sqrt)
-static inline float root(float x) { return __builtin_elementwise_sqrt(x); }
-#else
-static inline float root(float x) { return __builtin_sqrtf(x); }
-#endif
 
 // The body shared by both variants; `g` is the element's gradient.
 #define ADAM_STEP(g)                                                                 \
@@ -104,8 +91,7 @@ void vae_cross_entropy_row_sums(long rows, long width, const float *restrict log
             float *out = s ? s + column : scratch;
             for (int j = 0; j < 16; j++) lanes[j] += cross_entropy_and_sigmoid(x[column + j], t[column + j], &out[j]);
         }
-        float total = -0.0f;
-        for (int j = 0; j < 16; j++) total += lanes[j];
+        float total = lanes_total(lanes);
         for (; column < width; column++) {
             float ignored;
             total += cross_entropy_and_sigmoid(x[column], t[column], s ? &s[column] : &ignored);
@@ -121,8 +107,7 @@ float vae_sum(long count, const float *restrict values) {
     for (; index + 16 <= count; index += 16) {
         for (int j = 0; j < 16; j++) lanes[j] += values[index + j];
     }
-    float total = -0.0f;
-    for (int j = 0; j < 16; j++) total += lanes[j];
+    float total = lanes_total(lanes);
     for (; index < count; index++) total += values[index];
     return total;
 }

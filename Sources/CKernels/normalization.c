@@ -1,29 +1,13 @@
 #include "CKernels.h"
+#include "vectorised.h"
 
 #pragma clang fp contract(off)
-
-#if defined(__x86_64__) && defined(__linux__)
-#define VAE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define VAE_CLONES
-#endif
 
 // Batch normalisation over [batch, channels, plane] in two passes per channel forward (mean, then centred squares,
 // then the output) and two backward (the two sums, then the input gradient). Each channel's sums run in sixteen
 // lanes per plane, planes added in batch order: the result depends only on the channel's values, not on which
 // thread or channel range computes it.
 
-#if defined(__has_builtin) && __has_builtin(__builtin_elementwise_sqrt)
-static inline float root(float x) { return __builtin_elementwise_sqrt(x); }
-#else
-static inline float root(float x) { return __builtin_sqrtf(x); }
-#endif
-
-static inline float lanes_total(const float lanes[16]) {
-    float total = -0.0f;
-    for (int j = 0; j < 16; j++) total += lanes[j];
-    return total;
-}
 
 VAE_CLONES
 void vae_batch_norm_forward(long batch, long channels, long plane, long first, long last, const float *restrict x,

@@ -13,7 +13,8 @@ public final class DSpritesArchive: @unchecked Sendable {
     public let pixels: [UInt8]
     /// `[count, 5]`: shape, scale, orientation, position x, position y.
     public let factors: [Int]
-    public let count: Int
+    /// Rows (images) in the file.
+    public var count: Int { pixels.count / (DSprites.side * DSprites.side) }
     /// The row holding each factor combination (``DSprites/index(of:)``), −1 where the file lacks it.
     let rowOfCombination: [Int]
 
@@ -53,7 +54,6 @@ public final class DSpritesArchive: @unchecked Sendable {
         self.path = path
         self.pixels = Array(images.data)
         self.factors = factors
-        self.count = count
         self.rowOfCombination = rowOfCombination
     }
 

@@ -157,13 +157,12 @@ public enum LatentPictures {
     /// when given; 64 rows at a time (a 20×20 manifold of 64×64 images in one batch took 700 MB of activations).
     static func decode(_ model: any VariationalAutoencoder, _ latents: [Float], rows: Int, labels: [Int] = []) -> Tensor {
         let width = model.latentSize
-        let parts = stride(from: 0, to: rows, by: 64).map { start in
-            let end = min(start + 64, rows)
-            let decoder = model.bound(labels.count == rows ? labels[start..<end] : nil)
+        return Tensor.stackingRows(rows, chunk: 64) { range in
+            let decoder = model.bound(labels.count == rows ? labels[range] : nil)
             return withoutGradients {
-                decoder.decode(Tensor(shape: [end - start, width], scalars: Array(latents[(start * width)..<(end * width)]))).mean
+                decoder.decode(Tensor(shape: [range.count, width],
+                                      scalars: Array(latents[(range.lowerBound * width)..<(range.upperBound * width)]))).mean
             }
         }
-        return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 0)
     }
 }

@@ -74,6 +74,14 @@ extension Tensor {
         }
     }
 
+    /// `body` applied to consecutive row ranges of `0..<count`, `chunk` rows at a time, the results joined along axis
+    /// 0 (a single range's result as it is): for passes whose activations would not fit one batch.
+    public static func stackingRows(_ count: Int, chunk: Int, _ body: (Range<Int>) -> Tensor) -> Tensor {
+        precondition(count > 0 && chunk > 0, "stackingRows: \(count) rows in chunks of \(chunk)")
+        let parts = stride(from: 0, to: count, by: chunk).map { body($0..<Swift.min($0 + chunk, count)) }
+        return parts.count == 1 ? parts[0] : concatenate(parts, alongAxis: 0)
+    }
+
     /// Joins tensors along `axis`; all other dimensions must agree.
     public static func concatenate(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
         precondition(!tensors.isEmpty, "concatenate: no tensors")

@@ -41,17 +41,22 @@ public enum Factory {
         return (train, test)
     }
 
+    /// The original dSprites file when `data_dir` names an `.npz` (read once per process), nil when dSprites is made
+    /// here (any other `data_dir`).
+    public static func dSpritesArchive(_ config: RunConfig) throws -> DSpritesArchive? {
+        let path = config.data.dataDirectory
+        guard path.hasSuffix(".npz") else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw DataError("\(path): dSprites file not found (data_params.data_dir / --data: the original dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz, or leave it unset to make the images here)")
+        }
+        return try DSpritesArchive.load(path)
+    }
+
     /// One split: IDX files (`format: idx`, or `auto` when `train-images-idx3-ubyte[.gz]` is there) or a folder
     /// of PNG/JPEG images (`format: folder`, or `auto` otherwise), centre-cropped and resized to `image_size`.
     public static func dataset(_ config: RunConfig, split: DatasetSplit, limit: Int) throws -> any Dataset {
-        // dSprites is made here, unless data_dir names the original .npz file.
         if config.data.dataset == "dsprites" {
-            let path = config.data.dataDirectory
-            guard path.hasSuffix(".npz") else { return DSprites(split: split, limit: limit) }
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw DataError("\(path): dSprites file not found (data_params.data_dir / --data: the original dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz, or leave it unset to make the images here)")
-            }
-            return DSprites(split: split, limit: limit, archive: try DSpritesArchive.load(path))
+            return DSprites(split: split, limit: limit, archive: try dSpritesArchive(config))
         }
         let directory = config.data.dataDirectory
         var isDirectory: ObjCBool = false

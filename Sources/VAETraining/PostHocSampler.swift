@@ -72,10 +72,7 @@ public enum PostHocSampler: String, CaseIterable, Sendable {
             throw TrainingError("--sampler \(sampler): model '\(run.config.model.name)' is conditioned on labels; post-hoc samplers are for unconditional models")
         }
         let train = try Factory.dataset(run.config, split: .train, limit: run.config.data.trainLimit)
-        let parts = stride(from: 0, to: train.count, by: 1000).map { start in
-            withoutGradients { run.model.latentSummary(train.batch(start..<min(start + 1000, train.count))).code }
-        }
-        return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 0)
+        return Tensor.stackingRows(train.count, chunk: 1000) { range in withoutGradients { run.model.latentSummary(train.batch(range)).code } }
     }
 
     /// The run's mixture: read from ``gmmFile``, or fitted to the posterior means of its training images (as

@@ -46,10 +46,7 @@ final class TensorBoardLog {
         guard rows > 0 else { return }
         // 100 images at a time (the model is in evaluation mode, so rows are independent): 1000 64×64 images in
         // one batch took 500 MB of im2col columns in the burgess network's second layer.
-        let parts = stride(from: 0, to: rows, by: 100).map { start in
-            withoutGradients { model.latentSummary(testImages.slice(start..<min(start + 100, rows))).code }
-        }
-        let code = parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 0)
+        let code = Tensor.stackingRows(rows, chunk: 100) { range in withoutGradients { model.latentSummary(testImages.slice(range)).code } }
         let width = code.shape[1]
         for dimension in 0..<min(width, Self.histogramDimensions) {
             let values = (0..<rows).map { Double(code.scalars[$0 * width + dimension]) }

@@ -13,10 +13,9 @@ extension FactorProbe {
         let model = run.model
         model.setTraining(false)
         // A run trained on the original file is probed with its images (every combination must be there).
-        let path = run.config.data.dataDirectory
-        let archive = path.hasSuffix(".npz") ? (try Factory.dataset(run.config, split: .test, limit: 1) as? DSprites)?.archive : nil
-        if let missing = archive?.missingCombinations, missing > 0 {
-            throw TrainingError("\(path): \(missing) of the \(DSprites.total) factor combinations are missing; the scores draw images by factor values and need them all")
+        let archive = try Factory.dSpritesArchive(run.config)
+        if let archive, case let missing = archive.missingCombinations, missing > 0 {
+            throw TrainingError("\(archive.path): \(missing) of the \(DSprites.total) factor combinations are missing; the scores draw images by factor values and need them all")
         }
         return FactorProbe(sizes: DSprites.factorSizes) { rows in
             let images = archive?.images(factors: rows) ?? DSprites.images(rows)

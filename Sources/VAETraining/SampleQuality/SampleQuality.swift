@@ -29,11 +29,9 @@ public struct SampleQuality: Codable, Equatable, Sendable {
         let classifier = try cachedClassifier(run, test: test, folder: classifierFolder, report: report)
         let count = test.count
         let latents = try sampler.latents(run, count: count, seed: seed, report: report)
-        let generated = stride(from: 0, to: count, by: 1000).map { start in
-            withoutGradients { run.model.decode(latents.slice(start..<min(start + 1000, count))).mean }
-        }
+        let generated = Tensor.stackingRows(count, chunk: 1000) { range in withoutGradients { run.model.decode(latents.slice(range)).mean } }
         let real = features(classifier.model, inputs)
-        let fake = features(classifier.model, generated.count == 1 ? generated[0] : Tensor.concatenate(generated, alongAxis: 0))
+        let fake = features(classifier.model, generated)
         let (precision, recall) = precisionRecall(real: real, generated: fake, k: 3)
         return SampleQuality(frechetDistance: FrechetDistance.between(rows(real), rows(fake)), precision: precision,
                              recall: recall, classifierAccuracy: classifier.accuracy, images: count)
@@ -59,10 +57,7 @@ public struct SampleQuality: Codable, Equatable, Sendable {
     }
 
     static func features(_ classifier: FeatureClassifier, _ images: Tensor) -> Tensor {
-        let parts = stride(from: 0, to: images.shape[0], by: 1000).map { start in
-            withoutGradients { classifier.features(images.slice(start..<min(start + 1000, images.shape[0]))) }
-        }
-        return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 0)
+        Tensor.stackingRows(images.shape[0], chunk: 1000) { range in withoutGradients { classifier.features(images.slice(range)) } }
     }
 
     static func rows(_ tensor: Tensor) -> [[Double]] {
