@@ -12,7 +12,8 @@ extension NetworkFamily {
         name: "burgess", summary: "4×4 stride-2 convs of hidden_sizes and dense_sizes, mirrored (the disentanglement studies' network)",
         settings: NetworkSettings.shared + [denseSizes.declaration],
         makeEncoder: { specification, conditionSize, random in
-            try BurgessEncoder(specification, conditionSize: conditionSize, random: &random)
+            try ConvEncoder(specification, conditionSize: conditionSize, batchNorm: false,
+                            denseSizes: specification[denseSizes], kernelSize: 4, random: &random)
         },
         makeDecoder: { specification, codeSize, random in
             try BurgessDecoder(specification, codeSize: codeSize, random: &random)
@@ -21,33 +22,6 @@ extension NetworkFamily {
     public static let denseSizes = Setting<[Int]>(
         "dense_sizes", default: [256, 256], .nonEmptyList(1...65536),
         doc: "widths of the dense layers between the conv stack and the latent heads (burgess); the decoder mirrors them")
-}
-
-/// Names: `encoder.N` (convs, then the dense layers).
-final class BurgessEncoder: Module, EncoderNetwork {
-    let encoder: Sequential
-    let featureSize: Int
-    let inputShape: [Int]
-    override var namesItsChildren: Bool { false }
-
-    init(_ specification: ModelSpecification, conditionSize: Int, random: inout RandomStream) throws {
-        let widths = specification.hiddenSizes, dense = specification[NetworkFamily.denseSizes]
-        let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
-        var layers = ConvBlocks.downsampling(from: specification.imageDimensions.channels, channels: widths, batchNorm: false,
-                                             activation: specification.activation, kernelSize: 4, random: &random)
-        layers.append(Reshape([-1]))
-        for (from, to) in zip([widths.last! * side * side] + dense, dense) {
-            layers += [Linear(inputSize: from, outputSize: to, random: &random), ActivationLayer(specification.activation)]
-        }
-        encoder = Sequential(layers)
-        featureSize = dense.last! + conditionSize
-        inputShape = specification.inputShape
-        super.init()
-    }
-
-    func features(_ input: Tensor, condition: Tensor?) -> Tensor {
-        ConvBlocks.appending(condition, to: encoder(input.reshaped([input.shape[0]] + inputShape)))
-    }
 }
 
 /// Names: `decoder_input.N` (the dense layers), `decoder.N` (transposed convs).

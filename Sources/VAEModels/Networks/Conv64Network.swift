@@ -10,7 +10,7 @@ extension NetworkFamily {
     public static let conv64 = NetworkFamily(
         name: "conv64", summary: "PyTorch-VAE's VanillaVAE: stride-2 conv + BatchNorm stack, mirrored", settings: NetworkSettings.shared,
         makeEncoder: { specification, conditionSize, random in
-            try ConvEncoder(specification, conditionSize: conditionSize, batchNorm: true, denseSize: 0, random: &random)
+            try ConvEncoder(specification, conditionSize: conditionSize, batchNorm: true, denseSizes: [], random: &random)
         },
         makeDecoder: { specification, codeSize, random in
             try VanillaConvDecoder(specification, codeSize: codeSize, random: &random)

@@ -9,8 +9,9 @@ extension NetworkFamily {
         name: "conv", summary: "the Keras example's stride-2 conv stack (+ dense_size), mirrored with transposed convs",
         settings: NetworkSettings.shared + [denseSize.declaration],
         makeEncoder: { specification, conditionSize, random in
-            try ConvEncoder(specification, conditionSize: conditionSize, batchNorm: false,
-                            denseSize: specification[denseSize], random: &random)
+            let dense = specification[denseSize]
+            return try ConvEncoder(specification, conditionSize: conditionSize, batchNorm: false,
+                                   denseSizes: dense > 0 ? [dense] : [], random: &random)
         },
         makeDecoder: { specification, codeSize, random in
             try ConvDecoder(specification, codeSize: codeSize, random: &random)
@@ -23,30 +24,28 @@ extension NetworkFamily {
         doc: "width of the dense layer between the conv stack and the latent heads (conv); 0 = none")
 }
 
-/// Conv(3×3, s2) [+ BatchNorm] + activation per width of `hidden_sizes`, flattened, then an optional Dense +
-/// activation (`conv` and `conv64` encoders). Names: `encoder.layers.N`.
+/// Conv(k×k, s2) [+ BatchNorm] + activation per width of `hidden_sizes`, flattened, then Dense + activation per
+/// width of `denseSizes` (`conv`, `conv64` and `burgess` encoders). Names: `encoder.layers.N`.
 final class ConvEncoder: Module, EncoderNetwork {
     let encoder: Sequential
     let featureSize: Int
     let inputShape: [Int]
     override var namesItsChildren: Bool { false }
 
-    init(_ specification: ModelSpecification, conditionSize: Int, batchNorm: Bool, denseSize: Int,
-         random: inout RandomStream) throws {
+    init(_ specification: ModelSpecification, conditionSize: Int, batchNorm: Bool, denseSizes: [Int],
+         kernelSize: Int = 3, random: inout RandomStream) throws {
         let widths = specification.hiddenSizes
         let side = try ConvBlocks.bottleneckSize(specification, layers: widths.count)
-        let flat = widths.last! * side * side
         var layers = ConvBlocks.downsampling(from: specification.imageDimensions.channels, channels: widths,
-                                             batchNorm: batchNorm, activation: specification.activation, random: &random)
+                                             batchNorm: batchNorm, activation: specification.activation,
+                                             kernelSize: kernelSize, random: &random)
         layers.append(Reshape([-1]))
-        var features = flat
-        if denseSize > 0 {
-            layers += [Linear(inputSize: flat, outputSize: denseSize, random: &random),
-                       ActivationLayer(specification.activation)]
-            features = denseSize
+        let sizes = [widths.last! * side * side] + denseSizes
+        for (from, to) in zip(sizes, sizes.dropFirst()) {
+            layers += [Linear(inputSize: from, outputSize: to, random: &random), ActivationLayer(specification.activation)]
         }
         encoder = Sequential(layers)
-        featureSize = features + conditionSize
+        featureSize = sizes.last! + conditionSize
         inputShape = specification.inputShape
         super.init()
     }
