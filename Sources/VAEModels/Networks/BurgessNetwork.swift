@@ -24,7 +24,7 @@ extension NetworkFamily {
         doc: "widths of the dense layers between the conv stack and the latent heads (burgess); the decoder mirrors them")
 }
 
-/// Names: `decoder_input.N` (the dense layers), `decoder.N` (transposed convs).
+/// Names: `decoder_input.layers.N` (the dense layers), `decoder.layers.N` (transposed convs).
 final class BurgessDecoder: Module, DecoderNetwork {
     let decoderInput: Sequential
     let decoder: Sequential

@@ -17,7 +17,7 @@ extension NetworkFamily {
         })
 }
 
-/// Names: `decoder_input`, `decoder.N`, `final_layer.N`.
+/// Names: `decoder_input`, `decoder.layers.N`, `final_layer.layers.N`.
 final class VanillaConvDecoder: Module, DecoderNetwork {
     let decoderInput: Linear
     let decoder: Sequential

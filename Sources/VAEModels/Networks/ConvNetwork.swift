@@ -55,7 +55,7 @@ final class ConvEncoder: Module, EncoderNetwork {
     }
 }
 
-/// Names: `decoder_input.0` (Dense), `decoder.N` (transposed convs).
+/// Names: `decoder_input.layers.0` (Dense), `decoder.layers.N` (transposed convs).
 final class ConvDecoder: Module, DecoderNetwork {
     let decoderInput: Sequential
     let decoder: Sequential
