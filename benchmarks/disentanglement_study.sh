@@ -59,12 +59,13 @@ trainer_params: {epochs: 5, picture_count: 64}
 YAML
   for seed in $seeds; do
     run="$out/$model-s$seed"
-    [ -f "$run/scores.json" ] && continue
+    [ -s "$run/scores.json" ] && continue
     rm -rf "$run"
     start=$(date +%s)
     "$vae" train --config "$out/$model.yaml" --seed "$seed" --threads "$threads" --output "$run" --quiet > "$run.train.log" 2>&1
     echo $(( $(date +%s) - start )) > "$run.seconds"
-    "$vae" disentanglement "$run" --points "$points" --votes "$votes" --json > "$run/scores.json"
+    "$vae" disentanglement "$run" --points "$points" --votes "$votes" --json > "$run/scores.json.partial"
+    mv "$run/scores.json.partial" "$run/scores.json"
   done
 done
 echo "| model | seeds | MIG | FactorVAE score | BetaVAE score | SAP | DCI disentanglement | DCI completeness | DCI informativeness | train s |"

@@ -66,12 +66,16 @@ public struct DSprites: Dataset {
         return Self.images(rows.map { Self.factorValues(of: indices[$0]) })
     }
 
-    /// The images of factor rows, `[rows, 64·64]` with values 0 and 1.
+    /// The images of factor rows, `[rows, 64·64]` with values 0 and 1 (rows rasterised on the library's threads).
     public static func images(_ rows: [[Int]]) -> Tensor {
         let size = side * side
         var scalars = [Float](repeating: 0, count: rows.count * size)
-        for (position, values) in rows.enumerated() {
-            for (pixel, on) in image(factors: values).enumerated() where on { scalars[position * size + pixel] = 1 }
+        scalars.withUnsafeMutableBufferPointer { buffer in
+            Parallel.forEachChunk(of: rows.count, minimumWork: size, grain: 16 * size) { chunk in
+                for position in chunk {
+                    for (pixel, on) in image(factors: rows[position]).enumerated() where on { buffer[position * size + pixel] = 1 }
+                }
+            }
         }
         return Tensor(shape: [rows.count, size], scalars: scalars)
     }
@@ -99,8 +103,14 @@ public struct DSprites: Dataset {
         let (centreX, centreY) = (0.2 + 0.6 * Double(values[3]) / 31, 0.2 + 0.6 * Double(values[4]) / 31)
         let (cosine, sine) = (DeterministicMath.cos(angle), DeterministicMath.sin(angle))
         var pixels = [Bool](repeating: false, count: side * side)
-        for row in 0..<side {
-            for column in 0..<side {
+        // Only pixel centres within `reach · scale` of the shape's centre can be inside it: the rows and columns
+        // of that square are tested, the others stay off.
+        let radius = reach * scale * Double(side)
+        func span(_ centre: Double) -> ClosedRange<Int> {
+            max(0, Int((centre * Double(side) - radius - 0.5).rounded(.down)))...min(side - 1, Int((centre * Double(side) + radius).rounded(.up)))
+        }
+        for row in span(centreY) {
+            for column in span(centreX) {
                 let (dx, dy) = ((Double(column) + 0.5) / Double(side) - centreX, (Double(row) + 0.5) / Double(side) - centreY)
                 // The pixel centre in the shape's own frame: rotated back by the angle, divided by the scale.
                 let (u, v) = ((cosine * dx + sine * dy) / scale, (-sine * dx + cosine * dy) / scale)
@@ -109,6 +119,10 @@ public struct DSprites: Dataset {
         }
         return pixels
     }
+
+    /// A radius (shape frame, scale 1) beyond which no shape has a point: the square's corner, the ellipse's long
+    /// semi-axis and the heart's farthest vertex, the largest, widened by 1 %.
+    static let reach = 1.01 * max(0.09 * 2.0.squareRoot(), 0.12, heart.map { ($0.x * $0.x + $0.y * $0.y).squareRoot() }.max()!)
 
     static func contains(shape: Int, _ u: Double, _ v: Double) -> Bool {
         switch shape {

@@ -128,15 +128,22 @@ import VAETensor
         #expect(score > 0.1, "SAP \(score)")
     }
 
-    /// DCI: the factors themselves (plus two noise dimensions) are disentangled and complete and fully predicted;
-    /// codes that mix pairs of factors are less so; noise predicts at chance.
+    /// DCI: the factors themselves are disentangled, complete and fully predicted; two noise dimensions added keep
+    /// the code disentangled and predictive (a dimension's weight in D is its share of the importance, and noise
+    /// has little); codes that mix pairs of factors are less disentangled and complete; noise predicts at chance.
+    /// (Completeness with the noise dimensions is not asserted: a representation is a function of the image, and
+    /// with 1,440 images and 3,000 draws the classifier gives a fixed per-image noise some weight.)
     @Test func dciOnKnownCodes() {
         var codesRandom = RandomStream(seed: 12, name: "codes")
-        let exact = FactorProbe(sizes: Self.sizes) { rows in Self.factorCodes(rows, extra: 2, noise: 0, random: &codesRandom) }
+        let exact = FactorProbe(sizes: Self.sizes) { rows in Self.factorCodes(rows, extra: 0, noise: 0, random: &codesRandom) }
         var random = RandomStream(seed: 13, name: "score")
         let clean = DisentanglementScores.disentanglementCompletenessInformativeness(exact, trainPoints: 2000, testPoints: 1000, random: &random)
         #expect(clean.disentanglement > 0.9 && clean.completeness > 0.9, "D \(clean.disentanglement), C \(clean.completeness)")
         #expect(clean.informativeness > 0.9, "I \(clean.informativeness)")
+        let padded = FactorProbe(sizes: Self.sizes) { rows in Self.factorCodes(rows, extra: 2, noise: 0, random: &codesRandom) }
+        let withNoise = DisentanglementScores.disentanglementCompletenessInformativeness(padded, trainPoints: 2000, testPoints: 1000, random: &random)
+        #expect(withNoise.disentanglement > 0.9 && withNoise.informativeness > 0.9,
+                "with two noise dimensions: D \(withNoise.disentanglement), I \(withNoise.informativeness)")
         let mixed = FactorProbe(sizes: Self.sizes) { rows in
             let codes = Self.factorCodes(rows, extra: 0, noise: 0, random: &codesRandom).scalars
             let mixedRows = (0..<rows.count).flatMap { row -> [Float] in

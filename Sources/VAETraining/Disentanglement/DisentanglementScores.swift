@@ -3,11 +3,23 @@ import VAETensor
 
 /// The ground-truth factors of a dataset whose images can be made for any factor values (dSprites): their sizes,
 /// and a representation of factor rows (the encoder's posterior means of the images they describe).
-public struct FactorProbe {
+///
+/// A representation is a function of the image, so each image is represented once: codes are kept by image index
+/// (the factor values in mixed radix, the last fastest), and the scores gather every row they will need first and
+/// have the images not seen yet represented in batches of ``batchSize`` (the protocols' 2.9 million draws cover
+/// about 720,000 distinct dSprites images).
+public final class FactorProbe {
     /// Values per factor.
     public let sizes: [Int]
     /// Codes `[rows, d]` of the images with these factor values.
     public let represent: ([[Int]]) -> Tensor
+    /// Rows per call of ``represent``.
+    public static let batchSize = 512
+    /// The slot in ``stored`` of each image index represented so far.
+    private var slots: [Int: Int] = [:]
+    /// Codes in slot order, ``width`` scalars each.
+    private var stored: [Float] = []
+    private var width = 0
 
     public init(sizes: [Int], represent: @escaping ([[Int]]) -> Tensor) {
         self.sizes = sizes
@@ -19,13 +31,48 @@ public struct FactorProbe {
         (0..<count).map { _ in sizes.map { random.integer(below: $0) } }
     }
 
-    /// Codes of `rows` as `[rows][d]` in Double, 512 rows at a time.
-    func codes(_ rows: [[Int]]) -> [[Double]] {
-        stride(from: 0, to: rows.count, by: 512).flatMap { start -> [[Double]] in
-            let part = represent(Array(rows[start..<min(start + 512, rows.count)]))
-            let width = part.shape[1]
-            return (0..<part.shape[0]).map { row in (0..<width).map { Double(part.scalars[row * width + $0]) } }
+    /// The image index of a factor row.
+    func index(of row: [Int]) -> Int {
+        zip(row, sizes).reduce(0) { $0 * $1.1 + $1.0 }
+    }
+
+    /// The factor row of an image index.
+    func row(of index: Int) -> [Int] {
+        var remainder = index
+        var row = [Int](repeating: 0, count: sizes.count)
+        for factor in sizes.indices.reversed() {
+            row[factor] = remainder % sizes[factor]
+            remainder /= sizes[factor]
         }
+        return row
+    }
+
+    /// Represents the images of `indices` that have no code yet, ``batchSize`` at a time in first-seen order.
+    func represent(indices: [Int]) {
+        var pending: [Int] = []
+        for index in indices where slots[index] == nil {
+            slots[index] = slots.count
+            pending.append(index)
+        }
+        for start in stride(from: 0, to: pending.count, by: Self.batchSize) {
+            let part = represent(pending[start..<min(start + Self.batchSize, pending.count)].map(row(of:)))
+            width = part.shape[1]
+            stored += part.scalars
+        }
+    }
+
+    /// Codes of image indices as `[indices][d]` in Double.
+    func codes(indices: [Int]) -> [[Double]] {
+        represent(indices: indices)
+        return indices.map { index in
+            let start = slots[index]! * width
+            return stored[start..<(start + width)].map(Double.init)
+        }
+    }
+
+    /// Codes of `rows` as `[rows][d]` in Double.
+    func codes(_ rows: [[Int]]) -> [[Double]] {
+        codes(indices: rows.map(index(of:)))
     }
 }
 
@@ -65,26 +112,28 @@ public enum DisentanglementScores {
         let deviations = (0..<width).map { dimension in variance(global.map { $0[dimension] }).squareRoot() }
         let active = (0..<width).filter { deviations[$0] >= 0.05 }
         guard !active.isEmpty else { return 0 }
-        func vote(_ random: inout RandomStream) -> (dimension: Int, factor: Int) {
-            let factor = random.integer(below: probe.sizes.count)
-            let fixed = random.integer(below: probe.sizes[factor])
-            var rows = probe.sample(batchSize, random: &random)
-            for index in rows.indices { rows[index][factor] = fixed }
-            let codes = probe.codes(rows)
+        // Every vote's rows are drawn first (in the order the votes are cast), so that their images are represented
+        // in full batches.
+        func draw(_ count: Int) -> [(factor: Int, indices: [Int])] {
+            (0..<count).map { _ in
+                let factor = random.integer(below: probe.sizes.count)
+                let fixed = random.integer(below: probe.sizes[factor])
+                var rows = probe.sample(batchSize, random: &random)
+                for index in rows.indices { rows[index][factor] = fixed }
+                return (factor, rows.map(probe.index(of:)))
+            }
+        }
+        let train = draw(trainVotes), evaluation = draw(evaluationVotes)
+        probe.represent(indices: (train + evaluation).flatMap(\.indices))
+        func vote(_ draw: (factor: Int, indices: [Int])) -> Int {
+            let codes = probe.codes(indices: draw.indices)
             let variances = active.map { dimension in variance(codes.map { $0[dimension] / deviations[dimension] }) }
-            return (active[variances.indices.min { variances[$0] < variances[$1] }!], factor)
+            return active[variances.indices.min { variances[$0] < variances[$1] }!]
         }
         var table = [[Int]](repeating: [Int](repeating: 0, count: probe.sizes.count), count: width)
-        for _ in 0..<trainVotes {
-            let (dimension, factor) = vote(&random)
-            table[dimension][factor] += 1
-        }
+        for draw in train { table[vote(draw)][draw.factor] += 1 }
         let classifier = table.map { counts in counts.indices.max { counts[$0] < counts[$1] }! }
-        var correct = 0
-        for _ in 0..<evaluationVotes {
-            let (dimension, factor) = vote(&random)
-            if classifier[dimension] == factor { correct += 1 }
-        }
+        let correct = evaluation.filter { classifier[vote($0)] == $0.factor }.count
         return Double(correct) / Double(max(evaluationVotes, 1))
     }
 
@@ -95,23 +144,30 @@ public enum DisentanglementScores {
     /// and is scored by its accuracy on `evaluationPoints` more.
     public static func betaVAEScore(_ probe: FactorProbe, trainPoints: Int = 10_000, evaluationPoints: Int = 5_000,
                                     batchSize: Int = 64, random: inout RandomStream) -> Double {
-        func points(_ count: Int) -> (features: [[Double]], labels: [Int]) {
-            var features: [[Double]] = [], labels: [Int] = []
-            for _ in 0..<count {
+        // Every point's pairs are drawn first (in the order of the points), so that their images are represented in
+        // full batches.
+        func draw(_ count: Int) -> [(factor: Int, first: [Int], second: [Int])] {
+            (0..<count).map { _ in
                 let factor = random.integer(below: probe.sizes.count)
                 let first = probe.sample(batchSize, random: &random)
                 var second = probe.sample(batchSize, random: &random)
                 for index in second.indices { second[index][factor] = first[index][factor] }
-                let (a, b) = (probe.codes(first), probe.codes(second))
-                let width = a.first?.count ?? 0
-                features.append((0..<width).map { dimension in
-                    zip(a, b).reduce(0.0) { $0 + abs($1.0[dimension] - $1.1[dimension]) } / Double(batchSize)
-                })
-                labels.append(factor)
+                return (factor, first.map(probe.index(of:)), second.map(probe.index(of:)))
             }
-            return (features, labels)
         }
-        let train = points(trainPoints), evaluation = points(evaluationPoints)
+        func points(_ draws: [(factor: Int, first: [Int], second: [Int])]) -> (features: [[Double]], labels: [Int]) {
+            let features = draws.map { draw -> [Double] in
+                let (a, b) = (probe.codes(indices: draw.first), probe.codes(indices: draw.second))
+                let width = a.first?.count ?? 0
+                return (0..<width).map { dimension in
+                    zip(a, b).reduce(0.0) { $0 + abs($1.0[dimension] - $1.1[dimension]) } / Double(batchSize)
+                }
+            }
+            return (features, draws.map(\.factor))
+        }
+        let trainDraws = draw(trainPoints), evaluationDraws = draw(evaluationPoints)
+        probe.represent(indices: (trainDraws + evaluationDraws).flatMap { $0.first + $0.second })
+        let train = points(trainDraws), evaluation = points(evaluationDraws)
         let classifier = LogisticRegression(features: train.features, labels: train.labels, classes: probe.sizes.count)
         return classifier.accuracy(evaluation.features, evaluation.labels)
     }
