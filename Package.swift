@@ -5,6 +5,7 @@ import PackageDescription
 //   vae (CLI) → VAETraining → VAEModels → VAEDistributions · VAEData → VAENN · VAEOptimizers → VAETensor → CBLAS
 //   VAETensor and VAEOptimizers also use CKernels (C loops compiled per vector width).
 //   VAEFormats (gzip, PNG, safetensors) sits beside VAETensor over CZlib.
+//   VAEServe (`vae serve`, Hummingbird) sits between the CLI and VAETraining.
 #if os(Linux)
 let blasSettings: [LinkerSetting] = []
 let blasDependency: [Target.Dependency] = ["CBLAS"]
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -45,10 +47,16 @@ let package = Package(
             dependencies: ["VAETensor", "VAENN", "VAEModels", "VAEData", "VAEFormats", "VAEOptimizers", "VAEPictures", "Yams",
                            .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Configs")]),
+        // `vae serve`: the latent explorer's page and JSON API over HTTP (Hummingbird).
+        .target(
+            name: "VAEServe",
+            dependencies: ["VAETensor", "VAEFormats", "VAEData", "VAEModels", "VAEPictures", "VAETraining",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Page")]),
         .target(name: "VAEKit", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions",
                                                "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining"]),
         .executableTarget(name: "vae", dependencies: [
-            "VAETensor", "VAEData", "VAEFormats", "VAEPictures", "VAETraining",
+            "VAETensor", "VAEData", "VAEFormats", "VAEPictures", "VAETraining", "VAEServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Small programs a Swift developer would write with the library (built by `swift build`, run by CI).
         .executableTarget(name: "example-autodiff-regression", dependencies: ["VAETensor"], path: "Examples/AutodiffRegression"),
@@ -64,6 +72,7 @@ let package = Package(
         .testTarget(name: "VAETrainingTests", dependencies: [
             "VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions", "VAEFormats", "VAEData", "VAEModels", "VAEPictures",
             "VAETraining", "VAEKit", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "VAEServeTests", dependencies: ["VAETensor", "VAEFormats", "VAEData", "VAETraining", "VAEServe", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["vae", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

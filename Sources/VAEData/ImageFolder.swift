@@ -156,6 +156,13 @@ extension ImageDataset {
         return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
+    /// One image as a model's input row: `channels` planes of values in [0, 1] (CHW), centre-cropped to a square
+    /// and resampled to `size`×`size`, the conversions an image folder applies (grey ↔ colour included).
+    public static func inputRow(_ image: DecodedImage, channels: Int, size: Int) -> [Float] {
+        centreCropAndResize(planes(of: image, channels: channels), channels: channels, height: image.height,
+                            width: image.width, size: size)
+    }
+
     /// `image` as `channels` planes of values in [0, 1] (CHW), converting grey ↔ colour as needed.
     static func planes(of image: DecodedImage, channels: Int) -> [Float] {
         let pixelCount = image.width * image.height

@@ -1,16 +1,15 @@
 import VAEFormats
 import VAETensor
 
-/// Tiles images into one PNG: `rows` of `columns`, a 2-pixel gap, grey or RGB.
+/// Tiles images into one PNG: `rows` of `columns`, a white gap of `gap` pixels (2 by default), grey or RGB.
 public enum ImageGrid {
     /// `images`: `[count, channels·height·width]` with values in [0, 1] (clamped).
-    public static func png(_ images: Tensor, imageShape: [Int], columns: Int) throws -> [UInt8] {
+    public static func png(_ images: Tensor, imageShape: [Int], columns: Int, gap: Int = 2) throws -> [UInt8] {
         let (channels, height, width) = (imageShape[0], imageShape[1], imageShape[2])
         precondition(channels == 1 || channels == 3, "ImageGrid: 1 or 3 channels, got \(channels)")
         let count = images.shape[0]
         let columns = max(1, min(columns, count))
         let rows = (count + columns - 1) / columns
-        let gap = 2
         let gridWidth = columns * (width + gap) + gap
         let gridHeight = rows * (height + gap) + gap
         var pixels = [UInt8](repeating: 255, count: gridWidth * gridHeight * channels)
