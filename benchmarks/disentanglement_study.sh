@@ -8,8 +8,9 @@
 #   benchmarks/disentanglement_study.sh [--vae PATH] [--steps N] [--seeds "1 2 3"] [--threads T] [--points N]
 #                                       [--votes N] [--data FILE.npz] [--out DIR] [MODEL...]
 #
-#   --steps    optimiser steps per run (default 5000: 320 000 images, ~0.4 epoch); trains on the first
-#              64·steps / 5 training images for 5 epochs (so the shuffling stays within a fixed subset).
+#   --steps    optimiser steps per run (default 5000: 320 000 images, ~0.4 epoch); trains for 5 epochs on
+#              64·steps / 5 training images spread over the whole set (data_params.train_limit picks a fixed
+#              pseudo-random subset on dSprites), so every shape, scale and position is seen.
 #   MODEL      labels among: beta1 beta4 beta16 annealed beta-tcvae factor-vae dip-i dip-ii (default: all).
 #              Settings (one of each model's range in Locatello et al.): β-VAE β = 1, 4, 16; AnnealedVAE (Burgess
 #              et al.'s capacity objective) C_max = 25 nats reached over the run's steps, γ = 1000; β-TCVAE β = 6;

@@ -40,10 +40,12 @@ public struct DSprites: Dataset {
     /// The original file's rows, when read from it; nil when the images are made here.
     public let archive: DSpritesArchive?
 
-    /// The training or test images, the first `limit` of them (all when 0): made here, or the rows of `archive`.
+    /// The training or test images: all of them, or with a `limit`, that many spread over the whole set (a fixed
+    /// pseudo-random subset, in index order: the images are ordered by factor, shape first, so the first `limit`
+    /// would all be squares of the smallest scales); made here, or the rows of `archive`.
     public init(split: DatasetSplit, limit: Int = 0, archive: DSpritesArchive? = nil) {
         let all = (0..<(archive?.count ?? Self.total)).filter { ($0 % Self.testStride == 0) == (split == .test) }
-        indices = limit > 0 ? Array(all.prefix(limit)) : all
+        indices = limit > 0 && limit < all.count ? Self.subset(of: all, count: limit) : all
         self.archive = archive
         source = archive.map { "\($0.path) (\(split.rawValue))" } ?? "dSprites (procedural, \(split.rawValue))"
         let width = Self.factorSizes.count
@@ -52,6 +54,12 @@ public struct DSprites: Dataset {
             ?? rows.flatMap(Self.factorValues)
         self.factors = factors
         labels = stride(from: 0, to: factors.count, by: width).map { factors[$0] }
+    }
+
+    /// `count` of `indices` drawn without replacement by the "dsprites-subset" stream, in ascending order.
+    static func subset(of indices: [Int], count: Int) -> [Int] {
+        var random = RandomStream(seed: 0, name: "dsprites-subset")
+        return random.permutation(indices.count).prefix(count).sorted().map { indices[$0] }
     }
 
     public var count: Int { indices.count }

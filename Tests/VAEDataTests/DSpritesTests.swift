@@ -79,6 +79,21 @@ import VAETensor
         #expect(batch == rows.flatMap { DSprites.image(factors: $0).map { $0 ? Float(1) : 0 } }, "a threaded batch is its images in order")
     }
 
+    /// A limited split is spread over the whole set (the first images would all be small squares): every shape
+    /// and scale appears in about its share, the same images every time, and train and test stay apart.
+    @Test func limitedSplitsSpreadOverEveryFactor() {
+        let train = DSprites(split: .train, limit: 3000)
+        #expect(train.count == 3000 && train.indices == DSprites(split: .train, limit: 3000).indices)
+        #expect(train.indices == train.indices.sorted() && Set(train.indices).count == 3000)
+        #expect(train.indices.allSatisfy { $0 % DSprites.testStride != 0 })
+        for (factor, size) in [(0, 3), (1, 6)] {
+            let counts = (0..<size).map { value in stride(from: factor, to: train.factors.count, by: 5).filter { train.factors[$0] == value }.count }
+            #expect(counts.allSatisfy { abs(Double($0) / (3000 / Double(size)) - 1) < 0.15 }, "factor \(factor): \(counts)")
+        }
+        let test = DSprites(split: .test, limit: 500)
+        #expect(test.indices.allSatisfy { $0 % DSprites.testStride == 0 } && Set(test.labels) == [0, 1, 2])
+    }
+
     @Test func sineAndCosineAgreeWithLibm() {
         for step in -200...200 {
             let x = Double(step) * 0.0731
