@@ -26,7 +26,9 @@ public struct APIError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 
     var response: APIResponse {
-        let text = String(decoding: (try? JSONEncoder().encode(["error": message])) ?? Data(), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let text = String(decoding: (try? encoder.encode(["error": message])) ?? Data(), as: UTF8.self)
         return APIResponse(status: status, contentType: "application/json", body: Array(text.utf8))
     }
 }

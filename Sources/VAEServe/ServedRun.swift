@@ -1,6 +1,7 @@
 import Foundation
 import VAEData
 import VAEModels
+import VAEPictures
 import VAETensor
 import VAETraining
 
@@ -105,7 +106,8 @@ final class ServedRun {
             name: name, model: run.config.model.name, latentSize: model.latentSize, imageShape: run.state.inputShape,
             layout: layout, dimensions: dimensions, activeDimensions: dimensions.filter { $0.kl > Self.activeThreshold }.count,
             conditionClasses: model.conditionClasses,
-            classNames: test.classNames.isEmpty ? (0..<test.classCount).map { "class \($0)" } : test.classNames,
+            classNames: test.classNames.isEmpty ? Charts.classNames(dataset: run.config.data.dataset, classCount: test.classCount)
+                : test.classNames,
             testImages: images.shape[0], samplers: samplers, scatter: scatter)
     }
 
