@@ -12,7 +12,8 @@ import VAETraining
 ///
 /// - `GET /` — the explorer page; `GET /api/runs` — a ``RunSummary`` per run.
 /// - `POST /api/decode {run, z | codes, label?}` — the decoded image, PNG.
-/// - `POST /api/encode {run, index | image, label?}` (or an image body with `?run=NAME`) — ``EncodeResponse``.
+/// - `POST /api/encode {run, index | image, label?}` (or an image body with `?run=NAME`) — JSON: the code, a
+///   VQ-VAE's code map, the input as the model sees it and its reconstruction.
 /// - `POST /api/interpolate {run, from, to, steps?, spherical?, label?}` — a strip of decodings, PNG.
 /// - `POST /api/sample {run, seed?, count?, sampler?, label?}` — a grid of draws, PNG.
 public actor Explorer {
