@@ -151,11 +151,13 @@ def browser_checks(url, screenshot):
         with open(upload, "wb") as handle:
             handle.write(base64.b64decode(json.loads(body)["input"]))
         code_before = driver.execute_script("return state.z.slice()")
+        slider_before = float(slider.get_attribute("value"))
         driver.find_element(By.ID, "file").send_keys(upload)
-        wait(lambda: driver.execute_script("return state.z.slice()") != code_before, "the sliders to jump to the upload's code")
+        wait(lambda: driver.execute_script("return state.z.slice()") != code_before, "the code to change to the upload's")
+        wait(lambda: float(slider.get_attribute("value")) != slider_before, "the first slider to jump to the upload's code")
         slider_value = float(slider.get_attribute("value"))
         wait(lambda: driver.find_element(By.ID, "enc-recon").get_attribute("src").startswith("data:image/png"), "the reconstruction")
-        print(f"explorer_check: upload encoded, first slider now {slider_value:.2f}")
+        print(f"explorer_check: upload encoded, first slider {slider_before:.2f} -> {slider_value:.2f}")
 
         driver.find_element(By.ID, "interpolate").click()
         wait(lambda: version("strip") >= 1, "the interpolation strip")
