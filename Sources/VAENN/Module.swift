@@ -21,6 +21,11 @@ open class Module {
     /// objective's discriminator), found and named as if they were properties. None by default.
     open var additionalChildren: [(name: String, module: Module)] { [] }
 
+    /// Parameters that are not stored properties, with their names relative to this module: a layer whose
+    /// parameter count varies and whose names follow PyTorch's (a recurrent stack's `weight_ih_l0`,
+    /// `weight_ih_l1`, …). None by default.
+    open var additionalParameters: [(name: String, parameter: Parameter)] { [] }
+
     public init() {}
 
     /// Every trainable parameter with its dotted name, in declaration order (superclass properties first).
@@ -57,6 +62,7 @@ open class Module {
 
     private static func collect(_ module: Module, prefix: String, into found: inout [(String, Parameter)]) {
         collect(Mirror(reflecting: module), prefix: prefix, into: &found)
+        for (name, parameter) in module.additionalParameters { found.append((prefix + name, parameter)) }
         for (name, child) in module.additionalChildren {
             visit(child, prefix: prefix, name: prefix + name, into: &found)
         }

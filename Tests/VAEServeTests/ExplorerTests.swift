@@ -141,7 +141,7 @@ struct ExplorerTests {
 
     @Test func oversizedBodiesAndCorruptUploadsAreRefused() async throws {
         let explorer = try Self.explorer()
-        let big = try await explorer.handle(method: "POST", path: "/api/decode", contentType: "application/json",
+        let big = await explorer.handle(method: "POST", path: "/api/decode", contentType: "application/json",
                                             body: [UInt8](repeating: 0x20, count: Explorer.bodyLimit + 1))
         #expect(big.status == 413 && Self.error(big).contains("over the limit"))
         var png = try ImageGridBytes.smallPNG()

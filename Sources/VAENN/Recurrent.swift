@@ -1,0 +1,162 @@
+import Foundation
+import VAETensor
+
+/// A stack of recurrent layers over padded batches, with PyTorch's gate order, initialisation and parameter names
+/// (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, then `…_l1`), so weights interchange with
+/// `torch.nn.GRU` / `torch.nn.LSTM` (`batch_first=False`, unidirectional). ``GRU`` and ``LSTM`` differ only in the
+/// cell (``RecurrentCell``).
+///
+/// A sequence batch is time-major: row `t·batch + b` is item `b` at step `t`. Item `b` runs for `lengths[b]` steps;
+/// after that its state stays as it was (the final state is the one at its last step, as a packed sequence gives)
+/// and its outputs are zero. Per step and layer the cost is one product for the hidden state over the whole batch;
+/// the input products of all steps are one product per layer.
+public class RecurrentStack: Module {
+    /// One layer's weights: `[gates·hidden, input]`, `[gates·hidden, hidden]` and two `[gates·hidden]` biases.
+    public struct LayerWeights {
+        public let inputWeight: Parameter
+        public let hiddenWeight: Parameter
+        public let inputBias: Parameter
+        public let hiddenBias: Parameter
+    }
+
+    public let cell: RecurrentCell
+    public let inputSize: Int
+    public let hiddenSize: Int
+    /// The layers, bottom first (not stored properties: named by ``additionalParameters``).
+    public let layerWeights: [LayerWeights]
+
+    /// Initialised as PyTorch: every weight and bias uniform in ±1/√hiddenSize.
+    init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int, layers: Int, random: inout RandomStream) {
+        precondition(layers >= 1 && inputSize >= 1 && hiddenSize >= 1, "a recurrent stack needs sizes and layers of 1 or more")
+        self.cell = cell
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        let bound = 1 / Float(Foundation.sqrt(Double(hiddenSize)))
+        let rows = cell.gates * hiddenSize
+        layerWeights = (0..<layers).map { layer in
+            LayerWeights(
+                inputWeight: Parameter(random.uniform(shape: [rows, layer == 0 ? inputSize : hiddenSize], in: -bound...bound)),
+                hiddenWeight: Parameter(random.uniform(shape: [rows, hiddenSize], in: -bound...bound)),
+                inputBias: Parameter(random.uniform(shape: [rows], in: -bound...bound)),
+                hiddenBias: Parameter(random.uniform(shape: [rows], in: -bound...bound)))
+        }
+        super.init()
+    }
+
+    public var layers: Int { layerWeights.count }
+
+    override public var additionalParameters: [(name: String, parameter: Parameter)] {
+        layerWeights.enumerated().flatMap { layer, weights in
+            [("weight_ih_l\(layer)", weights.inputWeight), ("weight_hh_l\(layer)", weights.hiddenWeight),
+             ("bias_ih_l\(layer)", weights.inputBias), ("bias_hh_l\(layer)", weights.hiddenBias)]
+        }
+    }
+
+    /// Runs the stack over `input` (`[steps·batch, inputSize]`, time-major) for items of `lengths` (each 1…steps).
+    /// `initial` gives each layer's starting state (zeros when nil). Returns the top layer's outputs
+    /// `[steps·batch, hiddenSize]` and each layer's final state.
+    public func callAsFunction(_ input: Tensor, lengths: [Int], initial: [RecurrentState]? = nil)
+    -> (outputs: Tensor, final: [RecurrentState]) {
+        let batch = lengths.count
+        precondition(batch > 0 && input.shape.count == 2 && input.shape[0] % batch == 0 && input.shape[1] == inputSize,
+                     "recurrent input must be [steps·batch, \(inputSize)] for \(batch) items, got \(input.shape)")
+        let steps = input.shape[0] / batch
+        precondition(lengths.allSatisfy { (1...steps).contains($0) }, "recurrent lengths must be 1…\(steps), got \(lengths)")
+        precondition(initial.map { $0.count == layers } ?? true, "one initial state per layer (\(layers))")
+        // Per step, the rows still running (nil when all are) as a [batch, 1] mask of 0 and 1.
+        let masks: [Tensor?] = (0..<steps).map { step in
+            lengths.allSatisfy { $0 > step } ? nil
+                : Tensor(shape: [batch, 1], scalars: lengths.map { $0 > step ? 1 : 0 })
+        }
+        var sequence = input
+        var finals: [RecurrentState] = []
+        for (layer, weights) in layerWeights.enumerated() {
+            let inputGates = sequence.linear(weight: weights.inputWeight.tensor, bias: weights.inputBias.tensor)
+            let (hiddenWeight, hiddenBias) = (weights.hiddenWeight.tensor, weights.hiddenBias.tensor)
+            var state = initial?[layer] ?? cell.zeroState(batch: batch, hiddenSize: hiddenSize)
+            var outputs: [Tensor] = []
+            for step in 0..<steps {
+                let gates = (input: inputGates.slice((step * batch)..<((step + 1) * batch)),
+                             hidden: state.hidden.linear(weight: hiddenWeight, bias: hiddenBias))
+                let next = cell.step(gates, state: state, hiddenSize: hiddenSize)
+                if let mask = masks[step] {
+                    state = next.keeping(state, where: mask)
+                    outputs.append(state.hidden * mask)
+                } else {
+                    state = next
+                    outputs.append(state.hidden)
+                }
+            }
+            finals.append(state)
+            sequence = Tensor.concatenate(outputs, alongAxis: 0)
+        }
+        return (sequence, finals)
+    }
+}
+
+/// A recurrent layer's state for a batch: the hidden state `[batch, hidden]`, and an LSTM's cell state.
+public struct RecurrentState {
+    public var hidden: Tensor
+    public var cell: Tensor?
+
+    public init(hidden: Tensor, cell: Tensor? = nil) {
+        self.hidden = hidden
+        self.cell = cell
+    }
+
+    /// This state where `mask` (`[batch, 1]`, 0 or 1) is 1 and `previous` where it is 0 (exactly: x·1 + y·0 = x).
+    func keeping(_ previous: RecurrentState, where mask: Tensor) -> RecurrentState {
+        let other = 1 - mask
+        return RecurrentState(hidden: hidden * mask + previous.hidden * other,
+                              cell: cell.map { $0 * mask + previous.cell! * other })
+    }
+}
+
+/// The two cells, in PyTorch's formulation and gate order.
+public enum RecurrentCell: String, Sendable {
+    /// r, z, n: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n), h' = (1 − z) ⊙ n + z ⊙ h, where
+    /// x_· and h_· are the input and hidden products with their biases (Cho et al. 2014).
+    case gru
+    /// i, f, g, o: c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c') (Hochreiter & Schmidhuber 1997).
+    case lstm
+
+    public var gates: Int { self == .gru ? 3 : 4 }
+
+    func zeroState(batch: Int, hiddenSize: Int) -> RecurrentState {
+        let zeros = Tensor(shape: [batch, hiddenSize], scalars: [Float](repeating: 0, count: batch * hiddenSize))
+        return RecurrentState(hidden: zeros, cell: self == .lstm ? zeros : nil)
+    }
+
+    func step(_ gates: (input: Tensor, hidden: Tensor), state: RecurrentState, hiddenSize: Int) -> RecurrentState {
+        func part(_ tensor: Tensor, _ index: Int) -> Tensor {
+            tensor.slice((index * hiddenSize)..<((index + 1) * hiddenSize), alongAxis: 1)
+        }
+        switch self {
+        case .gru:
+            let reset = (part(gates.input, 0) + part(gates.hidden, 0)).sigmoid()
+            let update = (part(gates.input, 1) + part(gates.hidden, 1)).sigmoid()
+            let candidate = (part(gates.input, 2) + reset * part(gates.hidden, 2)).tanh()
+            return RecurrentState(hidden: candidate + update * (state.hidden - candidate))
+        case .lstm:
+            let sum = gates.input + gates.hidden
+            let (input, forget) = (part(sum, 0).sigmoid(), part(sum, 1).sigmoid())
+            let (candidate, output) = (part(sum, 2).tanh(), part(sum, 3).sigmoid())
+            let cell = forget * state.cell! + input * candidate
+            return RecurrentState(hidden: output * cell.tanh(), cell: cell)
+        }
+    }
+}
+
+/// A stack of GRU layers (PyTorch's `nn.GRU`).
+public final class GRU: RecurrentStack {
+    public init(inputSize: Int, hiddenSize: Int, layers: Int = 1, random: inout RandomStream) {
+        super.init(cell: .gru, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, random: &random)
+    }
+}
+
+/// A stack of LSTM layers (PyTorch's `nn.LSTM`).
+public final class LSTM: RecurrentStack {
+    public init(inputSize: Int, hiddenSize: Int, layers: Int = 1, random: inout RandomStream) {
+        super.init(cell: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, random: &random)
+    }
+}
