@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what VAEKit needs on Debian/Ubuntu when it is missing: OpenBLAS, zlib, libpng, libjpeg, pkg-config and the
-# Fashion-MNIST IDX files (Debian's dataset-fashion-mnist). Safe to run again; does nothing when all is there.
+# Fashion-MNIST IDX files (Debian's dataset-fashion-mnist) and WordNet (wordnet-base: the text corpus). Safe to run
+# again; does nothing when all is there.
 set -euo pipefail
 needed=()
-for package in libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev pkg-config dataset-fashion-mnist; do
+for package in libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev pkg-config dataset-fashion-mnist wordnet-base; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || needed+=("$package")
 done
 if [ ${#needed[@]} -gt 0 ]; then
