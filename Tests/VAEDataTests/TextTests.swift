@@ -13,6 +13,12 @@ import VAEFormats
         #expect(Tokenizer.tokens("'quoted' end-") == ["'", "quoted", "'", "end", "-"])
         #expect(Tokenizer.tokens("Été à Zürich") == ["été", "à", "zürich"])
         #expect(Tokenizer.tokens("   ").isEmpty)
+        // ASCII text takes a byte-level path: the same tokens as the character-level rule.
+        for line in ["The cat's self-contained (really)!", "  a  <unk> of N.Y. -- 3-d  ", "'quoted' end-", "x-'y a--b ''z'' 9's",
+                     "tab\there\r\nand\u{0B}more", "<UNK> <unk>x", "e.g., U.S.-based; \"quote\""] {
+            var bytes = Array(line.utf8)
+            #expect(Tokenizer.asciiTokens(&bytes) == Tokenizer.unicodeTokens(line), "\(line)")
+        }
     }
 
     @Test func vocabularyRanksCapsAndRoundTrips() throws {
@@ -98,7 +104,8 @@ import VAEFormats
     @Test(.enabled(if: FileManager.default.fileExists(atPath: WordNetGlosses.directory + "/data.noun"), "needs Debian's wordnet-base (scripts/setup.sh installs it)"))
     func wordNetGlossesAreSentences() throws {
         let (definitions, examples, all) = try WordNetGlosses.sentences()
-        #expect((130_000...140_000).contains(definitions.count) && (45_000...50_000).contains(examples.count), "\(definitions.count) definitions, \(examples.count) examples")
+        // Counted independently (a Python reading of the same rule): 136,619 definitions and 47,494 examples.
+        #expect(definitions.count == 136_619 && examples.count == 47_494, "\(definitions.count) definitions, \(examples.count) examples")
         #expect(all.count == definitions.count + examples.count && all.first == definitions.first)
         #expect(definitions.first == "that which is perceived or known or inferred to have its own distinct existence (living or nonliving)")
         #expect(examples.contains("I can breathe better when the air is clean") && examples.allSatisfy { !$0.hasPrefix("\"") })

@@ -10,6 +10,51 @@ public enum Tokenizer {
     public static let kept: Set<String> = ["<unk>"]
 
     public static func tokens(_ line: String) -> [String] {
+        var bytes = Array(line.utf8)
+        return bytes.allSatisfy({ $0 < 0x80 }) ? asciiTokens(&bytes) : unicodeTokens(line)
+    }
+
+    /// The rule on ASCII text, byte by byte (the same tokens as ``unicodeTokens(_:)``, several times faster).
+    static func asciiTokens(_ bytes: inout [UInt8]) -> [String] {
+        func isWordByte(_ byte: UInt8) -> Bool { (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0d) }
+        for index in bytes.indices where bytes[index] >= 0x41 && bytes[index] <= 0x5a { bytes[index] += 0x20 }
+        var tokens: [String] = []
+        var index = 0
+        while index < bytes.count {
+            if isSpace(bytes[index]) {
+                index += 1
+                continue
+            }
+            var end = index
+            while end < bytes.count && !isSpace(bytes[end]) { end += 1 }
+            let piece = bytes[index..<end]
+            if piece.elementsEqual("<unk>".utf8) {
+                tokens.append("<unk>")
+            } else {
+                var start = index, position = index
+                while position < end {
+                    let byte = bytes[position]
+                    if isWordByte(byte) {
+                        position += 1
+                    } else if (byte == 0x27 || byte == 0x2d), position > start, position + 1 < end, isWordByte(bytes[position + 1]) {
+                        position += 1
+                    } else {
+                        if position > start { tokens.append(String(decoding: bytes[start..<position], as: UTF8.self)) }
+                        tokens.append(String(decoding: bytes[position..<(position + 1)], as: UTF8.self))
+                        position += 1
+                        start = position
+                    }
+                }
+                if position > start { tokens.append(String(decoding: bytes[start..<position], as: UTF8.self)) }
+            }
+            index = end
+        }
+        return tokens
+    }
+
+    /// The rule on any text, character by character.
+    static func unicodeTokens(_ line: String) -> [String] {
         var tokens: [String] = []
         for piece in line.lowercased().split(whereSeparator: \.isWhitespace) {
             if kept.contains(String(piece)) {

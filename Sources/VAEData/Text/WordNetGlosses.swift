@@ -20,13 +20,14 @@ public enum WordNetGlosses {
                 throw FormatError(source: path, "cannot be read as text (WordNet's data files come with Debian's wordnet-base: scripts/setup.sh installs it)")
             }
             for line in text.split(separator: "\n") where !line.hasPrefix("  ") {
-                guard let bar = line.range(of: " | ") else { continue }
-                for part in parts(of: String(line[bar.upperBound...])) {
-                    if part.count > 2, part.hasPrefix("\""), part.hasSuffix("\"") {
-                        let example = String(part.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+                // The gloss follows the first " | " (the fields before it hold no "|").
+                guard let bar = line.utf8.firstIndex(of: UInt8(ascii: "|")) else { continue }
+                for part in parts(of: line[line.utf8.index(after: bar)...]) {
+                    if part.count > 2, part.first == UInt8(ascii: "\""), part.last == UInt8(ascii: "\"") {
+                        let example = trimmed(part.dropFirst().dropLast())
                         if !example.isEmpty { examples.append(example); all.append(example) }
                     } else {
-                        let definition = part.replacingOccurrences(of: "\"", with: "").trimmingCharacters(in: .whitespaces)
+                        let definition = trimmed(part.filter { $0 != UInt8(ascii: "\"") }[...])
                         if !definition.isEmpty { definitions.append(definition); all.append(definition) }
                     }
                 }
@@ -35,21 +36,31 @@ public enum WordNetGlosses {
         return (definitions, examples, all)
     }
 
-    /// A gloss cut at `;` outside quotes, each part trimmed.
-    static func parts(of gloss: String) -> [String] {
-        var parts: [String] = [], current = "", quoted = false
-        for character in gloss {
-            if character == "\"" { quoted.toggle() }
-            if character == ";" && !quoted {
-                parts.append(current.trimmingCharacters(in: .whitespaces))
-                current = ""
-            } else {
-                current.append(character)
+    /// A gloss's UTF-8 bytes cut at `;` outside quotes (both are ASCII), empty parts dropped.
+    static func parts(of gloss: Substring) -> [ArraySlice<UInt8>] {
+        var parts: [ArraySlice<UInt8>] = [], quoted = false
+        let bytes = Array(gloss.utf8)
+        var start = 0
+        for (index, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: "\"") { quoted.toggle() }
+            if byte == UInt8(ascii: ";") && !quoted {
+                parts.append(strip(bytes[start..<index]))
+                start = index + 1
             }
         }
-        parts.append(current.trimmingCharacters(in: .whitespaces))
+        parts.append(strip(bytes[start...]))
         return parts.filter { !$0.isEmpty }
     }
+
+    /// Bytes without the ASCII spaces and tabs at either end.
+    static func strip(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = bytes
+        while let first = slice.first, first == 0x20 || first == 0x09 { slice = slice.dropFirst() }
+        while let last = slice.last, last == 0x20 || last == 0x09 { slice = slice.dropLast() }
+        return slice
+    }
+
+    static func trimmed(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: strip(bytes), as: UTF8.self) }
 
     /// The corpus: every sentence a line, split as one text file.
     public static func corpus(directory: String = directory) throws -> TextCorpus {
