@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "VAENNTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "TestSupport"]),
         .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats", "TestSupport"]),
         .testTarget(name: "VAEDataTests", dependencies: ["VAETensor", "VAEFormats", "VAEData", "TestSupport"]),
-        .testTarget(name: "VAEModelsTests", dependencies: ["VAETensor", "VAENN", "VAEDistributions", "VAEModels", "TestSupport"]),
+        .testTarget(name: "VAEModelsTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions", "VAEModels", "TestSupport"]),
         .testTarget(name: "VAETrainingTests", dependencies: [
             "VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions", "VAEFormats", "VAEData", "VAEModels", "VAEPictures",
             "VAETraining", "VAEKit", "TestSupport", .product(name: "Logging", package: "swift-log")]),

@@ -1,0 +1,37 @@
+import Foundation
+
+extension Tensor {
+    /// −log softmax(row)[target] for each row of `[rows, classes]` logits: `[rows]`, 0 where the target is
+    /// negative (padding). One pass forward (the maximum subtracted, sums in Double) and the gradient
+    /// upstream·(softmax − one-hot) without building a one-hot matrix: a language model's loss over a vocabulary.
+    public func softmaxCrossEntropy(targets: [Int]) -> Tensor {
+        precondition(shape.count == 2 && targets.count == shape[0], "softmaxCrossEntropy: [rows, classes] logits and one target per row")
+        let (rows, classes) = (shape[0], shape[1])
+        precondition(targets.allSatisfy { $0 < classes }, "softmaxCrossEntropy: targets must be below \(classes)")
+        var losses = [Float](repeating: 0, count: rows)
+        var logNormalisers = [Float](repeating: 0, count: rows)
+        scalars.withUnsafeBufferPointer { logits in
+            for row in 0..<rows where targets[row] >= 0 {
+                let values = logits[(row * classes)..<((row + 1) * classes)]
+                let peak = values.max() ?? 0
+                var total = 0.0
+                for value in values { total += Foundation.exp(Double(value - peak)) }
+                let normaliser = peak + Float(Foundation.log(total))
+                logNormalisers[row] = normaliser
+                losses[row] = normaliser - logits[row * classes + targets[row]]
+            }
+        }
+        let input = scalars
+        return Tensor.record(shape: [rows], scalars: losses, inputs: [self]) { upstream in
+            var gradient = [Float](repeating: 0, count: input.count)
+            for row in 0..<rows where targets[row] >= 0 && upstream[row] != 0 {
+                let base = row * classes
+                for column in 0..<classes {
+                    gradient[base + column] = upstream[row] * Foundation.exp(input[base + column] - logNormalisers[row])
+                }
+                gradient[base + targets[row]] -= upstream[row]
+            }
+            return [gradient]
+        }
+    }
+}
