@@ -89,20 +89,10 @@ public struct DSprites: Dataset {
     }
 
     /// The five factor indices of image `index` (mixed radix, position y fastest).
-    public static func factorValues(of index: Int) -> [Int] {
-        var remainder = index
-        var values = [Int](repeating: 0, count: factorSizes.count)
-        for factor in factorSizes.indices.reversed() {
-            values[factor] = remainder % factorSizes[factor]
-            remainder /= factorSizes[factor]
-        }
-        return values
-    }
+    public static func factorValues(of index: Int) -> [Int] { MixedRadix.values(of: index, sizes: factorSizes) }
 
     /// The image index of five factor indices.
-    public static func index(of values: [Int]) -> Int {
-        zip(values, factorSizes).reduce(0) { $0 * $1.1 + $1.0 }
-    }
+    public static func index(of values: [Int]) -> Int { MixedRadix.index(of: values, sizes: factorSizes) }
 
     /// The image of five factor indices, row-major, `true` where the shape is.
     public static func image(factors values: [Int]) -> [Bool] {

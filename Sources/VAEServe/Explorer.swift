@@ -169,16 +169,14 @@ public actor Explorer {
                               input: Data(shown).base64EncodedString(), reconstruction: Data(reconstruction).base64EncodedString())
     }
 
-    /// The code of an interpolation endpoint.
-    func code(_ served: ServedRun, _ endpoint: Endpoint, field: String, label: Int?) throws -> [Double] {
+    /// The code of an interpolation endpoint, encoded by `model` (bound to the request's class).
+    func code(_ served: ServedRun, _ endpoint: Endpoint, field: String, model: any VariationalAutoencoder) throws -> [Double] {
         switch (endpoint.index, endpoint.image, endpoint.z) {
         case (let index?, nil, nil):
             let index = try RequestChecks.integer(index, "\(field).index", in: 0...(served.summary.testImages - 1), default: 0)
-            let (model, _) = try model(served, label: label)
             return withoutGradients { model.latentSummary(served.images.slice(index..<(index + 1))).code }.scalars.map(Double.init)
         case (nil, let image?, nil):
             let input = try input(served, bytes: RequestChecks.base64(image, field: "\(field).image"), field: "\(field).image")
-            let (model, _) = try model(served, label: label)
             return withoutGradients { model.latentSummary(input).code }.scalars.map(Double.init)
         case (nil, nil, let z?):
             return try RequestChecks.code(z, width: served.model.latentSize, field: "\(field).z")
@@ -190,9 +188,9 @@ public actor Explorer {
     func interpolate(_ request: InterpolateRequest) throws -> APIResponse {
         let served = try served(request.run)
         let steps = try RequestChecks.integer(request.steps, "steps", in: 2...Self.maximumSteps, default: 10)
-        let (model, label) = try model(served, label: request.label)
-        let start = try code(served, request.from, field: "from", label: label)
-        let end = try code(served, request.to, field: "to", label: label)
+        let (model, _) = try model(served, label: request.label)
+        let start = try code(served, request.from, field: "from", model: model)
+        let end = try code(served, request.to, field: "to", model: model)
         let points = LatentPath.points(from: start, to: end, steps: steps, spherical: request.spherical ?? false)
         let latents = served.model.nearestLatentCodes(try codeTensor(points))
         return .png(try picture(served, model: model, latents: latents, columns: steps, gap: 2))
@@ -206,9 +204,8 @@ public actor Explorer {
         guard served.summary.samplers.contains(sampler), let kind = PostHocSampler(rawValue: sampler) else {
             throw APIError(400, "sampler: run '\(served.name)' offers \(served.summary.samplers.joined(separator: ", ")), got '\(sampler)' (fit one with `vae sample RUN --sampler gmm|two-stage`)")
         }
-        if let label = request.label {
-            guard served.model.conditionClasses > 0 else { throw APIError(400, "label: run '\(served.name)' is not conditioned on classes") }
-            _ = try RequestChecks.integer(label, "label", in: 0...(served.model.conditionClasses - 1), default: 0)
+        if request.label != nil {
+            _ = try model(served, label: request.label)  // checks the label
             if kind != .normal { throw APIError(400, "label: the fitted samplers draw unlabelled codes; use sampler 'normal'") }
         }
         let latents = kind == .normal ? nil : try kind.latents(served.run, count: count, seed: UInt64(seed))

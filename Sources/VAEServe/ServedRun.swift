@@ -77,23 +77,14 @@ final class ServedRun {
         labels = test.labels
         let model = run.model
         let layout = Self.layout(of: model)
-        // Codes and KL of the test images, 100 at a time (a conditional model encodes each with its label).
-        var codes: [[Double]] = [], klSums = [Double](repeating: 0, count: model.latentSize)
-        for start in stride(from: 0, to: images.shape[0], by: 100) {
-            let rows = start..<min(start + 100, images.shape[0])
-            let encoder = model.bound(test.labels.isEmpty ? nil : test.labels[rows])
-            let summary = withoutGradients { encoder.latentSummary(images.slice(rows)) }
-            let width = summary.code.shape[1]
-            codes += (0..<rows.count).map { row in (0..<width).map { Double(summary.code.scalars[row * width + $0]) } }
-            let klWidth = summary.klPerDimension.shape.last ?? 0
-            for (offset, value) in summary.klPerDimension.scalars.enumerated() where klWidth == model.latentSize {
-                klSums[offset % klWidth] += Double(value)
-            }
-        }
-        let count = Double(max(codes.count, 1))
+        // The Gaussian coordinates' codes and KL over the test images, 100 at a time (a conditional model encodes
+        // each with its label); a model without Gaussian coordinates (vq-vae) needs neither.
+        let gaussian = layout.continuous > 0
+        let codes = gaussian ? LatentCodes(model: model, images: images, labels: test.labels, batchSize: 100).means : []
+        let kl = gaussian ? model.latentStatistics(images, labels: test.labels, batchSize: 100).klPerDimension : []
         let dimensions = (0..<layout.continuous).map { index -> LatentDimension in
             let values = codes.map { $0[index] }
-            return LatentDimension(index: index, kl: klSums[index] / count,
+            return LatentDimension(index: index, kl: kl[index],
                                    low: min(-3, (values.min() ?? 0) - 0.5), high: max(3, (values.max() ?? 0) + 0.5))
         }.sorted { $0.kl > $1.kl }
         let directory = run.directory

@@ -1,4 +1,5 @@
 import Foundation
+import VAEData
 import VAETensor
 
 /// The ground-truth factors of a dataset whose images can be made for any factor values (dSprites): their sizes,
@@ -32,20 +33,10 @@ public final class FactorProbe {
     }
 
     /// The image index of a factor row.
-    func index(of row: [Int]) -> Int {
-        zip(row, sizes).reduce(0) { $0 * $1.1 + $1.0 }
-    }
+    func index(of row: [Int]) -> Int { MixedRadix.index(of: row, sizes: sizes) }
 
     /// The factor row of an image index.
-    func row(of index: Int) -> [Int] {
-        var remainder = index
-        var row = [Int](repeating: 0, count: sizes.count)
-        for factor in sizes.indices.reversed() {
-            row[factor] = remainder % sizes[factor]
-            remainder /= sizes[factor]
-        }
-        return row
-    }
+    func row(of index: Int) -> [Int] { MixedRadix.values(of: index, sizes: sizes) }
 
     /// Represents the images of `indices` that have no code yet, ``batchSize`` at a time in first-seen order.
     func represent(indices: [Int]) {
