@@ -18,6 +18,13 @@ public struct EvaluationReport: Codable, Equatable {
     public var diagnostics: [String: Double]?
     /// `vae eval --sample-quality`: `frechet_classifier_distance`, `precision`, `recall`, `classifier_accuracy`.
     public var sampleQuality: [String: Double]?
+    /// Text runs: the test set's tokens (each sentence's words and `<eos>`), the per-word perplexity
+    /// exp(Σ NLL / tokens) from the importance-weighted NLL (nil without it) and from the −ELBO (an upper bound),
+    /// and the mutual information I(x; z) between sentences and codes (He et al. 2019's estimate); nil for images.
+    public var tokens: Int?
+    public var perplexity: Double?
+    public var elboPerplexity: Double?
+    public var mutualInformation: Double?
     public var seconds: Double
 
     public init(images: Int, negativeELBO: Double, reconstruction: Double, kl: Double, negativeLogLikelihood: Double?,
@@ -43,5 +50,6 @@ public struct EvaluationReport: Codable, Equatable {
         case negativeELBO = "negative_elbo", negativeLogLikelihood = "negative_log_likelihood"
         case importanceSamples = "importance_samples", bitsPerDimension = "bits_per_dimension"
         case klPerDimension = "kl_per_dimension", activeUnits = "active_units"
+        case tokens, perplexity, elboPerplexity = "elbo_perplexity", mutualInformation = "mutual_information"
     }
 }

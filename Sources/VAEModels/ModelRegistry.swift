@@ -49,6 +49,14 @@ public enum ModelRegistry {
                   objective: CapacityObjective.part),
         ModelRecipe(name: "vq-vae", summary: "VQ-VAE (van den Oord et al. 2017)", defaultNetwork: nil, conditional: false,
                     ownSettings: VQVAE.settings) { specification, _, random in try VQVAE(specification, random: &random) },
+        ModelRecipe(name: "sentence-vae", summary: "sequence VAE for text (Bowman et al. 2016): KL annealing, word dropout, free bits",
+                    defaultNetwork: nil, conditional: false, ownSettings: SentenceSettings.sentenceVAE) { specification, _, random in
+            try SentenceVAE(specification, hasLatent: true, random: &random)
+        },
+        ModelRecipe(name: "rnnlm", summary: "recurrent language model: sentence-vae's decoder without a latent (Bowman et al.'s baseline)",
+                    defaultNetwork: nil, conditional: false, ownSettings: SentenceSettings.languageModel) { specification, _, random in
+            try SentenceVAE(specification, hasLatent: false, random: &random)
+        },
     ]
 
     public static var names: [String] { recipes.map(\.name) }

@@ -113,7 +113,7 @@ public struct RecurrentState {
 }
 
 /// The two cells, in PyTorch's formulation and gate order.
-public enum RecurrentCell: String, Sendable {
+public enum RecurrentCell: String, CaseIterable, Sendable {
     /// r, z, n: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n), h' = (1 − z) ⊙ n + z ⊙ h, where
     /// x_· and h_· are the input and hidden products with their biases (Cho et al. 2014).
     case gru

@@ -9,7 +9,20 @@ public enum ReportPage {
 
     /// The page for the run in `directory` (config.yaml required; metrics.csv, environment.json and eval.json
     /// used when present) showing `pictures` in order.
-    public static func html(directory: String, pictures: [RenderedPicture]) throws -> String {
+    /// A text run's "pictures": sentences under a heading (samples, reconstructions, interpolations).
+    public struct TextSection: Sendable {
+        public var id: String
+        public var title: String
+        public var caption: String
+        public var lines: [String]
+
+        public init(id: String, title: String, caption: String, lines: [String]) {
+            (self.id, self.title, self.caption, self.lines) = (id, title, caption, lines)
+        }
+    }
+
+    /// `texts` (a text run's sentences) follow the pictures.
+    public static func html(directory: String, pictures: [RenderedPicture], texts: [TextSection] = []) throws -> String {
         guard let configData = FileManager.default.contents(atPath: directory + "/config.yaml") else {
             throw PictureError("\(directory)/config.yaml: cannot read it (expected the run's config written by `vae train`)")
         }
@@ -59,6 +72,12 @@ public enum ReportPage {
             page.append("</figure>")
         }
 
+        for text in texts {
+            page.append("<h2 id=\"\(escape(text.id))\">\(escape(text.title))</h2>")
+            page.append("<figure class=\"text\"><pre>\(text.lines.map(escape).joined(separator: "\n"))</pre>")
+            page.append("<figcaption>\(escape(text.caption))</figcaption></figure>")
+        }
+
         page.append("<h2>Config</h2>")
         page.append("<pre class=\"config\">\(escape(config))</pre>")
         page += ["</main>", "</body>", "</html>"]
@@ -67,9 +86,9 @@ public enum ReportPage {
 
     /// Writes `directory/report.html` atomically and returns its path.
     @discardableResult
-    public static func write(directory: String, pictures: [RenderedPicture]) throws -> String {
+    public static func write(directory: String, pictures: [RenderedPicture], texts: [TextSection] = []) throws -> String {
         let path = directory + "/" + fileName
-        try AtomicFile.write(Array(try html(directory: directory, pictures: pictures).utf8), to: path)
+        try AtomicFile.write(Array(try html(directory: directory, pictures: pictures, texts: texts).utf8), to: path)
         return path
     }
 

@@ -19,7 +19,7 @@ extension TrainedRun {
     public func testData(dataDirectory: String? = nil, limit: Int? = nil) throws -> (dataset: any Dataset, inputs: Tensor) {
         var config = self.config
         if let dataDirectory { config.data.dataDirectory = dataDirectory }
-        let test = try Factory.dataset(config, split: .test, limit: limit ?? config.data.testLimit)
+        let test = try Factory.dataset(config, split: .test, limit: limit ?? config.data.testLimit, vocabulary: vocabulary)
         guard test.exampleShape == state.inputShape else {
             throw TrainingError("\(config.data.dataDirectory): images are \(test.exampleShape) but the model was trained on \(state.inputShape)")
         }

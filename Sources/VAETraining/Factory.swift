@@ -54,7 +54,12 @@ public enum Factory {
 
     /// One split: IDX files (`format: idx`, or `auto` when `train-images-idx3-ubyte[.gz]` is there) or a folder
     /// of PNG/JPEG images (`format: folder`, or `auto` otherwise), centre-cropped and resized to `image_size`.
-    public static func dataset(_ config: RunConfig, split: DatasetSplit, limit: Int) throws -> any Dataset {
+    /// Text (`format: text`) is ``TextData``'s: sentences as ids of `vocabulary` (nil: counted from the training split).
+    public static func dataset(_ config: RunConfig, split: DatasetSplit, limit: Int,
+                               vocabulary: Vocabulary? = nil) throws -> any Dataset {
+        if config.data.format == "text" {
+            return try TextData.dataset(config, split: split, limit: limit, vocabulary: vocabulary)
+        }
         if config.data.dataset == "dsprites" {
             return DSprites(split: split, limit: limit, archive: try dSpritesArchive(config))
         }
@@ -82,6 +87,12 @@ public enum Factory {
     /// A Bernoulli decoder models values in [0, 1] only: data outside is an error that says so (a frequent
     /// PyTorch-VAE bug is normalising images to [−1, 1] and keeping the cross-entropy loss).
     public static func checkDataRange(_ data: any Dataset, model: any VariationalAutoencoder) throws {
+        let readsText = model is SentenceVAE
+        if readsText != (data is TextDataset) {
+            throw DataError(readsText
+                ? "\(data.source): model '\(model.specification.name)' reads sentences; set data_params.format: text and data_dir to a text file, a directory of train/valid/test files, or /usr/share/wordnet"
+                : "\(data.source): text data needs a text model (model_params.name: sentence-vae or rnnlm); '\(model.specification.name)' reads images")
+        }
         guard let observation = model.modules.compactMap({ $0 as? ObservationModel }).first,
               let (low, high) = data.valueRange.map({ ($0.lowerBound, $0.upperBound) }) else { return }
         let (range, source) = (observation.dataRange, data.source)

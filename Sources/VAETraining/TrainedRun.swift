@@ -1,4 +1,5 @@
 import Foundation
+import VAEData
 import VAEModels
 
 /// A finished (or checkpointed) run loaded back from its directory: config, state and model with weights.
@@ -7,6 +8,8 @@ public struct TrainedRun {
     public let config: RunConfig
     public let state: CheckpointState
     public let model: any VariationalAutoencoder
+    /// A text run's vocabulary (`vocabulary.txt`); nil for images.
+    public let vocabulary: Vocabulary?
 
     public init(directory: String) throws {
         var isDirectory: ObjCBool = false
@@ -24,6 +27,15 @@ public struct TrainedRun {
             throw TrainingError("\(directory): checkpoint is for model '\(state.model)' but config.yaml names '\(config.model.name)'")
         }
         model = try Factory.model(config, inputShape: state.inputShape)
+        if let text = model as? SentenceVAE {
+            let read = try Vocabulary.read(fromDirectory: directory)
+            guard read.count == text.vocabularySize else {
+                throw TrainingError("\(directory)/\(Vocabulary.fileName): \(read.count) tokens, but the weights cover \(text.vocabularySize) (model_params.vocabulary_size); the vocabulary file does not belong to these weights")
+            }
+            vocabulary = read
+        } else {
+            vocabulary = nil
+        }
         try Checkpoint.loadWeights(into: model, from: directory, state: state)
         model.setTraining(false)
         self.directory = directory

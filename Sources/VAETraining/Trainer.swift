@@ -69,6 +69,17 @@ public final class Trainer {
            let recipe = ModelRegistry.recipe(config.model.name), recipe.ownSettings.contains(where: { $0.key == "dataset_size" }) {
             resolved.model[TotalCorrelationObjective.datasetSizeSetting] = train.count
         }
+        // A text model covers the training data's vocabulary (vocabulary_size: 0); config.yaml keeps the size and
+        // vocabulary.txt the tokens.
+        if let text = train as? TextDataset,
+           ModelRegistry.recipe(config.model.name)?.ownSettings.contains(where: { $0.key == SentenceSettings.vocabularySize.key }) == true {
+            let size = resolved.model[SentenceSettings.vocabularySize]
+            if size == 0 {
+                resolved.model[SentenceSettings.vocabularySize] = text.vocabulary.count
+            } else if size != text.vocabulary.count {
+                throw TrainingError("model_params.vocabulary_size: \(size), but the data's vocabulary has \(text.vocabulary.count) tokens (data_params.max_vocabulary caps it); leave vocabulary_size at 0")
+            }
+        }
         // The network a model uses by default is written out, so the run's config.yaml says which it was.
         if resolved.model.network.isEmpty, let network = ModelRegistry.recipe(config.model.name)?.defaultNetwork {
             resolved.model.network = network
@@ -106,6 +117,7 @@ public final class Trainer {
             reportLine(line)
         }
         try RunDirectory.write(config.yaml(), to: directory + "/config.yaml")
+        if let text = train as? TextDataset { try text.vocabulary.write(toDirectory: directory) }
         // A resumed run keeps the environment it started in (see `vae train --resume`).
         if epoch == 0 || !FileManager.default.fileExists(atPath: directory + "/environment.json") {
             try RunDirectory.write(RunDirectory.environment(command: CommandLine.arguments), to: directory + "/environment.json")
@@ -252,8 +264,14 @@ public final class Trainer {
     /// Every picture of `PictureKind` and report.html (see `RunPictures/writeForTraining(_:runDirectory:epoch:)`);
     /// with `epoch`, the pictures alone into `pictures/epoch-NNNN/`.
     public func writePictures(in directory: String, epoch: Int? = nil) throws {
-        // Examples that are not images (text) have no pictures yet.
-        guard let imageShape = test.pictureShape else { return }
+        // Text runs show sentences instead of pictures, in report.html (at the end of training).
+        guard let imageShape = test.pictureShape else {
+            if epoch == nil, let model = model as? SentenceVAE, let text = test as? TextDataset {
+                let report = TextReport(model: model, vocabulary: text.vocabulary, seed: config.experiment.seed)
+                try ReportPage.write(directory: directory, pictures: [], texts: report.sections(test: text))
+            }
+            return
+        }
         let inputs = PictureInputs(model: model, imageShape: imageShape, testImages: testImages, labels: test.labels,
                                    dataset: config.data.dataset, classNames: test.classNames, seed: config.experiment.seed,
                                    sampleCount: config.trainer.pictureCount, metricsPath: directory + "/metrics.csv")

@@ -3,6 +3,7 @@ import Foundation
 import VAEData
 import VAETensor
 import VAEFormats
+import VAEModels
 import VAETraining
 
 struct Evaluate: ParsableCommand {
@@ -12,8 +13,8 @@ struct Evaluate: ParsableCommand {
 
     @Argument(help: "A run directory written by `vae train`.")
     var runDirectory: String
-    @Option(name: [.customShort("k"), .long], parsing: .unconditional, help: "Importance samples per image for the NLL (0 skips it).")
-    var importanceSamples = 5000
+    @Option(name: [.customShort("k"), .long], parsing: .unconditional, help: "Importance samples per image (or sentence) for the NLL (0 skips it; default 5000 for images, 100 for sentences, whose decoder runs once per sample).")
+    var importanceSamples: Int?
     @Option(parsing: .unconditional, help: "Evaluate only the first N test images (0 = the whole test set).")
     var limit = 0
     @Option(help: "Directory of IDX files (default: the run's data_params.data_dir).")
@@ -28,7 +29,7 @@ struct Evaluate: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if importanceSamples < 0 { throw ValidationError("--importance-samples must be 0 or greater, got \(importanceSamples)") }
+        if let importanceSamples, importanceSamples < 0 { throw ValidationError("--importance-samples must be 0 or greater, got \(importanceSamples)") }
         if limit < 0 { throw ValidationError("--limit must be 0 or greater, got \(limit)") }
         if seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
         if PostHocSampler(rawValue: sampler) == nil {
@@ -48,9 +49,14 @@ struct Evaluate: ParsableCommand {
             let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize,
                                       threads: run.config.trainer.shardThreads)
             let bar = Console.progressBar
+            let importanceSamples = self.importanceSamples ?? (test is TextDataset ? 100 : 5000)
             var report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
                                           progress: bar.map { bar in { bar.show($0, test.count, label: "NLL") } })
             bar?.clear()
+            if let model = run.model as? SentenceVAE, let sentences = test as? TextDataset {
+                report.addText(model: model, sentences: sentences, inputs: images, seed: UInt64(seed),
+                               batchSize: run.config.data.testBatchSize)
+            }
             if sampleQuality {
                 let folder = URL(fileURLWithPath: runDirectory).standardizedFileURL.deletingLastPathComponent().path + "/.classifiers"
                 let quality = try SampleQuality.measure(run, limit: limit, seed: UInt64(seed),
@@ -66,11 +72,15 @@ struct Evaluate: ParsableCommand {
                 print(encoded)
             } else {
                 func line(_ label: String, _ value: String) { print(label.padding(toLength: 20, withPad: " ", startingAt: 0) + value) }
-                line("images", "\(report.images)")
+                line(report.tokens == nil ? "images" : "sentences", "\(report.images)" + (report.tokens.map { " (\($0) tokens)" } ?? ""))
                 line("-ELBO", String(format: "%.2f nats  (reconstruction %.2f, kl %.2f)", report.negativeELBO, report.reconstruction, report.kl))
-                if let nll = report.negativeLogLikelihood, let bits = report.bitsPerDimension {
-                    line("NLL (IWAE k=\(report.importanceSamples ?? 0))", String(format: "%.2f nats  (%.4f bits/dim)", nll, bits))
+                if let nll = report.negativeLogLikelihood {
+                    line("NLL (IWAE k=\(report.importanceSamples ?? 0))", String(format: "%.2f nats", nll)
+                         + (report.bitsPerDimension.map { String(format: "  (%.4f bits/dim)", $0) } ?? ""))
                 }
+                if let perplexity = report.perplexity { line("perplexity", String(format: "%.2f per word (from the NLL)", perplexity)) }
+                if let perplexity = report.elboPerplexity { line("ELBO perplexity", String(format: "%.2f per word (an upper bound)", perplexity)) }
+                if let information = report.mutualInformation { line("I(x; z)", String(format: "%.2f nats (He et al. 2019)", information)) }
                 line("active units", "\(report.activeUnits) of \(report.klPerDimension.count)")
                 for (name, value) in (report.diagnostics ?? [:]).sorted(by: { $0.key < $1.key }) {
                     line(name.replacingOccurrences(of: "_", with: " "), String(format: "%.1f", value))

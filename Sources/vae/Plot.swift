@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import VAEData
+import VAEModels
 import VAETensor
 import VAEPictures
 import VAETraining
@@ -29,11 +31,18 @@ struct Plot: ParsableCommand {
     var data: String?
     @Option(parsing: .unconditional, help: "Number of prior samples in samples.png (default: trainer_params.picture_count).")
     var count: Int?
+    @Option(help: "Text runs, interpolation: the first sentence (default: the first test sentence).")
+    var from: String?
+    @Option(help: "Text runs, interpolation: the last sentence (default: the second test sentence).")
+    var to: String?
+    @Option(parsing: .unconditional, help: "Text runs, interpolation: sentences in the homotopy, ends included (2…64).")
+    var steps = 8
     @Option(help: "Where samples.png's codes come from: normal (the prior), gmm or two-stage (see `vae sample --sampler`).")
     var sampler = "normal"
 
     func validate() throws {
         if let seed, seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
+        if steps < 2 || steps > 64 { throw ValidationError("--steps must be from 2 to 64, got \(steps)") }
         if let count, count < 1 || count > 4096 { throw ValidationError("--count must be from 1 to 4096, got \(count)") }
         if PostHocSampler(rawValue: sampler) == nil {
             throw ValidationError("--sampler: expected one of \(PostHocSampler.allCases.map(\.rawValue).joined(separator: ", ")), got '\(sampler)'")
@@ -63,6 +72,11 @@ struct Plot: ParsableCommand {
 
             let run = try TrainedRun(directory: runDirectory)
             BLAS.setThreadCount(run.config.trainer.threads)
+            if let model = run.model as? SentenceVAE, let vocabulary = run.vocabulary {
+                try text(run, model: model, vocabulary: vocabulary)
+                return
+            }
+            if from != nil || to != nil { throw ValidationError("--from and --to apply to text runs; \(runDirectory) is an image run") }
             let needsData = selected.map { $0 != .samples && $0 != .losses } ?? true
             let (images, labels, classNames) = needsData ? try testData(run) : (Tensor.zeros([0, run.state.inputShape.reduce(1, *)]), [], [])
             let metricsPath = runDirectory + "/metrics.csv"
@@ -103,5 +117,48 @@ struct Plot: ParsableCommand {
     func testData(_ run: TrainedRun) throws -> (Tensor, [Int], [String]) {
         let (test, inputs) = try run.testData(dataDirectory: data)
         return (inputs, test.labels, test.classNames)
+    }
+
+    /// A text run: sentences on standard output (samples, reconstructions, interpolation) or report.html.
+    func text(_ run: TrainedRun, model: SentenceVAE, vocabulary: Vocabulary) throws {
+        let kinds = ["samples", "reconstructions", "interpolation", "all", "report"]
+        guard kinds.contains(kind) else {
+            throw ValidationError("KIND '\(kind)': a text run has \(kinds.joined(separator: ", "))")
+        }
+        let report = TextReport(model: model, vocabulary: vocabulary, seed: seed.map(UInt64.init) ?? run.config.experiment.seed)
+        let count = count ?? 10
+        if kind == "samples" {
+            report.samples(count: count, decoding: .greedy).forEach { print($0) }
+            return
+        }
+        guard model.latentSize > 0 || kind == "report" || kind == "all" else {
+            throw ValidationError("KIND '\(kind)': \(run.config.model.name) has no latent code (a language model); try samples")
+        }
+        let (test, _) = try run.testData(dataDirectory: data)
+        guard let sentences = test as? TextDataset else { return }
+        switch kind {
+        case "reconstructions":
+            for pair in report.reconstructions(Array(sentences.sequences.prefix(count))) {
+                print("> " + pair.input)
+                print("= " + pair.output)
+            }
+        case "interpolation":
+            func ids(_ text: String?, default index: Int, flag: String) throws -> [Int] {
+                guard let text else {
+                    guard index < sentences.count else { throw ValidationError("\(flag): the test set has fewer than 2 sentences; give the sentence") }
+                    return sentences.sequences[index]
+                }
+                let tokens = Tokenizer.tokens(text)
+                guard !tokens.isEmpty else { throw ValidationError("\(flag): '\(text)' has no words") }
+                return vocabulary.ids(Array(tokens.prefix(model.maximumLength))) + [Vocabulary.end]
+            }
+            let lines = report.interpolation(from: try ids(from, default: 0, flag: "--from"), to: try ids(to, default: 1, flag: "--to"),
+                                             steps: steps, spherical: spherical)
+            lines.forEach { print($0) }
+        default:
+            let path = (kind == "report" ? output : output.map { $0 + "/" + ReportPage.fileName }) ?? runDirectory + "/" + ReportPage.fileName
+            try RunDirectory.write(try ReportPage.html(directory: runDirectory, pictures: [], texts: report.sections(test: sentences)), to: path)
+            print("wrote \(path)")
+        }
     }
 }

@@ -63,14 +63,14 @@ import VAETensor
         var random = RandomStream(seed: 3, name: "init")
         let model = SentenceVAE(vocabularySize: 12, embeddingSize: 16, hiddenSize: 32, latentSize: 4, cell: cell, random: &random)
         let language = SentenceVAE(vocabularySize: 12, embeddingSize: 16, hiddenSize: 32, latentSize: 0, cell: cell, random: &random)
-        var noise = RandomStream(seed: 4, name: "noise"), dropout = RandomStream(seed: 5, name: "dropout")
+        var noise = RandomStream(seed: 4, name: "noise")
         var first: Float = 0, last: Float = 0
         for (index, module) in [model, language].enumerated() {
             let optimizer = Adam(learningRate: 0.01)
             let parameters = module.parameters
             for step in 0..<600 {
                 let (loss, gradients) = module.valueWithGradients(for: parameters) {
-                    let terms = module.terms(corpus, noise: &noise, wordDropout: WordDropout(rate: 0), dropoutRandom: &dropout)
+                    let terms = module.terms(corpus, noise: &noise, wordDropout: WordDropout(rate: 0))
                     return SentenceVAE.loss(reconstruction: terms.reconstruction, klPerDimension: terms.klPerDimension,
                                             klWeight: KLAnnealing.linear(steps: 200).weight(atStep: step), freeBits: 0)
                 }

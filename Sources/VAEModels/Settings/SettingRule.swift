@@ -102,6 +102,10 @@ public struct NumberRange: Sendable, Equatable {
         self.init(lower: lower, includesLower: true, upper: upper, includesUpper: false)
     }
 
+    public init(atLeast lower: Double, atMost upper: Double) {
+        self.init(lower: lower, includesLower: true, upper: upper, includesUpper: true)
+    }
+
     public init(above lower: Double, atMost upper: Double) {
         self.init(lower: lower, includesLower: false, upper: upper, includesUpper: true)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import VAEDistributions
 import VAENN
 import VAETensor
 
@@ -20,8 +21,16 @@ public final class SentenceVAE: Module {
     public let decoder: RecurrentStack
     public let output: Linear
 
+    /// The model's settings (`model_params`); built from the sizes for a model made in code.
+    public let specification: ModelSpecification
+    /// The KL weight's schedule, word dropout on the decoder's inputs and free bits per dimension (training only).
+    public let annealing: KLAnnealing
+    public let wordDropout: WordDropout
+    public let freeBits: Double
+
     public init(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, latentSize: Int, cell: RecurrentCell = .gru,
-                layers: Int = 1, random: inout RandomStream) {
+                layers: Int = 1, annealing: KLAnnealing = .constant, wordDropout: Double = 0, freeBits: Double = 0,
+                specification: ModelSpecification? = nil, random: inout RandomStream) {
         func stack(_ input: Int, _ random: inout RandomStream) -> RecurrentStack {
             cell == .gru ? GRU(inputSize: input, hiddenSize: hiddenSize, layers: layers, random: &random)
                 : LSTM(inputSize: input, hiddenSize: hiddenSize, layers: layers, random: &random)
@@ -37,7 +46,54 @@ public final class SentenceVAE: Module {
         }
         decoder = stack(embeddingSize, &random)
         output = Linear(inputSize: hiddenSize, outputSize: vocabularySize, random: &random)
+        self.annealing = annealing
+        self.wordDropout = WordDropout(rate: wordDropout)
+        self.freeBits = freeBits
+        self.specification = specification ?? Self.specification(
+            vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, latentSize: latentSize,
+            cell: cell, layers: layers)
         super.init()
+    }
+
+    /// The model `sentence-vae` (or `rnnlm`, with no latent) a specification describes; its input shape is
+    /// `[maximum length + 1]` (a row of ids, `<eos>` and padding), its vocabulary size `vocabulary_size`.
+    public convenience init(_ specification: ModelSpecification, hasLatent: Bool, random: inout RandomStream) throws {
+        let vocabulary = specification[SentenceSettings.vocabularySize]
+        guard vocabulary > 4 else {
+            throw ModelError("model_params.vocabulary_size: \(specification.name) needs the vocabulary's size (more than the 4 special tokens), got \(vocabulary); train it on text data (data_params.format: text), which fills it in")
+        }
+        guard specification.inputShape.count == 1, specification.inputShape[0] >= 2 else {
+            throw ModelError("\(specification.name) reads rows of token ids (data_params.format: text); got examples of shape \(specification.inputShape)")
+        }
+        let latent = hasLatent ? specification[GaussianLatent.latentSize] : 0
+        if hasLatent && latent < 1 {
+            throw ModelError("model_params.latent_size: sentence-vae needs at least 1 latent dimension (the model without one is rnnlm), got \(latent)")
+        }
+        self.init(vocabularySize: vocabulary, embeddingSize: specification[SentenceSettings.embeddingSize],
+                  hiddenSize: specification[SentenceSettings.hiddenSize], latentSize: latent,
+                  cell: RecurrentCell(rawValue: specification[SentenceSettings.cell]) ?? .gru,
+                  layers: specification[SentenceSettings.layers],
+                  annealing: hasLatent ? SentenceSettings.schedule(specification) : .constant,
+                  wordDropout: specification[SentenceSettings.wordDropout],
+                  freeBits: hasLatent ? specification[SentenceSettings.freeBits] : 0, specification: specification,
+                  random: &random)
+    }
+
+    /// Sentence length (tokens) of a model made in code without a specification.
+    public static let defaultMaximumLength = 50
+
+    /// The specification of a model made in code from its sizes.
+    static func specification(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, latentSize: Int,
+                              cell: RecurrentCell, layers: Int) -> ModelSpecification {
+        var specification = ModelSpecification(name: latentSize > 0 ? "sentence-vae" : "rnnlm",
+                                               inputShape: [defaultMaximumLength + 1])
+        specification[SentenceSettings.vocabularySize] = vocabularySize
+        specification[SentenceSettings.embeddingSize] = embeddingSize
+        specification[SentenceSettings.hiddenSize] = hiddenSize
+        specification[SentenceSettings.cell] = cell.rawValue
+        specification[SentenceSettings.layers] = layers
+        if latentSize > 0 { specification[GaussianLatent.latentSize] = latentSize }
+        return specification
     }
 
     public var latentSize: Int { mean?.outputSize ?? 0 }
@@ -89,38 +145,15 @@ public final class SentenceVAE: Module {
     public static func decoderInputs(_ sentences: [[Int]]) -> [[Int]] {
         sentences.map { [beginning] + $0.dropLast() }
     }
-
-    /// Greedy decoding of codes `[batch, latent]` (nil: a language model, `batch` sentences): at each step the most
-    /// likely id, until `<eos>` or `maximumLength` ids; the ids without `<eos>`.
-    public func greedy(_ latent: Tensor?, batch: Int, maximumLength: Int) -> [[Int]] {
-        withoutGradients {
-            var state = initialState(latent, batch: batch)
-            var previous = [Int](repeating: Self.beginning, count: batch)
-            var sentences = [[Int]](repeating: [], count: batch)
-            var finished = [Bool](repeating: false, count: batch)
-            for _ in 0..<maximumLength where !finished.allSatisfy({ $0 }) {
-                let (outputs, finals) = decoder(embedding(previous), lengths: [Int](repeating: 1, count: batch), initial: state)
-                state = finals
-                let logits = output(outputs)
-                let width = logits.shape[1]
-                for item in 0..<batch where !finished[item] {
-                    let row = logits.scalars[(item * width)..<((item + 1) * width)]
-                    let best = row.indices.max { row[$0] < row[$1] }! - item * width
-                    previous[item] = best
-                    if best == Self.end { finished[item] = true } else { sentences[item].append(best) }
-                }
-            }
-            return sentences
-        }
-    }
 }
 
 extension SentenceVAE {
     /// One training draw's terms per sentence: −log p(x|z) at z = μ + σ·ε (word dropout on the decoder inputs), and
     /// the KL per latent dimension `[batch, latent]` (nil for a language model).
-    public func terms(_ sentences: [[Int]], noise: inout RandomStream, wordDropout: WordDropout,
-                      dropoutRandom: inout RandomStream) -> (reconstruction: Tensor, klPerDimension: Tensor?) {
-        let inputs = wordDropout.apply(Self.decoderInputs(sentences), random: &dropoutRandom)
+    /// Word dropout's draws come first from `noise`, then ε.
+    public func terms(_ sentences: [[Int]], noise: inout RandomStream,
+                      wordDropout: WordDropout) -> (reconstruction: Tensor, klPerDimension: Tensor?) {
+        let inputs = wordDropout.apply(Self.decoderInputs(sentences), random: &noise)
         guard latentSize > 0 else { return (reconstruction(sentences, inputs: inputs, latent: nil), nil) }
         let (mean, logVariance) = posterior(sentences)
         let epsilon = noise.normal(shape: mean.shape)

@@ -54,7 +54,8 @@ public struct RunConfig: Equatable, Sendable {
         public var trainLimit: Int
         /// Use only the first N test images (`test_limit`); 0 means all.
         public var testLimit: Int
-        /// Where images come from (`format`): `idx`, `folder` (PNG/JPEG files) or `auto` (IDX files if present).
+        /// Where examples come from (`format`): `idx`, `folder` (PNG/JPEG files), `auto` (IDX files if present) or
+        /// `text` (sentences, one per line: a file, a directory of train/valid/test files, or WordNet's directory).
         public var format: String
         /// Centre-crop and resize images to this square size (`image_size`); 0 keeps the native size.
         public var imageSize: Int
@@ -62,13 +63,23 @@ public struct RunConfig: Equatable, Sendable {
         public var channels: Int
         /// Mirror training images left–right with probability ½ (`horizontal_flip`).
         public var horizontalFlip: Bool
+        /// Text: the vocabulary's size cap, the four special tokens included (`max_vocabulary`).
+        public var maximumVocabulary: Int
+        /// Text: the longest sentence kept, in tokens (`max_length`).
+        public var maximumLength: Int
+        /// Text: what happens to a longer sentence (`long_sentences`): `drop` or `cut`.
+        public var longSentences: String
 
         public init(
             dataset: String = "fashion-mnist", dataDirectory: String = "/usr/share/datasets/fashion-mnist",
             batchSize: Int = 128, testBatchSize: Int = 1000, binarize: Bool = false,
             trainLimit: Int = 0, testLimit: Int = 0, format: String = "auto", imageSize: Int = 0, channels: Int = 0,
-            horizontalFlip: Bool = false
+            horizontalFlip: Bool = false, maximumVocabulary: Int = 20_000, maximumLength: Int = 40,
+            longSentences: String = "drop"
         ) {
+            self.maximumVocabulary = maximumVocabulary
+            self.maximumLength = maximumLength
+            self.longSentences = longSentences
             self.format = format
             self.imageSize = imageSize
             self.channels = channels
