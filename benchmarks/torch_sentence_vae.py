@@ -17,7 +17,7 @@ Data: DIR/train.txt, one sentence per line, already tokenised (tokens separated 
     python3 torch_sentence_vae.py DIR --epochs 1 --threads 2
 
 Prints one line per epoch: train loss (mean −ELBO per sentence under the schedule), KL, seconds of the training
-loop, sentences and tokens (<eos> included) per second.
+loop (gradient norm clipped at 5, as the sentence-vae config), sentences and tokens (<eos> included) per second.
 """
 import argparse, math, os, random, time
 
@@ -68,13 +68,13 @@ def main():
     parser.add_argument("data")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--vocabulary", type=int, default=10000)
-    parser.add_argument("--max-length", type=int, default=60)
+    parser.add_argument("--vocabulary", type=int, default=20000)
+    parser.add_argument("--max-length", type=int, default=40)
     parser.add_argument("--embedding", type=int, default=300)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--latent", type=int, default=16)
     parser.add_argument("--cell", choices=["gru", "lstm"], default="gru")
-    parser.add_argument("--word-dropout", type=float, default=0.0)
+    parser.add_argument("--word-dropout", type=float, default=0.25)
     parser.add_argument("--k", type=float, default=0.0025)
     parser.add_argument("--x0", type=float, default=2500)
     parser.add_argument("--limit", type=int, default=0, help="first N training sentences (0: all)")
@@ -87,8 +87,6 @@ def main():
 
     with open(os.path.join(arguments.data, "train.txt"), encoding="utf-8") as handle:
         sentences = [line.split() for line in handle if line.strip()]
-    if arguments.limit:
-        sentences = sentences[:arguments.limit]
     counts = {}
     for sentence in sentences:
         for token in sentence:
@@ -96,6 +94,9 @@ def main():
     ranked = sorted((token for token in counts if token not in ("<pad>", "<unk>", "<bos>", "<eos>")),
                     key=lambda token: (-counts[token], token.encode()))
     ids = {token: index + 4 for index, token in enumerate(ranked[:arguments.vocabulary - 4])}
+    # The vocabulary is counted on the whole training file (as VAEKit's), then the first --limit sentences are kept.
+    if arguments.limit:
+        sentences = sentences[:arguments.limit]
     data = [[ids.get(token, UNK) for token in sentence] + [EOS] for sentence in sentences
             if len(sentence) <= arguments.max_length]
     model = SentenceVAE(arguments.vocabulary, arguments.embedding, arguments.hidden, arguments.latent, arguments.cell)
@@ -124,6 +125,7 @@ def main():
             loss = (reconstruction + weight * kl).mean()
             optimizer.zero_grad()
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimizer.step()
             step += 1
             total += loss.item() * len(batch)

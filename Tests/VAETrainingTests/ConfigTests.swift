@@ -301,7 +301,7 @@ private func temporaryDirectory() throws -> URL {
         == "model_params.likelihood: expected one of bernoulli, gaussian, got 'poisson'")
     #expect(try validationFailure { $0.model[ObservationModel.variance] = 0 }.hasPrefix("model_params.likelihood_variance: "))
     #expect(try validationFailure { $0.data.format = "zip" }
-        == "data_params.format: expected one of auto, idx, folder, got 'zip'")
+        == "data_params.format: expected one of auto, idx, folder, text, got 'zip'")
     #expect(try validationFailure { $0.data.imageSize = -1 }.hasPrefix("data_params.image_size: "))
     #expect(try validationFailure { $0.data.batchSize = 0 }
         == "data_params.batch_size: expected an integer from 1 to 65536, got 0")
