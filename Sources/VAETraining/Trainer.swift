@@ -140,9 +140,10 @@ public final class Trainer {
                 (bestTestLoss, bestEpoch) = (metrics.testLoss, epoch)
             }
             try saveCheckpoint(in: directory)
-            report(String(format: "epoch %d/%d  train %.2f  test %.2f  (reconstruction %.2f, kl %.2f)  %.2f s  %.0f images/s",
+            report(String(format: "epoch %d/%d  train %.2f  test %.2f  (reconstruction %.2f, kl %.2f)  %.2f s  %.0f ",
                           epoch, config.trainer.epochs, metrics.trainLoss, metrics.testLoss, metrics.reconstruction,
-                          metrics.kl, metrics.seconds, metrics.imagesPerSecond) + diagnosticsText())
+                          metrics.kl, metrics.seconds, metrics.imagesPerSecond)
+                   + (train is TextDataset ? "sentences/s" : "images/s") + diagnosticsText())
             if config.trainer.pictureEvery > 0, epoch % config.trainer.pictureEvery == 0, epoch < config.trainer.epochs {
                 try writePictures(in: directory, epoch: epoch)
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VAEData
 import VAEFormats
 import VAETraining
 
@@ -98,7 +99,7 @@ struct Train: ParsableCommand {
                     }
                 }
             }
-            Console.progress("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) images of \(trainer.train.source) → \(directory)")
+            Console.progress("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) \(trainer.train is TextDataset ? "sentences" : "images") of \(trainer.train.source) → \(directory)")
             Console.event("start", ["model": resolved.model.name, "parameters": trainer.model.parameterCount,
                                     "images": trainer.train.count, "data": trainer.train.source, "directory": directory])
             try runShowingProgress(trainer, in: directory)

@@ -31,6 +31,8 @@ struct DiscreteModelCLITests {
         let sample = try runVAE(["sample", run, "--count", "16", "--output", workspace + "/samples.png"], in: workspace)
         #expect(sample.status == 0, "stderr: \(sample.standardError)")
         #expect(isPNG(workspace + "/samples.png"))
+        let noOutput = try runVAE(["sample", run, "--count", "4"], in: workspace)
+        expectSingleErrorLine(noOutput, mentioning: ["--output", "PNG file"])
 
         let evaluation = try runVAE(["eval", run, "-k", "10", "--json"], in: workspace)
         #expect(evaluation.status == 0, "stderr: \(evaluation.standardError)")
