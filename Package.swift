@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "VAEPictures", dependencies: ["VAETensor", "VAENN", "VAEFormats", "VAEModels"]),
         .target(
             name: "VAETraining",
-            dependencies: ["VAETensor", "VAENN", "VAEModels", "VAEData", "VAEFormats", "VAEOptimizers", "VAEPictures", "Yams",
+            dependencies: ["VAETensor", "VAENN", "VAEDistributions", "VAEModels", "VAEData", "VAEFormats", "VAEOptimizers", "VAEPictures", "Yams",
                            .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Configs")]),
         // `vae serve`: the latent explorer's page and JSON API over HTTP (Hummingbird).
@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "VAEKit", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions",
                                                "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining"]),
         .executableTarget(name: "vae", dependencies: [
-            "VAETensor", "VAEData", "VAEFormats", "VAEPictures", "VAETraining", "VAEServe",
+            "VAETensor", "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining", "VAEServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Small programs a Swift developer would write with the library (built by `swift build`, run by CI).
         .executableTarget(name: "example-autodiff-regression", dependencies: ["VAETensor"], path: "Examples/AutodiffRegression"),

@@ -133,12 +133,18 @@ public final class SentenceVAE: Module {
         let lengths = sentences.map(\.count)
         let steps = lengths.max() ?? 1
         let (outputs, _) = decoder(embedded(inputs, steps: steps), lengths: lengths, initial: initialState(latent, batch: batch))
-        let targets = (0..<(steps * batch)).map { index -> Int in
+        // The vocabulary projection, the costliest product, runs on the real positions only (padding is about half
+        // of a batch's steps × rows); each position's loss then goes back to its place, padding's being 0.
+        var valid: [Int] = [], places = [Int](repeating: 0, count: steps * batch)
+        for index in 0..<(steps * batch) {
             let (step, item) = (index / batch, index % batch)
-            return step < lengths[item] ? sentences[item][step] : -1
+            if step < lengths[item] { places[index] = valid.count; valid.append(index) }
         }
-        let losses = output(outputs).softmaxCrossEntropy(targets: targets)
-        return losses.reshaped([steps, batch]).sum(alongAxis: 0)
+        for index in 0..<(steps * batch) where index / batch >= lengths[index % batch] { places[index] = valid.count }
+        let targets = valid.map { sentences[$0 % batch][$0 / batch] }
+        let losses = output(outputs.gathering(valid)).softmaxCrossEntropy(targets: targets)
+        let placed = Tensor.concatenate([losses, Tensor.zeros([1])], alongAxis: 0).gathering(places)
+        return placed.reshaped([steps, batch]).sum(alongAxis: 0)
     }
 
     /// The decoder's inputs for sentences: `<bos>` then each sentence without its last id.
