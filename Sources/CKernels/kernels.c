@@ -1,4 +1,5 @@
 #include "CKernels.h"
+#include <math.h>
 #include "vectorised.h"
 
 #pragma clang fp contract(off)
@@ -110,4 +111,23 @@ float vae_sum(long count, const float *restrict values) {
     float total = lanes_total(lanes);
     for (; index < count; index++) total += values[index];
     return total;
+}
+
+VAE_CLONES
+float vae_log_sum_exp(long count, const float *restrict values) {
+    float peak = count > 0 ? values[0] : 0.0f;
+    for (long index = 1; index < count; index++) peak = values[index] > peak ? values[index] : peak;
+    float lanes[16] = {0};
+    long index = 0;
+    for (; index + 16 <= count; index += 16) {
+        for (int j = 0; j < 16; j++) lanes[j] += vexp(values[index + j] - peak);
+    }
+    float total = lanes_total(lanes);
+    for (; index < count; index++) total += vexp(values[index] - peak);
+    return peak + logf(total);
+}
+
+VAE_CLONES
+void vae_softmax_scaled(long count, const float *restrict values, float shift, float scale, float *restrict out) {
+    for (long index = 0; index < count; index++) out[index] = scale * vexp(values[index] - shift);
 }

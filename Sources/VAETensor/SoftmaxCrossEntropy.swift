@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 extension Tensor {
@@ -10,13 +11,10 @@ extension Tensor {
         precondition(targets.allSatisfy { $0 < classes }, "softmaxCrossEntropy: targets must be below \(classes)")
         var losses = [Float](repeating: 0, count: rows)
         var logNormalisers = [Float](repeating: 0, count: rows)
+        // Each row's log Σ exp over the classes in C (VectorMath's exp, sixteen lanes), as the gradient's softmax.
         scalars.withUnsafeBufferPointer { logits in
             for row in 0..<rows where targets[row] >= 0 {
-                let values = logits[(row * classes)..<((row + 1) * classes)]
-                let peak = values.max() ?? 0
-                var total = 0.0
-                for value in values { total += Foundation.exp(Double(value - peak)) }
-                let normaliser = peak + Float(Foundation.log(total))
+                let normaliser = vae_log_sum_exp(classes, logits.baseAddress! + row * classes)
                 logNormalisers[row] = normaliser
                 losses[row] = normaliser - logits[row * classes + targets[row]]
             }
@@ -24,12 +22,15 @@ extension Tensor {
         let input = scalars
         return Tensor.record(shape: [rows], scalars: losses, inputs: [self]) { upstream in
             var gradient = [Float](repeating: 0, count: input.count)
-            for row in 0..<rows where targets[row] >= 0 && upstream[row] != 0 {
-                let base = row * classes
-                for column in 0..<classes {
-                    gradient[base + column] = upstream[row] * Foundation.exp(input[base + column] - logNormalisers[row])
+            input.withUnsafeBufferPointer { logits in
+                gradient.withUnsafeMutableBufferPointer { out in
+                    for row in 0..<rows where targets[row] >= 0 && upstream[row] != 0 {
+                        let base = row * classes
+                        vae_softmax_scaled(classes, logits.baseAddress! + base, logNormalisers[row], upstream[row],
+                                           out.baseAddress! + base)
+                        out[base + targets[row]] -= upstream[row]
+                    }
                 }
-                gradient[base + targets[row]] -= upstream[row]
             }
             return [gradient]
         }

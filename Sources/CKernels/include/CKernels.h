@@ -20,6 +20,13 @@ void vae_adam_update(long count, float *weights, const float *gradient, const fl
 void vae_cross_entropy_row_sums(long rows, long width, const float *logits, const float *targets, float *sums,
                                 float *sigmoids);
 
+/// log Σ exp(values) as max + log Σ exp(v − max), the exponentials (VectorMath's polynomial) summed in sixteen lanes
+/// as `vae_sum` orders them.
+float vae_log_sum_exp(long count, const float *values);
+
+/// out[i] = scale · exp(values[i] − shift), with VectorMath's exp: a softmax row's gradient.
+void vae_softmax_scaled(long count, const float *values, float shift, float scale, float *out);
+
 /// Σ values in sixteen lane sums (lane j takes elements j, j + 16, … of the full blocks), the lanes added in order
 /// from −0, then the tail in order: VAETensor's reduction order.
 float vae_sum(long count, const float *values);
