@@ -100,6 +100,11 @@ struct Train: ParsableCommand {
                 }
             }
             Console.progress("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) \(trainer.train is TextDataset ? "sentences" : "images") of \(trainer.train.source) → \(directory)")
+            for (split, data) in [("training", trainer.train), ("test", trainer.test)] {
+                guard let text = data as? TextDataset, text.dropped + text.cut > 0 else { continue }
+                let (count, verb) = text.dropped > 0 ? (text.dropped, "dropped") : (text.cut, "cut to \(text.maximumLength) tokens")
+                Console.note("\(count) \(split) sentence\(count == 1 ? "" : "s") longer than \(text.maximumLength) tokens \(verb) (data_params.max_length, long_sentences)")
+            }
             Console.event("start", ["model": resolved.model.name, "parameters": trainer.model.parameterCount,
                                     "images": trainer.train.count, "data": trainer.train.source, "directory": directory])
             try runShowingProgress(trainer, in: directory)

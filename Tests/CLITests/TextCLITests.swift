@@ -10,7 +10,8 @@ struct TextCLITests {
         let workspace = try makeTemporaryDirectory("text-cli")
         defer { removeDirectory(workspace) }
         let subjects = ["the cat", "a dog", "the bird", "my friend"], verbs = ["sees", "likes", "follows"]
-        let lines = (0..<200).map { "\(subjects[$0 % 4]) \(verbs[($0 / 4) % 3]) \(subjects[($0 / 12 + $0) % 4])." }
+        var lines = (0..<200).map { "\(subjects[$0 % 4]) \(verbs[($0 / 4) % 3]) \(subjects[($0 / 12 + $0) % 4])." }
+        lines[5] = Array(repeating: "the cat sees a dog and", count: 10).joined(separator: " ") + "."   // 61 tokens
         try lines.joined(separator: "\n").write(toFile: workspace + "/corpus.txt", atomically: true, encoding: .utf8)
         let config = """
         model_params: {name: sentence-vae, embedding_size: 16, hidden_size: 32, latent_size: 4, kl_annealing: linear, kl_steps: 30}
@@ -23,6 +24,8 @@ struct TextCLITests {
         let train = try runVAE(["train", "--config", workspace + "/text.yaml", "--output", run], in: workspace)
         #expect(train.status == 0, "stderr: \(train.standardError)")
         #expect(train.standardError.contains("sentences of"), "stderr: \(train.standardError)")
+        #expect(train.standardError.contains("1 training sentence longer than 40 tokens dropped (data_params.max_length, long_sentences)"),
+                "stderr: \(train.standardError)")
         #expect(FileManager.default.fileExists(atPath: run + "/vocabulary.txt"))
 
         let evaluation = try runVAE(["eval", run, "-k", "5", "--json"], in: workspace)
