@@ -37,24 +37,11 @@ public struct TextReport {
     /// `<eos>`), along a line or a great circle (`spherical`).
     public func interpolation(from: [Int], to: [Int], steps: Int, spherical: Bool) -> [String] {
         guard model.latentSize > 0 else { return [] }
-        let means = withoutGradients { model.posterior([from, to]).mean }.scalars
+        let means = withoutGradients { model.posterior([from, to]).mean }.scalars.map { Double($0) }
         let width = model.latentSize
-        let (start, end) = (Array(means[..<width]), Array(means[width...]))
-        let codes = (0..<steps).flatMap { index -> [Float] in
-            let t = steps > 1 ? Float(index) / Float(steps - 1) : 0
-            return spherical ? Self.slerp(start, end, t) : zip(start, end).map { $0 + ($1 - $0) * t }
-        }
-        return words(model.greedy(Tensor(shape: [steps, width], scalars: codes), batch: steps,
+        let path = LatentPath.points(from: Array(means[..<width]), to: Array(means[width...]), steps: steps, spherical: spherical)
+        return words(model.greedy(Tensor(shape: [steps, width], scalars: path.joined().map(Float.init)), batch: steps,
                                   maximumLength: model.maximumLength))
-    }
-
-    static func slerp(_ a: [Float], _ b: [Float], _ t: Float) -> [Float] {
-        let norms = (sqrt(a.reduce(0) { $0 + $1 * $1 }), sqrt(b.reduce(0) { $0 + $1 * $1 }))
-        let cosine = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } / max(norms.0 * norms.1, 1e-12)
-        let angle = acos(min(1, max(-1, cosine)))
-        guard angle > 1e-4 else { return zip(a, b).map { $0 + ($1 - $0) * t } }
-        let (left, right) = (sin((1 - t) * angle) / sin(angle), sin(t * angle) / sin(angle))
-        return zip(a, b).map { left * $0 + right * $1 }
     }
 
     /// The sections of `report.html`: samples (greedy and sampled), reconstructions of the first `count` test

@@ -93,8 +93,6 @@ import VAEFormats
         let batch = cutting.batch([0, 2])
         #expect(batch.shape == [2, 4])
         #expect(batch.scalars == [4, 5, 3, 0, 5, 3, 0, 0].map(Float.init))
-        let (ids, lengths) = TextDataset.sequences(of: batch)
-        #expect(ids[0] == [4, 5, 3, 0] && lengths == [3, 2])
         #expect(cutting.tokenCount == 3 + 4 + 2)
         let none = TextDataset(sentences: [["a", "b", "c", "a"]], vocabulary: vocabulary, maximumLength: 2, longSentences: .drop, source: "test")
         #expect(none.count == 0 && none.dropped == 1)

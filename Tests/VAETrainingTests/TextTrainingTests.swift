@@ -54,6 +54,9 @@ extension ModelComputation {
             let (trainer, directory, lines) = try trainRun(config, label: "sentence-vae")
             defer { removeDirectory(directory) }
             #expect(trainer.train.count == 217 && trainer.test.count == 12)
+            // The model reads back from the rows exactly the ids the dataset wrote into them.
+            let text = try #require(trainer.train as? TextDataset)
+            #expect(SentenceVAE.sentences(text.batch(0..<text.count)) == text.sequences)
             let vocabulary = try Vocabulary.read(fromDirectory: directory)
             // 4 specials, 6 subjects' words (the, cat, a, dog, bird, my, friend, small, fish, old, man), 4 verbs and ".".
             #expect(vocabulary.count == 4 + 11 + 4 + 1)

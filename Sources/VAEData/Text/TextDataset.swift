@@ -1,7 +1,7 @@
 import VAETensor
 
 /// Sentences as token ids for training: each a row of `maximumLength + 1` ids, the sentence's tokens then `<eos>`,
-/// padded with `<pad>` (0), as floats; a model reads the ids and the lengths back from the rows. Sentences longer
+/// padded with `<pad>` (0), as floats; a model reads the ids back from the rows (`SentenceVAE.sentences`). Sentences longer
 /// than `maximumLength` tokens are dropped or cut (``LongSentences``); ``dropped`` and ``cut`` say how many.
 public struct TextDataset: Dataset {
     public enum LongSentences: String, CaseIterable, Sendable { case drop, cut }
@@ -50,13 +50,5 @@ public struct TextDataset: Dataset {
             for (position, id) in sequences[index].enumerated() { scalars[row * width + position] = Float(id) }
         }
         return Tensor(shape: [indices.count, width], scalars: scalars)
-    }
-
-    /// Ids and lengths (`<eos>` included) of a batch's rows.
-    public static func sequences(of batch: Tensor) -> (ids: [[Int]], lengths: [Int]) {
-        let width = batch.shape[1]
-        let ids = (0..<batch.shape[0]).map { row in (0..<width).map { Int(batch.scalars[row * width + $0]) } }
-        let lengths = ids.map { row in (row.firstIndex(of: Vocabulary.end) ?? (row.lastIndex { $0 != Vocabulary.padding } ?? 0)) + 1 }
-        return (ids, lengths)
     }
 }

@@ -17,7 +17,7 @@ extension SentenceVAE {
         switch decoding {
         case .greedy:
             return stepwise(latent, batch: batch, maximumLength: maximumLength) { logits in
-                logits.indices.max { logits[$0] < logits[$1] }!
+                logits.indices.max { logits[$0] < logits[$1] }! - logits.startIndex
             }
         case .sampled(let seed):
             var random = RandomStream(seed: seed, name: "sentence-sampling")
@@ -49,7 +49,8 @@ extension SentenceVAE {
         return (output(outputs), finals)
     }
 
-    /// Runs the decoder one step at a time for the whole batch, `choose` picking each row's next id from its logits.
+    /// Runs the decoder one step at a time for the whole batch, `choose` picking each row's next id from its logits
+    /// (a slice of the step's logits: the id is the offset from its start).
     func stepwise(_ latent: Tensor?, batch: Int, maximumLength: Int,
                   choose: (ArraySlice<Float>) -> Int) -> [[Int]] {
         withoutGradients {
@@ -62,7 +63,7 @@ extension SentenceVAE {
                 state = next
                 let width = logits.shape[1]
                 for item in 0..<batch where !finished[item] {
-                    let chosen = choose(logits.scalars[(item * width)..<((item + 1) * width)].withIndicesFromZero())
+                    let chosen = choose(logits.scalars[(item * width)..<((item + 1) * width)])
                     previous[item] = chosen
                     if chosen == Self.end { finished[item] = true } else { sentences[item].append(chosen) }
                 }
@@ -110,9 +111,4 @@ extension SentenceVAE {
             return (finished.max { $0.score < $1.score } ?? hypotheses.max { $0.score < $1.score })?.ids ?? []
         }
     }
-}
-
-extension ArraySlice {
-    /// The same elements, indexed from 0.
-    func withIndicesFromZero() -> ArraySlice<Element> { ArraySlice(Array(self)) }
 }
