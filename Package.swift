@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // Layering (arrows point down only):
@@ -6,6 +6,8 @@ import PackageDescription
 //   VAETensor and VAEOptimizers also use CKernels (C loops compiled per vector width).
 //   VAEFormats (gzip, PNG, safetensors) sits beside VAETensor over CZlib.
 //   VAEServe (`vae serve`, Hummingbird) sits between the CLI and VAETraining.
+//   VAEMPI (training across MPI ranks) sits between the CLI and VAETraining; it is compiled only with the MPI trait
+//   (`swift build -c release --traits MPI`, after `scripts/setup.sh --mpi`), so the default build needs no MPI.
 #if os(Linux)
 let blasSettings: [LinkerSetting] = []
 let blasDependency: [Target.Dependency] = ["CBLAS"]
@@ -21,6 +23,9 @@ let package = Package(
         .library(name: "VAEKit", targets: ["VAEKit"]),
         .executable(name: "vae", targets: ["vae"]),
     ],
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel `vae train` across MPI ranks (Open MPI: libopenmpi-dev, openmpi-bin)."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
@@ -30,6 +35,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),  // libjpeg62-turbo-dev; C shim, see decode.c
@@ -53,11 +59,18 @@ let package = Package(
             dependencies: ["VAETensor", "VAEFormats", "VAEData", "VAEModels", "VAEPictures", "VAETraining",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Page")]),
+        // Empty without the MPI trait (its sources are under `#if VAEKIT_MPI`), so `swift build` needs no MPI headers.
+        .target(
+            name: "VAEMPI",
+            dependencies: ["VAETensor", "VAETraining", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+            swiftSettings: [.define("VAEKIT_MPI", .when(traits: ["MPI"]))]),
         .target(name: "VAEKit", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions",
                                                "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining"]),
         .executableTarget(name: "vae", dependencies: [
             "VAETensor", "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining", "VAEServe",
-            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            .target(name: "VAEMPI", condition: .when(traits: ["MPI"])),
+            .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: [.define("VAEKIT_MPI", .when(traits: ["MPI"]))]),
         // Small programs a Swift developer would write with the library (built by `swift build`, run by CI).
         .executableTarget(name: "example-autodiff-regression", dependencies: ["VAETensor"], path: "Examples/AutodiffRegression"),
         .executableTarget(name: "example-custom-network", dependencies: ["VAEKit"], path: "Examples/CustomNetwork"),

@@ -3,7 +3,7 @@
 # `burgess` network (four 4×4 stride-2 convs of 32, dense 256-256, 10 latents, Bernoulli decoder; Adam 1e-4,
 # batch 64, as theirs), for a budget of steps this machine affords, with several seeds; then
 # `vae disentanglement --json` on each run and one markdown row per model: the five scores as mean ± spread
-# (half the range) over the seeds, and the mean seconds of training.
+# (half the range) over the seeds, and the mean seconds of training (median epoch × epochs, from metrics.csv).
 #
 #   benchmarks/disentanglement_study.sh [--vae PATH] [--steps N] [--seeds "1 2 3"] [--threads T] [--points N]
 #                                       [--votes N] [--data FILE.npz] [--out DIR] [MODEL...]
@@ -61,10 +61,12 @@ YAML
   for seed in $seeds; do
     run="$out/$model-s$seed"
     [ -s "$run/scores.json" ] && continue
-    rm -rf "$run"
-    start=$(date +%s)
-    "$vae" train --config "$out/$model.yaml" --seed "$seed" --threads "$threads" --output "$run" --quiet > "$run.train.log" 2>&1
-    echo $(( $(date +%s) - start )) > "$run.seconds"
+    if ! [ -s "$run.seconds" ] || ! [ -s "$run/model.safetensors" ]; then  # not trained to the end yet
+      rm -rf "$run" "$run.seconds"
+      start=$(date +%s)
+      "$vae" train --config "$out/$model.yaml" --seed "$seed" --threads "$threads" --output "$run" --quiet > "$run.train.log" 2>&1
+      echo $(( $(date +%s) - start )) > "$run.seconds"  # wall clock; the table uses metrics.csv
+    fi
     "$vae" disentanglement "$run" --points "$points" --votes "$votes" --json > "$run/scores.json.partial"
     mv "$run/scores.json.partial" "$run/scores.json"
   done
@@ -76,7 +78,13 @@ for model in "${models[@]}"; do
 import json, sys
 out, model, seeds = sys.argv[1], sys.argv[2], sys.argv[3:]
 reports = [json.load(open(f"{out}/{model}-s{s}/scores.json")) for s in seeds]
-seconds = [float(open(f"{out}/{model}-s{s}.seconds").read()) for s in seeds]
+def training_seconds(run):
+    # The median epoch's seconds × the epochs, from metrics.csv: one epoch slowed by another job on the machine
+    # (or a paused process) does not count, where the wall clock in RUN.seconds would.
+    import csv, statistics
+    rows = list(csv.DictReader(open(f"{run}/metrics.csv")))
+    return statistics.median(float(r["seconds"]) for r in rows) * len(rows)
+seconds = [training_seconds(f"{out}/{model}-s{s}") for s in seeds]
 def cell(key):
     values = [r[key] for r in reports]
     return "%.3f ± %.3f" % (sum(values) / len(values), (max(values) - min(values)) / 2)

@@ -44,25 +44,31 @@ public struct BatchGradients {
 
     /// Computes the loss and gradients of `model` on `input` (`labels`: one per row for a conditional model),
     /// drawing from `noise` and advancing it. `parameters`: `model.parameters`, which a training loop holds (found
-    /// here when nil).
+    /// here when nil). `part`: when `input` holds only rows `part.rows` of a batch of `part.total` rows (one MPI
+    /// rank's), they draw those rows of the batch's noise and weigh their loss by their share of the batch, so
+    /// that the ranks' results add up to the batch's (the model's loss must split over rows).
     public init(model: any VariationalAutoencoder, parameters: [Parameter]? = nil, input: Tensor,
-                labels: ArraySlice<Int>?, noise: inout RandomStream, step: Int, shards requested: Int? = nil) {
+                labels: ArraySlice<Int>?, noise: inout RandomStream, step: Int, shards requested: Int? = nil,
+                part: (rows: Range<Int>, total: Int)? = nil) {
         let parameters = parameters ?? model.parameters
         let rows = input.shape[0]
+        precondition(part == nil || part!.rows.count == rows, "BatchGradients: part \(part!.rows) is not the input's \(rows) rows")
         let shards = min(requested ?? BatchGradients.shardCount(for: model, rows: rows), max(rows, 1))
         self.shards = shards
         let start = noise
         let results: [Shard]
-        if shards == 1 {
+        if shards == 1 && part == nil {
             results = [Shard(model: model, parameters: parameters, input: input, labels: labels, noise: start, step: step,
                              weight: 1)]
         } else {
+            let (offset, total) = part.map { ($0.rows.lowerBound, $0.total) } ?? (0, rows)
             let ranges = Parallel.partition(rows, into: shards)
             results = Parallel.mapShards(shards) { shard in
                 let range = ranges[shard]
                 return Shard(model: model, parameters: parameters, input: input.slice(range),
                              labels: labels.map { $0[($0.startIndex + range.lowerBound)..<($0.startIndex + range.upperBound)] },
-                             noise: start.rows(range, of: rows), step: step, weight: Float(range.count) / Float(rows))
+                             noise: start.rows((offset + range.lowerBound)..<(offset + range.upperBound), of: total),
+                             step: step, weight: Float(range.count) / Float(total))
             }
         }
         self.loss = results.dropFirst().reduce(results[0].loss) { $0 + $1.loss }

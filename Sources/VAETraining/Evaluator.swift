@@ -17,20 +17,56 @@ public struct Evaluator {
     /// ignored by the others.
     public let labels: [Int]
     public let batchSize: Int
-    /// Shards the images are split into (see above).
+    /// Shards the images are split into on each rank (see above).
     public let threads: Int
+    /// The ranks the shards are spread over (`threads` shards each): N ranks of one thread evaluate exactly as
+    /// one process with N threads, and every rank gets the result.
+    public let group: any ProcessGroup
 
     public init(model: any VariationalAutoencoder, labels: [Int] = [], batchSize: Int = 1000,
-                threads: Int = Parallel.threadCount) {
+                threads: Int = Parallel.threadCount, group: any ProcessGroup = SingleProcess()) {
         self.model = model
         self.labels = labels
         self.batchSize = batchSize
         self.threads = max(threads, 1)
+        self.group = group
     }
 
-    /// Contiguous image ranges, one per shard (fewer when there are fewer images than threads).
+    /// Contiguous image ranges, one per shard of every rank (fewer when there are fewer images).
     func shards(_ count: Int) -> [Range<Int>] {
-        Parallel.partition(count, into: max(1, min(threads, count)))
+        Parallel.partition(count, into: max(1, min(threads * group.size, count)))
+    }
+
+    /// Every shard's `body` values in shard order, each rank computing its own shards (concurrently, one thread
+    /// each) and receiving the others'; `noise` ends past the furthest any shard drew. `width`: values per shard.
+    func shardValues(_ shardCount: Int, width: Int, noise: inout RandomStream,
+                     _ body: (Int) -> (values: [Double], noise: RandomStream)) -> [[Double]] {
+        let start = noise
+        guard group.size > 1 else {
+            let parts = Parallel.mapShards(shardCount, body)
+            noise = start.joined(parts.map(\.noise))
+            return parts.map(\.values)
+        }
+        // Each rank sends a row for every shard (zeros for others' shards; a counter < 2⁵³ is exact in a Double).
+        let mine = Parallel.partition(shardCount, into: group.size)[group.rank]
+        let local = Parallel.mapShards(mine.count) { body(mine.lowerBound + $0) }
+        var row = [Double](repeating: 0, count: shardCount * (width + 1))
+        for (offset, part) in local.enumerated() {
+            let first = (mine.lowerBound + offset) * (width + 1)
+            row.replaceSubrange(first..<(first + width), with: part.values)
+            row[first + width] = Double(part.noise.counter)
+        }
+        let gathered = group.allGather(row)
+        let owners = Parallel.partition(shardCount, into: group.size)
+        var counter = start.counter
+        let values = (0..<shardCount).map { shard -> [Double] in
+            let rank = owners.firstIndex { $0.contains(shard) }!
+            let first = rank * row.count + shard * (width + 1)
+            counter = max(counter, UInt64(gathered[first + width]))
+            return Array(gathered[first..<(first + width)])
+        }
+        noise = RandomStream(seed: start.seed, streamIdentifier: start.streamIdentifier, counter: counter)
+        return values
     }
 
     /// The model conditioned on the labels of images `range` (itself when unconditional or unlabelled).
@@ -45,7 +81,7 @@ public struct Evaluator {
         let start = noise
         // Each shard takes batches of batchSize / shards images, so the shards together hold one batch's memory.
         let shardBatch = max(1, batchSize / ranges.count)
-        let parts = Parallel.mapShards(ranges.count) { shard in
+        let parts = shardValues(ranges.count, width: 2, noise: &noise) { shard in
             var end = start
             var reconstruction = 0.0, kl = 0.0
             withoutGradients {
@@ -58,10 +94,9 @@ public struct Evaluator {
                     end = noise
                 }
             }
-            return (reconstruction: reconstruction, kl: kl, noise: end)
+            return ([reconstruction, kl], end)
         }
-        noise = start.joined(parts.map(\.noise))
-        let reconstruction = parts.reduce(0.0) { $0 + $1.reconstruction }, kl = parts.reduce(0.0) { $0 + $1.kl }
+        let reconstruction = parts.reduce(0.0) { $0 + $1[0] }, kl = parts.reduce(0.0) { $0 + $1[1] }
         let n = Double(max(count, 1))
         return ((reconstruction + kl) / n, reconstruction / n, kl / n)
     }
@@ -74,16 +109,15 @@ public struct Evaluator {
         let ranges = shards(images.shape[0])
         let initial = noise
         let done = Locked(0)
-        let parts = Parallel.mapShards(ranges.count) { shard -> (total: Double, noise: RandomStream) in
+        let parts = shardValues(ranges.count, width: 1, noise: &noise) { shard in
             var noise = initial
             let total = negativeLogLikelihoodSum(images, ranges[shard], of: images.shape[0], samples: samples,
                                                  noise: &noise, chunk: chunk) { images in
                 if let progress { done.withLock { $0 += images; progress($0) } }
             }
-            return (total, noise)
+            return ([total], noise)
         }
-        noise = initial.joined(parts.map(\.noise))
-        return parts.reduce(0.0) { $0 + $1.total } / Double(max(images.shape[0], 1))
+        return parts.reduce(0.0) { $0 + $1[0] } / Double(max(images.shape[0], 1))
     }
 
     /// Σ −log p̂(x) over images `rows` of `imageCount`, on this thread; `finished` gets the number of images of each

@@ -33,12 +33,13 @@ public enum RunDirectory {
     }
 
     /// What results depend on besides the config: recorded so a rerun can match it.
-    public static func environment(command: [String]) -> String {
+    public static func environment(command: [String], ranks: Int = 1) -> String {
         let info = ProcessInfo.processInfo
         let fields: [(String, String)] = [
             ("command", command.joined(separator: " ")),
             ("blas", BLAS.configuration),
             ("blas_threads", String(Parallel.threadCount)),
+            ("ranks", String(ranks)),
             ("os", info.operatingSystemVersionString),
             ("processors", String(info.activeProcessorCount)),
             ("vaekit_format", "vaekit-checkpoint-1"),
@@ -56,13 +57,17 @@ public enum RunDirectory {
 
     /// What differs between a recorded environment and this process in what results depend on (BLAS build and
     /// thread count), or nil when nothing does. Call it after the thread count is set.
-    public static func environmentDifference(_ recorded: [String: String]) -> String? {
+    public static func environmentDifference(_ recorded: [String: String], ranks: Int = 1) -> String? {
         var differences: [String] = []
         if let blas = recorded["blas"], blas != BLAS.configuration {
             differences.append("the run started with BLAS '\(blas)', this process has '\(BLAS.configuration)'")
         }
         if let threads = recorded["blas_threads"], threads != String(Parallel.threadCount) {
             differences.append("the run started with \(threads) threads, this process has \(Parallel.threadCount)")
+        }
+        // Runs from before MPI training recorded no rank count: they ran as one process.
+        if (recorded["ranks"] ?? "1") != String(ranks) {
+            differences.append("the run started with \(recorded["ranks"] ?? "1") MPI rank(s), this one has \(ranks)")
         }
         return differences.isEmpty ? nil : differences.joined(separator: "; ")
     }

@@ -40,6 +40,13 @@ public final class Trainer {
     public var logger = Logger(label: "vaekit.trainer", factory: { _ in SwiftLogNoOpLogHandler() })
     /// TensorBoard's event file of the current ``run(in:report:progress:)`` (`trainer_params.tensorboard`).
     var board: TensorBoardLog?
+    /// The processes this run is spread over (see `RankExchange.swift`); set before ``run(in:report:progress:epochMetrics:)``.
+    /// Only rank 0 writes the run directory; the others train, evaluate and write nothing.
+    public var group: any ProcessGroup = SingleProcess()
+    /// How the ranks' gradients are added.
+    public var rankReduction = RankReduction.ordered
+    /// Seconds this epoch spent exchanging gradients between ranks.
+    var exchangeSeconds = 0.0
 
     /// Everything is loaded and built before any file is written, so bad input leaves nothing behind.
     public convenience init(config: RunConfig) throws {
@@ -111,6 +118,9 @@ public final class Trainer {
     /// goes to ``logger`` (at `info`, with the epoch's metrics as metadata on epoch lines).
     public func run(in directory: String, report reportLine: (String) -> Void,
                     progress: ((Int, Int, Double) -> Void)? = nil, epochMetrics: ((EpochMetrics) -> Void)? = nil) throws {
+        try checkRanks()
+        updateFailureAdvice(directory)
+        guard group.rank == 0 else { return try runWithoutWriting(directory) }
         let logger = self.logger
         func report(_ line: String) {
             logger.info("\(line)")
@@ -120,7 +130,8 @@ public final class Trainer {
         if let text = train as? TextDataset { try text.vocabulary.write(toDirectory: directory) }
         // A resumed run keeps the environment it started in (see `vae train --resume`).
         if epoch == 0 || !FileManager.default.fileExists(atPath: directory + "/environment.json") {
-            try RunDirectory.write(RunDirectory.environment(command: CommandLine.arguments), to: directory + "/environment.json")
+            try RunDirectory.write(RunDirectory.environment(command: CommandLine.arguments, ranks: group.size),
+                                   to: directory + "/environment.json")
         }
         // Rows after the checkpoint's epoch belong to an epoch that was interrupted before its save finished.
         var log = MetricsLog(path: directory + "/metrics.csv",
@@ -140,10 +151,11 @@ public final class Trainer {
                 (bestTestLoss, bestEpoch) = (metrics.testLoss, epoch)
             }
             try saveCheckpoint(in: directory)
+            updateFailureAdvice(directory)
             report(String(format: "epoch %d/%d  train %.2f  test %.2f  (reconstruction %.2f, kl %.2f)  %.2f s  %.0f ",
                           epoch, config.trainer.epochs, metrics.trainLoss, metrics.testLoss, metrics.reconstruction,
                           metrics.kl, metrics.seconds, metrics.imagesPerSecond)
-                   + (train is TextDataset ? "sentences/s" : "images/s") + diagnosticsText())
+                   + (train is TextDataset ? "sentences/s" : "images/s") + diagnosticsText() + exchangeText())
             if config.trainer.pictureEvery > 0, epoch % config.trainer.pictureEvery == 0, epoch < config.trainer.epochs {
                 try writePictures(in: directory, epoch: epoch)
             }
@@ -161,6 +173,37 @@ public final class Trainer {
         try writePictures(in: directory)
     }
 
+    /// The epochs of a rank other than 0: the same steps and evaluations (they are collective), no files.
+    func runWithoutWriting(_ directory: String) throws {
+        while epoch < config.trainer.epochs {
+            _ = try trainEpoch(progress: nil)
+            epoch += 1
+            updateFailureAdvice(directory)
+        }
+    }
+
+    /// Tells the process group what a stopped job should say about this run's last checkpoint.
+    func updateFailureAdvice(_ directory: String) {
+        guard group.size > 1 else { return }
+        group.failureAdvice = epoch == 0
+            ? "no checkpoint was written yet (the first comes after epoch 1)"
+            : "the last checkpoint (epoch \(epoch)) in \(directory) is kept; continue with `mpirun -np N vae train --resume \(directory)`"
+    }
+
+    /// " on 2 MPI ranks × 1 thread (Open MPI v4.1.4)" when the run spans ranks, else "".
+    public var processesText: String {
+        guard group.size > 1 else { return "" }
+        let threads = config.trainer.threads
+        return " on \(group.size) MPI ranks × \(threads) thread\(threads == 1 ? "" : "s") (\(group.name))"
+    }
+
+    /// "  (2 ranks: gradient exchange 1.23 ms/step)" when the run spans ranks, else "".
+    func exchangeText() -> String {
+        guard group.size > 1 else { return "" }
+        let steps = (train.count + config.data.batchSize - 1) / config.data.batchSize
+        return String(format: "  (%d ranks: gradient exchange %.2f ms/step)", group.size, 1000 * exchangeSeconds / Double(max(steps, 1)))
+    }
+
     /// "  code_perplexity 123.4  codes_used 512.0" for a model with ``LatentDiagnostics`` (on the test images), else "".
     func diagnosticsText() -> String {
         guard let model = model as? LatentDiagnostics else { return "" }
@@ -176,19 +219,31 @@ public final class Trainer {
         let batches = (train.count + batchSize - 1) / batchSize
         let parameters = model.parameters
         var sums = [Double](repeating: 0, count: 3)   // total, reconstruction, kl (weighted by batch size)
+        exchangeSeconds = 0
+        let ranked = group.size > 1
         for batchIndex in 0..<batches {
             let indices = order[(batchIndex * batchSize)..<min((batchIndex + 1) * batchSize, train.count)]
-            var augmentation = BatchAugmentation(binarizing: config.data.binarize ? binarization : nil,
-                                                 flipping: config.data.horizontalFlip ? flipping : nil)
-            let input = train.batch(indices, augmentation: &augmentation)
-            if let binarizing = augmentation.binarizing { binarization = binarizing }
-            if let flips = augmentation.flipping { flipping = flips }
+            // This rank's rows of the batch, drawing those rows of the batch's augmentation (all rows with one rank).
+            let rows = rankRows(ofBatch: indices.count)
+            let mine = indices[(indices.startIndex + rows.lowerBound)..<(indices.startIndex + rows.upperBound)]
+            func window(_ stream: RandomStream) -> RandomStream { ranked ? stream.rows(rows, of: indices.count) : stream }
+            var augmentation = BatchAugmentation(binarizing: config.data.binarize ? window(binarization) : nil,
+                                                 flipping: config.data.horizontalFlip ? window(flipping) : nil)
+            let input = train.batch(mine, augmentation: &augmentation)
+            if let binarizing = augmentation.binarizing { binarization = ranked ? binarization.joined([binarizing]) : binarizing }
+            if let flips = augmentation.flipping { flipping = ranked ? flipping.joined([flips]) : flips }
 
             var batch = BatchGradients(model: model, parameters: parameters, input: input,
-                                       labels: train.labels.isEmpty ? nil : ArraySlice(indices.map { train.labels[$0] }),
+                                       labels: train.labels.isEmpty ? nil : ArraySlice(mine.map { train.labels[$0] }),
                                        noise: &noise, step: step,
-                                       shards: BatchGradients.shardCount(for: model, rows: indices.count,
-                                                                         threads: config.trainer.shardThreads))
+                                       shards: BatchGradients.shardCount(for: model, rows: mine.count,
+                                                                         threads: config.trainer.shardThreads),
+                                       part: ranked ? (rows, indices.count) : nil)
+            if ranked {
+                var streams = [noise, binarization, flipping]
+                exchange(&batch, streams: &streams)
+                (noise, binarization, flipping) = (streams[0], streams[1], streams[2])
+            }
             try guardFinite(batch)
             if config.experiment.gradientClipNorm > 0 {
                 var gradients = batch.gradients
@@ -211,7 +266,7 @@ public final class Trainer {
         model.setTraining(false)
         var evaluationNoise = RandomStream(seed: config.experiment.seed, name: "evaluation")
         let testTerms = Evaluator(model: model, labels: test.labels, batchSize: config.data.testBatchSize,
-                                  threads: config.trainer.shardThreads)
+                                  threads: config.trainer.shardThreads, group: group)
             .negativeELBO(testImages, noise: &evaluationNoise)
         let n = Double(train.count)
         return EpochMetrics(epoch: epoch + 1, trainLoss: sums[0] / n, testLoss: testTerms.total,

@@ -3,6 +3,9 @@ import Foundation
 import VAEData
 import VAEFormats
 import VAETraining
+#if VAEKIT_MPI
+import VAEMPI
+#endif
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,6 +39,10 @@ struct Train: ParsableCommand {
     var quiet = false
     @Option(help: "Progress on standard error as text lines, or json: one JSON object per line ({\"event\": \"epoch\", …metrics.csv's columns} after each epoch).")
     var logFormat: Console.Format = .text
+    @Option(help: "Under mpirun: how the ranks' gradients are added: ordered (each rank gets all and adds them in rank order: N ranks × 1 thread = 1 process × N threads, bit for bit) or allreduce (MPI_Allreduce).")
+    var mpiReduction: RankReduction = .ordered
+    @Option(parsing: .unconditional, help: "Under mpirun: seconds a rank waits for the others in one exchange before it stops the job.")
+    var mpiTimeout: Double = 600
 
     func validate() throws {
         func positive(_ value: Int?, _ flag: String) throws {
@@ -50,6 +57,7 @@ struct Train: ParsableCommand {
         }
         if let trainLimit, trainLimit < 0 { throw ValidationError("--train-limit must be 0 or greater, got \(trainLimit)") }
         if let testLimit, testLimit < 0 { throw ValidationError("--test-limit must be 0 or greater, got \(testLimit)") }
+        if !(mpiTimeout > 0 && mpiTimeout.isFinite) { throw ValidationError("--mpi-timeout must be a positive number of seconds, got \(mpiTimeout)") }
         if resume != nil {
             // Everything else would change the model, the data or the random streams half-way through the run.
             let given: [(String, Bool)] = [("config", config != nil), ("data", data != nil), ("batch-size", batchSize != nil),
@@ -79,10 +87,17 @@ struct Train: ParsableCommand {
     func run() throws {
         (Console.quiet, Console.format) = (quiet, logFormat)
         try reportingErrors {
-            if let resume { return try continueRun(in: resume) }
+            let group = try processGroup()
+            // Ranks other than 0 write nothing: no run directory, no lines (their errors still show).
+            if group.rank != 0 { Console.quiet = true }
+            if let resume { return try continueRun(in: resume, group: group) }
             let resolved = try resolvedConfig()
             let trainer = try Trainer(config: resolved)
-            let directory = try RunDirectory.choose(for: resolved, explicit: output)
+            (trainer.group, trainer.rankReduction) = (group, mpiReduction)
+            // Rank 0 picks the directory (runs/mlp-2 when runs/mlp is taken) and tells the others.
+            let chosen = group.rank == 0 ? try RunDirectory.choose(for: resolved, explicit: output) : ""
+            let directory = String(decoding: group.broadcast(Array(chosen.utf8)), as: UTF8.self)
+            guard group.rank == 0 else { return try trainer.run(in: directory, report: { _ in }) }
             let existed = FileManager.default.fileExists(atPath: directory)
             try RunDirectory.create(directory)
             var completed = false
@@ -99,14 +114,15 @@ struct Train: ParsableCommand {
                     }
                 }
             }
-            Console.progress("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) \(trainer.train is TextDataset ? "sentences" : "images") of \(trainer.train.source) → \(directory)")
+            Console.progress("training \(resolved.model.name) (\(trainer.model.parameterCount) parameters) on \(trainer.train.count) \(trainer.train is TextDataset ? "sentences" : "images") of \(trainer.train.source) → \(directory)" + trainer.processesText)
             for (split, data) in [("training", trainer.train), ("test", trainer.test)] {
                 guard let text = data as? TextDataset, text.dropped + text.cut > 0 else { continue }
                 let (count, verb) = text.dropped > 0 ? (text.dropped, "dropped") : (text.cut, "cut to \(text.maximumLength) tokens")
                 Console.note("\(count) \(split) sentence\(count == 1 ? "" : "s") longer than \(text.maximumLength) tokens \(verb) (data_params.max_length, long_sentences)")
             }
             Console.event("start", ["model": resolved.model.name, "parameters": trainer.model.parameterCount,
-                                    "images": trainer.train.count, "data": trainer.train.source, "directory": directory])
+                                    "images": trainer.train.count, "data": trainer.train.source, "directory": directory,
+                                    "ranks": group.size, "threads": resolved.trainer.threads])
             try runShowingProgress(trainer, in: directory)
             completed = true
         }
@@ -116,7 +132,7 @@ struct Train: ParsableCommand {
 extension Train {
     /// `--resume RUN_DIR`: the run's own config.yaml with the new total of epochs (and learning rate), the
     /// state of its last checkpoint, then the remaining epochs appended to the same directory.
-    func continueRun(in directory: String) throws {
+    func continueRun(in directory: String, group: any ProcessGroup) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw TrainingError("--resume \(directory): no such run directory")
@@ -135,19 +151,34 @@ extension Train {
         if let learningRate { resolved.experiment.learningRate = learningRate }
         try resolved.validate()
         let trainer = try Trainer(config: resolved)
+        (trainer.group, trainer.rankReduction) = (group, mpiReduction)
         try trainer.restore(from: directory)
+        guard group.rank == 0 else { return try trainer.run(in: directory, report: { _ in }) }
         // config.yaml describes the run up to its last checkpoint: if no new epoch completes, the old one goes back.
         let savedConfig = try AtomicFile.read(directory + "/config.yaml", maximumBytes: 1 << 20)
         defer {
             if trainer.epoch == state.epoch { try? AtomicFile.write(savedConfig, to: directory + "/config.yaml") }
         }
-        if let recorded = RunDirectory.recordedEnvironment(in: directory), let difference = RunDirectory.environmentDifference(recorded) {
+        if let recorded = RunDirectory.recordedEnvironment(in: directory),
+           let difference = RunDirectory.environmentDifference(recorded, ranks: group.size) {
             Console.note("note: \(difference); the resumed epochs may differ in the last bits from an uninterrupted run")
         }
-        Console.progress("resuming \(resolved.model.name) in \(directory) after epoch \(state.epoch) (step \(state.step)), training to epoch \(total)")
+        Console.progress("resuming \(resolved.model.name) in \(directory) after epoch \(state.epoch) (step \(state.step)), training to epoch \(total)" + trainer.processesText)
         Console.event("resume", ["model": resolved.model.name, "directory": directory, "epoch": state.epoch, "step": state.step,
                                  "epochs": total])
         try runShowingProgress(trainer, in: directory)
+    }
+
+    /// The processes this command runs as: the MPI ranks when started by mpirun with more than one (only in a build
+    /// with the MPI trait; a build without it refuses to run as one of several copies), else this process.
+    func processGroup() throws -> any ProcessGroup {
+        let ranks = MPILaunch.ranks
+        guard ranks > 1 else { return SingleProcess() }
+        #if VAEKIT_MPI
+        return MPIProcessGroup(timeout: mpiTimeout)
+        #else
+        throw TrainingError(MPILaunch.notBuiltMessage(ranks: ranks))
+        #endif
     }
 
     /// Runs the trainer's remaining epochs: a line (or JSON object) per epoch on standard error, a progress bar on
@@ -194,3 +225,5 @@ final class ProgressBar {
 
     func clear() { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
 }
+
+extension RankReduction: ExpressibleByArgument {}

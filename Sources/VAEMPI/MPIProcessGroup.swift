@@ -1,0 +1,142 @@
+#if VAEKIT_MPI
+import CMPI
+import Foundation
+import VAETraining
+
+/// The ranks `mpirun` started, as a ``ProcessGroup`` over `MPI_COMM_WORLD`.
+///
+/// Collectives are the non-blocking MPI ones (`MPI_Iallgather`, `MPI_Iallreduce`, `MPI_Ibcast`) completed by polling
+/// `MPI_Test`, so that a rank waiting longer than ``timeout`` for the others (one hung, or died where the launcher did
+/// not notice) stops the job with a message instead of waiting forever. When a rank dies, `mpirun` ends the others
+/// with SIGTERM: they then say so, with ``failureAdvice``, before exiting.
+public final class MPIProcessGroup: ProcessGroup {
+    public let rank: Int
+    public let size: Int
+    public let name: String
+    /// Seconds a rank waits in one collective before it stops the job.
+    public var timeout: Double
+    public var failureAdvice: String {
+        didSet { TerminationMessage.set("vae (rank \(rank) of \(size)): stopped by the MPI launcher, which ends every rank when one fails (its message is above or below); \(failureAdvice)\n") }
+    }
+
+    /// Initialises MPI (once per process; finalised at exit).
+    public init(timeout: Double = 600) {
+        var initialized: Int32 = 0
+        MPI_Initialized(&initialized)
+        if initialized == 0 {
+            MPI_Init(nil, nil)
+            atexit { MPI_Finalize() }
+        }
+        var rank: Int32 = 0, size: Int32 = 0
+        MPI_Comm_rank(vae_mpi_comm_world(), &rank)
+        MPI_Comm_size(vae_mpi_comm_world(), &size)
+        (self.rank, self.size, self.timeout) = (Int(rank), Int(size), timeout)
+        var version = [CChar](repeating: 0, count: Int(MPI_MAX_LIBRARY_VERSION_STRING) + 1)
+        var length: Int32 = 0
+        MPI_Get_library_version(&version, &length)
+        let full = String(decoding: version.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        name = full.split(separator: ",").first.map(String.init)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "MPI"
+        failureAdvice = ""
+        TerminationMessage.install()
+    }
+
+    public func allGather(_ values: [Float]) -> [Float] { gather(values, type: vae_mpi_float(), what: "gradients") }
+    public func allGather(_ values: [Double]) -> [Double] { gather(values, type: vae_mpi_double(), what: "evaluation sums") }
+
+    public func allReduceSum(_ values: [Float]) -> [Float] {
+        var result = [Float](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { send in
+            result.withUnsafeMutableBufferPointer { receive in
+                var request: MPI_Request? = nil
+                check(MPI_Iallreduce(send.baseAddress, receive.baseAddress, Int32(values.count), vae_mpi_float(), vae_mpi_sum(),
+                                     vae_mpi_comm_world(), &request), "MPI_Iallreduce")
+                wait(&request, what: "the gradient sum")
+            }
+        }
+        return result
+    }
+
+    public func broadcast(_ bytes: [UInt8]) -> [UInt8] {
+        var count = [Int64(bytes.count)]
+        count.withUnsafeMutableBufferPointer { buffer in
+            var request: MPI_Request? = nil
+            check(MPI_Ibcast(buffer.baseAddress, 1, vae_mpi_int64(), 0, vae_mpi_comm_world(), &request), "MPI_Ibcast")
+            wait(&request, what: "rank 0's settings")
+        }
+        var result = rank == 0 ? bytes : [UInt8](repeating: 0, count: Int(count[0]))
+        result.withUnsafeMutableBufferPointer { buffer in
+            var request: MPI_Request? = nil
+            check(MPI_Ibcast(buffer.baseAddress, Int32(buffer.count), vae_mpi_byte(), 0, vae_mpi_comm_world(), &request), "MPI_Ibcast")
+            wait(&request, what: "rank 0's settings")
+        }
+        return result
+    }
+
+    private func gather<Value: Numeric>(_ values: [Value], type: MPI_Datatype?, what: String) -> [Value] {
+        var result = [Value](repeating: 0, count: values.count * size)
+        values.withUnsafeBufferPointer { send in
+            result.withUnsafeMutableBufferPointer { receive in
+                var request: MPI_Request? = nil
+                check(MPI_Iallgather(send.baseAddress, Int32(values.count), type, receive.baseAddress, Int32(values.count), type,
+                                     vae_mpi_comm_world(), &request), "MPI_Iallgather")
+                wait(&request, what: "the other ranks' \(what)")
+            }
+        }
+        return result
+    }
+
+    /// Polls `request` until it completes: spinning first (a step's exchange takes microseconds to milliseconds),
+    /// then sleeping between tests so that a rank waiting on a slow one leaves its core to others.
+    private func wait(_ request: inout MPI_Request?, what: String) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var done: Int32 = 0
+        var polls = 0
+        while true {
+            check(MPI_Test(&request, &done, vae_mpi_status_ignore()), "MPI_Test")
+            if done != 0 { return }
+            polls += 1
+            if polls > 20_000 { usleep(polls > 200_000 ? 1000 : 50) }
+            if polls % 1024 == 0 {
+                let waited = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                if waited > timeout {
+                    stop("no answer from every rank after \(Int(waited)) s waiting for \(what) (--mpi-timeout \(Int(timeout))): a rank has hung or died")
+                }
+            }
+        }
+    }
+
+    private func check(_ code: Int32, _ call: String) {
+        if code != vae_mpi_success() { stop("\(call) failed with MPI error \(code)") }
+    }
+
+    /// Prints why and ends every rank.
+    private func stop(_ reason: String) -> Never {
+        FileHandle.standardError.write(Data("vae (rank \(rank) of \(size)): error: \(reason); \(failureAdvice)\n".utf8))
+        MPI_Abort(vae_mpi_comm_world(), 1)
+        exit(1)
+    }
+}
+
+/// The line a rank prints when the launcher ends it with SIGTERM, kept in memory the handler can write without
+/// allocating (a signal handler may only make async-signal-safe calls).
+enum TerminationMessage {
+    static let capacity = 4096
+    nonisolated(unsafe) static let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+    nonisolated(unsafe) static var length = 0
+
+    static func set(_ text: String) {
+        let bytes = Array(text.utf8.prefix(capacity))
+        length = 0
+        bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: bytes.count) }
+        length = bytes.count
+    }
+
+    static func install() {
+        set("vae: stopped by the MPI launcher, which ends every rank when one fails (its message is above or below)\n")
+        signal(SIGTERM) { _ in
+            _ = write(2, TerminationMessage.buffer, TerminationMessage.length)
+            _exit(143)
+        }
+    }
+}
+#endif
