@@ -5,6 +5,7 @@
 #   1. a build without MPI started by mpirun with 2 ranks refuses, saying how to build with MPI;
 #   2. 2 ranks × 1 thread give the metrics and weights of 1 process × 2 threads, bit for bit (the same two shards of
 #      every batch and of the test set, the gradients added in rank order); a rerun gives the same bits; allreduce too;
+#      `vae eval` split across the ranks gives one process's report;
 #   3. --resume with the same N continues exactly (= the uninterrupted run); with another N it continues and notes it;
 #   4. a model whose loss couples a batch's rows is refused with a message naming it;
 #   5. a rank killed with SIGKILL brings the job down with the survivors' message naming the kept checkpoint, and
@@ -53,6 +54,12 @@ same two/model.safetensors reduced/model.safetensors && pass "--mpi-reduction al
   || fail "--mpi-reduction allreduce with 2 ranks differs"
 ls two | grep -q . && [ "$(ls two | wc -l)" = "$(ls one | wc -l)" ] && pass "rank 0 wrote the run directory ($(ls two | wc -l) entries, as one process)" \
   || fail "the 2-rank run directory differs from one process's"
+
+# vae eval split across 2 ranks of 1 thread = one process of 2 threads (the runs' weights are the same).
+"$vae" eval one -k 20 --limit 300 --json | grep -v '"seconds"' > eval-one.json
+"${mpi[@]}" "$vae" eval two -k 20 --limit 300 --json | grep -v '"seconds"' > eval-two.json
+[ -s eval-one.json ] && same eval-one.json eval-two.json && pass "vae eval across 2 ranks = 1 process × 2 threads (the JSON report but its seconds)" \
+  || { fail "vae eval across 2 ranks differs"; diff eval-one.json eval-two.json || true; }
 
 # 3. Resume with the same N (exact) and with another N.
 "${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 1 --threads 1 --output resumed > /dev/null 2>&1

@@ -37,10 +37,14 @@ extension ImageDataset {
     ///   - imageSize: the side images are cropped and resampled to, or `nil` to keep their size.
     ///   - channels: 1 or 3, or `nil` for the first image's.
     ///   - limit: keep the first `limit` images of the split (all when 0); only those are decoded.
+    ///   - sharing: lets processes share the decoding (MPI ranks, each decoding a part): called with the number of
+    ///     images and a function that decodes a range of them (each image's values, concatenated), it returns
+    ///     every image's values in order. Nil: this process decodes them all.
     /// - Throws: `FormatError` naming the folder or file: no images, an unreadable or corrupt file, sizes that
     ///   differ without `imageSize`, a mix of labelled and unlabelled images.
     public static func folder(
-        directory: String, split: DatasetSplit, imageSize: Int? = nil, channels: Int? = nil, limit: Int = 0
+        directory: String, split: DatasetSplit, imageSize: Int? = nil, channels: Int? = nil, limit: Int = 0,
+        sharing: ((_ count: Int, _ decode: (Range<Int>) throws -> [Float]) throws -> [Float])? = nil
     ) throws -> ImageDataset {
         if let imageSize, imageSize < 1 {
             throw FormatError(source: directory, "image size must be 1 or more, got \(imageSize)")
@@ -79,30 +83,32 @@ extension ImageDataset {
         if limit > 0 && limit < files.count { files = Array(files[..<limit]) }
 
         let classIndex = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($0.element, $0.offset) })
-        var values: [Float] = []
-        var outputChannels = channels ?? 0
-        var reference: (path: String, width: Int, height: Int)?  // the first image, whose size the others match
-        for file in files {
-            let image = try ImageDecoder.decodeFile(file.path)
-            if let reference {
+        guard let first = files.first else { throw noImages(in: root) }
+        // The first image sets the size the others must have (without imageSize) and the channels (without channels).
+        let firstImage = try ImageDecoder.decodeFile(first.path)
+        let reference = (path: first.path, width: firstImage.width, height: firstImage.height)
+        let outputChannels = channels ?? firstImage.channels
+        func decode(_ range: Range<Int>) throws -> [Float] {
+            var values: [Float] = []
+            for index in range {
+                let file = files[index]
+                let image = index == 0 ? firstImage : try ImageDecoder.decodeFile(file.path)
                 if imageSize == nil && (image.width != reference.width || image.height != reference.height) {
                     throw FormatError(source: file.path, "image is \(image.width)×\(image.height) but "
                         + "\(reference.path) is \(reference.width)×\(reference.height); set data_params.image_size "
                         + "to centre-crop and resize all images to one size")
                 }
-            } else {
-                reference = (file.path, image.width, image.height)
-                if outputChannels == 0 { outputChannels = image.channels }
+                let planes = Self.planes(of: image, channels: outputChannels)
+                if let imageSize {
+                    values += centreCropAndResize(planes, channels: outputChannels, height: image.height,
+                                                  width: image.width, size: imageSize)
+                } else {
+                    values += planes
+                }
             }
-            let planes = Self.planes(of: image, channels: outputChannels)
-            if let imageSize {
-                values += centreCropAndResize(planes, channels: outputChannels, height: image.height,
-                                              width: image.width, size: imageSize)
-            } else {
-                values += planes
-            }
+            return values
         }
-        guard let reference else { throw noImages(in: root) }
+        let values = try sharing.map { try $0(files.count, decode) } ?? decode(0..<files.count)
         let shape = imageSize.map { [outputChannels, $0, $0] } ?? [outputChannels, reference.height, reference.width]
         let labels = classNames.isEmpty ? [] : files.map { classIndex[$0.className!]! }
         return ImageDataset(images: Tensor(shape: [files.count, shape.reduce(1, *)], scalars: values),

@@ -32,9 +32,11 @@ public enum Factory {
     }
 
     /// Train and test sets as the config's `data_params` describe them.
-    public static func datasets(_ config: RunConfig) throws -> (train: any Dataset, test: any Dataset) {
-        let train = try dataset(config, split: .train, limit: config.data.trainLimit)
-        let test = try dataset(config, split: .test, limit: config.data.testLimit)
+    /// `group`: processes that share the decoding of an image folder, each decoding its part (see
+    /// ``sharedDecoding(_:)``); others formats are read whole by each.
+    public static func datasets(_ config: RunConfig, group: any ProcessGroup = SingleProcess()) throws -> (train: any Dataset, test: any Dataset) {
+        let train = try dataset(config, split: .train, limit: config.data.trainLimit, group: group)
+        let test = try dataset(config, split: .test, limit: config.data.testLimit, group: group)
         guard train.exampleShape == test.exampleShape else {
             throw DataError("\(config.data.dataDirectory): train images are \(train.exampleShape) but test images are \(test.exampleShape)")
         }
@@ -56,7 +58,7 @@ public enum Factory {
     /// of PNG/JPEG images (`format: folder`, or `auto` otherwise), centre-cropped and resized to `image_size`.
     /// Text (`format: text`) is ``TextData``'s: sentences as ids of `vocabulary` (nil: counted from the training split).
     public static func dataset(_ config: RunConfig, split: DatasetSplit, limit: Int,
-                               vocabulary: Vocabulary? = nil) throws -> any Dataset {
+                               vocabulary: Vocabulary? = nil, group: any ProcessGroup = SingleProcess()) throws -> any Dataset {
         if config.data.format == "text" {
             return try TextData.dataset(config, split: split, limit: limit, vocabulary: vocabulary)
         }
@@ -81,7 +83,28 @@ public enum Factory {
         }
         return try ImageDataset.folder(directory: directory, split: split,
                                        imageSize: config.data.imageSize > 0 ? config.data.imageSize : nil,
-                                       channels: config.data.channels > 0 ? config.data.channels : nil, limit: limit)
+                                       channels: config.data.channels > 0 ? config.data.channels : nil, limit: limit,
+                                       sharing: group.size > 1 ? sharedDecoding(group) : nil)
+    }
+
+    /// Decoding shared by the ranks of `group`: rank r decodes part r of the images (contiguous, in order), and
+    /// every rank receives all of them (one all-gather, each part padded to the longest).
+    static func sharedDecoding(_ group: any ProcessGroup) -> (Int, (Range<Int>) throws -> [Float]) throws -> [Float] {
+        { count, decode in
+            let parts = Parallel.partition(count, into: group.size)
+            let mine = try decode(parts[group.rank])
+            let width = parts[group.rank].isEmpty ? 0 : mine.count / parts[group.rank].count
+            // Every rank learns the values per image (a rank with no images sends 0) before the pixels move.
+            let widths = group.allGather([Double(width)])
+            let imageWidth = Int(widths.max() ?? 0)
+            let longest = parts.map(\.count).max() ?? 0
+            var padded = mine
+            padded += [Float](repeating: 0, count: longest * imageWidth - mine.count)
+            let gathered = group.allGather(padded)
+            return parts.indices.flatMap { rank in
+                gathered[(rank * longest * imageWidth)..<(rank * longest * imageWidth + parts[rank].count * imageWidth)]
+            }
+        }
     }
 
     /// A Bernoulli decoder models values in [0, 1] only: data outside is an error that says so (a frequent

@@ -54,13 +54,14 @@ extension Trainer {
         let tails: [Float]
         switch rankReduction {
         case .ordered:
-            let gathered = group.allGather(flat + tail)
-            let width = gradientCount + tail.count
-            batch.parts = (0..<group.size).map { rank in tensors(gathered, from: rank * width, shapedLike: local) }
+            flat.append(contentsOf: tail)
+            let gathered = timingCollective { group.allGather(flat) }
+            let width = flat.count
+            batch.parts = [sumsInRankOrder(gathered, width: width, shapedLike: local)]
             tails = (0..<group.size).flatMap { rank in gathered[(rank * width + gradientCount)..<((rank + 1) * width)] }
         case .allreduce:
-            batch.parts = [tensors(group.allReduceSum(flat), from: 0, shapedLike: local)]
-            tails = group.allGather(tail)
+            batch.parts = [tensors(timingCollective { group.allReduceSum(flat) }, shapedLike: local)]
+            tails = timingCollective { group.allGather(tail) }
         }
         let width = tail.count
         let perRank = (0..<group.size).map { Array(tails[($0 * width)..<(($0 + 1) * width)]) }
@@ -81,12 +82,44 @@ extension Trainer {
         exchangeSeconds += Date().timeIntervalSince(started)
     }
 
-    /// Tensors shaped like `shapes`, read one after another from `values` at `start`.
-    private func tensors(_ values: [Float], from start: Int, shapedLike shapes: [Tensor]) -> [Tensor] {
-        var offset = start
+    /// `body`'s result, its seconds added to ``collectiveSeconds`` (the time inside MPI, waiting for the slowest
+    /// rank included).
+    private func timingCollective<Result>(_ body: () -> Result) -> Result {
+        let started = Date()
+        defer { collectiveSeconds += Date().timeIntervalSince(started) }
+        return body()
+    }
+
+    /// Tensors shaped like `shapes`, read one after another from `values`.
+    private func tensors(_ values: [Float], shapedLike shapes: [Tensor]) -> [Tensor] {
+        var offset = 0
         return shapes.map { shape in
             defer { offset += shape.count }
             return Tensor(shape: shape.shape, scalars: Array(values[offset..<(offset + shape.count)]))
+        }
+    }
+
+    /// Tensors shaped like `shapes` holding, element by element, rank 0's value + rank 1's + … in rank order, from
+    /// `gathered` (each rank's `width` values one after another, the tensors first): the sum the optimiser would
+    /// form from one part per rank (`Optimizer/update(_:summing:)` adds parts in order), in one pass.
+    private func sumsInRankOrder(_ gathered: [Float], width: Int, shapedLike shapes: [Tensor]) -> [Tensor] {
+        var offset = 0
+        let ranks = group.size
+        return gathered.withUnsafeBufferPointer { all in
+            shapes.map { shape in
+                let count = shape.count
+                defer { offset += count }
+                let sums = [Float](unsafeUninitializedCapacity: count) { target, initialized in
+                    let first = all.baseAddress! + offset
+                    target.baseAddress!.initialize(from: first, count: count)
+                    for rank in 1..<ranks {
+                        let part = first + rank * width
+                        for index in 0..<count { target[index] += part[index] }
+                    }
+                    initialized = count
+                }
+                return Tensor(shape: shape.shape, scalars: sums)
+            }
         }
     }
 }

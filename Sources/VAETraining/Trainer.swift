@@ -45,14 +45,16 @@ public final class Trainer {
     public var group: any ProcessGroup = SingleProcess()
     /// How the ranks' gradients are added.
     public var rankReduction = RankReduction.ordered
-    /// Seconds this epoch spent exchanging gradients between ranks.
-    var exchangeSeconds = 0.0
+    /// Seconds this epoch spent exchanging gradients between ranks, and the part of them inside MPI's collectives.
+    var exchangeSeconds = 0.0, collectiveSeconds = 0.0
 
-    /// Everything is loaded and built before any file is written, so bad input leaves nothing behind.
-    public convenience init(config: RunConfig) throws {
+    /// Everything is loaded and built before any file is written, so bad input leaves nothing behind. `group`: the
+    /// processes the run is spread over (they share the decoding of an image folder).
+    public convenience init(config: RunConfig, group: any ProcessGroup = SingleProcess()) throws {
         try config.validate()
-        let (train, test) = try Factory.datasets(config)
+        let (train, test) = try Factory.datasets(config, group: group)
         try self.init(config: config, train: train, test: test)
+        self.group = group
     }
 
     /// Trains on any `Dataset`: `train` and `test` must have examples of one shape. `model` replaces the one
@@ -197,11 +199,12 @@ public final class Trainer {
         return " on \(group.size) MPI ranks × \(threads) thread\(threads == 1 ? "" : "s") (\(group.name))"
     }
 
-    /// "  (2 ranks: gradient exchange 1.23 ms/step)" when the run spans ranks, else "".
+    /// "  (2 ranks: gradient exchange 1.23 ms/step, 0.80 in MPI)" when the run spans ranks, else "".
     func exchangeText() -> String {
         guard group.size > 1 else { return "" }
-        let steps = (train.count + config.data.batchSize - 1) / config.data.batchSize
-        return String(format: "  (%d ranks: gradient exchange %.2f ms/step)", group.size, 1000 * exchangeSeconds / Double(max(steps, 1)))
+        let steps = Double(max((train.count + config.data.batchSize - 1) / config.data.batchSize, 1))
+        return String(format: "  (%d ranks: gradient exchange %.2f ms/step, %.2f in MPI)", group.size,
+                      1000 * exchangeSeconds / steps, 1000 * collectiveSeconds / steps)
     }
 
     /// "  code_perplexity 123.4  codes_used 512.0" for a model with ``LatentDiagnostics`` (on the test images), else "".
@@ -219,7 +222,7 @@ public final class Trainer {
         let batches = (train.count + batchSize - 1) / batchSize
         let parameters = model.parameters
         var sums = [Double](repeating: 0, count: 3)   // total, reconstruction, kl (weighted by batch size)
-        exchangeSeconds = 0
+        (exchangeSeconds, collectiveSeconds) = (0, 0)
         let ranked = group.size > 1
         for batchIndex in 0..<batches {
             let indices = order[(batchIndex * batchSize)..<min((batchIndex + 1) * batchSize, train.count)]

@@ -43,16 +43,21 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         Console.quiet = quiet
         try reportingErrors {
+            // Under mpirun the images are split across the ranks (each rank's shards on its threads); rank 0 prints and
+            // writes. A rank waits for the others' whole share of the NLL, hence the day-long timeout.
+            let group = try processGroup(timeout: 86_400)
+            if group.rank != 0 { Console.quiet = true }
             let run = try TrainedRun(directory: runDirectory)
             BLAS.setThreadCount(run.config.trainer.threads)
             let (test, images) = try run.testData(dataDirectory: data, limit: limit)
             let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize,
-                                      threads: run.config.trainer.shardThreads)
+                                      threads: run.config.trainer.shardThreads, group: group)
             let bar = Console.progressBar
             let importanceSamples = self.importanceSamples ?? (test is TextDataset ? 100 : 5000)
             var report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),
-                                          progress: bar.map { bar in { bar.show($0, test.count, label: "NLL") } })
+                                          progress: bar.map { bar in { bar.show(min($0 * group.size, test.count), test.count, label: "NLL") } })
             bar?.clear()
+            guard group.rank == 0 else { return }
             if let model = run.model as? SentenceVAE, let sentences = test as? TextDataset {
                 report.addText(model: model, sentences: sentences, inputs: images, seed: UInt64(seed),
                                batchSize: run.config.data.testBatchSize)

@@ -3,9 +3,6 @@ import Foundation
 import VAEData
 import VAEFormats
 import VAETraining
-#if VAEKIT_MPI
-import VAEMPI
-#endif
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -87,13 +84,13 @@ struct Train: ParsableCommand {
     func run() throws {
         (Console.quiet, Console.format) = (quiet, logFormat)
         try reportingErrors {
-            let group = try processGroup()
+            let group = try processGroup(timeout: mpiTimeout)
             // Ranks other than 0 write nothing: no run directory, no lines (their errors still show).
             if group.rank != 0 { Console.quiet = true }
             if let resume { return try continueRun(in: resume, group: group) }
             let resolved = try resolvedConfig()
-            let trainer = try Trainer(config: resolved)
-            (trainer.group, trainer.rankReduction) = (group, mpiReduction)
+            let trainer = try Trainer(config: resolved, group: group)
+            trainer.rankReduction = mpiReduction
             // Rank 0 picks the directory (runs/mlp-2 when runs/mlp is taken) and tells the others.
             let chosen = group.rank == 0 ? try RunDirectory.choose(for: resolved, explicit: output) : ""
             let directory = String(decoding: group.broadcast(Array(chosen.utf8)), as: UTF8.self)
@@ -150,8 +147,8 @@ extension Train {
         resolved.trainer.epochs = total
         if let learningRate { resolved.experiment.learningRate = learningRate }
         try resolved.validate()
-        let trainer = try Trainer(config: resolved)
-        (trainer.group, trainer.rankReduction) = (group, mpiReduction)
+        let trainer = try Trainer(config: resolved, group: group)
+        trainer.rankReduction = mpiReduction
         try trainer.restore(from: directory)
         guard group.rank == 0 else { return try trainer.run(in: directory, report: { _ in }) }
         // config.yaml describes the run up to its last checkpoint: if no new epoch completes, the old one goes back.
@@ -167,18 +164,6 @@ extension Train {
         Console.event("resume", ["model": resolved.model.name, "directory": directory, "epoch": state.epoch, "step": state.step,
                                  "epochs": total])
         try runShowingProgress(trainer, in: directory)
-    }
-
-    /// The processes this command runs as: the MPI ranks when started by mpirun with more than one (only in a build
-    /// with the MPI trait; a build without it refuses to run as one of several copies), else this process.
-    func processGroup() throws -> any ProcessGroup {
-        let ranks = MPILaunch.ranks
-        guard ranks > 1 else { return SingleProcess() }
-        #if VAEKIT_MPI
-        return MPIProcessGroup(timeout: mpiTimeout)
-        #else
-        throw TrainingError(MPILaunch.notBuiltMessage(ranks: ranks))
-        #endif
     }
 
     /// Runs the trainer's remaining epochs: a line (or JSON object) per epoch on standard error, a progress bar on

@@ -132,6 +132,32 @@ extension ModelComputation {
             }
         }
 
+        /// An image folder decoded in three parts (one per rank; 11 images, so the parts differ in length) and
+        /// gathered gives every rank the images one process decodes.
+        @Test func imageFolderDecodingSharedAcrossRanks() throws {
+            let directory = try makeTemporaryDirectory("ranks-folder")
+            defer { removeDirectory(directory) }
+            for index in 0..<11 {
+                let (width, height) = (9 + index % 3, 7)  // resized to 8×8: each image goes through the resampler
+                let pixels = (0..<(width * height * 3)).map { UInt8(truncatingIfNeeded: $0 * 7 + index * 13) }
+                try AtomicFile.write(try PNGEncoder.encode(width: width, height: height, channels: 3, pixels: pixels),
+                                     to: "\(directory)/image-\(index).png")
+            }
+            let configuration = {
+                var configuration = RunConfig.defaults
+                configuration.data.dataDirectory = directory
+                configuration.data.imageSize = 8
+                return configuration
+            }()
+            let alone = try Factory.dataset(configuration, split: .train, limit: 0)
+            let ranks = ThreadRanks(size: 3)
+            let outcomes = onRanks(3) { rank in
+                try Factory.dataset(configuration, split: .train, limit: 0, group: ranks.member(rank)).batch(0..<10).scalars
+            }
+            #expect(alone.count == 10)  // every 10th image is the test split
+            for outcome in outcomes { #expect(try outcome.get() == alone.batch(0..<10).scalars) }
+        }
+
         @Test func modelsAndBatchesThatCannotBeSplitAreRefused() throws {
             for (model, batchSize, expected) in [("beta-tcvae", 64, "beta-tcvae: its loss couples the rows of a batch"),
                                                  ("mlp", 1, "data_params.batch_size 1 with 256 training examples gives a batch of 1 row, fewer than the 2 MPI ranks")] {
