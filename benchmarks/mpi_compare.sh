@@ -2,7 +2,8 @@
 # Training throughput across MPI ranks on this machine: 1 process × 2 threads against 2 ranks × 1 thread (gradients
 # added in rank order, and with MPI_Allreduce), alternating the three round by round so that load from other work hits
 # them alike. Prints, per model, the median images/s over all epochs of all rounds, the ratio of each 2-rank variant
-# to the single process (with its spread: the ratios' min–max over rounds), and the gradient exchange's ms per step.
+# to the single process (with its spread: the ratios' min–max over rounds), and the gradient exchange's ms per step
+# (and the part of it inside MPI's collective, waiting for the other rank included).
 #
 #   benchmarks/mpi_compare.sh [--rounds N] [--epochs E] [--limit N] [--models "mlp conv"] [--keep DIR]
 #
@@ -53,15 +54,17 @@ def exchange(variant):
             text = open(f"{work}/{model}-{variant}-{round_}.log").read()
         except FileNotFoundError:
             continue
-        values += [float(v) for v in re.findall(r"gradient exchange ([0-9.]+) ms/step", text)]
-    return statistics.median(values) if values else float("nan")
+        values += [(float(a), float(b)) for a, b in re.findall(r"gradient exchange ([0-9.]+) ms/step, ([0-9.]+) in MPI", text)]
+    if not values:
+        return "no exchange lines"
+    return "gradient exchange %.2f ms/step, %.2f of it in MPI" % (statistics.median(a for a, _ in values), statistics.median(b for _, b in values))
 one = statistics.median(s for r in range(1, rounds + 1) for s in speeds("one", r))
 print(f"{model}: 1 process × 2 threads {one:.0f} images/s")
 for variant in ["ordered", "allreduce"]:
     median = statistics.median(s for r in range(1, rounds + 1) for s in speeds(variant, r))
     ratios = [statistics.median(speeds(variant, r)) / statistics.median(speeds("one", r)) for r in range(1, rounds + 1)]
     print(f"{model}: 2 ranks × 1 thread ({variant}) {median:.0f} images/s, throughput ratio {median / one:.2f} "
-          f"({min(ratios):.2f}–{max(ratios):.2f} over rounds), gradient exchange {exchange(variant):.2f} ms/step")
+          f"({min(ratios):.2f}–{max(ratios):.2f} over rounds), {exchange(variant)} (medians of the epochs)")
 PY
 done
 echo "load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
