@@ -6,7 +6,7 @@
 # (half the range) over the seeds, and the mean seconds of training (median epoch × epochs, from metrics.csv).
 #
 #   benchmarks/disentanglement_study.sh [--vae PATH] [--steps N] [--seeds "1 2 3"] [--threads T] [--points N]
-#                                       [--votes N] [--data FILE.npz] [--out DIR] [MODEL...]
+#                                       [--votes N] [--data FILE.npz] [--out DIR] [--pictures DIR] [MODEL...]
 #
 #   --steps    optimiser steps per run (default 5000: 320 000 images, ~0.4 epoch); trains for 5 epochs on
 #              64·steps / 5 training images spread over the whole set (data_params.train_limit picks a fixed
@@ -16,16 +16,18 @@
 #              et al.'s capacity objective) C_max = 25 nats reached over the run's steps, γ = 1000; β-TCVAE β = 6;
 #              FactorVAE γ = 35; DIP-VAE-I λ_od = 10, λ_d = 100; DIP-VAE-II λ_od = λ_d = 10.
 #   --points/--votes  sample counts of `vae disentanglement` (default 10000 each: disentanglement_lib's).
+#   --pictures DIR    also copies each model's traversal.png of its first seed to DIR/traversal-MODEL.png (the
+#              README's pictures: docs/images).
 # Runs go to --out (default runs/study/LABEL-sSEED); each run's traversal.png is the README's traversal picture.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-vae=${VAE:-}; steps=5000; seeds="1 2 3"; threads=2; points=10000; votes=10000; data=; out=runs/study; models=()
+vae=${VAE:-}; steps=5000; seeds="1 2 3"; threads=2; points=10000; votes=10000; data=; out=runs/study; pictures=; models=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --vae) vae=$2; shift 2;; --steps) steps=$2; shift 2;; --seeds) seeds=$2; shift 2;;
     --threads) threads=$2; shift 2;; --points) points=$2; shift 2;; --votes) votes=$2; shift 2;;
-    --data) data=$2; shift 2;; --out) out=$2; shift 2;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0;;
+    --data) data=$2; shift 2;; --out) out=$2; shift 2;; --pictures) pictures=$2; shift 2;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0;;
     -*) echo "disentanglement_study.sh: unknown option '$1' (see --help)" >&2; exit 2;;
     *) models+=("$1"); shift;;
   esac
@@ -71,6 +73,11 @@ YAML
     mv "$run/scores.json.partial" "$run/scores.json"
   done
 done
+if [ -n "$pictures" ]; then
+  mkdir -p "$pictures"
+  first=${seeds%% *}
+  for model in "${models[@]}"; do cp "$out/$model-s$first/traversal.png" "$pictures/traversal-$model.png"; done
+fi
 echo "| model | seeds | MIG | FactorVAE score | BetaVAE score | SAP | DCI disentanglement | DCI completeness | DCI informativeness | train s |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for model in "${models[@]}"; do

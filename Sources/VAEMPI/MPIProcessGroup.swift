@@ -16,7 +16,7 @@ public final class MPIProcessGroup: ProcessGroup {
     /// Seconds a rank waits in one collective before it stops the job.
     public var timeout: Double
     public var failureAdvice: String {
-        didSet { TerminationMessage.set("vae (rank \(rank) of \(size)): stopped by the MPI launcher, which ends every rank when one fails (its message is above or below); \(failureAdvice)\n") }
+        didSet { TerminationMessage.set("vae (rank \(rank) of \(size)): stopped by the MPI launcher, which ends every rank when one fails (its message is above or below) or the job is interrupted; \(failureAdvice)\n") }
     }
 
     /// Initialises MPI (once per process; finalised at exit).
@@ -132,7 +132,7 @@ enum TerminationMessage {
     }
 
     static func install() {
-        set("vae: stopped by the MPI launcher, which ends every rank when one fails (its message is above or below)\n")
+        set("vae: stopped by the MPI launcher, which ends every rank when one fails (its message is above or below) or the job is interrupted\n")
         signal(SIGTERM) { _ in
             _ = write(2, TerminationMessage.buffer, TerminationMessage.length)
             _exit(143)

@@ -7,7 +7,7 @@ import Foundation
 /// happened with ``failureAdvice`` and the whole job stops (`MPI_Abort`), since the ranks can no longer agree.
 ///
 /// The trainer splits each batch's rows across the ranks (and each rank's rows across its threads), exchanges the
-/// gradients with ``allGather(_:)-(Float)`` and adds them in rank order, so that N ranks of one thread give the bits
+/// gradients with `allGather(_:)` and adds them in rank order, so that N ranks of one thread give the bits
 /// of one process with N threads (see `Trainer`).
 public protocol ProcessGroup: AnyObject {
     /// This process's index, 0 ..< ``size``; rank 0 writes the run directory.
@@ -23,7 +23,7 @@ public protocol ProcessGroup: AnyObject {
     /// Every rank's `values`, concatenated in rank order.
     func allGather(_ values: [Double]) -> [Double]
     /// The element-wise sum over the ranks in the MPI library's order (`MPI_Allreduce`): fewer bytes than
-    /// ``allGather(_:)-(Float)`` for many ranks, but the order of the additions is the library's, not fixed.
+    /// `allGather(_:)` for many ranks, but the order of the additions is the library's, not fixed.
     func allReduceSum(_ values: [Float]) -> [Float]
     /// Rank 0's `bytes`, on every rank.
     func broadcast(_ bytes: [UInt8]) -> [UInt8]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VAEData
 import VAEFormats
 import VAETensor
 import VAETraining
@@ -19,6 +20,8 @@ struct Disentanglement: ParsableCommand {
     var seed = 0
     @Flag(help: "Print the scores as JSON.")
     var json = false
+    @Option(help: ArgumentHelp("Instead of scoring, write FILE (CSV) with --votes + --votes/2 points drawn as the DCI score draws its own: the factors, then the encoder's mean code; to check a score with another implementation (disentanglement_lib's DCI fits scikit-learn's gradient-boosted trees: benchmarks/dci_trees.py).", valueName: "FILE"))
+    var exportPoints: String?
 
     func validate() throws {
         if points < 2 { throw ValidationError("--points must be 2 or more, got \(points)") }
@@ -32,6 +35,17 @@ struct Disentanglement: ParsableCommand {
             BLAS.setThreadCount(run.config.trainer.threads)
             let probe = try FactorProbe.dSprites(run)
             var random = RandomStream(seed: UInt64(seed), name: "disentanglement")
+            if let exportPoints {
+                let drawn = DisentanglementScores.points(probe, votes + votes / 2, random: &random)
+                let width = drawn.codes.first?.count ?? 0
+                var lines = [(DSprites.factorNames + (0..<width).map { "code_\($0)" }).joined(separator: ",")]
+                for (factors, code) in zip(drawn.factors, drawn.codes) {
+                    lines.append((factors.map(String.init) + code.map { String(Float($0)) }).joined(separator: ","))
+                }
+                try RunDirectory.write(lines.joined(separator: "\n") + "\n", to: exportPoints)
+                print("wrote \(exportPoints): \(drawn.factors.count) points (the first \(votes) for training, the rest for testing)")
+                return
+            }
             let started = Date()
             let mig = DisentanglementScores.mutualInformationGap(probe, points: points, random: &random)
             let factorScore = DisentanglementScores.factorVAEScore(probe, trainVotes: votes, evaluationVotes: votes / 2,

@@ -4,7 +4,7 @@ import VAETensor
 extension DisentanglementScores {
     /// Factor rows and their codes, `count` of each drawn uniformly (disentanglement_lib's
     /// `generate_batch_factor_code`): codes `[count][d]`, factors `[count][factors]`.
-    static func points(_ probe: FactorProbe, _ count: Int, random: inout RandomStream) -> (codes: [[Double]], factors: [[Int]]) {
+    public static func points(_ probe: FactorProbe, _ count: Int, random: inout RandomStream) -> (codes: [[Double]], factors: [[Int]]) {
         let factors = probe.sample(count, random: &random)
         return (probe.codes(factors), factors)
     }
