@@ -62,7 +62,7 @@ let package = Package(
         // Empty without the MPI trait (its sources are under `#if VAEKIT_MPI`), so `swift build` needs no MPI headers.
         .target(
             name: "VAEMPI",
-            dependencies: ["VAETensor", "VAETraining", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+            dependencies: ["VAETraining", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
             swiftSettings: [.define("VAEKIT_MPI", .when(traits: ["MPI"]))]),
         .target(name: "VAEKit", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions",
                                                "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining"]),

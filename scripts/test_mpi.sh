@@ -2,7 +2,8 @@
 # Tests of `vae train` across MPI ranks (CI runs this after the README's test command). Needs Open MPI
 # (`scripts/setup.sh --mpi`). Builds `vae` without and with the MPI trait (with the test build's flags, so only
 # VAEKit's own modules are rebuilt; .build/release/vae is the MPI build afterwards), then checks, on Fashion-MNIST:
-#   1. a build without MPI started by mpirun with 2 ranks refuses, saying how to build with MPI;
+#   1. a build without MPI started by mpirun with 2 ranks refuses, saying how to build with MPI; commands other than
+#      train and eval refuse to run as ranks;
 #   2. 2 ranks × 1 thread give the metrics and weights of 1 process × 2 threads, bit for bit (the same two shards of
 #      every batch and of the test set, the gradients added in rank order); a rerun gives the same bits; allreduce too;
 #      `vae eval` split across the ranks gives one process's report;
@@ -39,6 +40,10 @@ if "${mpi[@]}" ./vae-plain train --config mlp "${small[@]}" --epochs 1 --output 
 elif grep -q "built without MPI" plain.log && grep -q -- "--traits MPI" plain.log && [ ! -e plain ]; then
   pass "a build without MPI refuses to run as 2 ranks and writes nothing"
 else fail "a build without MPI: unexpected output"; cat plain.log; fi
+
+if "${mpi[@]}" "$vae" configs mlp > configs.log 2>&1; then fail "vae configs ran as 2 ranks"
+else grep -q 'only `vae train` and `vae eval` run across MPI ranks' configs.log && pass "other commands refuse to run as 2 ranks" \
+  || { fail "vae configs under mpirun: unexpected output"; cat configs.log; }; fi
 
 # 2. Same numbers as one process with the same shards.
 "$vae" train --config mlp "${small[@]}" --epochs 2 --threads 2 --output one > /dev/null

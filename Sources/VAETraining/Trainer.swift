@@ -189,7 +189,7 @@ public final class Trainer {
         guard group.size > 1 else { return }
         group.failureAdvice = epoch == 0
             ? "no checkpoint was written yet (the first comes after epoch 1)"
-            : "the last checkpoint (epoch \(epoch)) in \(directory) is kept; continue with `mpirun -np N vae train --resume \(directory)`"
+            : "the last checkpoint (epoch \(epoch)) in \(directory) is kept; continue with `mpirun -np \(group.size) vae train --resume \(directory)` (or another number of ranks)"
     }
 
     /// " on 2 MPI ranks × 1 thread (Open MPI v4.1.4)" when the run spans ranks, else "".

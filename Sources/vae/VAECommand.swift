@@ -1,6 +1,7 @@
 import ArgumentParser
 import VAETensor
 import Foundation
+import VAETraining
 
 /// The `vae` command: train, evaluate and sample variational autoencoders.
 @main
@@ -17,6 +18,11 @@ struct VAECommand: ParsableCommand {
         Runtime.configureAllocator()
         do {
             var command = try parseAsRoot()
+            // Only training and evaluation split their work across MPI ranks; N copies of another command would each
+            // do all of it (and write the same files).
+            if MPILaunch.ranks > 1, !(command is Train || command is Evaluate) {
+                throw TrainingError("only `vae train` and `vae eval` run across MPI ranks; start this command without mpirun")
+            }
             try command.run()
         } catch {
             let code = exitCode(for: error)
