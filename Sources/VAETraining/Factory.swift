@@ -33,7 +33,7 @@ public enum Factory {
 
     /// Train and test sets as the config's `data_params` describe them.
     /// `group`: processes that share the decoding of an image folder, each decoding its part (see
-    /// ``sharedDecoding(_:)``); others formats are read whole by each.
+    /// `sharedDecoding(_:)`); other formats are read whole by each.
     public static func datasets(_ config: RunConfig, group: any ProcessGroup = SingleProcess()) throws -> (train: any Dataset, test: any Dataset) {
         let train = try dataset(config, split: .train, limit: config.data.trainLimit, group: group)
         let test = try dataset(config, split: .test, limit: config.data.testLimit, group: group)

@@ -20,7 +20,7 @@ struct Disentanglement: ParsableCommand {
     var seed = 0
     @Flag(help: "Print the scores as JSON.")
     var json = false
-    @Option(help: ArgumentHelp("Instead of scoring, write FILE (CSV) with --votes + --votes/2 points drawn as the DCI score draws its own: the factors, then the encoder's mean code; to check a score with another implementation (disentanglement_lib's DCI fits scikit-learn's gradient-boosted trees: benchmarks/dci_trees.py).", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Instead of scoring, write FILE (CSV) with --votes + --votes/2 points drawn as the DCI score draws its own: the factors, then the encoder's mean code; to check a score with another implementation (benchmarks/dci_trees.py computes DCI with scikit-learn's gradient-boosted trees, as disentanglement_lib).", valueName: "FILE"))
     var exportPoints: String?
 
     func validate() throws {
@@ -67,7 +67,7 @@ struct Disentanglement: ParsableCommand {
                 print(String(format: "FactorVAE score         %.4f  (%d + %d votes of 64 images)", factorScore, votes, votes / 2))
                 print(String(format: "BetaVAE score           %.4f  (%d + %d points of 64 pairs)", betaScore, votes, votes / 2))
                 print(String(format: "SAP score               %.4f  (linear SVM per code and factor, %d + %d points)", sap, votes, votes / 2))
-                print(String(format: "DCI                     disentanglement %.4f, completeness %.4f, informativeness %.4f  (linear importances, %d + %d points)",
+                print(String(format: "DCI                     disentanglement %.4f, completeness %.4f, informativeness %.4f  (gradient-boosted trees, %d + %d points)",
                              dci.disentanglement, dci.completeness, dci.informativeness, votes, votes / 2))
             }
         }

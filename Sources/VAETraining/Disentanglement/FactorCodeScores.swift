@@ -43,14 +43,8 @@ extension DisentanglementScores {
     /// (`[d][factors]`) from one classifier per factor fitted on `trainPoints` points; disentanglement is the mean,
     /// weighted by each code dimension's share of the total importance, of 1 − H(R's row normalised) with the
     /// entropy in base `factors`; completeness the same over columns in base d; informativeness the classifiers'
-    /// mean accuracy on `testPoints` more.
-    ///
-    /// disentanglement_lib fits scikit-learn's gradient-boosted trees and takes their feature importances; there is
-    /// no tree learner here, so the classifier is the multinomial logistic regression of the BetaVAE score
-    /// (`LogisticRegression`) on standardised codes, and R's entries are its absolute weights averaged over the
-    /// classes — the linear form of the score, as Eastwood & Williams' own experiments used a linear model (lasso)
-    /// beside random forests. It credits only what a linear read-out finds: informativeness is lower than with trees
-    /// for factors a code holds non-monotonically (orientation's wrap-around).
+    /// mean accuracy on `testPoints` more. The classifier is disentanglement_lib's: gradient-boosted trees
+    /// (`GradientBoostedTrees`, scikit-learn's defaults), R's column for a factor their feature importances.
     public static func disentanglementCompletenessInformativeness(
         _ probe: FactorProbe, trainPoints: Int = 10_000, testPoints: Int = 5_000, random: inout RandomStream
     ) -> (disentanglement: Double, completeness: Double, informativeness: Double, importance: [[Double]]) {
@@ -60,12 +54,9 @@ extension DisentanglementScores {
         var importance = [[Double]](repeating: [Double](repeating: 0, count: probe.sizes.count), count: width)
         var accuracies: [Double] = []
         for (factor, size) in probe.sizes.enumerated() {
-            let classifier = LogisticRegression(features: train.codes, labels: train.factors.map { $0[factor] }, classes: size)
+            let classifier = GradientBoostedTrees(features: train.codes, labels: train.factors.map { $0[factor] }, classes: size)
             accuracies.append(classifier.accuracy(test.codes, test.factors.map { $0[factor] }))
-            let weights = classifier.weight.scalars   // [width, size]
-            for dimension in 0..<width {
-                importance[dimension][factor] = (0..<size).reduce(0.0) { $0 + Double(abs(weights[dimension * size + $1])) } / Double(size)
-            }
+            for dimension in 0..<width { importance[dimension][factor] = classifier.featureImportances[dimension] }
         }
         let total = importance.joined().reduce(0, +)
         func oneMinusEntropy(_ values: [Double], base: Int) -> Double {
