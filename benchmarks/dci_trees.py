@@ -4,8 +4,8 @@
 `vae disentanglement RUN --export-points FILE.csv [--votes N]` writes N + N/2 points (the five dSprites factors, then
 the encoder's mean code); this fits one scikit-learn GradientBoostingClassifier per factor (default settings, as
 disentanglement_lib's dci.py) on the first N, takes the absolute feature importances as the importance matrix, and
-prints disentanglement, completeness and informativeness (mean test accuracy) — to compare with the linear importances
-`vae disentanglement` uses (it has no tree learner).
+prints disentanglement, completeness and informativeness (mean test accuracy) — to check `vae disentanglement`'s own
+gradient-boosted trees against scikit-learn's on the same kind of points.
 
     python3 benchmarks/dci_trees.py FILE.csv [--train N] [--json]
 """

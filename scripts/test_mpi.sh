@@ -8,7 +8,7 @@
 #      every batch and of the test set, the gradients added in rank order); a rerun gives the same bits; allreduce too;
 #      `vae eval` split across the ranks gives one process's report;
 #   3. --resume with the same N continues exactly (= the uninterrupted run); with another N it continues and notes it;
-#   4. a model whose loss couples a batch's rows is refused with a message naming it;
+#   4. a model whose loss couples a batch's rows is refused with a message naming it; an error on one rank ends all;
 #   5. a rank killed with SIGKILL brings the job down with the survivors' message naming the kept checkpoint, and
 #      --resume then finishes the run with the weights of an uninterrupted one;
 #   6. a rank that hangs (SIGSTOP) stops the job after --mpi-timeout with a message from the rank that waited.
@@ -48,8 +48,8 @@ else grep -q 'only `vae train` and `vae eval` run across MPI ranks' configs.log 
 # 2. Same numbers as one process with the same shards.
 "$vae" train --config mlp "${small[@]}" --epochs 2 --threads 2 --output one > /dev/null
 "${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 2 --threads 1 --output two > two.log 2>&1 || { cat two.log; exit 1; }
-"${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 2 --threads 1 --output again > /dev/null 2>&1
-"${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 2 --threads 1 --output reduced --mpi-reduction allreduce > /dev/null 2>&1
+"${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 2 --threads 1 --output again > again.log 2>&1 || { cat again.log; exit 1; }
+"${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 2 --threads 1 --output reduced --mpi-reduction allreduce > reduced.log 2>&1 || { cat reduced.log; exit 1; }
 if [ "$(losses one/metrics.csv)" = "$(losses two/metrics.csv)" ] && same one/model.safetensors two/model.safetensors; then
   pass "2 ranks × 1 thread = 1 process × 2 threads (metrics.csv losses and model.safetensors identical)"
 else fail "2 ranks differ from 1 process × 2 threads"; diff <(losses one/metrics.csv) <(losses two/metrics.csv) || true; fi
@@ -76,11 +76,11 @@ then pass "vae eval across 2 ranks = 1 process × 2 threads (−ELBO, NLL identi
 else fail "vae eval across 2 ranks differs"; fi
 
 # 3. Resume with the same N (exact) and with another N.
-"${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 1 --threads 1 --output resumed > /dev/null 2>&1
-"${mpi[@]}" "$vae" train --resume resumed --epochs 2 --quiet > /dev/null 2>&1
+"${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 1 --threads 1 --output resumed > resumed.log 2>&1 || { cat resumed.log; exit 1; }
+"${mpi[@]}" "$vae" train --resume resumed --epochs 2 --quiet >> resumed.log 2>&1 || { cat resumed.log; exit 1; }
 same two/model.safetensors resumed/model.safetensors && [ "$(losses two/metrics.csv)" = "$(losses resumed/metrics.csv)" ] \
   && pass "--resume with 2 ranks continues exactly (weights and metrics = the uninterrupted run)" || fail "--resume with 2 ranks differs"
-"${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 1 --threads 1 --output other > /dev/null 2>&1
+"${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 1 --threads 1 --output other > other-start.log 2>&1 || { cat other-start.log; exit 1; }
 "$vae" train --resume other --epochs 2 > other.log 2>&1
 if [ "$(wc -l < other/metrics.csv)" = 3 ] && grep -q "1 MPI rank(s), this one has\|2 MPI rank(s), this one has 1" other.log; then
   pass "--resume of a 2-rank run as one process finishes it and notes the different rank count"
@@ -92,9 +92,20 @@ if "${mpi[@]}" "$vae" train --config beta-tcvae "${small[@]}" --epochs 1 --threa
 else grep -q "beta-tcvae: its loss couples the rows" coupled.log && pass "beta-tcvae is refused across ranks, by name" \
   || { fail "beta-tcvae: unexpected output"; cat coupled.log; }; fi
 
+# An error on rank 0 alone (its run directory cannot be made) ends every rank at once (MPI_Abort), where the others
+# would wait for it in their first exchange until --mpi-timeout.
+started=$(date +%s)
+if "${mpi[@]}" "$vae" train --config mlp "${small[@]}" --epochs 1 --threads 1 --output /dev/null/run > alone.log 2>&1; then
+  fail "training into /dev/null/run succeeded"
+else
+  seconds=$(( $(date +%s) - started ))
+  grep -q "error: /dev/null/run: cannot create the run directory" alone.log && [ "$seconds" -lt 60 ] \
+    && pass "an error on rank 0 alone ends the job in $seconds s, with its message" || { fail "an error on rank 0 alone ($seconds s)"; cat alone.log; }
+fi
+
 # The rank-1 process of the job writing to run directory $1.
 rank1() {
-  for pid in $(pgrep -f "vae train .*--output $1" || true); do
+  for pid in $(pgrep -f "vae train .*--output $1( |$)" || true); do
     tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && { echo "$pid"; return; }
   done
 }
@@ -109,10 +120,11 @@ checkpointed() {
 long=(--config mlp --test-limit 1000 --seed 6 --threads 1 --epochs 3 --quiet)
 
 # 5. A rank killed.
-"${mpi[@]}" "$vae" train "${long[@]}" --output whole > /dev/null 2>&1
+"${mpi[@]}" "$vae" train "${long[@]}" --output whole > whole.log 2>&1 || { cat whole.log; exit 1; }
 "${mpi[@]}" "$vae" train "${long[@]}" --output killed > killed.log 2>&1 &
 job=$!
-checkpointed killed && kill -9 "$(rank1 killed)"
+pid=$(checkpointed killed && rank1 killed || true)
+[ -n "$pid" ] && kill -9 "$pid" || fail "no rank 1 of the 'killed' job to kill (did it checkpoint?)"
 started=$(date +%s)
 if wait "$job"; then fail "the job went on after a rank was killed"; fi
 seconds=$(( $(date +%s) - started ))
@@ -120,20 +132,21 @@ epoch=$(grep -o '"epoch" *: *[0-9]*' killed/checkpoint.json | grep -o '[0-9]*$')
 if grep -q "stopped by the MPI launcher" killed.log && grep -q "last checkpoint (epoch $epoch) in killed is kept" killed.log && [ "$seconds" -lt 60 ]; then
   pass "a killed rank ends the job in $seconds s; the survivor names the checkpoint (epoch $epoch) and how to resume"
 else fail "a killed rank: unexpected end ($seconds s)"; cat killed.log; fi
-"${mpi[@]}" "$vae" train --resume killed --quiet > /dev/null 2>&1
+"${mpi[@]}" "$vae" train --resume killed --quiet > resume-killed.log 2>&1 || { fail "--resume after the kill"; cat resume-killed.log; }
 same whole/model.safetensors killed/model.safetensors && pass "--resume after the kill finishes with the uninterrupted run's weights" \
   || fail "--resume after the kill differs from the uninterrupted run"
 
 # 6. A rank that hangs.
 "${mpi[@]}" "$vae" train "${long[@]}" --output hung --mpi-timeout 5 > hung.log 2>&1 &
 job=$!
-checkpointed hung && kill -STOP "$(rank1 hung)"
+pid=$(checkpointed hung && rank1 hung || true)
+[ -n "$pid" ] && kill -STOP "$pid" || fail "no rank 1 of the 'hung' job to stop (did it checkpoint?)"
 started=$(date +%s)
 if wait "$job"; then fail "the job went on after a rank hung"; fi
 seconds=$(( $(date +%s) - started ))
 if grep -q "rank 0 of 2): error: no answer from every rank after" hung.log && grep -q "last checkpoint (epoch" hung.log && [ "$seconds" -lt 60 ]; then
   pass "a hung rank ends the job after the 5 s timeout ($seconds s), the waiting rank says why"
 else fail "a hung rank: unexpected end ($seconds s)"; cat hung.log; fi
-pkill -9 -f "vae train .*--output hung" 2>/dev/null || true
+[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
 
 [ "$failures" -eq 0 ] && echo "test_mpi: all passed" || { echo "test_mpi: $failures failed" >&2; exit 1; }

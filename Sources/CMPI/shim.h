@@ -9,3 +9,5 @@ static inline MPI_Datatype vae_mpi_int64(void) { return MPI_INT64_T; }
 static inline MPI_Op vae_mpi_sum(void) { return MPI_SUM; }
 static inline MPI_Status *vae_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 static inline int vae_mpi_success(void) { return MPI_SUCCESS; }
+static inline int vae_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline MPI_Errhandler vae_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }

@@ -24,9 +24,13 @@ public final class MPIProcessGroup: ProcessGroup {
         var initialized: Int32 = 0
         MPI_Initialized(&initialized)
         if initialized == 0 {
-            MPI_Init(nil, nil)
+            // Only the main thread calls MPI (the library's own threads compute between the collectives).
+            var provided: Int32 = 0
+            MPI_Init_thread(nil, nil, vae_mpi_thread_funneled(), &provided)
             atexit { MPI_Finalize() }
         }
+        // Errors come back as codes (`check`), to be reported with the run's advice, instead of ending the job silently.
+        MPI_Comm_set_errhandler(vae_mpi_comm_world(), vae_mpi_errors_return())
         var rank: Int32 = 0, size: Int32 = 0
         MPI_Comm_rank(vae_mpi_comm_world(), &rank)
         MPI_Comm_size(vae_mpi_comm_world(), &size)
@@ -40,15 +44,28 @@ public final class MPIProcessGroup: ProcessGroup {
         TerminationMessage.install()
     }
 
-    public func allGather(_ values: [Float]) -> [Float] { gather(values, type: vae_mpi_float(), what: "gradients") }
+    public func allGather(_ values: [Float]) -> [Float] { gather(values, type: vae_mpi_float(), what: "data (gradients or images)") }
     public func allGather(_ values: [Double]) -> [Double] { gather(values, type: vae_mpi_double(), what: "evaluation sums") }
+
+    public func abort() -> Never {
+        MPI_Abort(vae_mpi_comm_world(), 1)
+        exit(1)
+    }
+
+    /// `count` as MPI's Int32 element count, or the job stops with a message (one message holds at most 2³¹ − 1).
+    private func elements(_ count: Int, _ what: String) -> Int32 {
+        guard let value = Int32(exactly: count) else {
+            stop("\(what): \(count) values are more than one MPI message holds (2³¹ − 1); use fewer or smaller images (data_params.train_limit, image_size) or more ranks")
+        }
+        return value
+    }
 
     public func allReduceSum(_ values: [Float]) -> [Float] {
         var result = [Float](repeating: 0, count: values.count)
         values.withUnsafeBufferPointer { send in
             result.withUnsafeMutableBufferPointer { receive in
                 var request: MPI_Request? = nil
-                check(MPI_Iallreduce(send.baseAddress, receive.baseAddress, Int32(values.count), vae_mpi_float(), vae_mpi_sum(),
+                check(MPI_Iallreduce(send.baseAddress, receive.baseAddress, elements(values.count, "the gradient sum"), vae_mpi_float(), vae_mpi_sum(),
                                      vae_mpi_comm_world(), &request), "MPI_Iallreduce")
                 wait(&request, what: "the gradient sum")
             }
@@ -66,7 +83,7 @@ public final class MPIProcessGroup: ProcessGroup {
         var result = rank == 0 ? bytes : [UInt8](repeating: 0, count: Int(count[0]))
         result.withUnsafeMutableBufferPointer { buffer in
             var request: MPI_Request? = nil
-            check(MPI_Ibcast(buffer.baseAddress, Int32(buffer.count), vae_mpi_byte(), 0, vae_mpi_comm_world(), &request), "MPI_Ibcast")
+            check(MPI_Ibcast(buffer.baseAddress, elements(buffer.count, "rank 0's settings"), vae_mpi_byte(), 0, vae_mpi_comm_world(), &request), "MPI_Ibcast")
             wait(&request, what: "rank 0's settings")
         }
         return result
@@ -74,10 +91,12 @@ public final class MPIProcessGroup: ProcessGroup {
 
     private func gather<Value: Numeric>(_ values: [Value], type: MPI_Datatype?, what: String) -> [Value] {
         var result = [Value](repeating: 0, count: values.count * size)
+        let count = elements(values.count, "the other ranks' \(what)")
+        _ = elements(values.count * size, "the other ranks' \(what)")
         values.withUnsafeBufferPointer { send in
             result.withUnsafeMutableBufferPointer { receive in
                 var request: MPI_Request? = nil
-                check(MPI_Iallgather(send.baseAddress, Int32(values.count), type, receive.baseAddress, Int32(values.count), type,
+                check(MPI_Iallgather(send.baseAddress, count, type, receive.baseAddress, count, type,
                                      vae_mpi_comm_world(), &request), "MPI_Iallgather")
                 wait(&request, what: "the other ranks' \(what)")
             }
@@ -99,7 +118,7 @@ public final class MPIProcessGroup: ProcessGroup {
             if polls % 1024 == 0 {
                 let waited = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 if waited > timeout {
-                    stop("no answer from every rank after \(Int(waited)) s waiting for \(what) (--mpi-timeout \(Int(timeout))): a rank has hung or died")
+                    stop("no answer from every rank after \(Int(waited)) s waiting for \(what) (the timeout: --mpi-timeout of vae train): a rank has hung or died")
                 }
             }
         }
@@ -126,9 +145,14 @@ enum TerminationMessage {
 
     static func set(_ text: String) {
         let bytes = Array(text.utf8.prefix(capacity))
-        length = 0
+        // SIGTERM waits while the line changes, so the handler never writes half of one and half of another.
+        var blocked = sigset_t(), previous = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
         bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: bytes.count) }
         length = bytes.count
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
     }
 
     static func install() {

@@ -27,6 +27,8 @@ public protocol ProcessGroup: AnyObject {
     func allReduceSum(_ values: [Float]) -> [Float]
     /// Rank 0's `bytes`, on every rank.
     func broadcast(_ bytes: [UInt8]) -> [UInt8]
+    /// Ends every rank after this one failed (it has printed why), so that the others do not wait for it.
+    func abort() -> Never
 }
 
 /// This process alone: every collective returns its input.
@@ -40,6 +42,7 @@ public final class SingleProcess: ProcessGroup {
     public func allGather(_ values: [Double]) -> [Double] { values }
     public func allReduceSum(_ values: [Float]) -> [Float] { values }
     public func broadcast(_ bytes: [UInt8]) -> [UInt8] { bytes }
+    public func abort() -> Never { exit(1) }
 }
 
 /// How the ranks' gradients are added.

@@ -9,7 +9,8 @@ import VAETensor
 /// again), drawing those rows of the batch's noise and weighing its loss by its share of the batch (see
 /// ``BatchGradients``). With ``RankReduction/ordered``, every rank receives every rank's gradient and adds them in
 /// rank order: N ranks of one thread then compute exactly what one process with N threads computes (the same
-/// shards, added in the same order), and every rank holds the same weights after every step.
+/// shards, added in the same order) for every batch of at least 16·N rows (`BatchGradients/shardCount(for:rows:threads:minimumRows:)`
+/// gives one process fewer shards below that), and every rank holds the same weights after every step.
 extension Trainer {
     /// Refuses a model or data that cannot be split across ranks, naming what and why.
     func checkRanks() throws {

@@ -187,9 +187,12 @@ public final class Trainer {
     /// Tells the process group what a stopped job should say about this run's last checkpoint.
     func updateFailureAdvice(_ directory: String) {
         guard group.size > 1 else { return }
+        let resume = "continue with `mpirun -np \(group.size) vae train --resume \(directory)` (or another number of ranks)"
+        // Other ranks finish an epoch while rank 0 may still be saving its checkpoint.
         group.failureAdvice = epoch == 0
             ? "no checkpoint was written yet (the first comes after epoch 1)"
-            : "the last checkpoint (epoch \(epoch)) in \(directory) is kept; continue with `mpirun -np \(group.size) vae train --resume \(directory)` (or another number of ranks)"
+            : group.rank == 0 ? "the last checkpoint (epoch \(epoch)) in \(directory) is kept; " + resume
+            : "rank 0 keeps the last checkpoint it completed (epoch \(epoch) or \(epoch - 1)) in \(directory); " + resume
     }
 
     /// " on 2 MPI ranks × 1 thread (Open MPI v4.1.4)" when the run spans ranks, else "".

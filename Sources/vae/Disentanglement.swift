@@ -20,7 +20,7 @@ struct Disentanglement: ParsableCommand {
     var seed = 0
     @Flag(help: "Print the scores as JSON.")
     var json = false
-    @Option(help: ArgumentHelp("Instead of scoring, write FILE (CSV) with --votes + --votes/2 points drawn as the DCI score draws its own: the factors, then the encoder's mean code; to check a score with another implementation (benchmarks/dci_trees.py computes DCI with scikit-learn's gradient-boosted trees, as disentanglement_lib).", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Instead of scoring, write FILE (CSV) with --votes + --votes/2 points drawn the way the DCI score draws its own (from the same seed's stream, not the score's very points): the factors, then the encoder's mean code; to check a score with another implementation (benchmarks/dci_trees.py computes DCI with scikit-learn's gradient-boosted trees, as disentanglement_lib).", valueName: "FILE"))
     var exportPoints: String?
 
     func validate() throws {

@@ -36,9 +36,9 @@ struct Train: ParsableCommand {
     var quiet = false
     @Option(help: "Progress on standard error as text lines, or json: one JSON object per line ({\"event\": \"epoch\", …metrics.csv's columns} after each epoch).")
     var logFormat: Console.Format = .text
-    @Option(help: "Under mpirun: how the ranks' gradients are added: ordered (each rank gets all and adds them in rank order: N ranks × 1 thread = 1 process × N threads, bit for bit) or allreduce (MPI_Allreduce).")
+    @Option(help: "Under mpirun: how the ranks' gradients are added: ordered (each rank gets all and adds them in rank order: N ranks × 1 thread = 1 process × N threads, bit for bit, for batches of at least 16·N rows) or allreduce (MPI_Allreduce).")
     var mpiReduction: RankReduction = .ordered
-    @Option(parsing: .unconditional, help: "Under mpirun: seconds a rank waits for the others in one exchange before it stops the job.")
+    @Option(parsing: .unconditional, help: "Under mpirun: seconds a rank waits for the others in one exchange before it stops the job (it includes waiting while rank 0 writes checkpoints and pictures).")
     var mpiTimeout: Double = 600
 
     func validate() throws {

@@ -40,6 +40,7 @@ struct VAECommand: ParsableCommand {
 /// Prints one error line to standard error and exits non-zero: how every user-facing failure ends.
 func fail(_ error: Error) -> ExitCode {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    if let group = runningGroup, group.size > 1 { group.abort() }
     return ExitCode.failure
 }
 

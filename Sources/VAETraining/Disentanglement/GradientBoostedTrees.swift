@@ -120,7 +120,8 @@ struct GradientBoostedTrees {
                     guard open[node] else { continue }
                     let value = column[row]
                     let previous = last[node]
-                    if value > previous {  // false while previous is NaN (the node's first row)
+                    // scikit-learn's FEATURE_THRESHOLD: values closer than 1e-7 are not split (false for NaN: a node's first row).
+                    if value > previous + 1e-7 {
                         let (nl, sl) = (leftCount[node], leftSum[node])
                         let (nr, sr) = (count[node] - nl, sum[node] - sl)
                         // Friedman's improvement, up to a factor constant per node: (n_r·s_l − n_l·s_r)² / (n_l·n_r).
