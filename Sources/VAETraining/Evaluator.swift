@@ -48,7 +48,8 @@ public struct Evaluator {
             return parts.map(\.values)
         }
         // Each rank sends a row for every shard (zeros for others' shards; a counter < 2⁵³ is exact in a Double).
-        let mine = Parallel.partition(shardCount, into: group.size)[group.rank]
+        let owners = Parallel.partition(shardCount, into: group.size)
+        let mine = owners[group.rank]
         let local = Parallel.mapShards(mine.count) { body(mine.lowerBound + $0) }
         var row = [Double](repeating: 0, count: shardCount * (width + 1))
         for (offset, part) in local.enumerated() {
@@ -57,7 +58,6 @@ public struct Evaluator {
             row[first + width] = Double(part.noise.counter)
         }
         let gathered = group.allGather(row)
-        let owners = Parallel.partition(shardCount, into: group.size)
         var counter = start.counter
         let values = (0..<shardCount).map { shard -> [Double] in
             let rank = owners.firstIndex { $0.contains(shard) }!

@@ -35,8 +35,8 @@ extension Trainer {
         group.size > 1 ? Parallel.partition(count, into: group.size)[group.rank] : 0..<count
     }
 
-    /// Turns this rank's part of a step into the whole batch's: gradients (one part per rank, in rank order, or
-    /// one summed part with ``RankReduction/allreduce``), loss and terms added in rank order, the first non-finite
+    /// Turns this rank's part of a step into the whole batch's: the gradients as one part (the ranks' added in rank
+    /// order, or MPI's sum with ``RankReduction/allreduce``), loss and terms added in rank order, the first non-finite
     /// gradient of any rank, and each of `streams` past the furthest any rank drew (every rank draws its rows of
     /// the same draws, so they agree; the maximum also covers a rank with nothing to draw).
     func exchange(_ batch: inout BatchGradients, streams: inout [RandomStream]) {
