@@ -16,9 +16,9 @@
 #              et al.'s capacity objective) C_max = 25 nats reached over the run's steps, γ = 1000; β-TCVAE β = 6;
 #              FactorVAE γ = 35; DIP-VAE-I λ_od = 10, λ_d = 100; DIP-VAE-II λ_od = λ_d = 10.
 #   --points/--votes  sample counts of `vae disentanglement` (default 10000 each: disentanglement_lib's).
-#   --pictures DIR    also copies each model's traversal.png of its first seed to DIR/traversal-MODEL.png (the
-#              README's pictures: docs/images).
-# Runs go to --out (default runs/study/LABEL-sSEED); each run's traversal.png is the README's traversal picture.
+#   --pictures DIR    also draws each model's traversal of its first seed, all 10 latent dimensions most active first,
+#              as DIR/traversal-MODEL.png (the README's pictures: docs/images).
+# Runs go to --out (default runs/study/LABEL-sSEED), each with the pictures of `vae train`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vae=${VAE:-}; steps=5000; seeds="1 2 3"; threads=2; points=10000; votes=10000; data=; out=runs/study; pictures=; models=()
@@ -76,7 +76,9 @@ done
 if [ -n "$pictures" ]; then
   mkdir -p "$pictures"
   first=${seeds%% *}
-  for model in "${models[@]}"; do cp "$out/$model-s$first/traversal.png" "$pictures/traversal-$model.png"; done
+  for model in "${models[@]}"; do
+    "$vae" plot "$out/$model-s$first" traversal --dimensions 10 --output "$pictures/traversal-$model.png" --quiet > /dev/null
+  done
 fi
 echo "| model | seeds | MIG | FactorVAE score | BetaVAE score | SAP | DCI disentanglement | DCI completeness | DCI informativeness | train s |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"

@@ -62,10 +62,13 @@ public struct PictureInputs {
     /// principal directions are computed from: enough for stable statistics, few enough to stay fast and
     /// keep the scatter's SVG small.
     public var analysisLimit: Int
+    /// Rows of the traversal: the most active latent dimensions (all of them when the model has fewer).
+    public var traversalDimensions: Int
 
     public init(model: any VariationalAutoencoder, imageShape: [Int], testImages: Tensor, labels: [Int],
                 dataset: String, classNames: [String] = [], seed: UInt64, sampleCount: Int = 64,
-                spherical: Bool = false, metricsPath: String? = nil, analysisLimit: Int = 2000) {
+                spherical: Bool = false, metricsPath: String? = nil, analysisLimit: Int = 2000,
+                traversalDimensions: Int = 8) {
         self.model = model
         self.imageShape = imageShape
         self.testImages = testImages
@@ -77,6 +80,7 @@ public struct PictureInputs {
         self.spherical = spherical
         self.metricsPath = metricsPath
         self.analysisLimit = analysisLimit
+        self.traversalDimensions = traversalDimensions
     }
 
     var analysisImages: Tensor {
@@ -124,7 +128,7 @@ public enum RunPictures {
                 "Each row: test image A, 10 decoder means along the \(inputs.spherical ? "spherical (slerp)" : "straight") path from A's posterior mean to B's, test image B. Pairs (test indices, stream \"interpolation\" of seed \(seed)): \(pairs).")
         case .traversal:
             let result = try LatentPictures.traversal(model: model, images: inputs.analysisImages, labels: inputs.analysisLabels, imageShape: shape,
-                                                      seed: seed)
+                                                      dimensions: inputs.traversalDimensions, seed: seed)
             let rows = zip(result.dimensions, zip(result.kl, result.ranges)).map { dimension, info in
                 String(format: "z%d (KL %.2f, %.2f…%.2f)", dimension + 1, info.0, info.1.lowerBound, info.1.upperBound)
             }.joined(separator: "; ")

@@ -37,6 +37,8 @@ struct Plot: ParsableCommand {
     var to: String?
     @Option(parsing: .unconditional, help: "Text runs, interpolation: sentences in the homotopy, ends included (2…64).")
     var steps = 8
+    @Option(parsing: .unconditional, help: "Traversal: rows, one per latent dimension, the most active (largest KL) first (default 8, or the latent size when smaller).")
+    var dimensions: Int?
     @Option(help: "Where samples.png's codes come from: normal (the prior), gmm or two-stage (see `vae sample --sampler`).")
     var sampler = "normal"
 
@@ -44,6 +46,7 @@ struct Plot: ParsableCommand {
         if let seed, seed < 0 { throw ValidationError("--seed must be 0 or greater, got \(seed)") }
         if steps < 2 || steps > 64 { throw ValidationError("--steps must be from 2 to 64, got \(steps)") }
         if let count, count < 1 || count > 4096 { throw ValidationError("--count must be from 1 to 4096, got \(count)") }
+        if let dimensions, dimensions < 1 { throw ValidationError("--dimensions must be 1 or more, got \(dimensions)") }
         if PostHocSampler(rawValue: sampler) == nil {
             throw ValidationError("--sampler: expected one of \(PostHocSampler.allCases.map(\.rawValue).joined(separator: ", ")), got '\(sampler)'")
         }
@@ -77,6 +80,9 @@ struct Plot: ParsableCommand {
                 return
             }
             if from != nil || to != nil { throw ValidationError("--from and --to apply to text runs; \(runDirectory) is an image run") }
+            if let dimensions, dimensions > run.model.latentSize {
+                throw ValidationError("--dimensions \(dimensions): \(runDirectory)'s model has \(run.model.latentSize) latent dimensions")
+            }
             let needsData = selected.map { $0 != .samples && $0 != .losses } ?? true
             let (images, labels, classNames) = needsData ? try testData(run) : (Tensor.zeros([0, run.state.inputShape.reduce(1, *)]), [], [])
             let metricsPath = runDirectory + "/metrics.csv"
@@ -84,7 +90,8 @@ struct Plot: ParsableCommand {
                 model: run.model, imageShape: run.state.inputShape, testImages: images, labels: labels,
                 dataset: run.config.data.dataset, classNames: classNames, seed: seed.map(UInt64.init) ?? run.config.experiment.seed,
                 sampleCount: count ?? run.config.trainer.pictureCount, spherical: spherical,
-                metricsPath: FileManager.default.fileExists(atPath: metricsPath) ? metricsPath : nil)
+                metricsPath: FileManager.default.fileExists(atPath: metricsPath) ? metricsPath : nil,
+                traversalDimensions: dimensions ?? 8)
             if let kind = PostHocSampler(rawValue: sampler), kind != .normal {
                 let codes = try kind.latents(run, count: inputs.sampleCount, seed: inputs.seed, report: { Console.note($0) })
                 inputs.sampleLatents = (codes, sampler)

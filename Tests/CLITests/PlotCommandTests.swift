@@ -50,6 +50,12 @@ struct PlotCommandTests {
         let samples = try runVAE(["plot", run, "samples", "--count", "10", "--output", workspace + "/ten.png"], in: workspace)
         #expect(samples.status == 0)
         #expect(try pngSize(workspace + "/ten.png") == (4 * 30 + 2, 3 * 30 + 2))
+        // --dimensions sets the traversal's rows (the default model has 20 latent dimensions).
+        let twelve = try runVAE(["plot", run, "traversal", "--dimensions", "12", "--output", workspace + "/twelve.png"], in: workspace)
+        #expect(twelve.status == 0, "stderr: \(twelve.standardError)")
+        #expect(try pngSize(workspace + "/twelve.png") == (11 * 30 + 2, 12 * 30 + 2))
+        let tooMany = try runVAE(["plot", run, "traversal", "--dimensions", "21"], in: workspace)
+        #expect(tooMany.errorLines == ["error: --dimensions 21: \(run)'s model has 20 latent dimensions"], "stderr: \(tooMany.standardError)")
 
         // Post-hoc samplers: `plot samples --sampler gmm` draws what `sample --sampler gmm` draws (one saved fit).
         let gmmPlot = try runVAE(["plot", run, "samples", "--sampler", "gmm", "--count", "16", "--seed", "3",

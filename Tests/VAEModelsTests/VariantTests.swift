@@ -144,14 +144,14 @@ extension VAEModelsTests {
         }
 
         @Test func capacityGrowsLinearlyThenHolds() throws {
-            let model = try #require(try make(variantSpecification(
-                "beta-vae", settings: ["capacity_max": 25, "capacity_steps": 1000, "gamma": 10])) as? ComposedVAE)
+            let model = try make(variantSpecification(
+                "beta-vae", settings: ["capacity_max": 25, "capacity_steps": 1000, "gamma": 10]))
             #expect(capacity(model, atStep: 0) == 0)
             #expect(capacity(model, atStep: 500) == 12.5)
             #expect(capacity(model, atStep: 1000) == 25)
             #expect(capacity(model, atStep: 50_000) == 25)
-            let constant = try #require(try make(variantSpecification(
-                "beta-vae", settings: ["capacity_max": 3, "capacity_steps": 0])) as? ComposedVAE)
+            let constant = try make(variantSpecification(
+                "beta-vae", settings: ["capacity_max": 3, "capacity_steps": 0]))
             #expect(capacity(constant, atStep: 0) == 3)
 
             // The loss uses the context's step: γ·(KL − 0) at step 0, γ·(C − KL) once C exceeds the KL.

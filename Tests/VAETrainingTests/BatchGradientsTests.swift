@@ -33,7 +33,7 @@ import VAETensor
 
         var parts: [BatchGradients] = []
         var ends: [RandomStream] = []
-        for (shard, range) in [0..<35, 35..<69].enumerated() {
+        for range in [0..<35, 35..<69] {
             var shardNoise = start.rows(range, of: 69)
             parts.append(BatchGradients(model: model, input: input.slice(range), labels: nil, noise: &shardNoise, step: 7, shards: 1))
             ends.append(shardNoise)
