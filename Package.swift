@@ -5,6 +5,7 @@ import PackageDescription
 //   vae (CLI) → VAETraining → VAEModels → VAEDistributions · VAEData → VAENN · VAEOptimizers → VAETensor → CBLAS
 //   VAETensor and VAEOptimizers also use CKernels (C loops compiled per vector width).
 //   VAEFormats (gzip, PNG, safetensors) sits beside VAETensor over CZlib.
+//   VAECUDA (the CUDA backend's run-time loader, NVRTC and kernels) depends on nothing; the CLI uses it.
 //   VAEServe (`vae serve`, Hummingbird) sits between the CLI and VAETraining.
 //   VAEMPI (training across MPI ranks) sits between the CLI and VAETraining; it is compiled only with the MPI trait
 //   (`swift build -c release --traits MPI`, after `scripts/setup.sh --mpi`), so the default build needs no MPI.
@@ -41,6 +42,8 @@ let package = Package(
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),  // libjpeg62-turbo-dev; C shim, see decode.c
         .target(name: "CKernels"),  // memory-bound loops compiled per vector width (see CKernels.h)
         .target(name: "VAETensor", dependencies: blasDependency + ["CKernels"], linkerSettings: blasSettings),
+        // The CUDA backend's loader (dlopen: no link-time CUDA), NVRTC and kernel sources; see docs/cuda.md.
+        .target(name: "VAECUDA"),
         .target(name: "VAEFormats", dependencies: ["CZlib"]),
         .target(name: "VAENN", dependencies: ["VAETensor", "VAEFormats"]),
         .target(name: "VAEOptimizers", dependencies: ["VAETensor", "VAENN", "CKernels"]),
@@ -67,7 +70,7 @@ let package = Package(
         .target(name: "VAEKit", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions",
                                                "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining"]),
         .executableTarget(name: "vae", dependencies: [
-            "VAETensor", "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining", "VAEServe",
+            "VAETensor", "VAECUDA", "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining", "VAEServe",
             .target(name: "VAEMPI", condition: .when(traits: ["MPI"])),
             .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.define("VAEKIT_MPI", .when(traits: ["MPI"]))]),
@@ -79,6 +82,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["VAETensor"], path: "Tests/TestSupport"),
         .testTarget(name: "VAETensorTests", dependencies: ["VAETensor", "TestSupport"]),
         .testTarget(name: "VAENNTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "TestSupport"]),
+        .testTarget(name: "VAECUDATests", dependencies: ["VAECUDA", "TestSupport"]),
         .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats", "TestSupport"]),
         .testTarget(name: "VAEDataTests", dependencies: ["VAETensor", "VAEFormats", "VAEData", "TestSupport"]),
         .testTarget(name: "VAEModelsTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions", "VAEModels", "TestSupport"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VAECUDA
 import VAEData
 import VAEFormats
 import VAETraining
@@ -22,6 +23,8 @@ struct Train: ParsableCommand {
     var seed: Int?
     @Option(parsing: .unconditional, help: "Threads (trainer_params.threads): the BLAS's, and data-parallel shards of each batch for models whose loss is a row mean; results are bit-identical for a fixed count.")
     var threads: Int?
+    @Option(help: "Where to train (trainer_params.device): cpu, or cuda (an NVIDIA GPU; `vae devices` shows what this machine has).")
+    var device: String?
     @Option(parsing: .unconditional, help: "Use only the first N training images (data_params.train_limit; 0 = all).")
     var trainLimit: Int?
     @Option(parsing: .unconditional, help: "Use only the first N test images (data_params.test_limit; 0 = all).")
@@ -54,11 +57,12 @@ struct Train: ParsableCommand {
         }
         if let trainLimit, trainLimit < 0 { throw ValidationError("--train-limit must be 0 or greater, got \(trainLimit)") }
         if let testLimit, testLimit < 0 { throw ValidationError("--test-limit must be 0 or greater, got \(testLimit)") }
+        if let device, !["cpu", "cuda"].contains(device) { throw ValidationError("--device must be cpu or cuda, got '\(device)'") }
         if !(mpiTimeout > 0 && mpiTimeout.isFinite) { throw ValidationError("--mpi-timeout must be a positive number of seconds, got \(mpiTimeout)") }
         if resume != nil {
             // Everything else would change the model, the data or the random streams half-way through the run.
             let given: [(String, Bool)] = [("config", config != nil), ("data", data != nil), ("batch-size", batchSize != nil),
-                                           ("seed", seed != nil), ("threads", threads != nil), ("train-limit", trainLimit != nil),
+                                           ("seed", seed != nil), ("threads", threads != nil), ("device", device != nil), ("train-limit", trainLimit != nil),
                                            ("test-limit", testLimit != nil), ("binarize", binarize), ("output", output != nil)]
             if let (flag, _) = given.first(where: \.1) {
                 throw ValidationError("--\(flag) cannot be used with --resume: a resumed run keeps the config in RUN_DIR/config.yaml (only --epochs and --learning-rate may change)")
@@ -74,6 +78,7 @@ struct Train: ParsableCommand {
         if let learningRate { resolved.experiment.learningRate = learningRate }
         if let seed { resolved.experiment.seed = UInt64(seed) }
         if let threads { resolved.trainer.threads = threads }
+        if let device { resolved.trainer.device = device }
         if let trainLimit { resolved.data.trainLimit = trainLimit }
         if let testLimit { resolved.data.testLimit = testLimit }
         if binarize { resolved.data.binarize = true }
@@ -89,6 +94,7 @@ struct Train: ParsableCommand {
             if group.rank != 0 { Console.quiet = true }
             if let resume { return try continueRun(in: resume, group: group) }
             let resolved = try resolvedConfig()
+            try requireDevice(resolved.trainer.device)
             let trainer = try Trainer(config: resolved, group: group)
             trainer.rankReduction = mpiReduction
             // Rank 0 picks the directory (runs/mlp-2 when runs/mlp is taken) and tells the others.
@@ -127,6 +133,16 @@ struct Train: ParsableCommand {
 }
 
 extension Train {
+    /// `device: cuda` stops here, before anything is written: with what this machine lacks (the driver, a GPU, a
+    /// library, and where it was looked for), or, where everything is there, with what this version lacks.
+    func requireDevice(_ device: String) throws {
+        guard device == "cuda" else { return }
+        let probe = CUDAProbe.run()
+        if let problem = probe.problem { throw TrainingError("--device cuda (trainer_params.device): \(problem)") }
+        let gpu = probe.devices.first.map { "\($0.name) (sm_\($0.architecture))" } ?? "a GPU"
+        throw TrainingError("--device cuda (trainer_params.device): found \(gpu) and every CUDA library, but this version of VAEKit does not yet run its tensor operations on a GPU (its CUDA kernels compile: `vae devices --compile`); train with --device cpu")
+    }
+
     /// `--resume RUN_DIR`: the run's own config.yaml with the new total of epochs (and learning rate), the
     /// state of its last checkpoint, then the remaining epochs appended to the same directory.
     func continueRun(in directory: String, group: any ProcessGroup) throws {

@@ -10,7 +10,7 @@ struct VAECommand: ParsableCommand {
         commandName: "vae",
         abstract: "Train, evaluate and sample variational autoencoders (VAEKit).",
         subcommands: [Train.self, Evaluate.self, Sample.self, Import.self, Plot.self, Configs.self, Bench.self,
-                      Disentanglement.self, Serve.self, Corpus.self])
+                      Disentanglement.self, Serve.self, Corpus.self, Devices.self])
 
     /// Parses and runs; a usage error is one line on stderr (`error: --epochs must be …`) with a non-zero exit,
     /// `--help` prints the full help.

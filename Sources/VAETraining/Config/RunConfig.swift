@@ -139,6 +139,9 @@ public struct RunConfig: Equatable, Sendable {
         public var outputDirectory: String
         /// Threads (`threads`), 1...256: the BLAS's, and the shards of a data-parallel step.
         public var threads: Int
+        /// Where the tensors live (`device`): `cpu` (BLAS and VAEKit's C kernels) or `cuda` (an NVIDIA GPU, through
+        /// libraries loaded at run time; `vae devices` says what this machine has).
+        public var device: String
         /// Split each batch (and the test-set evaluation) into one shard of rows per thread for models whose loss
         /// is a row mean (`data_parallel`, default true); false keeps every batch on one tape with the BLAS
         /// threaded, as runs before data-parallel steps did (their results are reproduced exactly).
@@ -154,8 +157,10 @@ public struct RunConfig: Equatable, Sendable {
 
         public init(
             epochs: Int = 10, runName: String = "mlp", outputDirectory: String = "runs", threads: Int = 2,
-            pictureCount: Int = 64, pictureEvery: Int = 0, dataParallel: Bool = true, tensorboard: Bool = true
+            pictureCount: Int = 64, pictureEvery: Int = 0, dataParallel: Bool = true, tensorboard: Bool = true,
+            device: String = "cpu"
         ) {
+            self.device = device
             self.epochs = epochs
             self.runName = runName
             self.outputDirectory = outputDirectory
