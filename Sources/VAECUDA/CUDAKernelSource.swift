@@ -126,8 +126,22 @@ VAE_BINARY(vae_add, u + v)
 VAE_BINARY(vae_subtract, u - v)
 VAE_BINARY(vae_multiply, u * v)
 VAE_BINARY(vae_divide, u / v)
-// The gradient of a / b for b: -g · a / b², with g broadcast like a (strideA) and b (strideB) read per element.
-VAE_BINARY(vae_divide_gradient_denominator, u / v)
+// The gradient of a / b for b before the reduction to b's shape: −g·a / (b·b), g dense in the output's shape.
+extern "C" __global__ void vae_divide_denominator_gradient(long long n, VaeBroadcast s, const float *__restrict__ g,
+                                                           const float *__restrict__ a, const float *__restrict__ b,
+                                                           float *__restrict__ y) {
+    VAE_LOOP(i, n) {
+        long long rest = i, ia = 0, ib = 0;
+        for (int d = s.rank - 1; d >= 0; d--) {
+            long long c = rest % s.size[d];
+            rest /= s.size[d];
+            ia += c * s.strideA[d];
+            ib += c * s.strideB[d];
+        }
+        float v = b[ib];
+        y[i] = -g[i] * a[ia] / (v * v);
+    }
+}
 
 // ---- Reductions over one axis of a tensor seen as [outer, length, inner]: one thread per output, in order. ----
 extern "C" __global__ void vae_sum_axis(long long outer, long long length, long long inner,
@@ -247,12 +261,18 @@ extern "C" __global__ void vae_cross_entropy_gradient(long long n, long long wid
     VAE_LOOP(i, n) dx[i] = g[perRow ? i / width : i] * (sigmoids[i] - targets[i]);
 }
 
-// Softmax cross-entropy per row: loss = log Σ exp(x) − x[label]; the softmax is kept for the gradient.
+// Softmax cross-entropy per row: loss = log Σ exp(x) − x[label]; the softmax is kept for the gradient. A negative
+// label (padding) gives loss 0 and no gradient.
 extern "C" __global__ void vae_softmax_cross_entropy(long long rows, long long width, const float *__restrict__ logits,
                                                      const long long *__restrict__ labels, float *__restrict__ losses,
                                                      float *__restrict__ softmax) {
     VAE_LOOP(row, rows) {
         const float *x = logits + row * width;
+        if (labels[row] < 0) {
+            losses[row] = 0.0f;
+            for (long long j = 0; j < width; j++) softmax[row * width + j] = 0.0f;
+            continue;
+        }
         float largest = x[0];
         for (long long j = 1; j < width; j++) largest = fmaxf(largest, x[j]);
         float total = 0.0f;
@@ -269,7 +289,7 @@ extern "C" __global__ void vae_softmax_cross_entropy_gradient(long long rows, lo
                                                               const long long *__restrict__ labels, float *__restrict__ dx) {
     VAE_LOOP(i, rows * width) {
         long long row = i / width;
-        dx[i] = g[row] * (softmax[i] - (i % width == labels[row] ? 1.0f : 0.0f));
+        dx[i] = labels[row] < 0 ? 0.0f : g[row] * (softmax[i] - (i % width == labels[row] ? 1.0f : 0.0f));
     }
 }
 

@@ -31,7 +31,7 @@ public enum CUDAOpTable {
         "-": .kernels(["vae_subtract", "vae_add_scalar", "vae_subtract_from_scalar", "vae_negate_gradient", "vae_sum_axis"]),
         "prefix -": .kernels(["vae_negate", "vae_negate_gradient"]),
         "*": .kernels(["vae_multiply", "vae_multiply_scalar", "vae_scale_gradient", "vae_sum_axis"]),
-        "/": .kernels(["vae_divide", "vae_divide_gradient_denominator", "vae_multiply", "vae_sum_axis"]),
+        "/": .kernels(["vae_divide", "vae_divide_denominator_gradient", "vae_sum_axis"]),
         "exp": .kernels(["vae_exp", "vae_exp_gradient"]),
         "log": .kernels(["vae_log", "vae_log_gradient"]),
         "sqrt": .kernels(["vae_sqrt", "vae_sqrt_gradient"]),

@@ -1,0 +1,163 @@
+import Foundation
+import TestSupport
+import VAECUDA
+
+/// VAEKit's CUDA kernels run on the CPU, to check what they compute without a GPU: the kernel source compiled as
+/// C++ by the system's compiler with a shim for CUDA's built-ins — each block's threads are real threads meeting
+/// at a barrier for `__syncthreads`, `__shared__` arrays are shared by them, blocks run one after another — into a
+/// shared library whose `vae_emu_launch(name, grid, block, args)` takes arguments as `cuLaunchKernel` does (an
+/// array of pointers to each argument's value). Pointers are host memory.
+final class KernelEmulator: @unchecked Sendable {
+    typealias Launch = @convention(c) (UnsafePointer<CChar>, UInt32, UInt32, UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32
+    let launchFunction: Launch
+    let library: SharedLibrary
+
+    /// Compiled once per test process; nil (with the reason) where no C++ compiler is found.
+    static let shared: Result<KernelEmulator, Error> = Result { try KernelEmulator() }
+
+    static let shim = #"""
+        #include <math.h>
+        #include <string.h>
+        #include <pthread.h>
+        #include <thread>
+        #include <utility>
+        #include <vector>
+        struct vae_dim3 { unsigned int x, y, z; };
+        static thread_local vae_dim3 threadIdx, blockIdx;
+        static vae_dim3 blockDim, gridDim;
+        static pthread_barrier_t vae_barrier;
+        #define __global__
+        #define __device__ static
+        #define __forceinline__ inline
+        #define __restrict__ __restrict
+        #define __shared__ static
+        static inline void __syncthreads() { pthread_barrier_wait(&vae_barrier); }
+        static inline int __float_as_int(float f) { int i; memcpy(&i, &f, 4); return i; }
+        static inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
+        """#
+
+    static func launcher(kernels: [String]) -> String {
+        """
+        typedef void (*vae_entry)(void **);
+        template <typename... A, size_t... I> static void vae_call(void (*f)(A...), void **args, std::index_sequence<I...>) {
+            f(*static_cast<A *>(args[I])...);
+        }
+        template <typename... A> static void vae_call(void (*f)(A...), void **args) { vae_call(f, args, std::index_sequence_for<A...>{}); }
+        static const struct { const char *name; vae_entry entry; } vae_entries[] = {
+        \(kernels.map { "    {\"\($0)\", [](void **a) { vae_call(\($0), a); }}," }.joined(separator: "\n"))
+        };
+        extern "C" int vae_emu_launch(const char *name, unsigned grid, unsigned block, void **args) {
+            vae_entry entry = nullptr;
+            for (const auto &e : vae_entries) if (strcmp(e.name, name) == 0) entry = e.entry;
+            if (!entry) return 1;
+            blockDim = {block, 1, 1};
+            gridDim = {grid, 1, 1};
+            for (unsigned b = 0; b < grid; b++) {
+                pthread_barrier_init(&vae_barrier, nullptr, block);
+                std::vector<std::thread> threads;
+                for (unsigned t = 0; t < block; t++) threads.emplace_back([=] { threadIdx = {t, 0, 0}; blockIdx = {b, 0, 0}; entry(args); });
+                for (auto &thread : threads) thread.join();
+                pthread_barrier_destroy(&vae_barrier);
+            }
+            return 0;
+        }
+        """
+    }
+
+    init() throws {
+        let compilers = ["clang++", "g++", "c++"]
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        guard let compiler = compilers.lazy.compactMap({ name in path.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) } }).first else {
+            throw CUDAError("no C++ compiler (clang++, g++ or c++) on PATH to emulate the kernels")
+        }
+        let directory = try makeTemporaryDirectory("kernel-emulator")
+        // Once loaded, the library's file is no longer needed (Linux keeps the mapping).
+        defer { removeDirectory(directory) }
+        let source = directory + "/kernels.cpp", output = directory + "/libkernels.so"
+        let text = Self.shim + "\n" + CUDAKernelSource.text + "\n" + Self.launcher(kernels: CUDAOpTable.kernelNames.sorted())
+        try text.write(toFile: source, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: compiler)
+        // No contraction: products and sums round as written, as NVRTC's --fmad=false and CKernels.
+        process.arguments = ["-std=c++17", "-O1", "-ffp-contract=off", "-fPIC", "-shared", "-pthread", "-w", source, "-o", output]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CUDAError("\(compiler) could not compile the emulated kernels:\n\(log)") }
+        library = try SharedLibrary.open(output).get()
+        launchFunction = try library.function("vae_emu_launch", as: Launch.self)
+    }
+
+    /// One argument of a kernel, by value as the kernel declares it.
+    enum Argument {
+        case int64(Int), int32(Int32), uint64(UInt64), float(Float)
+        case pointer(UnsafeMutableRawPointer?)
+        /// A buffer's address; the case holds the buffer, so it lives until the launch returns.
+        case buffer(Buffer)
+        /// A struct passed by value (VaeBroadcast, VaeLayout): its bytes.
+        case bytes([UInt8])
+    }
+
+    /// Runs kernel `name` on `grid` blocks of `block` threads.
+    func launch(_ name: String, grid: Int = 2, block: Int = 64, _ arguments: [Argument]) throws {
+        var storage: [UnsafeMutableRawPointer] = []
+        defer { storage.forEach { $0.deallocate() } }
+        func store<T>(_ value: T) -> UnsafeMutableRawPointer {
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: max(MemoryLayout<T>.size, 8), alignment: 16)
+            memory.storeBytes(of: value, as: T.self)
+            storage.append(memory)
+            return memory
+        }
+        var pointers: [UnsafeMutableRawPointer?] = arguments.map { argument in
+            switch argument {
+            case .int64(let value): return store(Int64(value))
+            case .int32(let value): return store(value)
+            case .uint64(let value): return store(value)
+            case .float(let value): return store(value)
+            case .pointer(let value): return store(value)
+            case .buffer(let buffer): return store(Optional(buffer.pointer))
+            case .bytes(let bytes):
+                let memory = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 8), alignment: 16)
+                memory.copyMemory(from: bytes, byteCount: bytes.count)
+                storage.append(memory)
+                return memory
+            }
+        }
+        let status = pointers.withUnsafeMutableBufferPointer { launchFunction(name, UInt32(grid), UInt32(block), $0.baseAddress!) }
+        withExtendedLifetime(arguments) {}
+        guard status == 0 else { throw CUDAError("the emulator has no kernel \(name)") }
+    }
+}
+
+/// Host memory standing in for a device buffer.
+final class Buffer {
+    let pointer: UnsafeMutableRawPointer
+    let count: Int
+    init(_ values: [Float]) {
+        count = values.count
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 16)
+        pointer.copyMemory(from: values, byteCount: count * 4)
+    }
+    convenience init(count: Int) { self.init([Float](repeating: .nan, count: count)) }
+    init(integers: [Int]) {
+        count = integers.count
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 8, alignment: 16)
+        pointer.copyMemory(from: integers.map(Int64.init), byteCount: count * 8)
+    }
+    deinit { pointer.deallocate() }
+    var values: [Float] { Array(UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: Float.self), count: count)) }
+    var argument: KernelEmulator.Argument { .buffer(self) }
+}
+
+/// The bytes of a VaeBroadcast or VaeLayout: `rank` ≤ 8 sizes and strides of 8 bytes each, then the rest.
+func structBytes(_ arrays: [[Int]], then trailer: [Int64], rank: Int32) -> [UInt8] {
+    var words: [Int64] = []
+    for array in arrays { words += array.map(Int64.init) + [Int64](repeating: 0, count: 8 - array.count) }
+    words += trailer
+    var bytes = words.withUnsafeBytes { Array($0) }
+    bytes += withUnsafeBytes(of: rank) { Array($0) }
+    while bytes.count % 8 != 0 { bytes.append(0) }
+    return bytes
+}
