@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "VAETensor", dependencies: blasDependency + ["CKernels"], linkerSettings: blasSettings),
         // The CUDA backend's loader (dlopen: no link-time CUDA), NVRTC and kernel sources; see docs/cuda.md.
         .target(name: "VAECUDA"),
+        // Every CUDA kernel against the CPU backend on a KernelDevice (`vae devices --check` on a GPU; the tests emulate one).
+        .target(name: "VAECUDAChecks", dependencies: ["VAECUDA", "VAETensor", "CKernels"]),
         .target(name: "VAEFormats", dependencies: ["CZlib"]),
         .target(name: "VAENN", dependencies: ["VAETensor", "VAEFormats"]),
         .target(name: "VAEOptimizers", dependencies: ["VAETensor", "VAENN", "CKernels"]),
@@ -70,7 +72,7 @@ let package = Package(
         .target(name: "VAEKit", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions",
                                                "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining"]),
         .executableTarget(name: "vae", dependencies: [
-            "VAETensor", "VAECUDA", "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining", "VAEServe",
+            "VAETensor", "VAECUDA", "VAECUDAChecks", "VAEData", "VAEFormats", "VAEModels", "VAEPictures", "VAETraining", "VAEServe",
             .target(name: "VAEMPI", condition: .when(traits: ["MPI"])),
             .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.define("VAEKIT_MPI", .when(traits: ["MPI"]))]),
@@ -82,7 +84,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["VAETensor"], path: "Tests/TestSupport"),
         .testTarget(name: "VAETensorTests", dependencies: ["VAETensor", "TestSupport"]),
         .testTarget(name: "VAENNTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "TestSupport"]),
-        .testTarget(name: "VAECUDATests", dependencies: ["VAECUDA", "VAETensor", "CKernels", "TestSupport"]),
+        .testTarget(name: "VAECUDATests", dependencies: ["VAECUDA", "VAECUDAChecks", "VAETensor", "TestSupport"]),
         .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats", "TestSupport"]),
         .testTarget(name: "VAEDataTests", dependencies: ["VAETensor", "VAEFormats", "VAEData", "TestSupport"]),
         .testTarget(name: "VAEModelsTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions", "VAEModels", "TestSupport"]),

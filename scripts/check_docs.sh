@@ -9,7 +9,7 @@ out=${1:-.build/docs}
 rm -rf "$out"
 mkdir -p "$out"
 status=0
-for target in VAETensor VAECUDA VAENN VAEOptimizers VAEDistributions VAEData VAEFormats VAEModels VAEPictures VAETraining VAEServe VAEKit; do
+for target in VAETensor VAECUDA VAECUDAChecks VAENN VAEOptimizers VAEDistributions VAEData VAEFormats VAEModels VAEPictures VAETraining VAEServe VAEKit; do
   log="$out/$target.log"
   swift package --allow-writing-to-directory "$out" generate-documentation --target "$target" \
     --output-path "$out/$target.doccarchive" > "$log" 2>&1 || { echo "check_docs: $target failed, see $log" >&2; status=1; continue; }

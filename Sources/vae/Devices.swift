@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VAECUDA
+import VAECUDAChecks
 import VAEFormats
 import VAETensor
 
@@ -17,6 +18,8 @@ struct Devices: ParsableCommand {
     var json = false
     @Flag(help: "Also compile VAEKit's CUDA kernels with NVRTC (a CUBIN for the first GPU's architecture, else PTX for compute_90) and report it; the result is cached.")
     var compile = false
+    @Flag(help: "Also run every CUDA kernel (and cuBLAS's SGEMM) on the first GPU against the CPU backend, with the tolerances of `KernelChecks`; exits non-zero when one differs.")
+    var check = false
 
     /// What `--json` prints (keys in snake case).
     struct Report: Encodable {
@@ -34,6 +37,7 @@ struct Devices: ParsableCommand {
         var cpu: CPU
         var cuda: CUDA
         var kernels: Kernels?
+        var checks: [KernelCheck]?
     }
 
     func run() throws {
@@ -44,9 +48,12 @@ struct Devices: ParsableCommand {
                 cuda: .init(usable: probe.problem == nil, problem: probe.problem, driverVersion: probe.driverVersion,
                             libraries: probe.libraries.map { .init(name: $0.library.rawValue, path: $0.path, version: $0.version, problem: $0.problem) },
                             devices: probe.devices.map { .init(index: $0.index, name: $0.name, architecture: "sm_\($0.architecture)", memoryBytes: $0.memoryBytes) }),
-                kernels: compile ? try compileKernels(probe) : nil)
+                kernels: compile ? try compileKernels(probe) : nil,
+                checks: check ? try KernelChecks.run(on: CUDAContext()) : nil)
+            let failed = (report.checks ?? []).filter { !$0.passed }
             if json {
                 print(try JSONOutput.encode(report))
+                if !failed.isEmpty { throw ExitCode.failure }
                 return
             }
             print("cpu   \(report.cpu.blas), \(report.cpu.threads) BLAS thread\(report.cpu.threads == 1 ? "" : "s")")
@@ -62,6 +69,15 @@ struct Devices: ParsableCommand {
             if let kernels = report.kernels {
                 let how = kernels.fromCache ? "from the cache" : String(format: "compiled in %.2f s", kernels.seconds)
                 print("  kernels: \(kernels.kernels) as \(kernels.target), \(kernels.bytes) bytes (\(how)): \(kernels.file)")
+            }
+            if let checks = report.checks {
+                print("checks on \(probe.devices.first?.name ?? "the GPU") against the CPU backend (largest relative difference ≤ allowed):")
+                for check in checks {
+                    print("  \(check.passed ? "ok  " : "FAIL") \(check.name.padding(toLength: 58, withPad: " ", startingAt: 0)) "
+                          + String(format: "%.2e ≤ %.0e", check.worst, check.tolerance))
+                }
+                print("\(checks.count - failed.count) of \(checks.count) checks passed")
+                if !failed.isEmpty { throw ExitCode.failure }
             }
         }
     }

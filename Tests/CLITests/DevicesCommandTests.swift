@@ -46,3 +46,16 @@ import Testing
                 "stderr: \(config.standardError)")
     }
 }
+
+extension DevicesCommandTests {
+    /// `--check` runs the kernels on a GPU; without one it stops with what is missing (CI and this machine have none).
+    @Test func checkingKernelsNeedsAGPU() throws {
+        let result = try runVAE(["devices", "--check"])
+        if result.status == 0 {
+            #expect(result.outputLines.last?.hasSuffix("checks passed") == true)
+        } else {
+            #expect(result.errorLines.count == 1, "stderr: \(result.standardError)")
+            #expect(result.standardError.hasPrefix("error: ") && (result.standardError.contains("libcuda") || result.standardError.contains("GPU")))
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import VAECUDA
+import VAETensor
 
 /// VAEKit's CUDA kernels run on the CPU, to check what they compute without a GPU: the kernel source compiled as
 /// C++ by the system's compiler with a shim for CUDA's built-ins — each block's threads are real threads meeting
@@ -90,74 +91,37 @@ final class KernelEmulator: @unchecked Sendable {
         launchFunction = try library.function("vae_emu_launch", as: Launch.self)
     }
 
-    /// One argument of a kernel, by value as the kernel declares it.
-    enum Argument {
-        case int64(Int), int32(Int32), uint64(UInt64), float(Float)
-        case pointer(UnsafeMutableRawPointer?)
-        /// A buffer's address; the case holds the buffer, so it lives until the launch returns.
-        case buffer(Buffer)
-        /// A struct passed by value (VaeBroadcast, VaeLayout): its bytes.
-        case bytes([UInt8])
-    }
-
     /// Runs kernel `name` on `grid` blocks of `block` threads.
-    func launch(_ name: String, grid: Int = 2, block: Int = 64, _ arguments: [Argument]) throws {
-        var storage: [UnsafeMutableRawPointer] = []
-        defer { storage.forEach { $0.deallocate() } }
-        func store<T>(_ value: T) -> UnsafeMutableRawPointer {
-            let memory = UnsafeMutableRawPointer.allocate(byteCount: max(MemoryLayout<T>.size, 8), alignment: 16)
-            memory.storeBytes(of: value, as: T.self)
-            storage.append(memory)
-            return memory
-        }
-        var pointers: [UnsafeMutableRawPointer?] = arguments.map { argument in
-            switch argument {
-            case .int64(let value): return store(Int64(value))
-            case .int32(let value): return store(value)
-            case .uint64(let value): return store(value)
-            case .float(let value): return store(value)
-            case .pointer(let value): return store(value)
-            case .buffer(let buffer): return store(Optional(buffer.pointer))
-            case .bytes(let bytes):
-                let memory = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 8), alignment: 16)
-                memory.copyMemory(from: bytes, byteCount: bytes.count)
-                storage.append(memory)
-                return memory
-            }
-        }
-        let status = pointers.withUnsafeMutableBufferPointer { launchFunction(name, UInt32(grid), UInt32(block), $0.baseAddress!) }
-        withExtendedLifetime(arguments) {}
+    func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
+        let status = KernelArgument.withParameters(arguments) { launchFunction(name, UInt32(grid), UInt32(block), $0) }
         guard status == 0 else { throw CUDAError("the emulator has no kernel \(name)") }
     }
 }
 
-/// Host memory standing in for a device buffer.
-final class Buffer {
-    let pointer: UnsafeMutableRawPointer
-    let count: Int
-    init(_ values: [Float]) {
-        count = values.count
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 16)
-        pointer.copyMemory(from: values, byteCount: count * 4)
-    }
-    convenience init(count: Int) { self.init([Float](repeating: .nan, count: count)) }
-    init(integers: [Int]) {
-        count = integers.count
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 8, alignment: 16)
-        pointer.copyMemory(from: integers.map(Int64.init), byteCount: count * 8)
-    }
-    deinit { pointer.deallocate() }
-    var values: [Float] { Array(UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: Float.self), count: count)) }
-    var argument: KernelEmulator.Argument { .buffer(self) }
-}
+/// The CPU as a ``KernelDevice``: "device" memory is host memory (an address is a pointer), kernels run in the
+/// ``KernelEmulator``, GEMMs on VAETensor's BLAS.
+final class EmulatedDevice: KernelDevice {
+    let name = "the CPU, emulating a GPU"
+    let emulator: KernelEmulator
+    init(_ emulator: KernelEmulator) { self.emulator = emulator }
 
-/// The bytes of a VaeBroadcast or VaeLayout: `rank` ≤ 8 sizes and strides of 8 bytes each, then the rest.
-func structBytes(_ arrays: [[Int]], then trailer: [Int64], rank: Int32) -> [UInt8] {
-    var words: [Int64] = []
-    for array in arrays { words += array.map(Int64.init) + [Int64](repeating: 0, count: 8 - array.count) }
-    words += trailer
-    var bytes = words.withUnsafeBytes { Array($0) }
-    bytes += withUnsafeBytes(of: rank) { Array($0) }
-    while bytes.count % 8 != 0 { bytes.append(0) }
-    return bytes
+    func allocate(bytes: Int) throws -> DeviceAddress {
+        DeviceAddress(UInt64(UInt(bitPattern: UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 4), alignment: 16))))
+    }
+    func pointer(_ address: DeviceAddress) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: UInt(address.rawValue))! }
+    func free(_ address: DeviceAddress) { pointer(address).deallocate() }
+    func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws {
+        if let base = bytes.baseAddress { pointer(address).copyMemory(from: base, byteCount: bytes.count) }
+    }
+    func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws {
+        if let base = bytes.baseAddress { base.copyMemory(from: pointer(address), byteCount: bytes.count) }
+    }
+    func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
+        try emulator.launch(name, grid: grid, block: block, arguments)
+    }
+    func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool, c: DeviceAddress) throws {
+        let left = Tensor(shape: transposingA ? [k, m] : [m, k], scalars: try download(a, count: m * k))
+        let right = Tensor(shape: transposingB ? [n, k] : [k, n], scalars: try download(b, count: k * n))
+        try left.matmul(right, transposingSelf: transposingA, transposingOther: transposingB).scalars.withUnsafeBytes { try copy($0, to: c) }
+    }
 }

@@ -1,0 +1,130 @@
+import Foundation
+
+/// An NVIDIA GPU through the CUDA driver API and cuBLAS, loaded at run time: the primary context of device
+/// `index`, VAEKit's kernels compiled by NVRTC for its architecture (a CUBIN, cached) and loaded as one module,
+/// device memory, launches on the default stream (each waited for), and SGEMMs through cuBLAS (FP32, the default
+/// math mode: no TF32).
+public final class CUDAContext: KernelDevice {
+    public let name: String
+    public let architecture: Int
+    let driver: SharedLibrary
+    var functions: [String: OpaquePointer] = [:]
+    var module: OpaquePointer?
+    var blasHandle: OpaquePointer?
+
+    typealias Status = Int32
+    typealias MemAlloc = @convention(c) (UnsafeMutablePointer<UInt64>, Int) -> Status
+    typealias MemFree = @convention(c) (UInt64) -> Status
+    typealias CopyToDevice = @convention(c) (UInt64, UnsafeRawPointer, Int) -> Status
+    typealias CopyToHost = @convention(c) (UnsafeMutableRawPointer, UInt64, Int) -> Status
+    typealias GetFunction = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, OpaquePointer?, UnsafePointer<CChar>) -> Status
+    typealias LaunchKernel = @convention(c) (OpaquePointer?, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, OpaquePointer?,
+                                             UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Status
+    typealias Synchronize = @convention(c) () -> Status
+    typealias ErrorString = @convention(c) (Status, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Status
+    typealias Sgemm = @convention(c) (OpaquePointer?, Int32, Int32, Int32, Int32, Int32, UnsafePointer<Float>, UInt64, Int32, UInt64, Int32,
+                                      UnsafePointer<Float>, UInt64, Int32) -> Status
+    let memAlloc: MemAlloc
+    let memFree: MemFree
+    let copyToDevice: CopyToDevice
+    let copyToHost: CopyToHost
+    let getFunction: GetFunction
+    let launchKernel: LaunchKernel
+    let synchronize: Synchronize
+    let errorString: ErrorString
+    let sgemm: Sgemm
+
+    /// Opens device `index`: an error naming what is missing (driver, GPU, library) or what failed.
+    public init(device index: Int = 0, search: CUDALibrarySearch = CUDALibrarySearch(), cache: KernelCache = KernelCache()) throws {
+        let probe = CUDAProbe.run(search: search)
+        guard index < probe.devices.count else {
+            throw CUDAError(probe.problem ?? "no GPU \(index): the driver reports \(probe.devices.count)")
+        }
+        let device = probe.devices[index]
+        name = "\(device.name) (sm_\(device.architecture))"
+        architecture = device.architecture
+        driver = try search.load(.driver).get()
+        let cublas = try search.load(.cublas).get()
+        memAlloc = try driver.function("cuMemAlloc_v2", as: MemAlloc.self)
+        memFree = try driver.function("cuMemFree_v2", as: MemFree.self)
+        copyToDevice = try driver.function("cuMemcpyHtoD_v2", as: CopyToDevice.self)
+        copyToHost = try driver.function("cuMemcpyDtoH_v2", as: CopyToHost.self)
+        getFunction = try driver.function("cuModuleGetFunction", as: GetFunction.self)
+        launchKernel = try driver.function("cuLaunchKernel", as: LaunchKernel.self)
+        synchronize = try driver.function("cuCtxSynchronize", as: Synchronize.self)
+        errorString = try driver.function("cuGetErrorString", as: ErrorString.self)
+        sgemm = try cublas.function("cublasSgemm_v2", as: Sgemm.self)
+
+        typealias DeviceGet = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Status
+        typealias Retain = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, Int32) -> Status
+        typealias SetCurrent = @convention(c) (OpaquePointer?) -> Status
+        typealias LoadData = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, UnsafeRawPointer) -> Status
+        typealias BlasCreate = @convention(c) (UnsafeMutablePointer<OpaquePointer?>) -> Status
+        var handle: Int32 = 0
+        try check(driver.function("cuDeviceGet", as: DeviceGet.self)(&handle, Int32(index)), "cuDeviceGet")
+        var context: OpaquePointer?
+        try check(driver.function("cuDevicePrimaryCtxRetain", as: Retain.self)(&context, handle), "cuDevicePrimaryCtxRetain")
+        try check(driver.function("cuCtxSetCurrent", as: SetCurrent.self)(context), "cuCtxSetCurrent")
+        let nvrtc = try NVRTC(library: search.load(.nvrtc).get())
+        let cubin = try cache.kernels(CUDAKernelSource.text, name: CUDAKernelSource.name, target: .cubin(architecture: architecture), nvrtc: nvrtc).bytes
+        var loaded: OpaquePointer?
+        try cubin.withUnsafeBytes { try check(driver.function("cuModuleLoadData", as: LoadData.self)(&loaded, $0.baseAddress!), "cuModuleLoadData") }
+        module = loaded
+        var blas: OpaquePointer?
+        let blasStatus = try cublas.function("cublasCreate_v2", as: BlasCreate.self)(&blas)
+        guard blasStatus == 0 else { throw CUDAError("cuBLAS: cublasCreate failed (status \(blasStatus))") }
+        blasHandle = blas
+    }
+
+    func check(_ status: Status, _ what: String) throws {
+        guard status == 0 else {
+            var text: UnsafePointer<CChar>?
+            _ = errorString(status, &text)
+            throw CUDAError("CUDA on \(name): \(what) failed: \(text.map { String(cString: $0) } ?? "error \(status)")")
+        }
+    }
+
+    public func allocate(bytes: Int) throws -> DeviceAddress {
+        var address: UInt64 = 0
+        try check(memAlloc(&address, max(bytes, 4)), "cuMemAlloc of \(bytes) bytes")
+        return DeviceAddress(address)
+    }
+
+    public func free(_ address: DeviceAddress) { _ = memFree(address.rawValue) }
+
+    public func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        try check(copyToDevice(address.rawValue, base, bytes.count), "cuMemcpyHtoD")
+    }
+
+    public func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        try check(copyToHost(base, address.rawValue, bytes.count), "cuMemcpyDtoH")
+    }
+
+    func function(_ kernel: String) throws -> OpaquePointer? {
+        if let known = functions[kernel] { return known }
+        var function: OpaquePointer?
+        try check(getFunction(&function, module, kernel), "cuModuleGetFunction(\(kernel))")
+        functions[kernel] = function
+        return function
+    }
+
+    public func launch(_ kernel: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
+        let function = try self.function(kernel)
+        try KernelArgument.withParameters(arguments) { parameters in
+            try check(launchKernel(function, UInt32(grid), 1, 1, UInt32(block), 1, 1, 0, nil, parameters, nil), "launching \(kernel)")
+        }
+        try check(synchronize(), "\(kernel)")
+    }
+
+    public func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool,
+                     c: DeviceAddress) throws {
+        // Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ: cuBLAS multiplies B by A with the dimensions swapped.
+        var (alpha, beta): (Float, Float) = (1, 0)
+        let status = sgemm(blasHandle, transposingB ? 1 : 0, transposingA ? 1 : 0, Int32(n), Int32(m), Int32(k), &alpha,
+                           b.rawValue, Int32(transposingB ? k : n), a.rawValue, Int32(transposingA ? m : k), &beta, c.rawValue, Int32(n))
+        guard status == 0 else { throw CUDAError("cuBLAS on \(name): cublasSgemm (\(m)×\(k) by \(k)×\(n)) failed with status \(status)") }
+        try check(synchronize(), "cublasSgemm")
+    }
+}

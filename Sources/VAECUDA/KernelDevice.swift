@@ -1,0 +1,84 @@
+/// An argument of a kernel launch, by value as the kernel declares it (`long long`, `int`, `unsigned long long`,
+/// `float`, a pointer, or a struct such as VaeBroadcast as its bytes).
+public enum KernelArgument: Sendable {
+    case int64(Int)
+    case int32(Int32)
+    case uint64(UInt64)
+    case float(Float)
+    /// A device address (0: a null pointer).
+    case address(DeviceAddress)
+    /// A struct passed by value: its bytes, laid out as the C struct.
+    case bytes([UInt8])
+
+    /// Calls `body` with the arguments as `cuLaunchKernel` takes them: an array of pointers to each value.
+    public static func withParameters<Result>(_ arguments: [KernelArgument],
+                                              _ body: (UnsafeMutablePointer<UnsafeMutableRawPointer?>) throws -> Result) rethrows -> Result {
+        var storage: [UnsafeMutableRawPointer] = []
+        defer { storage.forEach { $0.deallocate() } }
+        func store(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutableRawPointer {
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 8), alignment: 16)
+            memory.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            storage.append(memory)
+            return memory
+        }
+        var pointers: [UnsafeMutableRawPointer?] = arguments.map { argument in
+            switch argument {
+            case .int64(let value): return withUnsafeBytes(of: Int64(value)) { store($0) }
+            case .int32(let value): return withUnsafeBytes(of: value) { store($0) }
+            case .uint64(let value): return withUnsafeBytes(of: value) { store($0) }
+            case .float(let value): return withUnsafeBytes(of: value) { store($0) }
+            case .address(let address): return withUnsafeBytes(of: address.rawValue) { store($0) }
+            case .bytes(let bytes): return bytes.withUnsafeBytes { store($0) }
+            }
+        }
+        return try pointers.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
+    }
+}
+
+/// An address in a device's memory (a `CUdeviceptr`; host memory for an emulated device).
+public struct DeviceAddress: Hashable, Sendable {
+    public var rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public static let null = DeviceAddress(0)
+    /// The address `bytes` further on.
+    public func advanced(by bytes: Int) -> DeviceAddress { DeviceAddress(rawValue + UInt64(bytes)) }
+}
+
+/// What runs VAEKit's kernels: an NVIDIA GPU through the driver (``CUDAContext``), or, in tests, the CPU.
+/// Memory is allocated, filled and read explicitly; a launch runs a kernel of ``CUDAKernelSource`` by name.
+public protocol KernelDevice: AnyObject {
+    /// A name for reports ("NVIDIA H200 (sm_90)").
+    var name: String { get }
+    func allocate(bytes: Int) throws -> DeviceAddress
+    func free(_ address: DeviceAddress)
+    func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws
+    func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws
+    /// Runs kernel `name` on `grid` blocks of `block` threads and waits for it.
+    func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws
+    /// C[m×n] = A[m×k]·B[k×n] (row-major, each optionally transposed as stored): cuBLAS's SGEMM on a GPU.
+    func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool,
+              c: DeviceAddress) throws
+}
+
+extension KernelDevice {
+    /// Floats on the device, filled from `values`.
+    public func upload(_ values: [Float]) throws -> DeviceAddress {
+        let address = try allocate(bytes: max(values.count, 1) * 4)
+        try values.withUnsafeBytes { try copy($0, to: address) }
+        return address
+    }
+
+    /// Integers on the device as 64-bit values (`long long` indices and labels).
+    public func upload(integers: [Int]) throws -> DeviceAddress {
+        let address = try allocate(bytes: max(integers.count, 1) * 8)
+        try integers.map(Int64.init).withUnsafeBytes { try copy($0, to: address) }
+        return address
+    }
+
+    /// `count` floats read back from the device.
+    public func download(_ address: DeviceAddress, count: Int) throws -> [Float] {
+        var values = [Float](repeating: 0, count: count)
+        try values.withUnsafeMutableBytes { try copy(from: address, into: $0) }
+        return values
+    }
+}
