@@ -4,9 +4,7 @@ import VAECUDA
 import VAECUDAChecks
 
 /// Whether a C++ compiler is there to emulate the kernels (the Swift toolchain brings clang++).
-let emulatorAvailable = ["clang++", "g++", "c++"].contains { name in
-    (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
-}
+let emulatorAvailable = KernelEmulator.compiler != nil
 
 /// Every kernel, run on the CPU by ``KernelEmulator``, computes what the CPU backend computes (``KernelChecks``:
 /// forward values and gradients against VAETensor's ops and tape, Adam against CKernels and uniform draws against

@@ -65,10 +65,17 @@ final class KernelEmulator: @unchecked Sendable {
         """
     }
 
-    init() throws {
-        let compilers = ["clang++", "g++", "c++"]
+    /// The first of clang++ (the Swift toolchain's), g++ and c++ on PATH.
+    static let compiler: String? = {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        guard let compiler = compilers.lazy.compactMap({ name in path.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) } }).first else {
+        for name in ["clang++", "g++", "c++"] {
+            if let found = path.map({ $0 + "/" + name }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
+        }
+        return nil
+    }()
+
+    init() throws {
+        guard let compiler = Self.compiler else {
             throw CUDAError("no C++ compiler (clang++, g++ or c++) on PATH to emulate the kernels")
         }
         let directory = try makeTemporaryDirectory("kernel-emulator")
