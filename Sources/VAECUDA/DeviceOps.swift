@@ -1,0 +1,233 @@
+/// The CUDA backend's ops on ``DeviceTensor``s: each launches the kernels ``CUDAOpTable`` names for the CPU op of
+/// the same name (GEMMs through the device's cuBLAS), with the CPU backend's semantics — broadcasting aligned on the
+/// last axis, reductions along one axis, a gradient summed back to its input's shape. What the tape will call
+/// once tensors live on a device.
+public struct DeviceOps {
+    public let device: KernelDevice
+    /// Threads per block of the elementwise kernels, and the most blocks a launch uses (their grid-stride loops
+    /// cover any size). The block reductions always run 256 threads.
+    public var blockSize: Int
+    public var maximumBlocks: Int
+
+    public init(device: KernelDevice, blockSize: Int = 256, maximumBlocks: Int = 4096) {
+        self.device = device
+        self.blockSize = blockSize
+        self.maximumBlocks = maximumBlocks
+    }
+
+    func grid(_ count: Int) -> Int { max(1, min(maximumBlocks, (count + blockSize - 1) / blockSize)) }
+
+    func make(_ shape: [Int]) throws -> DeviceTensor { try DeviceTensor(device: device, shape: shape) }
+
+    // MARK: elementwise
+
+    /// The unary ops of `Tensor` with a kernel and a gradient kernel (the parameter: slope, exponent or scalar).
+    public enum Unary: String, CaseIterable, Sendable {
+        case negate, exp, log, sqrt, square, pow, relu, leakyRelu, sigmoid, tanh, softplus
+        var forward: String {
+            switch self {
+            case .leakyRelu: return "vae_leaky_relu"
+            case .sigmoid: return "vae_sigmoid_forward"
+            case .softplus: return "vae_softplus_forward"
+            default: return "vae_" + rawValue
+            }
+        }
+        var backward: String { (self == .leakyRelu ? "vae_leaky_relu" : forward.replacingOccurrences(of: "_forward", with: "")) + "_gradient" }
+    }
+
+    public func unary(_ op: Unary, _ x: DeviceTensor, parameter: Float = 0) throws -> DeviceTensor {
+        let y = try make(x.shape)
+        try device.launch(op.forward, grid: grid(x.count), block: blockSize, [.int64(x.count), .address(x.address), .address(y.address), .float(parameter)])
+        return y
+    }
+
+    /// g · f′(x), from the forward pass's input `x` and output `y`.
+    public func unaryGradient(_ op: Unary, upstream g: DeviceTensor, input x: DeviceTensor, output y: DeviceTensor,
+                              parameter: Float = 0) throws -> DeviceTensor {
+        let dx = try make(x.shape)
+        try device.launch(op.backward, grid: grid(x.count), block: blockSize,
+                          [.int64(x.count), .address(g.address), .address(x.address), .address(y.address), .address(dx.address), .float(parameter)])
+        return dx
+    }
+
+    /// x · s, x + s, s − x.
+    public func scaled(_ x: DeviceTensor, by s: Float) throws -> DeviceTensor { try scalarOp("vae_multiply_scalar", x, s) }
+    public func shifted(_ x: DeviceTensor, by s: Float) throws -> DeviceTensor { try scalarOp("vae_add_scalar", x, s) }
+    public func subtracted(from s: Float, _ x: DeviceTensor) throws -> DeviceTensor { try scalarOp("vae_subtract_from_scalar", x, s) }
+
+    func scalarOp(_ kernel: String, _ x: DeviceTensor, _ s: Float) throws -> DeviceTensor {
+        let y = try make(x.shape)
+        try device.launch(kernel, grid: grid(x.count), block: blockSize, [.int64(x.count), .address(x.address), .address(y.address), .float(s)])
+        return y
+    }
+
+    /// A tensor of `shape` filled with `value`.
+    public func filled(_ shape: [Int], with value: Float) throws -> DeviceTensor {
+        let y = try make(shape)
+        try device.launch("vae_fill", grid: grid(y.count), block: blockSize, [.int64(y.count), .address(y.address), .float(value)])
+        return y
+    }
+
+    /// y += x (same shape): a tape's gradient accumulation.
+    public func add(_ x: DeviceTensor, into y: DeviceTensor) throws {
+        precondition(x.shape == y.shape, "add(_:into:): \(x.shape) vs \(y.shape)")
+        try device.launch("vae_add_in_place", grid: grid(y.count), block: blockSize, [.int64(y.count), .address(y.address), .address(x.address)])
+    }
+
+    // MARK: broadcasting
+
+    public enum Binary: String, Sendable { case add, subtract, multiply, divide }
+
+    /// The shape two shapes broadcast to (aligned on the last axis, as `Tensor`'s arithmetic), or nil.
+    public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = max(a.count, b.count)
+        let (pa, pb) = ([Int](repeating: 1, count: rank - a.count) + a, [Int](repeating: 1, count: rank - b.count) + b)
+        var shape: [Int] = []
+        for (x, y) in zip(pa, pb) {
+            guard x == y || x == 1 || y == 1 else { return nil }
+            shape.append(x == 1 ? y : x)
+        }
+        return shape
+    }
+
+    /// An input's strides in the output's coordinates: its own row-major strides, 0 along broadcast axes.
+    static func strides(of shape: [Int], in output: [Int]) -> [Int] {
+        let padded = [Int](repeating: 1, count: output.count - shape.count) + shape
+        var strides = [Int](repeating: 0, count: output.count)
+        var step = 1
+        for axis in stride(from: output.count - 1, through: 0, by: -1) {
+            strides[axis] = padded[axis] == 1 && output[axis] != 1 ? 0 : step
+            step *= padded[axis]
+        }
+        return strides
+    }
+
+    /// VaeBroadcast's bytes for an output shape and the two inputs' shapes.
+    static func broadcastBytes(_ output: [Int], _ a: [Int], _ b: [Int]) -> [UInt8] {
+        precondition(output.count <= 8, "broadcasting: rank \(output.count) is over the kernels' 8")
+        let arrays = [output, strides(of: a, in: output), strides(of: b, in: output)]
+        var words: [Int64] = []
+        for array in arrays { words += array.map(Int64.init) + [Int64](repeating: 0, count: 8 - array.count) }
+        var bytes = words.withUnsafeBytes { Array($0) }
+        bytes += withUnsafeBytes(of: Int32(output.count)) { Array($0) } + [0, 0, 0, 0]
+        return bytes
+    }
+
+    public func binary(_ op: Binary, _ a: DeviceTensor, _ b: DeviceTensor) throws -> DeviceTensor {
+        guard let shape = Self.broadcastShape(a.shape, b.shape) else { throw CUDAError("\(op.rawValue): shapes \(a.shape) and \(b.shape) do not broadcast") }
+        let y = try make(shape)
+        try device.launch("vae_" + op.rawValue, grid: grid(y.count), block: blockSize,
+                          [.int64(y.count), .bytes(Self.broadcastBytes(shape, a.shape, b.shape)), .address(a.address), .address(b.address), .address(y.address)])
+        return y
+    }
+
+    /// The gradients of a ∘ b for each input, from the output's gradient `g`: each summed back to its input's shape.
+    public func binaryGradients(_ op: Binary, upstream g: DeviceTensor, _ a: DeviceTensor, _ b: DeviceTensor) throws -> (DeviceTensor, DeviceTensor) {
+        let shape = g.shape
+        func perElement(_ kernel: String, _ left: DeviceTensor, _ right: DeviceTensor, leftShape: [Int], rightShape: [Int]) throws -> DeviceTensor {
+            let y = try make(shape)
+            try device.launch(kernel, grid: grid(y.count), block: blockSize,
+                              [.int64(y.count), .bytes(Self.broadcastBytes(shape, leftShape, rightShape)), .address(left.address), .address(right.address), .address(y.address)])
+            return y
+        }
+        switch op {
+        case .add: return (try reduce(g, to: a.shape), try reduce(g, to: b.shape))
+        case .subtract: return (try reduce(g, to: a.shape), try reduce(try scaled(g, by: -1), to: b.shape))
+        case .multiply:
+            return (try reduce(try perElement("vae_multiply", g, b, leftShape: shape, rightShape: b.shape), to: a.shape),
+                    try reduce(try perElement("vae_multiply", g, a, leftShape: shape, rightShape: a.shape), to: b.shape))
+        case .divide:
+            let forA = try perElement("vae_divide", g, b, leftShape: shape, rightShape: b.shape)
+            let forB = try make(shape)
+            try device.launch("vae_divide_denominator_gradient", grid: grid(shape.reduce(1, *)), block: blockSize,
+                              [.int64(forB.count), .bytes(Self.broadcastBytes(shape, a.shape, b.shape)), .address(g.address),
+                               .address(a.address), .address(b.address), .address(forB.address)])
+            return (try reduce(forA, to: a.shape), try reduce(forB, to: b.shape))
+        }
+    }
+
+    /// `x` summed over the axes along which `shape` was broadcast to `x.shape` (one pass per such axis).
+    public func reduce(_ x: DeviceTensor, to shape: [Int]) throws -> DeviceTensor {
+        let padded = [Int](repeating: 1, count: x.shape.count - shape.count) + shape
+        var current = x
+        for axis in 0..<x.shape.count where padded[axis] == 1 && current.shape[axis] != 1 {
+            current = try sum(current, alongAxis: axis, keepingDimension: true)
+        }
+        guard current.shape != shape else { return current }
+        let reshaped = try make(shape)
+        try device.launch("vae_copy_block", grid: grid(current.count), block: blockSize,
+                          [.int64(1), .int64(current.count), .address(current.address), .int64(current.count), .int64(0),
+                           .address(reshaped.address), .int64(current.count), .int64(0)])
+        return reshaped
+    }
+
+    // MARK: reductions
+
+    public func sum(_ x: DeviceTensor, alongAxis axis: Int, keepingDimension: Bool = false) throws -> DeviceTensor {
+        let (outer, length, inner) = (x.shape[..<axis].reduce(1, *), x.shape[axis], x.shape[(axis + 1)...].reduce(1, *))
+        var shape = x.shape
+        if keepingDimension { shape[axis] = 1 } else { shape.remove(at: axis) }
+        let y = try make(shape)
+        try device.launch("vae_sum_axis", grid: grid(outer * inner), block: blockSize,
+                          [.int64(outer), .int64(length), .int64(inner), .address(x.address), .address(y.address)])
+        return y
+    }
+
+    /// Σ x: a fixed tree of 256-thread blocks, then one block over their partial sums.
+    public func sum(_ x: DeviceTensor) throws -> DeviceTensor {
+        let blocks = max(1, min(256, (x.count + 255) / 256))
+        let partial = try make([blocks]), total = try make([])
+        try device.launch("vae_sum_all", grid: blocks, block: 256, [.int64(x.count), .address(x.address), .address(partial.address)])
+        try device.launch("vae_sum_all", grid: 1, block: 256, [.int64(blocks), .address(partial.address), .address(total.address)])
+        return total
+    }
+
+    // MARK: matrices and losses
+
+    /// `a`·`b` for matrices, each optionally transposed as stored: cuBLAS's SGEMM.
+    public func matmul(_ a: DeviceTensor, _ b: DeviceTensor, transposingA: Bool = false, transposingB: Bool = false) throws -> DeviceTensor {
+        let (m, k) = transposingA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (k2, n) = transposingB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard k == k2 else { throw CUDAError("matmul: \(a.shape) by \(b.shape) (transposed: \(transposingA), \(transposingB)) do not fit") }
+        let c = try make([m, n])
+        try device.gemm(m: m, n: n, k: k, a: a.address, transposingA: transposingA, b: b.address, transposingB: transposingB, c: c.address)
+        return c
+    }
+
+    /// x·Wᵀ + bias for x [rows, in], W [out, in] (PyTorch's layout), as `Tensor.linear`.
+    public func linear(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor?) throws -> DeviceTensor {
+        let y = try matmul(x, weight, transposingB: true)
+        if let bias {
+            try device.launch("vae_add_channel_bias", grid: grid(y.count), block: blockSize,
+                              [.int64(y.shape[0]), .int64(y.shape[1]), .int64(1), .address(bias.address), .address(y.address)])
+        }
+        return y
+    }
+
+    /// The gradients of `linear` for x, W and the bias from the output's gradient g.
+    public func linearGradients(upstream g: DeviceTensor, input x: DeviceTensor, weight: DeviceTensor) throws -> (input: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor) {
+        let bias = try make([g.shape[1]])
+        try device.launch("vae_channel_sums", grid: grid(g.shape[1]), block: blockSize,
+                          [.int64(g.shape[0]), .int64(g.shape[1]), .int64(1), .address(g.address), .address(bias.address)])
+        return (try matmul(g, weight), try matmul(g, x, transposingA: true), bias)
+    }
+
+    /// Σ over each row of the binary cross-entropy with logits (`Tensor.binaryCrossEntropySums`), and the sigmoids
+    /// its gradient needs.
+    public func binaryCrossEntropySums(logits: DeviceTensor, targets: DeviceTensor) throws -> (sums: DeviceTensor, sigmoids: DeviceTensor) {
+        let width = logits.shape.last ?? 1, rows = logits.count / max(width, 1)
+        let sums = try make(Array(logits.shape.dropLast())), sigmoids = try make(logits.shape)
+        try device.launch("vae_cross_entropy_row_sums", grid: max(1, min(maximumBlocks, rows)), block: 256,
+                          [.int64(rows), .int64(width), .address(logits.address), .address(targets.address), .address(sums.address), .address(sigmoids.address)])
+        return (sums, sigmoids)
+    }
+
+    /// g_row · (sigmoid(x) − t): the logits' gradient of ``binaryCrossEntropySums(logits:targets:)``.
+    public func binaryCrossEntropySumsGradient(upstream g: DeviceTensor, sigmoids: DeviceTensor, targets: DeviceTensor) throws -> DeviceTensor {
+        let dx = try make(sigmoids.shape)
+        try device.launch("vae_cross_entropy_gradient", grid: grid(dx.count), block: blockSize,
+                          [.int64(dx.count), .int64(sigmoids.shape.last ?? 1), .int32(1), .address(g.address), .address(sigmoids.address),
+                           .address(targets.address), .address(dx.address)])
+        return dx
+    }
+}
