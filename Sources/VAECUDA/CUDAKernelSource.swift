@@ -5,19 +5,26 @@
 /// maps every op of VAETensor and every CKernels loop to the kernels here.
 ///
 /// Conventions: sizes are `long long`; elementwise kernels run grid-stride loops, so any launch shape covers any
-/// size; reductions sum in a fixed order (one thread per output walks its axis in order; whole-array sums use a
+/// size; the block reductions need blocks of ``reductionThreads``; reductions sum in a fixed order (one thread per output walks its axis in order; whole-array sums use a
 /// fixed tree of 256-thread blocks), so a GPU result is the same on every run. Compiled with `--fmad=false`
 /// (``NVRTC/options``), so products and sums round as written, as the CPU's C kernels do; the transcendental
 /// functions are CUDA's (results agree with the CPU within a few ulps, not bit for bit). The exponential of the
 /// fused losses is VAETensor's polynomial (`vae_vexp`), as in CKernels.
 public enum CUDAKernelSource {
     public static let name = "vaekit_kernels.cu"
+    /// Threads per block of the block reductions (`vae_sum_all`, `vae_cross_entropy_row_sums`, the batch norm
+    /// kernels): they stop (`__trap`) with any other block size.
+    public static let reductionThreads = 256
 
     public static let text = #"""
 // VAEKit CUDA kernels (see CUDAKernelSource.swift). Compiled by NVRTC with --fmad=false.
 #define VAE_LOOP(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
                             i += (long long)blockDim.x * gridDim.x)
 #define VAE_MAX_RANK 8
+// The block reductions (vae_sum_all, vae_cross_entropy_row_sums, batch normalisation) run blocks of exactly this
+// many threads (CUDAKernelSource.reductionThreads); another block size stops the kernel rather than sum wrongly.
+#define VAE_REDUCTION_THREADS 256
+#define VAE_REQUIRE_REDUCTION_BLOCK() if (blockDim.x != VAE_REDUCTION_THREADS) __trap()
 
 // VAETensor's VectorMath.exp (Cody–Waite reduction, Cephes' expf polynomial, inputs clamped to [-87, 88]).
 __device__ __forceinline__ float vae_vexp(float input) {
@@ -206,7 +213,8 @@ extern "C" __global__ void vae_softmax_axis_gradient(long long outer, long long 
 // Σ x in a fixed tree: each 256-thread block writes the sum of its grid-stride share to partial[block]; run again
 // on the partial sums with one block for the total.
 extern "C" __global__ void vae_sum_all(long long n, const float *__restrict__ x, float *__restrict__ partial) {
-    __shared__ float lanes[256];
+    VAE_REQUIRE_REDUCTION_BLOCK();
+    __shared__ float lanes[VAE_REDUCTION_THREADS];
     float total = 0.0f;
     VAE_LOOP(i, n) total += x[i];
     lanes[threadIdx.x] = total;
@@ -224,7 +232,8 @@ extern "C" __global__ void vae_sum_all(long long n, const float *__restrict__ x,
 extern "C" __global__ void vae_cross_entropy_row_sums(long long rows, long long width, const float *__restrict__ logits,
                                                       const float *__restrict__ targets, float *__restrict__ sums,
                                                       float *__restrict__ sigmoids) {
-    __shared__ float lanes[256];
+    VAE_REQUIRE_REDUCTION_BLOCK();
+    __shared__ float lanes[VAE_REDUCTION_THREADS];
     for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
         float total = 0.0f;
         for (long long j = threadIdx.x; j < width; j += blockDim.x) {
@@ -254,7 +263,7 @@ extern "C" __global__ void vae_cross_entropy(long long n, const float *__restric
     }
 }
 
-// dx = g · (sigmoid(x) − t), g one value per element (`gStride` 1) or per row of `width` (`gStride` 0 with rows).
+// dx = g · (sigmoid(x) − t), g one value per row of `width` (perRow 1) or per element (perRow 0).
 extern "C" __global__ void vae_cross_entropy_gradient(long long n, long long width, int perRow, const float *__restrict__ g,
                                                       const float *__restrict__ sigmoids, const float *__restrict__ targets,
                                                       float *__restrict__ dx) {
@@ -436,7 +445,8 @@ extern "C" __global__ void vae_batch_norm_forward(long long batch, long long cha
                                                   const float *__restrict__ beta, float epsilon, float slope,
                                                   float *__restrict__ y, float *__restrict__ mean,
                                                   float *__restrict__ variance) {
-    __shared__ float lanes[256];
+    VAE_REQUIRE_REDUCTION_BLOCK();
+    __shared__ float lanes[VAE_REDUCTION_THREADS];
     long long count = batch * plane;
     for (long long c = blockIdx.x; c < channels; c += gridDim.x) {
         float total = 0.0f;
@@ -464,7 +474,8 @@ extern "C" __global__ void vae_batch_norm_backward(long long batch, long long ch
                                                    const float *__restrict__ mean, const float *__restrict__ variance,
                                                    float epsilon, float slope, float *__restrict__ dx,
                                                    float *__restrict__ dgamma, float *__restrict__ dbeta) {
-    __shared__ float lanes[256];
+    VAE_REQUIRE_REDUCTION_BLOCK();
+    __shared__ float lanes[VAE_REDUCTION_THREADS];
     long long count = batch * plane;
     for (long long c = blockIdx.x; c < channels; c += gridDim.x) {
         float inverse = 1.0f / sqrtf(variance[c] + epsilon);

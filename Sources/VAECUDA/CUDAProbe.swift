@@ -46,11 +46,17 @@ public struct CUDAProbe: Sendable {
                 do {
                     switch library {
                     case .driver:
-                        let (version, found) = try driverDevices(opened)
-                        entry.version = version
-                        driverVersion = version
-                        devices = found
-                        if found.isEmpty { throw CUDAError("the NVIDIA driver (\(entry.path ?? opened.name)) reports no GPU") }
+                        typealias IntegerOut = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
+                        var version: Int32 = 0
+                        _ = try opened.function("cuDriverGetVersion", as: IntegerOut.self)(&version)
+                        entry.version = release(version)
+                        driverVersion = entry.version
+                        do {
+                            devices = try driverDevices(opened)
+                        } catch let error as CUDAError {
+                            throw CUDAError("the NVIDIA driver (libcuda, \(entry.path ?? opened.name), CUDA \(release(version))) has no usable GPU: \(error.message)")
+                        }
+                        if devices.isEmpty { throw CUDAError("the NVIDIA driver (libcuda, \(entry.path ?? opened.name), CUDA \(release(version))) reports no GPU") }
                     case .runtime:
                         typealias Version = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
                         var value: Int32 = 0
@@ -86,8 +92,8 @@ public struct CUDAProbe: Sendable {
     /// A CUDA version number (1000·major + 10·minor) as "major.minor".
     static func release(_ value: Int32) -> String { "\(value / 1000).\(value % 1000 / 10)" }
 
-    /// The driver's release and its GPUs (cuInit, cuDeviceGetCount, name, compute capability, memory).
-    static func driverDevices(_ driver: SharedLibrary) throws -> (String, [Device]) {
+    /// The driver's GPUs (cuInit, cuDeviceGetCount, name, compute capability, memory).
+    static func driverDevices(_ driver: SharedLibrary) throws -> [Device] {
         typealias Initialise = @convention(c) (UInt32) -> Int32
         typealias IntegerOut = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
         typealias DeviceGet = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
@@ -100,11 +106,9 @@ public struct CUDAProbe: Sendable {
             guard status == 0 else {
                 var text: UnsafePointer<CChar>?
                 _ = errorString(status, &text)
-                throw CUDAError("the NVIDIA driver: \(what) failed: \(text.map { String(cString: $0) } ?? "error \(status)")")
+                throw CUDAError("\(what) failed: \(text.map { String(cString: $0) } ?? "error \(status)")")
             }
         }
-        var version: Int32 = 0
-        try check(driver.function("cuDriverGetVersion", as: IntegerOut.self)(&version), "cuDriverGetVersion")
         try check(driver.function("cuInit", as: Initialise.self)(0), "cuInit")
         var count: Int32 = 0
         try check(driver.function("cuDeviceGetCount", as: IntegerOut.self)(&count), "cuDeviceGetCount")
@@ -126,6 +130,6 @@ public struct CUDAProbe: Sendable {
             devices.append(Device(index: Int(index), name: String(cString: text), computeCapability: (Int(major), Int(minor)),
                                   memoryBytes: bytes))
         }
-        return (release(version), devices)
+        return devices
     }
 }

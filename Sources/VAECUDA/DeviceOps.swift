@@ -102,22 +102,17 @@ public struct DeviceOps {
         return strides
     }
 
-    /// VaeBroadcast's bytes for an output shape and the two inputs' shapes.
-    static func broadcastBytes(_ output: [Int], _ a: [Int], _ b: [Int]) -> [UInt8] {
+    /// VaeBroadcast for an output shape and the two inputs' shapes.
+    static func broadcastBytes(_ output: [Int], _ a: [Int], _ b: [Int]) -> KernelArgument {
         precondition(output.count <= 8, "broadcasting: rank \(output.count) is over the kernels' 8")
-        let arrays = [output, strides(of: a, in: output), strides(of: b, in: output)]
-        var words: [Int64] = []
-        for array in arrays { words += array.map(Int64.init) + [Int64](repeating: 0, count: 8 - array.count) }
-        var bytes = words.withUnsafeBytes { Array($0) }
-        bytes += withUnsafeBytes(of: Int32(output.count)) { Array($0) } + [0, 0, 0, 0]
-        return bytes
+        return .packed([output, strides(of: a, in: output), strides(of: b, in: output)], rank: Int32(output.count))
     }
 
     public func binary(_ op: Binary, _ a: DeviceTensor, _ b: DeviceTensor) throws -> DeviceTensor {
         guard let shape = Self.broadcastShape(a.shape, b.shape) else { throw CUDAError("\(op.rawValue): shapes \(a.shape) and \(b.shape) do not broadcast") }
         let y = try make(shape)
         try device.launch("vae_" + op.rawValue, grid: grid(y.count), block: blockSize,
-                          [.int64(y.count), .bytes(Self.broadcastBytes(shape, a.shape, b.shape)), .address(a.address), .address(b.address), .address(y.address)])
+                          [.int64(y.count), Self.broadcastBytes(shape, a.shape, b.shape), .address(a.address), .address(b.address), .address(y.address)])
         return y
     }
 
@@ -127,7 +122,7 @@ public struct DeviceOps {
         func perElement(_ kernel: String, _ left: DeviceTensor, _ right: DeviceTensor, leftShape: [Int], rightShape: [Int]) throws -> DeviceTensor {
             let y = try make(shape)
             try device.launch(kernel, grid: grid(y.count), block: blockSize,
-                              [.int64(y.count), .bytes(Self.broadcastBytes(shape, leftShape, rightShape)), .address(left.address), .address(right.address), .address(y.address)])
+                              [.int64(y.count), Self.broadcastBytes(shape, leftShape, rightShape), .address(left.address), .address(right.address), .address(y.address)])
             return y
         }
         switch op {
@@ -140,7 +135,7 @@ public struct DeviceOps {
             let forA = try perElement("vae_divide", g, b, leftShape: shape, rightShape: b.shape)
             let forB = try make(shape)
             try device.launch("vae_divide_denominator_gradient", grid: grid(shape.reduce(1, *)), block: blockSize,
-                              [.int64(forB.count), .bytes(Self.broadcastBytes(shape, a.shape, b.shape)), .address(g.address),
+                              [.int64(forB.count), Self.broadcastBytes(shape, a.shape, b.shape), .address(g.address),
                                .address(a.address), .address(b.address), .address(forB.address)])
             return (try reduce(forA, to: a.shape), try reduce(forB, to: b.shape))
         }
@@ -177,8 +172,8 @@ public struct DeviceOps {
     public func sum(_ x: DeviceTensor) throws -> DeviceTensor {
         let blocks = max(1, min(256, (x.count + 255) / 256))
         let partial = try make([blocks]), total = try make([])
-        try device.launch("vae_sum_all", grid: blocks, block: 256, [.int64(x.count), .address(x.address), .address(partial.address)])
-        try device.launch("vae_sum_all", grid: 1, block: 256, [.int64(blocks), .address(partial.address), .address(total.address)])
+        try device.launch("vae_sum_all", grid: blocks, block: CUDAKernelSource.reductionThreads, [.int64(x.count), .address(x.address), .address(partial.address)])
+        try device.launch("vae_sum_all", grid: 1, block: CUDAKernelSource.reductionThreads, [.int64(blocks), .address(partial.address), .address(total.address)])
         return total
     }
 
@@ -217,7 +212,7 @@ public struct DeviceOps {
     public func binaryCrossEntropySums(logits: DeviceTensor, targets: DeviceTensor) throws -> (sums: DeviceTensor, sigmoids: DeviceTensor) {
         let width = logits.shape.last ?? 1, rows = logits.count / max(width, 1)
         let sums = try make(Array(logits.shape.dropLast())), sigmoids = try make(logits.shape)
-        try device.launch("vae_cross_entropy_row_sums", grid: max(1, min(maximumBlocks, rows)), block: 256,
+        try device.launch("vae_cross_entropy_row_sums", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
                           [.int64(rows), .int64(width), .address(logits.address), .address(targets.address), .address(sums.address), .address(sigmoids.address)])
         return (sums, sigmoids)
     }

@@ -10,6 +10,21 @@ public enum KernelArgument: Sendable {
     /// A struct passed by value: its bytes, laid out as the C struct.
     case bytes([UInt8])
 
+    /// A VaeBroadcast or VaeLayout by value: each array as 8 `long long`s (zero-padded), then `trailer`, then the
+    /// `int` rank, padded to a multiple of 8 bytes as the C struct is.
+    public static func packed(_ arrays: [[Int]], then trailer: [Int64] = [], rank: Int32) -> KernelArgument {
+        var words: [Int64] = []
+        for array in arrays {
+            precondition(array.count <= 8, "packed: \(array.count) entries, the kernels' structs hold 8")
+            words += array.map(Int64.init) + [Int64](repeating: 0, count: 8 - array.count)
+        }
+        words += trailer
+        var bytes = words.withUnsafeBytes { Array($0) }
+        bytes += withUnsafeBytes(of: rank) { Array($0) }
+        while bytes.count % 8 != 0 { bytes.append(0) }
+        return .bytes(bytes)
+    }
+
     /// Calls `body` with the arguments as `cuLaunchKernel` takes them: an array of pointers to each value.
     public static func withParameters<Result>(_ arguments: [KernelArgument],
                                               _ body: (UnsafeMutablePointer<UnsafeMutableRawPointer?>) throws -> Result) rethrows -> Result {
@@ -17,7 +32,7 @@ public enum KernelArgument: Sendable {
         defer { storage.forEach { $0.deallocate() } }
         func store(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutableRawPointer {
             let memory = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 8), alignment: 16)
-            memory.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            if let base = bytes.baseAddress { memory.copyMemory(from: base, byteCount: bytes.count) }
             storage.append(memory)
             return memory
         }

@@ -120,7 +120,7 @@ public final class NVRTC: @unchecked Sendable {
 }
 
 /// Compiled kernels on disk, so that NVRTC runs once per source, target and NVRTC release: files
-/// `kernels-<target>-<hash>.{ptx,cubin}` in `VAEKIT_CACHE_DIR`, else `$XDG_CACHE_HOME/vaekit/cuda`, else
+/// `kernels-<target>-<hash>.{ptx,cubin}` in `$VAEKIT_CACHE_DIR/cuda`, else `$XDG_CACHE_HOME/vaekit/cuda`, else
 /// `~/.cache/vaekit/cuda`; the hash (64-bit FNV-1a) covers the source, the options and NVRTC's release. Written
 /// atomically (a temporary file renamed), so a crash never leaves a torn file; a cache that cannot be written
 /// only costs a compilation next time.

@@ -12,6 +12,21 @@ public struct KernelCheck: Sendable, Encodable {
     /// The largest difference allowed.
     public var tolerance: Float
     public var passed: Bool { worst <= tolerance && worst.isFinite }
+
+    public init(name: String, worst: Float, tolerance: Float) {
+        (self.name, self.worst, self.tolerance) = (name, worst, tolerance)
+    }
+
+    enum CodingKeys: String, CodingKey { case name, worst, tolerance, passed }
+
+    /// `worst` is null when it is not finite (a NaN, or a count mismatch), which JSON cannot hold.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        if worst.isFinite { try container.encode(worst, forKey: .worst) } else { try container.encodeNil(forKey: .worst) }
+        try container.encode(tolerance, forKey: .tolerance)
+        try container.encode(passed, forKey: .passed)
+    }
 }
 
 /// The CPU backend's results against a device's: every kernel of `CUDAKernelSource` forward and backward against
@@ -89,14 +104,9 @@ public struct KernelChecks {
         }
     }
 
-    /// The bytes of a VaeBroadcast or VaeLayout: arrays of at most 8 `long long`s each, then `trailer`, then the rank.
+    /// The bytes of a VaeBroadcast or VaeLayout (``KernelArgument/packed(_:then:rank:)``).
     static func structBytes(_ arrays: [[Int]], then trailer: [Int64] = [], rank: Int32) -> [UInt8] {
-        var words: [Int64] = []
-        for array in arrays { words += array.map(Int64.init) + [Int64](repeating: 0, count: 8 - array.count) }
-        words += trailer
-        var bytes = words.withUnsafeBytes { Array($0) }
-        bytes += withUnsafeBytes(of: rank) { Array($0) }
-        while bytes.count % 8 != 0 { bytes.append(0) }
+        guard case .bytes(let bytes) = KernelArgument.packed(arrays, then: trailer, rank: rank) else { return [] }
         return bytes
     }
 
@@ -188,8 +198,8 @@ public struct KernelChecks {
         // A whole-array sum in two passes: 4 blocks' partial sums, then one block over them.
         let many = values(5000, seed: 6)
         let (partial, total) = (try buffer(count: 4), try buffer(count: 1))
-        try device.launch("vae_sum_all", grid: 4, block: 256, [.int64(5000), try buffer(many), partial])
-        try device.launch("vae_sum_all", grid: 1, block: 256, [.int64(4), partial, total])
+        try device.launch("vae_sum_all", grid: 4, block: CUDAKernelSource.reductionThreads, [.int64(5000), try buffer(many), partial])
+        try device.launch("vae_sum_all", grid: 1, block: CUDAKernelSource.reductionThreads, [.int64(4), partial, total])
         record("vae_sum_all", try read(total, 1), Tensor(shape: [5000], scalars: many).sum().scalars, tolerance: 1e-5)
     }
 
@@ -201,7 +211,7 @@ public struct KernelChecks {
         let (x, t, upstream) = (Tensor(shape: [rows, width], scalars: logits), Tensor(shape: [rows, width], scalars: targets), Tensor(shape: [rows], scalars: g))
         let (logitBuffer, targetBuffer, gBuffer) = (try buffer(logits), try buffer(targets), try buffer(g))
         let (sums, sigmoids, dx) = (try buffer(count: rows), try buffer(count: rows * width), try buffer(count: rows * width))
-        try device.launch("vae_cross_entropy_row_sums", grid: 2, block: 256, [.int64(rows), .int64(width), logitBuffer, targetBuffer, sums, sigmoids])
+        try device.launch("vae_cross_entropy_row_sums", grid: 2, block: CUDAKernelSource.reductionThreads, [.int64(rows), .int64(width), logitBuffer, targetBuffer, sums, sigmoids])
         record("vae_cross_entropy_row_sums", try read(sums, rows), x.binaryCrossEntropySums(targets: t).scalars, tolerance: 1e-5)
         record("vae_cross_entropy_row_sums (sigmoids)", try read(sigmoids, rows * width), x.sigmoid().scalars, tolerance: 2e-6)
         try device.launch("vae_cross_entropy_gradient", grid: 2, block: 64, [.int64(rows * width), .int64(width), .int32(1), gBuffer, sigmoids, targetBuffer, dx])
@@ -265,7 +275,7 @@ public struct KernelChecks {
         let reference = x.batchNormalized(weight: weight, bias: bias, epsilon: 1e-5, activationSlope: 0.2)
         let (input, y, mean, variance) = (try buffer(xValues), try buffer(count: 72), try buffer(count: 3), try buffer(count: 3))
         let (gammaBuffer, betaBuffer) = (try buffer(gamma), try buffer(beta))
-        try device.launch("vae_batch_norm_forward", grid: 2, block: 256, [.int64(6), .int64(3), .int64(4), input, gammaBuffer, betaBuffer,
+        try device.launch("vae_batch_norm_forward", grid: 2, block: CUDAKernelSource.reductionThreads, [.int64(6), .int64(3), .int64(4), input, gammaBuffer, betaBuffer,
                                                                            .float(1e-5), .float(0.2), y, mean, variance])
         record("vae_batch_norm_forward", try read(y, 72), reference.output.scalars, tolerance: 1e-5)
         record("vae_batch_norm_forward (mean, variance)", try read(mean, 3) + read(variance, 3), reference.mean + reference.variance, tolerance: 1e-6)
@@ -273,7 +283,7 @@ public struct KernelChecks {
             $0[0].batchNormalized(weight: $0[1], bias: $0[2], epsilon: 1e-5, activationSlope: 0.2).output
         }
         let (dx, dgamma, dbeta) = (try buffer(count: 72), try buffer(count: 3), try buffer(count: 3))
-        try device.launch("vae_batch_norm_backward", grid: 2, block: 256, [.int64(6), .int64(3), .int64(4), try buffer(gValues), input, y, gammaBuffer,
+        try device.launch("vae_batch_norm_backward", grid: 2, block: CUDAKernelSource.reductionThreads, [.int64(6), .int64(3), .int64(4), try buffer(gValues), input, y, gammaBuffer,
                                                                             mean, variance, .float(1e-5), .float(0.2), dx, dgamma, dbeta])
         record("vae_batch_norm_backward", try read(dx, 72) + read(dgamma, 3) + read(dbeta, 3),
                expected[0].scalars + expected[1].scalars + expected[2].scalars, tolerance: 1e-5)

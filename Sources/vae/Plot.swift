@@ -76,6 +76,7 @@ struct Plot: ParsableCommand {
             let run = try TrainedRun(directory: runDirectory)
             BLAS.setThreadCount(run.config.trainer.threads)
             if let model = run.model as? SentenceVAE, let vocabulary = run.vocabulary {
+                if dimensions != nil { throw ValidationError("--dimensions applies to an image run's traversal; \(runDirectory) is a text run") }
                 try text(run, model: model, vocabulary: vocabulary)
                 return
             }

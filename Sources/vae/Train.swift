@@ -163,6 +163,7 @@ extension Train {
         resolved.trainer.epochs = total
         if let learningRate { resolved.experiment.learningRate = learningRate }
         try resolved.validate()
+        try requireDevice(resolved.trainer.device)
         let trainer = try Trainer(config: resolved, group: group)
         trainer.rankReduction = mpiReduction
         try trainer.restore(from: directory)

@@ -49,3 +49,11 @@ struct KernelAgreementTests {
         #expect(failed == ["vae_exp", "vae_exp_gradient"])
     }
 }
+
+/// A failed check's report is JSON even when its difference is not finite (a NaN from a kernel).
+@Test func aNonFiniteDifferenceEncodesAsNull() throws {
+    let check = KernelCheck(name: "vae_exp", worst: .nan, tolerance: 2e-6)
+    #expect(!check.passed)
+    let text = String(decoding: try JSONEncoder().encode([check]), as: UTF8.self)
+    #expect(text.contains("\"worst\":null") && text.contains("\"passed\":false"), "\(text)")
+}

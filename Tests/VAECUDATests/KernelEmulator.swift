@@ -18,6 +18,7 @@ final class KernelEmulator: @unchecked Sendable {
 
     static let shim = #"""
         #include <math.h>
+        #include <stdlib.h>
         #include <string.h>
         #include <pthread.h>
         #include <thread>
@@ -33,6 +34,7 @@ final class KernelEmulator: @unchecked Sendable {
         #define __restrict__ __restrict
         #define __shared__ static
         static inline void __syncthreads() { pthread_barrier_wait(&vae_barrier); }
+        static inline void __trap() { abort(); }
         static inline int __float_as_int(float f) { int i; memcpy(&i, &f, 4); return i; }
         static inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
         """#
