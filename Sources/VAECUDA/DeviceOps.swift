@@ -207,6 +207,75 @@ public struct DeviceOps {
         return (try matmul(g, weight), try matmul(g, x, transposingA: true), bias)
     }
 
+    // MARK: convolution
+
+    /// A convolution's kernel size, stride and symmetric padding (VAETensor's `ConvolutionGeometry`).
+    public struct Convolution: Sendable {
+        public var kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int
+        public init(kernelHeight: Int, kernelWidth: Int, stride: Int = 1, padding: Int = 0) {
+            (self.kernelHeight, self.kernelWidth, self.stride, self.padding) = (kernelHeight, kernelWidth, stride, padding)
+        }
+        func outputSize(_ size: Int, kernel: Int) -> Int { (size + 2 * padding - kernel) / stride + 1 }
+    }
+
+    /// im2col's and col2im's geometry arguments for input `shape` ([N, C, H, W]).
+    func geometry(_ shape: [Int], _ convolution: Convolution) -> (arguments: [KernelArgument], outHeight: Int, outWidth: Int) {
+        let outHeight = convolution.outputSize(shape[2], kernel: convolution.kernelHeight)
+        let outWidth = convolution.outputSize(shape[3], kernel: convolution.kernelWidth)
+        return ([.int64(shape[0]), .int64(shape[1]), .int64(shape[2]), .int64(shape[3]), .int64(convolution.kernelHeight),
+                 .int64(convolution.kernelWidth), .int64(convolution.stride), .int64(convolution.padding), .int64(outHeight), .int64(outWidth)],
+                outHeight, outWidth)
+    }
+
+    /// `Tensor.conv2d` for x [N, C, H, W] and an OIHW weight: im2col, one GEMM, the product's [O, N·P] laid out as
+    /// [N, O, P] (P the output's positions), then the bias per channel. Also returns the column matrix, which the
+    /// weight's gradient reads.
+    public func conv2d(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor?, _ convolution: Convolution) throws -> (output: DeviceTensor, columns: DeviceTensor) {
+        let (batch, outChannels) = (x.shape[0], weight.shape[0])
+        let patch = weight.shape[1] * convolution.kernelHeight * convolution.kernelWidth
+        let (arguments, outHeight, outWidth) = geometry(x.shape, convolution)
+        let positions = outHeight * outWidth
+        let columns = try make([patch, batch * positions])
+        try device.launch("vae_im2col", grid: grid(columns.count), block: blockSize, arguments + [.address(x.address), .address(columns.address)])
+        let product = try make([outChannels, batch * positions])
+        try device.gemm(m: outChannels, n: batch * positions, k: patch, a: weight.address, transposingA: false, b: columns.address,
+                        transposingB: false, c: product.address)
+        let output = try make([batch, outChannels, outHeight, outWidth])
+        try device.launch("vae_strided_copy", grid: grid(output.count), block: blockSize,
+                          [.int64(output.count), .packed([[batch, outChannels, positions], [positions, batch * positions, 1]], then: [0], rank: 3),
+                           .address(product.address), .address(output.address)])
+        if let bias {
+            try device.launch("vae_add_channel_bias", grid: grid(output.count), block: blockSize,
+                              [.int64(batch), .int64(outChannels), .int64(positions), .address(bias.address), .address(output.address)])
+        }
+        return (output, columns)
+    }
+
+    /// The gradients of ``conv2d(_:weight:bias:_:)`` for x, the weight and the bias from the output's gradient g:
+    /// g as [O, N·P]; the weight's G·columnsᵀ; the input's col2im(Wᵀ·G); the bias's sums per channel.
+    public func conv2dGradients(upstream g: DeviceTensor, inputShape: [Int], weight: DeviceTensor, columns: DeviceTensor,
+                                _ convolution: Convolution) throws -> (input: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor) {
+        let (batch, outChannels, positions) = (g.shape[0], g.shape[1], g.shape[2] * g.shape[3])
+        let patch = columns.shape[0]
+        let matrix = try make([outChannels, batch * positions])
+        try device.launch("vae_strided_copy", grid: grid(matrix.count), block: blockSize,
+                          [.int64(matrix.count), .packed([[outChannels, batch, positions], [positions, outChannels * positions, 1]], then: [0], rank: 3),
+                           .address(g.address), .address(matrix.address)])
+        let dWeight = try make(weight.shape)
+        try device.gemm(m: outChannels, n: patch, k: batch * positions, a: matrix.address, transposingA: false, b: columns.address,
+                        transposingB: true, c: dWeight.address)
+        let dColumns = try make([patch, batch * positions])
+        try device.gemm(m: patch, n: batch * positions, k: outChannels, a: weight.address, transposingA: true, b: matrix.address,
+                        transposingB: false, c: dColumns.address)
+        let dx = try make(inputShape)
+        try device.launch("vae_col2im", grid: grid(dx.count), block: blockSize,
+                          geometry(inputShape, convolution).arguments + [.address(dColumns.address), .address(.null), .address(dx.address)])
+        let dBias = try make([outChannels])
+        try device.launch("vae_channel_sums", grid: grid(outChannels), block: blockSize,
+                          [.int64(batch), .int64(outChannels), .int64(positions), .address(g.address), .address(dBias.address)])
+        return (dx, dWeight, dBias)
+    }
+
     /// Σ over each row of the binary cross-entropy with logits (`Tensor.binaryCrossEntropySums`), and the sigmoids
     /// its gradient needs.
     public func binaryCrossEntropySums(logits: DeviceTensor, targets: DeviceTensor) throws -> (sums: DeviceTensor, sigmoids: DeviceTensor) {

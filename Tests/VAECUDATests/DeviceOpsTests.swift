@@ -113,3 +113,25 @@ struct DeviceOpsTests {
         }
     }
 }
+
+extension DeviceOpsTests {
+    @Test func convolutionAndItsGradientsMatchTheTape() throws {
+        // Stride 2 and padding 1 over a 7×7 image with 3 channels into 4: every branch of im2col and col2im.
+        let (x, weight, bias, g) = (values([2, 3, 7, 7], seed: 30), values([4, 3, 3, 3], seed: 31), values([4], seed: 32), values([2, 4, 4, 4], seed: 33))
+        let geometry = ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1)
+        let tape = GradientTape()
+        let (output, expected) = tape.recording { () -> (Tensor, [Tensor]) in
+            let (xs, w, b) = (tape.watch(x), tape.watch(weight), tape.watch(bias))
+            let y = xs.conv2d(weight: w, bias: b, geometry: geometry)
+            return (y, tape.gradients(of: (y * g).sum(), withRespectTo: [xs, w, b]))
+        }
+        let convolution = DeviceOps.Convolution(kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1)
+        let w = try upload(weight)
+        let forward = try ops.conv2d(try upload(x), weight: w, bias: try upload(bias), convolution)
+        try expectClose(forward.output, output, "conv2d")
+        let gradients = try ops.conv2dGradients(upstream: try upload(g), inputShape: x.shape, weight: w, columns: forward.columns, convolution)
+        try expectClose(gradients.input, expected[0], "conv2d's input gradient")
+        try expectClose(gradients.weight, expected[1], "conv2d's weight gradient")
+        try expectClose(gradients.bias, expected[2], "conv2d's bias gradient")
+    }
+}
