@@ -11,6 +11,8 @@ public final class CUDAContext: KernelDevice {
     var functions: [String: OpaquePointer] = [:]
     var module: OpaquePointer?
     var blasHandle: OpaquePointer?
+    let cublas: SharedLibrary
+    var deviceHandle: Int32 = 0
 
     typealias Status = Int32
     typealias MemAlloc = @convention(c) (UnsafeMutablePointer<UInt64>, Int) -> Status
@@ -41,10 +43,11 @@ public final class CUDAContext: KernelDevice {
             throw CUDAError(probe.problem ?? "no GPU \(index): the driver reports \(probe.devices.count)")
         }
         let device = probe.devices[index]
+        let search = probe.search   // bounded by the driver's CUDA release
         name = "\(device.name) (sm_\(device.architecture))"
         architecture = device.architecture
         driver = try search.load(.driver).get()
-        let cublas = try search.load(.cublas).get()
+        cublas = try search.load(.cublas).get()
         memAlloc = try driver.function("cuMemAlloc_v2", as: MemAlloc.self)
         memFree = try driver.function("cuMemFree_v2", as: MemFree.self)
         copyToDevice = try driver.function("cuMemcpyHtoD_v2", as: CopyToDevice.self)
@@ -62,6 +65,7 @@ public final class CUDAContext: KernelDevice {
         typealias BlasCreate = @convention(c) (UnsafeMutablePointer<OpaquePointer?>) -> Status
         var handle: Int32 = 0
         try check(driver.function("cuDeviceGet", as: DeviceGet.self)(&handle, Int32(index)), "cuDeviceGet")
+        deviceHandle = handle
         var context: OpaquePointer?
         try check(driver.function("cuDevicePrimaryCtxRetain", as: Retain.self)(&context, handle), "cuDevicePrimaryCtxRetain")
         try check(driver.function("cuCtxSetCurrent", as: SetCurrent.self)(context), "cuCtxSetCurrent")
@@ -74,6 +78,16 @@ public final class CUDAContext: KernelDevice {
         let blasStatus = try cublas.function("cublasCreate_v2", as: BlasCreate.self)(&blas)
         guard blasStatus == 0 else { throw CUDAError("cuBLAS: cublasCreate failed (status \(blasStatus))") }
         blasHandle = blas
+    }
+
+    /// Releases the cuBLAS handle, the module and the primary context (what the process's device memory holds
+    /// stays until freed: ``DeviceTensor``s free theirs).
+    deinit {
+        typealias Release = @convention(c) (OpaquePointer?) -> Status
+        typealias ReleaseContext = @convention(c) (Int32) -> Status
+        if let blasHandle, let destroy = try? cublas.function("cublasDestroy_v2", as: Release.self) { _ = destroy(blasHandle) }
+        if let module, let unload = try? driver.function("cuModuleUnload", as: Release.self) { _ = unload(module) }
+        if let release = try? driver.function("cuDevicePrimaryCtxRelease_v2", as: ReleaseContext.self) { _ = release(deviceHandle) }
     }
 
     func check(_ status: Status, _ what: String) throws {

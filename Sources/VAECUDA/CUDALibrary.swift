@@ -74,10 +74,13 @@ public enum CUDALibrary: String, CaseIterable, Sendable {
 /// 5. for the driver, the system's library directories (`/usr/lib/x86_64-linux-gnu`, `/usr/lib64`, WSL's, the
 ///    NVIDIA container runtime's);
 /// 6. the bare file names, for the dynamic loader's own search (`LD_LIBRARY_PATH`, `ld.so.cache`).
-public struct CUDALibrarySearch {
+public struct CUDALibrarySearch: Sendable {
     public var environment: [String: String]
     /// The user's home directory (`~/.local`, `~/.pyenv`).
     public var home: String
+    /// The newest CUDA major release to load (the driver's: a CUDA 12 driver cannot run CUDA 13's runtime or
+    /// cuBLAS); nil: any. ``CUDAProbe`` sets it from the driver before loading the rest.
+    public var majorAtMost: Int?
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 home: String = FileManager.default.homeDirectoryForCurrentUser.path) {
@@ -104,20 +107,30 @@ public struct CUDALibrarySearch {
         return directories.filter { seen.insert($0).inserted }
     }
 
+    /// The file names to look for: ``CUDALibrary/fileNames`` of a major release no newer than ``majorAtMost``.
+    public func fileNames(for library: CUDALibrary) -> [String] {
+        guard library != .driver, let majorAtMost else { return library.fileNames }
+        return library.fileNames.filter { name in (name.split(separator: ".").last.flatMap { Int($0) } ?? 0) <= majorAtMost }
+    }
+
     /// What to hand `dlopen`, in order: each existing file in ``directories(for:)``, then the bare file names.
     public func candidates(for library: CUDALibrary) -> [String] {
+        let names = fileNames(for: library)
         var files: [String] = []
         for directory in directories(for: library) {
-            for name in library.fileNames where FileManager.default.fileExists(atPath: directory + "/" + name) {
+            for name in names where FileManager.default.fileExists(atPath: directory + "/" + name) {
                 files.append(directory + "/" + name)
             }
         }
-        return files + library.fileNames
+        return files + names
     }
 
     /// Opens the first candidate that loads; an error that names the library, every place looked and every load
     /// failure, and how to install it.
     public func load(_ library: CUDALibrary) -> Result<SharedLibrary, CUDAError> {
+        guard !fileNames(for: library).isEmpty else {
+            return .failure(CUDAError("the \(library.title) of CUDA 12 or 13 is needed, but the NVIDIA driver supports CUDA \(majorAtMost ?? 0) at most: update the driver"))
+        }
         var failures: [String] = []
         for candidate in candidates(for: library) {
             switch SharedLibrary.open(candidate) {
@@ -128,7 +141,8 @@ public struct CUDALibrarySearch {
                 if candidate.hasPrefix("/") { failures.append(error.reason) }
             }
         }
-        var message = "the \(library.title) was not found: looked for \(library.fileNames.joined(separator: " or ")) in "
+        let versions = majorAtMost.map { " (CUDA \($0) or older, as the driver supports)" } ?? ""
+        var message = "the \(library.title) was not found: looked for \(fileNames(for: library).joined(separator: " or "))\(versions) in "
             + "\(directories(for: library).count) directories (\(summary(directories(for: library)))) and the dynamic loader's path"
         if !failures.isEmpty { message += "; found but could not load: " + failures.joined(separator: "; ") }
         if library == .driver {

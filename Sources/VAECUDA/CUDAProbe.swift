@@ -29,9 +29,13 @@ public struct CUDAProbe: Sendable {
     public var driverVersion: String?
     /// The first reason the CUDA backend cannot run here; nil when a GPU and every library are there.
     public var problem: String?
+    /// The search with the driver's bound (``CUDALibrarySearch/majorAtMost``): what ``CUDAContext`` loads through.
+    public var search: CUDALibrarySearch
 
     /// Loads each library through `search` and asks the driver for its GPUs.
+    /// Loads the driver first: its CUDA release bounds the releases of the other libraries (``CUDALibrarySearch/majorAtMost``).
     public static func run(search: CUDALibrarySearch = CUDALibrarySearch()) -> CUDAProbe {
+        var search = search
         var libraries: [Library] = []
         var devices: [Device] = []
         var driverVersion: String?
@@ -51,6 +55,7 @@ public struct CUDAProbe: Sendable {
                         _ = try opened.function("cuDriverGetVersion", as: IntegerOut.self)(&version)
                         entry.version = release(version)
                         driverVersion = entry.version
+                        if version > 0 { search.majorAtMost = Int(version / 1000) }
                         do {
                             devices = try driverDevices(opened)
                         } catch let error as CUDAError {
@@ -86,7 +91,7 @@ public struct CUDAProbe: Sendable {
                 libraries.append(entry)
             }
         }
-        return CUDAProbe(libraries: libraries, devices: devices, driverVersion: driverVersion, problem: problems.first)
+        return CUDAProbe(libraries: libraries, devices: devices, driverVersion: driverVersion, problem: problems.first, search: search)
     }
 
     /// A CUDA version number (1000·major + 10·minor) as "major.minor".

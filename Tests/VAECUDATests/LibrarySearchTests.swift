@@ -40,6 +40,18 @@ import Testing
         #expect(search.directories(for: .driver).contains("/usr/lib/x86_64-linux-gnu"))
     }
 
+    @Test func theDriversReleaseBoundsTheLibrariesReleases() throws {
+        var search = CUDALibrarySearch(environment: [:], home: "/nonexistent")
+        #expect(search.fileNames(for: .cublas) == ["libcublas.so.13", "libcublas.so.12"])
+        search.majorAtMost = 12   // a CUDA 12 driver cannot run CUDA 13's cuBLAS
+        #expect(search.fileNames(for: .cublas) == ["libcublas.so.12"])
+        #expect(search.candidates(for: .nvrtc).allSatisfy { $0.hasSuffix(".so.12") })
+        #expect(search.fileNames(for: .driver) == ["libcuda.so.1"])
+        search.majorAtMost = 11
+        guard case .failure(let error) = search.load(.runtime) else { Issue.record("a CUDA 11 driver loaded a runtime"); return }
+        #expect(error.message == "the CUDA runtime (libcudart) of CUDA 12 or 13 is needed, but the NVIDIA driver supports CUDA 11 at most: update the driver")
+    }
+
     @Test func aMissingLibraryNamesWhatWhereAndHowToInstall() throws {
         let root = try makeTemporaryDirectory("cuda-missing")
         defer { removeDirectory(root) }
