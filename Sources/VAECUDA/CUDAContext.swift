@@ -23,7 +23,6 @@ public final class CUDAContext: KernelDevice {
     typealias LaunchKernel = @convention(c) (OpaquePointer?, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, OpaquePointer?,
                                              UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Status
     typealias Synchronize = @convention(c) () -> Status
-    typealias ErrorString = @convention(c) (Status, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Status
     typealias Sgemm = @convention(c) (OpaquePointer?, Int32, Int32, Int32, Int32, Int32, UnsafePointer<Float>, UInt64, Int32, UInt64, Int32,
                                       UnsafePointer<Float>, UInt64, Int32) -> Status
     let memAlloc: MemAlloc
@@ -33,7 +32,6 @@ public final class CUDAContext: KernelDevice {
     let getFunction: GetFunction
     let launchKernel: LaunchKernel
     let synchronize: Synchronize
-    let errorString: ErrorString
     let sgemm: Sgemm
 
     /// Opens device `index`: an error naming what is missing (driver, GPU, library) or what failed.
@@ -55,7 +53,6 @@ public final class CUDAContext: KernelDevice {
         getFunction = try driver.function("cuModuleGetFunction", as: GetFunction.self)
         launchKernel = try driver.function("cuLaunchKernel", as: LaunchKernel.self)
         synchronize = try driver.function("cuCtxSynchronize", as: Synchronize.self)
-        errorString = try driver.function("cuGetErrorString", as: ErrorString.self)
         sgemm = try cublas.function("cublasSgemm_v2", as: Sgemm.self)
 
         typealias DeviceGet = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Status
@@ -90,13 +87,7 @@ public final class CUDAContext: KernelDevice {
         if let release = try? driver.function("cuDevicePrimaryCtxRelease_v2", as: ReleaseContext.self) { _ = release(deviceHandle) }
     }
 
-    func check(_ status: Status, _ what: String) throws {
-        guard status == 0 else {
-            var text: UnsafePointer<CChar>?
-            _ = errorString(status, &text)
-            throw CUDAError("CUDA on \(name): \(what) failed: \(text.map { String(cString: $0) } ?? "error \(status)")")
-        }
-    }
+    func check(_ status: Status, _ what: String) throws { try driver.checkDriver(status, what, context: "CUDA on \(name): ") }
 
     public func allocate(bytes: Int) throws -> DeviceAddress {
         var address: UInt64 = 0

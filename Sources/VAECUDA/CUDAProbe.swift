@@ -105,15 +105,7 @@ public struct CUDAProbe: Sendable {
         typealias Name = @convention(c) (UnsafeMutablePointer<CChar>, Int32, Int32) -> Int32
         typealias Attribute = @convention(c) (UnsafeMutablePointer<Int32>, Int32, Int32) -> Int32
         typealias Memory = @convention(c) (UnsafeMutablePointer<Int>, Int32) -> Int32
-        typealias ErrorString = @convention(c) (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32
-        let errorString = try driver.function("cuGetErrorString", as: ErrorString.self)
-        func check(_ status: Int32, _ what: String) throws {
-            guard status == 0 else {
-                var text: UnsafePointer<CChar>?
-                _ = errorString(status, &text)
-                throw CUDAError("\(what) failed: \(text.map { String(cString: $0) } ?? "error \(status)")")
-            }
-        }
+        func check(_ status: Int32, _ what: String) throws { try driver.checkDriver(status, what) }
         try check(driver.function("cuInit", as: Initialise.self)(0), "cuInit")
         var count: Int32 = 0
         try check(driver.function("cuDeviceGetCount", as: IntegerOut.self)(&count), "cuDeviceGetCount")
@@ -136,5 +128,17 @@ public struct CUDAProbe: Sendable {
                                   memoryBytes: bytes))
         }
         return devices
+    }
+}
+
+extension SharedLibrary {
+    /// Throws "WHAT failed: MESSAGE" for a driver call's nonzero status (a `CUresult`), with the driver's own
+    /// message (`cuGetErrorString`) and `context` before it.
+    func checkDriver(_ status: Int32, _ what: String, context: String = "") throws {
+        guard status != 0 else { return }
+        typealias ErrorString = @convention(c) (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32
+        var text: UnsafePointer<CChar>?
+        if let errorString = try? function("cuGetErrorString", as: ErrorString.self) { _ = errorString(status, &text) }
+        throw CUDAError(context + "\(what) failed: \(text.map { String(cString: $0) } ?? "error \(status)")")
     }
 }

@@ -104,12 +104,6 @@ public struct KernelChecks {
         }
     }
 
-    /// The bytes of a VaeBroadcast or VaeLayout (``KernelArgument/packed(_:then:rank:)``).
-    static func structBytes(_ arrays: [[Int]], then trailer: [Int64] = [], rank: Int32) -> [UInt8] {
-        guard case .bytes(let bytes) = KernelArgument.packed(arrays, then: trailer, rank: rank) else { return [] }
-        return bytes
-    }
-
     // MARK: checks
 
     mutating func unaryOps() throws {
@@ -154,22 +148,22 @@ public struct KernelChecks {
         // a [3, 1, 4] with b [1, 5, 4] → [3, 5, 4]; each input's strides in the output's coordinates.
         let (aValues, bValues, gValues) = (values(12, seed: 1), values(20, seed: 2, in: 0.5...2), values(60, seed: 3))
         let (a, b, g) = (Tensor(shape: [3, 1, 4], scalars: aValues), Tensor(shape: [1, 5, 4], scalars: bValues), Tensor(shape: [3, 5, 4], scalars: gValues))
-        let shape = Self.structBytes([[3, 5, 4], [4, 0, 1], [0, 4, 1]], rank: 3)
+        let shape = KernelArgument.packed([[3, 5, 4], [4, 0, 1], [0, 4, 1]], rank: 3)
         let (aBuffer, bBuffer, gBuffer, out) = (try buffer(aValues), try buffer(bValues), try buffer(gValues), try buffer(count: 60))
         let ops: [(String, (Tensor, Tensor) -> Tensor)] = [("vae_add", { $0 + $1 }), ("vae_subtract", { $0 - $1 }),
                                                             ("vae_multiply", { $0 * $1 }), ("vae_divide", { $0 / $1 })]
         for (kernel, op) in ops {
-            try device.launch(kernel, grid: 2, block: 32, [.int64(60), .bytes(shape), aBuffer, bBuffer, out])
+            try device.launch(kernel, grid: 2, block: 32, [.int64(60), shape, aBuffer, bBuffer, out])
             record(kernel, try read(out, 60), op(a, b).scalars, tolerance: 2e-6)
         }
         // a / b's gradients: g / b summed over b's broadcast axis for a; −g·a/b² summed over a's for b.
         let expected = gradients([a, b], upstream: g) { $0[0] / $0[1] }
         let (perElement, aGradient, bGradient) = (try buffer(count: 60), try buffer(count: 12), try buffer(count: 20))
-        try device.launch("vae_divide", grid: 2, block: 32, [.int64(60), .bytes(Self.structBytes([[3, 5, 4], [20, 4, 1], [0, 4, 1]], rank: 3)),
+        try device.launch("vae_divide", grid: 2, block: 32, [.int64(60), .packed([[3, 5, 4], [20, 4, 1], [0, 4, 1]], rank: 3),
                                                              gBuffer, bBuffer, perElement])
         try device.launch("vae_sum_axis", grid: 1, block: 32, [.int64(3), .int64(5), .int64(4), perElement, aGradient])
         record("vae_sum_axis (a / b's gradient for a)", try read(aGradient, 12), expected[0].scalars, tolerance: 1e-5)
-        try device.launch("vae_divide_denominator_gradient", grid: 2, block: 32, [.int64(60), .bytes(shape), gBuffer, aBuffer, bBuffer, perElement])
+        try device.launch("vae_divide_denominator_gradient", grid: 2, block: 32, [.int64(60), shape, gBuffer, aBuffer, bBuffer, perElement])
         try device.launch("vae_sum_axis", grid: 1, block: 32, [.int64(1), .int64(3), .int64(20), perElement, bGradient])
         record("vae_divide_denominator_gradient", try read(bGradient, 20), expected[1].scalars, tolerance: 1e-5)
     }
@@ -246,14 +240,14 @@ public struct KernelChecks {
         record("cublasSgemm", try read(product, 128), expectedProduct.scalars, tolerance: 1e-5)
         // [4, 2·16] → [2, 4, 16] (a strided copy), then the bias per channel.
         let output = try buffer(count: 128)
-        try device.launch("vae_strided_copy", grid: 2, block: 64, [.int64(128), .bytes(Self.structBytes([[2, 4, 16], [16, 32, 1]], then: [0], rank: 3)), product, output])
+        try device.launch("vae_strided_copy", grid: 2, block: 64, [.int64(128), .packed([[2, 4, 16], [16, 32, 1]], then: [0], rank: 3), product, output])
         try device.launch("vae_add_channel_bias", grid: 2, block: 64, [.int64(2), .int64(4), .int64(16), try buffer(bValues), output])
         record("vae_im2col + GEMM + vae_add_channel_bias (conv2d)", try read(output, 128), x.conv2d(weight: w, bias: bias, geometry: geometry).scalars, tolerance: 1e-5)
 
         let expected = gradients([x, w, bias], upstream: g) { $0[0].conv2d(weight: $0[1], bias: $0[2], geometry: geometry) }
         // The upstream gradient as [4, 2·16]; the input's columns Wᵀ·G, then col2im.
         let upstream = try buffer(count: 128), inputColumns = try buffer(count: 27 * 32), dx = try buffer(count: 294)
-        try device.launch("vae_strided_copy", grid: 2, block: 64, [.int64(128), .bytes(Self.structBytes([[4, 2, 16], [16, 64, 1]], then: [0], rank: 3)), try buffer(gValues), upstream])
+        try device.launch("vae_strided_copy", grid: 2, block: 64, [.int64(128), .packed([[4, 2, 16], [16, 64, 1]], then: [0], rank: 3), try buffer(gValues), upstream])
         guard case .address(let u0) = upstream, case .address(let i0) = inputColumns else { return }
         try device.gemm(m: 27, n: 32, k: 4, a: w0, transposingA: true, b: u0, transposingB: false, c: i0)
         try device.launch("vae_col2im", grid: 4, block: 64, shape + [inputColumns, .address(.null), dx])
@@ -294,18 +288,18 @@ public struct KernelChecks {
         let xValues = values(60, seed: 16)
         let x = Tensor(shape: [3, 4, 5], scalars: xValues)
         let out = try buffer(count: 60)
-        try device.launch("vae_strided_copy", grid: 2, block: 32, [.int64(60), .bytes(Self.structBytes([[5, 3, 4], [1, 20, 5]], then: [0], rank: 3)), try buffer(xValues), out])
+        try device.launch("vae_strided_copy", grid: 2, block: 32, [.int64(60), .packed([[5, 3, 4], [1, 20, 5]], then: [0], rank: 3), try buffer(xValues), out])
         record("vae_strided_copy (transpose)", try read(out, 60), x.transposed([2, 0, 1]).scalars, tolerance: 0)
 
         // slice(1..<4, alongAxis: 1) of [5, 6], and its gradient (zeros elsewhere).
         let m = Tensor(shape: [5, 6], scalars: Array(xValues.prefix(30)))
-        let layout = Self.structBytes([[5, 3], [6, 1]], then: [1], rank: 2)
+        let layout = KernelArgument.packed([[5, 3], [6, 1]], then: [1], rank: 2)
         let sliced = try buffer(count: 15)
-        try device.launch("vae_strided_copy", grid: 1, block: 32, [.int64(15), .bytes(layout), try buffer(m.scalars), sliced])
+        try device.launch("vae_strided_copy", grid: 1, block: 32, [.int64(15), layout, try buffer(m.scalars), sliced])
         record("vae_strided_copy (slice)", try read(sliced, 15), m.slice(1..<4, alongAxis: 1).scalars, tolerance: 0)
         let g = values(15, seed: 17), dm = try buffer(count: 30)
         try device.launch("vae_fill", grid: 1, block: 32, [.int64(30), dm, .float(0)])
-        try device.launch("vae_strided_scatter", grid: 1, block: 32, [.int64(15), .bytes(layout), try buffer(g), dm])
+        try device.launch("vae_strided_scatter", grid: 1, block: 32, [.int64(15), layout, try buffer(g), dm])
         record("vae_strided_scatter (slice's gradient)", try read(dm, 30),
                gradients([m], upstream: Tensor(shape: [5, 3], scalars: g)) { $0[0].slice(1..<4, alongAxis: 1) }[0].scalars, tolerance: 0)
 

@@ -100,8 +100,14 @@ final class KernelEmulator: @unchecked Sendable {
         launchFunction = try library.function("vae_emu_launch", as: Launch.self)
     }
 
+    /// One launch at a time: the emulated launch configuration and barrier are the library's globals, and tests
+    /// of different suites run concurrently.
+    private let launching = NSLock()
+
     /// Runs kernel `name` on `grid` blocks of `block` threads.
     func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
+        launching.lock()
+        defer { launching.unlock() }
         let status = KernelArgument.withParameters(arguments) { launchFunction(name, UInt32(grid), UInt32(block), $0) }
         guard status == 0 else { throw CUDAError("the emulator has no kernel \(name)") }
     }
