@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "CKernels"),  // memory-bound loops compiled per vector width (see CKernels.h)
         .target(name: "VAETensor", dependencies: blasDependency + ["CKernels"], linkerSettings: blasSettings),
         // The CUDA backend's loader (dlopen: no link-time CUDA), NVRTC and kernel sources; see docs/cuda.md.
-        .target(name: "VAECUDA"),
+        .target(name: "VAECUDA", dependencies: ["VAETensor"]),
         // Every CUDA kernel against the CPU backend on a KernelDevice (`vae devices --check` on a GPU; the tests emulate one).
         .target(name: "VAECUDAChecks", dependencies: ["VAECUDA", "VAETensor", "CKernels"]),
         .target(name: "VAEFormats", dependencies: ["CZlib"]),
@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["VAETensor"], path: "Tests/TestSupport"),
         .testTarget(name: "VAETensorTests", dependencies: ["VAETensor", "TestSupport"]),
         .testTarget(name: "VAENNTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "TestSupport"]),
-        .testTarget(name: "VAECUDATests", dependencies: ["VAECUDA", "VAECUDAChecks", "VAETensor", "TestSupport"]),
+        .testTarget(name: "VAECUDATests", dependencies: ["VAECUDA", "VAECUDAChecks", "VAETensor", "VAENN", "VAEModels", "TestSupport"]),
         .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats", "TestSupport"]),
         .testTarget(name: "VAEDataTests", dependencies: ["VAETensor", "VAEFormats", "VAEData", "TestSupport"]),
         .testTarget(name: "VAEModelsTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions", "VAEModels", "TestSupport"]),

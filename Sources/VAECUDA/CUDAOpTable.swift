@@ -46,6 +46,7 @@ public enum CUDAOpTable {
         "zeros": .kernels(["vae_fill"]),
         "ones": .kernels(["vae_fill"]),
         "row": .hostCopy,
+        "moved": .hostCopy,
         "withUnsafeMutableScalars": .hostCopy,
         "addInPlace": .kernels(["vae_add_in_place"]),
         "binaryCrossEntropy": .kernels(["vae_cross_entropy", "vae_sigmoid_forward", "vae_cross_entropy_gradient"]),

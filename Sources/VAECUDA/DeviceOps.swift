@@ -1,3 +1,18 @@
+import VAETensor
+
+/// The kernels of `Tensor`'s unary ops and of their gradients.
+extension UnaryOp {
+    var forward: String {
+        switch self {
+        case .leakyRelu: return "vae_leaky_relu"
+        case .sigmoid: return "vae_sigmoid_forward"
+        case .softplus: return "vae_softplus_forward"
+        default: return "vae_" + rawValue
+        }
+    }
+    var backward: String { (self == .leakyRelu ? "vae_leaky_relu" : forward.replacingOccurrences(of: "_forward", with: "")) + "_gradient" }
+}
+
 /// The CUDA backend's ops on ``DeviceTensor``s: each launches the kernels ``CUDAOpTable`` names for the CPU op of
 /// the same name (GEMMs through the device's cuBLAS), with the CPU backend's semantics — broadcasting aligned on the
 /// last axis, reductions along one axis, a gradient summed back to its input's shape. What the tape will call
@@ -21,28 +36,14 @@ public struct DeviceOps {
 
     // MARK: elementwise
 
-    /// The unary ops of `Tensor` with a kernel and a gradient kernel (the parameter: slope, exponent or scalar).
-    public enum Unary: String, CaseIterable, Sendable {
-        case negate, exp, log, sqrt, square, pow, relu, leakyRelu, sigmoid, tanh, softplus
-        var forward: String {
-            switch self {
-            case .leakyRelu: return "vae_leaky_relu"
-            case .sigmoid: return "vae_sigmoid_forward"
-            case .softplus: return "vae_softplus_forward"
-            default: return "vae_" + rawValue
-            }
-        }
-        var backward: String { (self == .leakyRelu ? "vae_leaky_relu" : forward.replacingOccurrences(of: "_forward", with: "")) + "_gradient" }
-    }
-
-    public func unary(_ op: Unary, _ x: DeviceTensor, parameter: Float = 0) throws -> DeviceTensor {
+    public func unary(_ op: UnaryOp, _ x: DeviceTensor, parameter: Float = 0) throws -> DeviceTensor {
         let y = try make(x.shape)
         try device.launch(op.forward, grid: grid(x.count), block: blockSize, [.int64(x.count), .address(x.address), .address(y.address), .float(parameter)])
         return y
     }
 
     /// g · f′(x), from the forward pass's input `x` and output `y`.
-    public func unaryGradient(_ op: Unary, upstream g: DeviceTensor, input x: DeviceTensor, output y: DeviceTensor,
+    public func unaryGradient(_ op: UnaryOp, upstream g: DeviceTensor, input x: DeviceTensor, output y: DeviceTensor,
                               parameter: Float = 0) throws -> DeviceTensor {
         let dx = try make(x.shape)
         try device.launch(op.backward, grid: grid(x.count), block: blockSize,
@@ -76,7 +77,6 @@ public struct DeviceOps {
 
     // MARK: broadcasting
 
-    public enum Binary: String, Sendable { case add, subtract, multiply, divide }
 
     /// The shape two shapes broadcast to (aligned on the last axis, as `Tensor`'s arithmetic), or nil.
     public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
@@ -108,7 +108,7 @@ public struct DeviceOps {
         return .packed([output, strides(of: a, in: output), strides(of: b, in: output)], rank: Int32(output.count))
     }
 
-    public func binary(_ op: Binary, _ a: DeviceTensor, _ b: DeviceTensor) throws -> DeviceTensor {
+    public func binary(_ op: BinaryOp, _ a: DeviceTensor, _ b: DeviceTensor) throws -> DeviceTensor {
         guard let shape = Self.broadcastShape(a.shape, b.shape) else { throw CUDAError("\(op.rawValue): shapes \(a.shape) and \(b.shape) do not broadcast") }
         let y = try make(shape)
         try device.launch("vae_" + op.rawValue, grid: grid(y.count), block: blockSize,
@@ -117,7 +117,7 @@ public struct DeviceOps {
     }
 
     /// The gradients of a ∘ b for each input, from the output's gradient `g`: each summed back to its input's shape.
-    public func binaryGradients(_ op: Binary, upstream g: DeviceTensor, _ a: DeviceTensor, _ b: DeviceTensor) throws -> (DeviceTensor, DeviceTensor) {
+    public func binaryGradients(_ op: BinaryOp, upstream g: DeviceTensor, _ a: DeviceTensor, _ b: DeviceTensor) throws -> (DeviceTensor, DeviceTensor) {
         let shape = g.shape
         func perElement(_ kernel: String, _ left: DeviceTensor, _ right: DeviceTensor, leftShape: [Int], rightShape: [Int]) throws -> DeviceTensor {
             let y = try make(shape)
@@ -293,5 +293,16 @@ public struct DeviceOps {
                           [.int64(dx.count), .int64(sigmoids.shape.last ?? 1), .int32(1), .address(g.address), .address(sigmoids.address),
                            .address(targets.address), .address(dx.address)])
         return dx
+    }
+
+    // MARK: optimisers
+
+    /// One Adam step in place (`Adam.update` of VAEOptimizers, the same arithmetic as CKernels' loop).
+    public func adamUpdate(weights: DeviceTensor, gradient: DeviceTensor, addend: DeviceTensor?, first: DeviceTensor,
+                           second: DeviceTensor, _ step: AdamStep) throws {
+        try device.launch("vae_adam_update", grid: grid(weights.count), block: blockSize,
+                          [.int64(weights.count), .address(weights.address), .address(gradient.address), .address(addend?.address ?? .null),
+                           .address(first.address), .address(second.address), .float(step.beta1), .float(step.beta2), .float(step.epsilon),
+                           .float(step.stepSize), .float(step.rootCorrection2), .float(step.coupledDecay), .float(step.shrink)])
     }
 }

@@ -5,12 +5,25 @@ public final class DeviceTensor {
     public let address: DeviceAddress
     public let shape: [Int]
     public var count: Int { shape.reduce(1, *) }
+    /// The tensor whose memory this one views (``reshaped(_:)``), kept alive by it; nil for the owner.
+    let owner: DeviceTensor?
 
     /// Uninitialised memory for `shape`.
     public init(device: KernelDevice, shape: [Int]) throws {
         self.device = device
         self.shape = shape
+        owner = nil
         address = try device.allocate(bytes: max(shape.reduce(1, *), 1) * 4)
+    }
+
+    init(viewing tensor: DeviceTensor, shape: [Int]) {
+        precondition(shape.reduce(1, *) == tensor.count, "DeviceTensor: \(tensor.shape) cannot be viewed as \(shape)")
+        (device, address, self.shape, owner) = (tensor.device, tensor.address, shape, tensor.owner ?? tensor)
+    }
+
+    /// The same memory under another shape of the same count.
+    public func reshaped(_ shape: [Int]) -> DeviceTensor {
+        shape == self.shape ? self : DeviceTensor(viewing: self, shape: shape)
     }
 
     /// `values` copied to the device.
@@ -20,7 +33,7 @@ public final class DeviceTensor {
         try values.withUnsafeBytes { try device.copy($0, to: address) }
     }
 
-    deinit { device.free(address) }
+    deinit { if owner == nil { device.free(address) } }
 
     /// The values, copied to the host.
     public func values() throws -> [Float] { try device.download(address, count: count) }

@@ -20,9 +20,10 @@ public struct DiagonalNormal {
 
     public var standardDeviation: Tensor { (logVariance * 0.5).exp() }
 
-    /// A reparameterised draw z = μ + σ·ε with ε ~ N(0, I) from `random`: gradients flow to μ and log σ².
+    /// A reparameterised draw z = μ + σ·ε with ε ~ N(0, I) from `random`: gradients flow to μ and log σ². ε is
+    /// drawn on the host and moved to the mean's device, so a run draws the same numbers on either.
     public func sample(using random: inout RandomStream) -> Tensor {
-        sample(noise: random.normal(shape: mean.shape))
+        sample(noise: random.normal(shape: mean.shape).moved(to: mean.backend))
     }
 
     /// z = μ + σ·ε for a given ε (shape of the mean).

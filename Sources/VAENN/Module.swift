@@ -51,6 +51,12 @@ open class Module {
         return found
     }
 
+    /// Moves every parameter and buffer to `backend` (nil: to the host), once, before a run's steps: the ops that
+    /// read them then run there.
+    public func move(to backend: (any TensorBackend)?) {
+        for (_, parameter) in namedStates { parameter.value = parameter.value.moved(to: backend).detached }
+    }
+
     /// Number of scalar parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 

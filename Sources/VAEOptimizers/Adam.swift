@@ -48,9 +48,18 @@ public final class Adam: MomentOptimizer, Optimizer {
         let rootCorrection2 = correction2.squareRoot()
         let coupledDecay = decoupledWeightDecay ? 0 : weightDecay
         let shrink = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
-        let update = Update(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
-                            rootCorrection2: rootCorrection2, coupledDecay: coupledDecay, shrink: shrink)
+        let update = AdamStep(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
+                              rootCorrection2: rootCorrection2, coupledDecay: coupledDecay, shrink: shrink)
         for (index, parameter) in parameters.enumerated() {
+            if let weights = parameter.value.deviceStorage {
+                let gradient = gradients[index].deviceStorage, addend = secondPart?[index].deviceStorage
+                precondition(gradient?.backend === weights.backend && (secondPart == nil || addend?.backend === weights.backend),
+                             "Adam: the gradient of a parameter on \(weights.backend.name) is not there")
+                weights.backend.adamUpdate(weights: weights, gradient: gradient!, addend: addend,
+                                           first: moments["exp_avg"]![index].storage(on: weights.backend),
+                                           second: moments["exp_avg_sq"]![index].storage(on: weights.backend), update)
+                continue
+            }
             // An empty array stands in for "no second part": its base address is not read.
             (secondPart?[index].scalars ?? []).withUnsafeBufferPointer { secondPartBuffer in
             gradients[index].scalars.withUnsafeBufferPointer { gradientBuffer in
@@ -74,12 +83,5 @@ public final class Adam: MomentOptimizer, Optimizer {
             }
             }
         }
-    }
-}
-
-extension Adam {
-    /// One step's constants (the per-element loop is `vae_adam_update` in CKernels).
-    struct Update {
-        let beta1, beta2, epsilon, stepSize, rootCorrection2, coupledDecay, shrink: Float
     }
 }

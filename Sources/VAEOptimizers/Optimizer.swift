@@ -77,8 +77,7 @@ public class MomentOptimizer {
     }
 
     public func state(slot: String, parameter index: Int) -> Tensor? {
-        guard let values = moments[slot]?[index].values else { return nil }
-        return Tensor(shape: [values.count], scalars: values)
+        moments[slot]?[index].tensor
     }
 
     public func restore(step: Int, slots: [String: [Tensor]]) throws {
@@ -95,7 +94,19 @@ public class MomentOptimizer {
 /// One parameter's moment values. A class, so that an update can hold several buffers mutably at once.
 final class MomentBuffer {
     var values: [Float]
+    /// The values on a device, once its parameter lives there (`values` is then empty).
+    var storage: (any DeviceStorage)?
     init(_ values: [Float]) { self.values = values }
+
+    var tensor: Tensor { storage.map { Tensor(device: $0) } ?? Tensor(shape: [values.count], scalars: values) }
+
+    /// The values on `backend`, moved there on first use.
+    func storage(on backend: any TensorBackend) -> any DeviceStorage {
+        if let storage, storage.backend === backend { return storage }
+        let moved = tensor.moved(to: backend).deviceStorage!
+        (storage, values) = (moved, [])
+        return moved
+    }
 }
 
 /// Rescales gradients so their global L2 norm is at most `maxNorm` (PyTorch's `clip_grad_norm_`).

@@ -7,10 +7,11 @@ extension Tensor {
     /// shapes, and `derivatives` returns the output-shaped gradients for each input, which are then summed
     /// back over the stretched axes.
     @inline(__always)
-    static func broadcasting(_ a: Tensor, _ b: Tensor, forward: ([Float], [Float]) -> [Float],
+    static func broadcasting(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, forward: ([Float], [Float]) -> [Float],
                              derivatives: @escaping (_ upstream: [Float], _ a: [Float], _ b: [Float],
                                                      _ needA: Bool, _ needB: Bool) -> ([Float]?, [Float]?))
     -> Tensor {
+        if let backend = backend(a, b) { return onDevice(op, a, b, backend) }
         let shape = a.shape == b.shape ? a.shape : Broadcasting.shape(a.shape, b.shape)
         let left = Broadcasting.expand(a.scalars, from: a.shape, to: shape)
         let right = Broadcasting.expand(b.scalars, from: b.shape, to: shape)
@@ -24,44 +25,45 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        broadcasting(a, b, forward: { Kernels.zip($0, $1, +) }) { g, _, _, needA, needB in
+        broadcasting(.add, a, b, forward: { Kernels.zip($0, $1, +) }) { g, _, _, needA, needB in
             (needA ? g : nil, needB ? g : nil)
         }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        broadcasting(a, b, forward: { Kernels.zip($0, $1, -) }) { g, _, _, needA, needB in
+        broadcasting(.subtract, a, b, forward: { Kernels.zip($0, $1, -) }) { g, _, _, needA, needB in
             (needA ? g : nil, needB ? Kernels.map(g) { -$0 } : nil)
         }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        broadcasting(a, b, forward: { Kernels.zip($0, $1, *) }) { g, x, y, needA, needB in
+        broadcasting(.multiply, a, b, forward: { Kernels.zip($0, $1, *) }) { g, x, y, needA, needB in
             (needA ? Kernels.zip(g, y, *) : nil, needB ? Kernels.zip(g, x, *) : nil)
         }
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        broadcasting(a, b, forward: { Kernels.zip($0, $1, /) }) { g, x, y, needA, needB in
+        broadcasting(.divide, a, b, forward: { Kernels.zip($0, $1, /) }) { g, x, y, needA, needB in
             (needA ? Kernels.zip(g, y, /) : nil,
              needB ? Kernels.zip3(g, x, y) { g, x, y in -g * x / (y * y) } : nil)
         }
     }
 
-    public static prefix func - (a: Tensor) -> Tensor { a.unary({ -$0 }) { g, _, _ in -g } }
+    public static prefix func - (a: Tensor) -> Tensor { a.unary(.unary(.negate), { -$0 }) { g, _, _ in -g } }
 
-    public static func + (a: Tensor, b: Float) -> Tensor { a.unary({ $0 + b }) { g, _, _ in g } }
-    public static func - (a: Tensor, b: Float) -> Tensor { a.unary({ $0 - b }) { g, _, _ in g } }
-    public static func * (a: Tensor, b: Float) -> Tensor { a.unary({ $0 * b }) { g, _, _ in g * b } }
+    public static func + (a: Tensor, b: Float) -> Tensor { a.unary(.scalar(.add, b), { $0 + b }) { g, _, _ in g } }
+    public static func - (a: Tensor, b: Float) -> Tensor { a.unary(.scalar(.add, -b), { $0 - b }) { g, _, _ in g } }
+    public static func * (a: Tensor, b: Float) -> Tensor { a.unary(.scalar(.multiply, b), { $0 * b }) { g, _, _ in g * b } }
     public static func / (a: Tensor, b: Float) -> Tensor { a * (1 / b) }
     public static func + (a: Float, b: Tensor) -> Tensor { b + a }
-    public static func - (a: Float, b: Tensor) -> Tensor { b.unary({ a - $0 }) { g, _, _ in -g } }
+    public static func - (a: Float, b: Tensor) -> Tensor { b.unary(.scalar(.subtractFrom, a), { a - $0 }) { g, _, _ in -g } }
     public static func * (a: Float, b: Tensor) -> Tensor { b * a }
 
     /// A unary op whose derivative is `derivative(upstream, input, output)` elementwise.
     @inline(__always)
-    func unary(_ forward: (Float) -> Float,
+    func unary(_ op: DeviceElementwise, _ forward: (Float) -> Float,
                _ derivative: @escaping (Float, Float, Float) -> Float) -> Tensor {
+        if let backend = Tensor.backend(self) { return onDevice(op, backend) }
         let input = scalars
         let output = Kernels.map(input, forward)
         return Tensor.record(shape: shape, scalars: output, inputs: [self]) { upstream in
@@ -69,26 +71,27 @@ extension Tensor {
         }
     }
 
-    public func exp() -> Tensor { unary({ Foundation.exp($0) }) { g, _, y in g * y } }
-    public func log() -> Tensor { unary({ Foundation.log($0) }) { g, x, _ in g / x } }
-    public func sqrt() -> Tensor { unary({ Foundation.sqrt($0) }) { g, _, y in g * 0.5 / y } }
-    public func squared() -> Tensor { unary({ $0 * $0 }) { g, x, _ in 2 * g * x } }
+    public func exp() -> Tensor { unary(.unary(.exp), { Foundation.exp($0) }) { g, _, y in g * y } }
+    public func log() -> Tensor { unary(.unary(.log), { Foundation.log($0) }) { g, x, _ in g / x } }
+    public func sqrt() -> Tensor { unary(.unary(.sqrt), { Foundation.sqrt($0) }) { g, _, y in g * 0.5 / y } }
+    public func squared() -> Tensor { unary(.unary(.square), { $0 * $0 }) { g, x, _ in 2 * g * x } }
     public func pow(_ exponent: Float) -> Tensor {
-        unary({ Foundation.pow($0, exponent) }) { g, x, _ in g * exponent * Foundation.pow(x, exponent - 1) }
+        unary(.unary(.pow, parameter: exponent), { Foundation.pow($0, exponent) }) { g, x, _ in g * exponent * Foundation.pow(x, exponent - 1) }
     }
     /// max(x, 0); gradient g where x > 0, else 0. Its own kernels: through `unary(_:_:)` the derivative was a
     /// closure called per element (the MLP's hottest elementwise op).
     public func relu() -> Tensor {
+        if let backend = Tensor.backend(self) { return onDevice(.unary(.relu), backend) }
         let input = scalars
         return Tensor.record(shape: shape, scalars: Kernels.relu(input), inputs: [self]) { upstream in
             [Kernels.reluGradient(upstream, input)]
         }
     }
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
-        unary({ $0 > 0 ? $0 : slope * $0 }) { g, x, _ in x > 0 ? g : slope * g }
+        unary(.unary(.leakyRelu, parameter: slope), { $0 > 0 ? $0 : slope * $0 }) { g, x, _ in x > 0 ? g : slope * g }
     }
-    public func sigmoid() -> Tensor { unary({ Kernels.sigmoid($0) }) { g, _, y in g * y * (1 - y) } }
-    public func tanh() -> Tensor { unary({ Foundation.tanh($0) }) { g, _, y in g * (1 - y * y) } }
+    public func sigmoid() -> Tensor { unary(.unary(.sigmoid), { Kernels.sigmoid($0) }) { g, _, y in g * y * (1 - y) } }
+    public func tanh() -> Tensor { unary(.unary(.tanh), { Foundation.tanh($0) }) { g, _, y in g * (1 - y * y) } }
     /// The straight-through estimator (Bengio et al. 2013): the result's value is `value`, and the gradient
     /// passes to `self` unchanged, as if the result were `self`. Gumbel-Softmax's hard samples and VQ-VAE's
     /// quantised codes use it.
@@ -98,7 +101,7 @@ extension Tensor {
     }
 
     /// log(1 + eˣ), computed without overflow.
-    public func softplus() -> Tensor { unary({ Kernels.softplus($0) }) { g, x, _ in g * Kernels.sigmoid(x) } }
+    public func softplus() -> Tensor { unary(.unary(.softplus), { Kernels.softplus($0) }) { g, x, _ in g * Kernels.sigmoid(x) } }
 
     /// Elementwise binary cross-entropy of `targets` (in [0, 1]) under Bernoulli `self` = logits:
     /// max(x, 0) − x·t + log(1 + e^−|x|), stable for any logit. Gradient: sigmoid(x) − t for the logits,
@@ -121,6 +124,9 @@ extension Tensor {
     public func binaryCrossEntropySums(targets: Tensor) -> Tensor {
         precondition(shape == targets.shape && rank >= 1,
                      "binaryCrossEntropySums: logits \(shape) vs targets \(targets.shape)")
+        if let backend = Tensor.backend(self, targets) {
+            return binaryCrossEntropySumsOnDevice(targets: targets, backend)
+        }
         let width = shape[rank - 1], rows = width == 0 ? 0 : count / width
         let (logits, labels) = (scalars, targets.scalars)
         let (needLogits, needTargets) = (isTracked, targets.isTracked)

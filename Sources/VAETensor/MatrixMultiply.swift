@@ -9,6 +9,9 @@ extension Tensor {
         let (m, k) = transposingSelf ? (shape[1], shape[0]) : (shape[0], shape[1])
         let (k2, n) = transposingOther ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
         precondition(k == k2, "matmul: inner dimensions differ: \(shape)\(transposingSelf ? "ᵀ" : "") · \(other.shape)\(transposingOther ? "ᵀ" : "")")
+        if let backend = Tensor.backend(self, other) {
+            return matmulOnDevice(other, transposingSelf: transposingSelf, transposingOther: transposingOther, backend)
+        }
         let a = scalars, b = other.scalars
         let output = Tensor.gemm(a, transposingSelf, b, transposingOther, m: m, n: n, k: k)
         let (needA, needB) = (isTracked, other.isTracked)
@@ -54,6 +57,9 @@ extension Tensor {
                      "linear: input \(shape) does not fit weight \(weight.shape)")
         let (m, k, n) = (shape[0], shape[1], weight.shape[0])
         if let bias { precondition(bias.shape == [n], "linear: bias \(bias.shape) does not fit weight \(weight.shape)") }
+        if let backend = Tensor.backend(self, weight, bias) {
+            return linearOnDevice(weight: weight, bias: bias, backend)
+        }
         let x = scalars, w = weight.scalars
         var output = [Float](unsafeUninitializedCapacity: m * n) { out, initialized in
             // Each row starts as the bias (sgemm then adds onto it) or zero; row copies, not an element loop.

@@ -5,6 +5,7 @@ import Foundation
 extension Tensor {
     /// Sum of all elements, as a scalar tensor.
     public func sum() -> Tensor {
+        if let backend = Tensor.backend(self) { return sumOnDevice(backend) }
         let total = scalars.withUnsafeBufferPointer { Kernels.sum($0) }
         let count = self.count
         return Tensor.record(shape: [], scalars: [total], inputs: [self]) { upstream in
@@ -18,6 +19,9 @@ extension Tensor {
     /// Sum along `axis`; the axis is removed unless `keepingDimension`.
     public func sum(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         let axis = resolve(axis: axis, "sum")
+        if let backend = Tensor.backend(self) {
+            return sumOnDevice(alongAxis: axis, keepingDimension: keepingDimension, backend)
+        }
         let (outer, length, inner) = Kernels.split(shape, axis: axis)
         var output = [Float](repeating: 0, count: outer * inner)
         scalars.withUnsafeBufferPointer { inputBuffer in

@@ -10,6 +10,7 @@ extension Tensor {
             resolved[unknown] = count / known
         }
         precondition(resolved.reduce(1, *) == count, "reshape: \(shape) has \(count) elements, \(newShape) needs \(resolved.reduce(1, *))")
+        if let backend = Tensor.backend(self) { return reshapedOnDevice(resolved, backend) }
         return Tensor.record(shape: resolved, scalars: scalars, inputs: [self]) { g in [g] }
     }
 

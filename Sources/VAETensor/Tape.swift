@@ -13,9 +13,13 @@ public final class GradientTape {
     /// A pullback maps the gradient of the output to one gradient per input (nil where not needed).
     public typealias Pullback = ([Float]) -> [[Float]?]
 
+    /// A pullback between storages: for ops on a device and for moves between host and device.
+    public typealias StoragePullback = (TensorStorage) -> [TensorStorage?]
+
     struct Record {
         let inputs: [Int]
         let pullback: Pullback?
+        var storagePullback: StoragePullback? = nil
         let count: Int
     }
 
@@ -77,28 +81,67 @@ public final class GradientTape {
         }
         var wanted = [Bool](repeating: false, count: records.count)
         for target in targets where node(of: target) >= 0 { wanted[target.node] = true }
+        // Host gradients as arrays (added in place), device gradients as the device's storage.
         var gradients = [[Float]?](repeating: nil, count: records.count)
-        gradients[loss.node] = [1]
+        var deviceGradients = [(any DeviceStorage)?](repeating: nil, count: records.count)
+        if let storage = loss.deviceStorage {
+            deviceGradients[loss.node] = storage.backend.upload([1], shape: [])
+        } else {
+            gradients[loss.node] = [1]
+        }
         for index in stride(from: loss.node, through: 0, by: -1) {
-            guard let upstream = gradients[index] else { continue }
             let record = records[index]
-            guard let pullback = record.pullback else { continue }
-            if !wanted[index] { gradients[index] = nil }
-            let inputGradients = pullback(upstream)
-            for (position, input) in record.inputs.enumerated() where input >= 0 {
-                guard let contribution = inputGradients[position] else { continue }
+            if let upstream = gradients[index] {
+                if !wanted[index] { gradients[index] = nil }
+                if let pullback = record.pullback {
+                    let inputGradients = pullback(upstream)
+                    for (position, input) in record.inputs.enumerated() where input >= 0 {
+                        guard let contribution = inputGradients[position] else { continue }
+                        if gradients[input] == nil {
+                            gradients[input] = contribution
+                        } else {
+                            Kernels.addInPlace(&gradients[input]!, contribution)
+                        }
+                    }
+                    continue
+                }
+                guard let pullback = record.storagePullback else { continue }
+                add(pullback(.host(upstream)), to: record.inputs, &gradients, &deviceGradients)
+            } else if let upstream = deviceGradients[index] {
+                if !wanted[index] { deviceGradients[index] = nil }
+                guard let pullback = record.storagePullback else { continue }
+                add(pullback(.device(upstream)), to: record.inputs, &gradients, &deviceGradients)
+            }
+        }
+        return targets.map { target in
+            guard node(of: target) >= 0 else { return Tensor.zeros(target.shape) }
+            if let values = gradients[target.node] { return Tensor(shape: target.shape, scalars: values) }
+            if let storage = deviceGradients[target.node] {
+                return Tensor(device: storage.backend.reshaped(storage, to: target.shape))
+            }
+            return Tensor.zeros(target.shape)
+        }
+    }
+}
+
+extension GradientTape {
+    /// Adds a storage pullback's gradients to its inputs' (host arrays in place, device storage by the device's add).
+    func add(_ contributions: [TensorStorage?], to inputs: [Int], _ gradients: inout [[Float]?],
+             _ deviceGradients: inout [(any DeviceStorage)?]) {
+        for (position, input) in inputs.enumerated() where input >= 0 {
+            switch contributions[position] {
+            case nil: continue
+            case .host(let contribution)?:
+                precondition(deviceGradients[input] == nil, "GradientTape: gradients of one value on the host and on a device")
                 if gradients[input] == nil {
                     gradients[input] = contribution
                 } else {
                     Kernels.addInPlace(&gradients[input]!, contribution)
                 }
+            case .device(let contribution)?:
+                precondition(gradients[input] == nil, "GradientTape: gradients of one value on the host and on a device")
+                deviceGradients[input] = deviceGradients[input].map { $0.backend.add($0, contribution) } ?? contribution
             }
-        }
-        return targets.map { target in
-            if node(of: target) >= 0, let gradient = gradients[target.node] {
-                return Tensor(shape: target.shape, scalars: gradient)
-            }
-            return Tensor.zeros(target.shape)
         }
     }
 }
@@ -111,15 +154,47 @@ public func withoutGradients<Result>(_ body: () throws -> Result) rethrows -> Re
 extension Tensor {
     /// Builds the result of an op and, when a tape is recording and any input is tracked, records it.
     /// `pullback` receives the output gradient and returns one gradient per input (nil to skip).
+    /// An op with an input on a device and no device version of its own (`op`: the caller's name) has computed on
+    /// copies; its result goes back to that device and its pullback runs on the host likewise.
     @inline(__always)
-    static func record(shape: [Int], scalars: [Float], inputs: [Tensor],
+    static func record(shape: [Int], scalars: [Float], inputs: [Tensor], op: StaticString = #function,
                        pullback: @escaping GradientTape.Pullback) -> Tensor {
+        if let device = inputs.first(where: { $0.deviceStorage != nil })?.deviceStorage {
+            return hostFallback(shape: shape, scalars: scalars, inputs: inputs, backend: device.backend, op: "\(op)", pullback: pullback)
+        }
         var result = Tensor(shape: shape, scalars: scalars)
         if let tape = GradientTape.current, inputs.contains(where: { tape.node(of: $0) >= 0 }) {
             result.node = tape.records.count
             result.tapeSerial = tape.serial
             tape.records.append(GradientTape.Record(inputs: inputs.map { tape.node(of: $0) }, pullback: pullback,
                                                     count: scalars.count))
+        }
+        return result
+    }
+}
+
+extension Tensor {
+    static func hostFallback(shape: [Int], scalars: [Float], inputs: [Tensor], backend: any TensorBackend, op: String,
+                             pullback: @escaping GradientTape.Pullback) -> Tensor {
+        backend.noteHostFallback(op)
+        let places = inputs.map(\.deviceStorage)
+        return record(Tensor(device: backend.upload(scalars, shape: shape)), inputs: inputs) { upstream in
+            zip(pullback(upstream.hostValues), places).map { gradient, place in
+                gradient.map { values in place.map { .device($0.backend.upload(values, shape: $0.shape)) } ?? .host(values) }
+            }
+        }
+    }
+
+    /// Records `result` (host or device values) with a pullback between storages, as
+    /// ``record(shape:scalars:inputs:pullback:)`` does for host ops.
+    static func record(_ result: Tensor, inputs: [Tensor],
+                       pullback: @escaping GradientTape.StoragePullback) -> Tensor {
+        var result = result
+        if let tape = GradientTape.current, inputs.contains(where: { tape.node(of: $0) >= 0 }) {
+            result.node = tape.records.count
+            result.tapeSerial = tape.serial
+            tape.records.append(GradientTape.Record(inputs: inputs.map { tape.node(of: $0) }, pullback: nil,
+                                                    storagePullback: pullback, count: result.count))
         }
         return result
     }
@@ -139,6 +214,11 @@ extension Tensor {
         _ body: (inout UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
         node = -1
         tapeSerial = 0
-        return try scalars.withUnsafeMutableBufferPointer(body)
+        guard let device = deviceStorage else { return try hostScalars.withUnsafeMutableBufferPointer(body) }
+        // On a device: through a host copy, which then replaces the device's values.
+        device.backend.noteHostFallback("withUnsafeMutableScalars")
+        var values = device.backend.download(device)
+        defer { deviceStorage = device.backend.upload(values, shape: shape) }
+        return try values.withUnsafeMutableBufferPointer(body)
     }
 }

@@ -11,8 +11,22 @@
 public struct Tensor: CustomStringConvertible {
     /// Dimensions, outermost first. A scalar has shape `[]`.
     public internal(set) var shape: [Int]
-    /// Elements in row-major order.
-    public internal(set) var scalars: [Float]
+    /// Elements in row-major order, on the host: for a tensor on a device (``backend``) a copy back from it, so
+    /// never read inside a step there.
+    public internal(set) var scalars: [Float] {
+        get {
+            guard let deviceStorage else { return hostScalars }
+            return deviceStorage.backend.download(deviceStorage)
+        }
+        set {
+            hostScalars = newValue
+            deviceStorage = nil
+        }
+    }
+    /// The elements when they live on the host; empty when `deviceStorage` holds them.
+    var hostScalars: [Float]
+    /// The elements when they live on a device.
+    public internal(set) var deviceStorage: (any DeviceStorage)?
     /// Position of this value on the recording tape, or -1 when it is not tracked.
     public internal(set) var node: Int = -1
     /// Serial of the tape that `node` refers to; a value from an older tape counts as a constant.
@@ -23,7 +37,7 @@ public struct Tensor: CustomStringConvertible {
         precondition(shape.reduce(1, *) == scalars.count,
                      "Tensor: shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
         self.shape = shape
-        self.scalars = scalars
+        self.hostScalars = scalars
     }
 
     /// A rank-0 tensor.
@@ -38,13 +52,13 @@ public struct Tensor: CustomStringConvertible {
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(repeating: 1, shape: shape) }
 
     public var rank: Int { shape.count }
-    public var count: Int { scalars.count }
+    public var count: Int { deviceStorage == nil ? hostScalars.count : shape.reduce(1, *) }
     /// True when this value is recorded on the current tape.
     public var isTracked: Bool { node >= 0 && tapeSerial == GradientTape.current?.serial }
 
     /// The value of a single-element tensor.
     public var scalar: Float {
-        precondition(scalars.count == 1, "Tensor.scalar: tensor of shape \(shape) has \(scalars.count) elements")
+        precondition(count == 1, "Tensor.scalar: tensor of shape \(shape) has \(count) elements")
         return scalars[0]
     }
 
@@ -55,12 +69,14 @@ public struct Tensor: CustomStringConvertible {
     public var isFinite: Bool {
         // A sum is non-finite exactly when some element is (or when finite values overflow Float, which a
         // healthy model never reaches); the vectorised sum is far cheaper than a branch per element.
-        scalars.withUnsafeBufferPointer { Kernels.sum($0).isFinite }
+        if let deviceStorage { return deviceStorage.backend.isFinite(deviceStorage) }
+        return hostScalars.withUnsafeBufferPointer { Kernels.sum($0).isFinite }
     }
 
     public var description: String {
         let shown = scalars.prefix(8).map { String(format: "%.4g", Double($0)) }.joined(separator: ", ")
-        return "Tensor(shape: \(shape), [\(shown)\(scalars.count > 8 ? ", …" : "")])"
+        let place = backend.map { ", on \($0.name)" } ?? ""
+        return "Tensor(shape: \(shape)\(place), [\(shown)\(count > 8 ? ", …" : "")])"
     }
 
     /// Row `index` of a tensor viewed as `[shape[0], rest]`, as a plain array (no gradient).

@@ -1,0 +1,169 @@
+import VAETensor
+
+/// VAETensor's ``TensorBackend`` on a ``KernelDevice``: `Tensor`'s ops on tensors moved here (`moved(to:)`) run as
+/// the kernels of ``DeviceOps``, and the tape's gradients stay on the device.
+///
+/// The first error (memory, a launch) is kept in ``failure``; every op after it does no work and returns storage
+/// that reads back as NaN, so the step's loss is not finite and the trainer reports ``failure``.
+public final class CUDABackend: TensorBackend {
+    public let ops: DeviceOps
+    public private(set) var failure: (any Error)?
+    /// How often each op without a device version ran on the host with copies (``TensorBackend/noteHostFallback(_:)``).
+    public private(set) var hostFallbacks: [String: Int] = [:]
+    public func noteHostFallback(_ op: String) { hostFallbacks[op, default: 0] += 1 }
+    public var name: String { ops.device.name }
+
+    public init(device: KernelDevice) { ops = DeviceOps(device: device) }
+    /// With the launch sizes of `ops` (the tests' emulated device runs small blocks).
+    public init(ops: DeviceOps) { self.ops = ops }
+
+    /// A backend's storage: a ``DeviceTensor``, or nil once the backend has failed.
+    final class Storage: DeviceStorage {
+        let owner: CUDABackend
+        let tensor: DeviceTensor?
+        let shape: [Int]
+        var backend: any TensorBackend { owner }
+        init(_ owner: CUDABackend, _ tensor: DeviceTensor?, shape: [Int]) { (self.owner, self.tensor, self.shape) = (owner, tensor, shape) }
+    }
+
+    func tensor(_ storage: any DeviceStorage) -> DeviceTensor? {
+        guard let storage = storage as? Storage, storage.owner === self else {
+            preconditionFailure("CUDABackend: storage of \(storage.backend.name) given to \(name)")
+        }
+        return storage.tensor
+    }
+
+    /// Runs `body` on the inputs' device tensors unless the backend has failed or an input is a placeholder;
+    /// an error becomes ``failure`` and placeholders of `shapes`.
+    func run(_ shapes: [[Int]], _ inputs: [any DeviceStorage], _ body: ([DeviceTensor]) throws -> [DeviceTensor]) -> [any DeviceStorage] {
+        let tensors = inputs.compactMap(tensor)
+        if failure == nil && tensors.count == inputs.count {
+            do {
+                return try body(tensors).map { Storage(self, $0, shape: $0.shape) }
+            } catch {
+                failure = error
+            }
+        }
+        return shapes.map { Storage(self, nil, shape: $0) }
+    }
+
+    func run(_ shape: [Int], _ inputs: [any DeviceStorage], _ body: ([DeviceTensor]) throws -> DeviceTensor) -> any DeviceStorage {
+        run([shape], inputs) { [try body($0)] }[0]
+    }
+
+    public func upload(_ values: [Float], shape: [Int]) -> any DeviceStorage {
+        run(shape, []) { _ in try DeviceTensor(device: ops.device, shape: shape, values: values) }
+    }
+
+    public func download(_ x: any DeviceStorage) -> [Float] {
+        let count = x.shape.reduce(1, *)
+        if failure == nil, let tensor = tensor(x) {
+            do { return try tensor.values() } catch { failure = error }
+        }
+        return [Float](repeating: .nan, count: count)
+    }
+
+    public func reshaped(_ x: any DeviceStorage, to shape: [Int]) -> any DeviceStorage {
+        guard let tensor = tensor(x) else { return Storage(self, nil, shape: shape) }
+        return Storage(self, tensor.reshaped(shape), shape: shape)
+    }
+
+    public func isFinite(_ x: any DeviceStorage) -> Bool {
+        download(run([], [x]) { try ops.sum($0[0]) })[0].isFinite
+    }
+
+    public func unary(_ op: UnaryOp, _ x: any DeviceStorage, parameter: Float) -> any DeviceStorage {
+        run(x.shape, [x]) { try ops.unary(op, $0[0], parameter: parameter) }
+    }
+
+    public func unaryGradient(_ op: UnaryOp, upstream g: any DeviceStorage, input x: any DeviceStorage,
+                              output y: any DeviceStorage, parameter: Float) -> any DeviceStorage {
+        run(x.shape, [g, x, y]) { try ops.unaryGradient(op, upstream: $0[0], input: $0[1], output: $0[2], parameter: parameter) }
+    }
+
+    public func scalar(_ op: ScalarOp, _ x: any DeviceStorage, _ s: Float) -> any DeviceStorage {
+        run(x.shape, [x]) {
+            switch op {
+            case .add: return try ops.shifted($0[0], by: s)
+            case .multiply: return try ops.scaled($0[0], by: s)
+            case .subtractFrom: return try ops.subtracted(from: s, $0[0])
+            }
+        }
+    }
+
+    public func binary(_ op: BinaryOp, _ a: any DeviceStorage, _ b: any DeviceStorage) -> any DeviceStorage {
+        run(DeviceOps.broadcastShape(a.shape, b.shape) ?? a.shape, [a, b]) { try ops.binary(op, $0[0], $0[1]) }
+    }
+
+    public func binaryGradients(_ op: BinaryOp, upstream g: any DeviceStorage, _ a: any DeviceStorage,
+                                _ b: any DeviceStorage) -> (any DeviceStorage, any DeviceStorage) {
+        let gradients = run([a.shape, b.shape], [g, a, b]) {
+            let (forA, forB) = try ops.binaryGradients(op, upstream: $0[0], $0[1], $0[2])
+            return [forA, forB]
+        }
+        return (gradients[0], gradients[1])
+    }
+
+    public func expand(_ x: any DeviceStorage, to shape: [Int]) -> any DeviceStorage {
+        run(shape, [x]) { try ops.binary(.add, try ops.filled(shape, with: 0), $0[0]) }
+    }
+
+    public func add(_ a: any DeviceStorage, _ b: any DeviceStorage) -> any DeviceStorage {
+        run(a.shape, [a, b]) { try ops.binary(.add, $0[0], $0[1]) }
+    }
+
+    public func sum(_ x: any DeviceStorage) -> any DeviceStorage {
+        run([], [x]) { try ops.sum($0[0]) }
+    }
+
+    public func sum(_ x: any DeviceStorage, alongAxis axis: Int) -> any DeviceStorage {
+        var kept = x.shape
+        kept[axis] = 1
+        return run(kept, [x]) { try ops.sum($0[0], alongAxis: axis, keepingDimension: true) }
+    }
+
+    public func matmul(_ a: any DeviceStorage, transposingA: Bool, _ b: any DeviceStorage,
+                       transposingB: Bool) -> any DeviceStorage {
+        let shape = [transposingA ? a.shape[1] : a.shape[0], transposingB ? b.shape[0] : b.shape[1]]
+        return run(shape, [a, b]) { try ops.matmul($0[0], $0[1], transposingA: transposingA, transposingB: transposingB) }
+    }
+
+    public func linear(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?) -> any DeviceStorage {
+        run([x.shape[0], weight.shape[0]], [x, weight] + (bias.map { [$0] } ?? [])) {
+            try ops.linear($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil)
+        }
+    }
+
+    public func linearGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, weight: any DeviceStorage)
+        -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage) {
+        let gradients = run([x.shape, weight.shape, [weight.shape[0]]], [g, x, weight]) {
+            let result = try ops.linearGradients(upstream: $0[0], input: $0[1], weight: $0[2])
+            return [result.input, result.weight, result.bias]
+        }
+        return (gradients[0], gradients[1], gradients[2])
+    }
+
+    public func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)
+        -> (sums: any DeviceStorage, sigmoids: any DeviceStorage) {
+        let outputs = run([Array(logits.shape.dropLast()), logits.shape], [logits, targets]) {
+            let result = try ops.binaryCrossEntropySums(logits: $0[0], targets: $0[1])
+            return [result.sums, result.sigmoids]
+        }
+        return (outputs[0], outputs[1])
+    }
+
+    public func adamUpdate(weights: any DeviceStorage, gradient: any DeviceStorage, addend: (any DeviceStorage)?,
+                           first: any DeviceStorage, second: any DeviceStorage, _ step: AdamStep) {
+        _ = run([[]], [weights, gradient, first, second] + (addend.map { [$0] } ?? [])) {
+            try ops.adamUpdate(weights: $0[0], gradient: $0[1], addend: $0.count > 4 ? $0[4] : nil, first: $0[2], second: $0[3], step)
+            return []
+        }
+    }
+
+    public func binaryCrossEntropySumsGradient(upstream g: any DeviceStorage, sigmoids: any DeviceStorage,
+                                               targets: any DeviceStorage) -> any DeviceStorage {
+        run(sigmoids.shape, [g, sigmoids, targets]) {
+            try ops.binaryCrossEntropySumsGradient(upstream: $0[0], sigmoids: $0[1], targets: $0[2])
+        }
+    }
+}

@@ -1,0 +1,160 @@
+// The device side of the tensor core: where a tensor's elements live when not in host memory, and the primitive
+// ops a device provides. `Tensor`'s ops run on the host (BLAS and CKernels) unless their inputs live on a device;
+// then they call that device's ``TensorBackend`` and record pullbacks that keep gradients there, so the tape above
+// is the same for both (docs/cuda.md).
+
+/// Elements held by a device (a GPU), with their shape. A ``TensorBackend`` makes and reads them.
+public protocol DeviceStorage: AnyObject {
+    var backend: any TensorBackend { get }
+    var shape: [Int] { get }
+}
+
+/// The unary elementwise ops with a kernel and a gradient kernel on a device; `parameter` is the slope
+/// (leakyRelu) or exponent (pow).
+public enum UnaryOp: String, CaseIterable, Sendable {
+    case negate, exp, log, sqrt, square, pow, relu, leakyRelu, sigmoid, tanh, softplus
+}
+
+/// The broadcasting binary ops.
+public enum BinaryOp: String, CaseIterable, Sendable { case add, subtract, multiply, divide }
+
+/// x·s, x + s and s − x for a host scalar s.
+public enum ScalarOp: String, CaseIterable, Sendable { case multiply, add, subtractFrom }
+
+/// The primitive ops of one device, with `Tensor`'s semantics: broadcasting aligned on the last axis, gradients
+/// summed back to each input's shape, reductions in a fixed order.
+///
+/// The ops do not throw: the first failure (memory, a launch) is kept in ``failure``, and every op after it does no
+/// work and returns storage that reads back as NaN, so a step's loss is not finite and the caller reports
+/// ``failure`` (as CUDA's own errors stick to a context).
+public protocol TensorBackend: AnyObject {
+    /// A name for messages ("NVIDIA H200 (sm_90)").
+    var name: String { get }
+    /// The first error since this backend was made, if any.
+    var failure: (any Error)? { get }
+
+    func upload(_ values: [Float], shape: [Int]) -> any DeviceStorage
+    func download(_ x: any DeviceStorage) -> [Float]
+    /// The same elements under another shape of the same count, without a copy.
+    func reshaped(_ x: any DeviceStorage, to shape: [Int]) -> any DeviceStorage
+    /// True when no element is NaN or ±∞ (one value comes back to the host).
+    func isFinite(_ x: any DeviceStorage) -> Bool
+
+    func unary(_ op: UnaryOp, _ x: any DeviceStorage, parameter: Float) -> any DeviceStorage
+    /// g · f′(x) from the forward pass's input `x` and output `y`.
+    func unaryGradient(_ op: UnaryOp, upstream g: any DeviceStorage, input x: any DeviceStorage,
+                       output y: any DeviceStorage, parameter: Float) -> any DeviceStorage
+    func scalar(_ op: ScalarOp, _ x: any DeviceStorage, _ s: Float) -> any DeviceStorage
+    func binary(_ op: BinaryOp, _ a: any DeviceStorage, _ b: any DeviceStorage) -> any DeviceStorage
+    /// The gradients of a ∘ b for each input, each summed back to its input's shape.
+    func binaryGradients(_ op: BinaryOp, upstream g: any DeviceStorage, _ a: any DeviceStorage,
+                         _ b: any DeviceStorage) -> (any DeviceStorage, any DeviceStorage)
+    /// `x` (whose shape broadcasts to `shape`) repeated to `shape`.
+    func expand(_ x: any DeviceStorage, to shape: [Int]) -> any DeviceStorage
+    /// a + b for equal shapes: the tape's sum of two contributions to one gradient.
+    func add(_ a: any DeviceStorage, _ b: any DeviceStorage) -> any DeviceStorage
+
+    /// Σ of all elements, shape [].
+    func sum(_ x: any DeviceStorage) -> any DeviceStorage
+    /// Σ along `axis`, kept as a dimension of 1.
+    func sum(_ x: any DeviceStorage, alongAxis axis: Int) -> any DeviceStorage
+
+    /// op(a)·op(b) for matrices.
+    func matmul(_ a: any DeviceStorage, transposingA: Bool, _ b: any DeviceStorage,
+                transposingB: Bool) -> any DeviceStorage
+    /// x·Wᵀ + bias (W as [outputs, inputs]).
+    func linear(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?) -> any DeviceStorage
+    /// The gradients of ``linear(_:weight:bias:)`` for x, W and the bias.
+    func linearGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, weight: any DeviceStorage)
+        -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage)
+
+    /// The binary cross-entropy with logits summed over the last axis, and the sigmoids its gradient needs.
+    func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)
+        -> (sums: any DeviceStorage, sigmoids: any DeviceStorage)
+    /// Notes that `op`, which has no device version yet, ran on the host with its inputs copied there and its
+    /// result copied back (``Tensor``'s ops do this so that every model runs; the count says what to port next).
+    func noteHostFallback(_ op: String)
+
+    /// g_row · (sigmoid(x) − t).
+    func binaryCrossEntropySumsGradient(upstream g: any DeviceStorage, sigmoids: any DeviceStorage,
+                                        targets: any DeviceStorage) -> any DeviceStorage
+
+    /// One Adam step in place on `weights` and its moments `first` and `second`, from `gradient` (+ `addend`, a
+    /// second part of it, when given).
+    func adamUpdate(weights: any DeviceStorage, gradient: any DeviceStorage, addend: (any DeviceStorage)?,
+                    first: any DeviceStorage, second: any DeviceStorage, _ step: AdamStep)
+}
+
+/// One Adam step's constants, as PyTorch orders the update (VAEOptimizers' `Adam`; the loop of each element is
+/// CKernels' `vae_adam_update` on the host and the kernel of the same name on a device).
+public struct AdamStep: Sendable {
+    public var beta1, beta2, epsilon, stepSize, rootCorrection2, coupledDecay, shrink: Float
+    public init(beta1: Float, beta2: Float, epsilon: Float, stepSize: Float, rootCorrection2: Float,
+                coupledDecay: Float, shrink: Float) {
+        (self.beta1, self.beta2, self.epsilon, self.stepSize) = (beta1, beta2, epsilon, stepSize)
+        (self.rootCorrection2, self.coupledDecay, self.shrink) = (rootCorrection2, coupledDecay, shrink)
+    }
+}
+
+extension Tensor {
+    /// A tensor whose elements live on a device.
+    public init(device storage: any DeviceStorage) {
+        shape = storage.shape
+        hostScalars = []
+        deviceStorage = storage
+    }
+
+    /// The backend holding this tensor's elements, or nil on the host.
+    public var backend: (any TensorBackend)? { deviceStorage?.backend }
+
+    /// This value on `backend` (or on the host for nil), recorded so that gradients come back to where `self`
+    /// lives. Moving happens once per batch and once for a module's parameters, not per op.
+    public func moved(to backend: (any TensorBackend)?) -> Tensor {
+        switch (deviceStorage, backend) {
+        case (nil, nil): return self
+        case (let storage?, let target?) where storage.backend === target: return self
+        case (nil, let target?):
+            let storage = target.upload(hostScalars, shape: shape)
+            return Tensor.record(Tensor(device: storage), inputs: [self]) { upstream in
+                [.host(upstream.hostValues)]
+            }
+        case (let storage?, nil):
+            let values = storage.backend.download(storage)
+            let source = storage.backend
+            return Tensor.record(Tensor(shape: shape, scalars: values), inputs: [self]) { upstream in
+                [.device(source.upload(upstream.hostValues, shape: storage.shape))]
+            }
+        case (_?, _?):
+            return moved(to: nil).moved(to: backend)
+        }
+    }
+
+    /// The backend of the first input that lives on a device, else nil (no allocation on the host's path). The
+    /// op then runs there, moving any other input there first (recorded, so its gradient goes back).
+    @inline(__always)
+    static func backend(_ a: Tensor, _ b: Tensor? = nil, _ c: Tensor? = nil) -> (any TensorBackend)? {
+        if a.deviceStorage == nil && b?.deviceStorage == nil && c?.deviceStorage == nil { return nil }
+        return (a.deviceStorage ?? b?.deviceStorage ?? c?.deviceStorage)!.backend
+    }
+}
+
+/// A gradient on the tape: host values or device storage.
+public enum TensorStorage {
+    case host([Float])
+    case device(any DeviceStorage)
+
+    /// The values on the host (a copy back from a device).
+    var hostValues: [Float] {
+        switch self {
+        case .host(let values): return values
+        case .device(let storage): return storage.backend.download(storage)
+        }
+    }
+
+    var device: any DeviceStorage {
+        switch self {
+        case .device(let storage): return storage
+        case .host: preconditionFailure("TensorStorage: a host gradient reached a device op's pullback")
+        }
+    }
+}

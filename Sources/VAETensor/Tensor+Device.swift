@@ -1,0 +1,115 @@
+// `Tensor`'s ops when an input lives on a device: each moves its other inputs there (recorded, so their gradients
+// go back), calls the device's ``TensorBackend`` and records a pullback whose gradients stay on it. The host ops
+// dispatch here at their first line; an op without a device version runs on the host with copies
+// (`Tensor.record(shape:scalars:inputs:pullback:op:)`).
+
+/// An elementwise op of one tensor as the device runs it.
+enum DeviceElementwise {
+    case unary(UnaryOp, parameter: Float = 0)
+    case scalar(ScalarOp, Float)
+}
+
+extension Tensor {
+    var storage: any DeviceStorage { deviceStorage! }
+
+    static func onDevice(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ backend: any TensorBackend) -> Tensor {
+        let (a, b) = (a.moved(to: backend), b.moved(to: backend))
+        let (x, y) = (a.storage, b.storage)
+        let (needA, needB) = (a.isTracked, b.isTracked)
+        return record(Tensor(device: backend.binary(op, x, y)), inputs: [a, b]) { g in
+            let (gradientA, gradientB) = backend.binaryGradients(op, upstream: g.device, x, y)
+            return [needA ? .device(gradientA) : nil, needB ? .device(gradientB) : nil]
+        }
+    }
+
+    func onDevice(_ op: DeviceElementwise, _ backend: any TensorBackend) -> Tensor {
+        let x = storage
+        switch op {
+        case .unary(let unary, let parameter):
+            let y = backend.unary(unary, x, parameter: parameter)
+            return Tensor.record(Tensor(device: y), inputs: [self]) { g in
+                [.device(backend.unaryGradient(unary, upstream: g.device, input: x, output: y, parameter: parameter))]
+            }
+        case .scalar(let scalar, let value):
+            return Tensor.record(Tensor(device: backend.scalar(scalar, x, value)), inputs: [self]) { g in
+                switch scalar {
+                case .add: return [g]
+                case .multiply: return [.device(backend.scalar(.multiply, g.device, value))]
+                case .subtractFrom: return [.device(backend.scalar(.multiply, g.device, -1))]
+                }
+            }
+        }
+    }
+
+    func sumOnDevice(_ backend: any TensorBackend) -> Tensor {
+        let inputShape = shape
+        return Tensor.record(Tensor(device: backend.sum(storage)), inputs: [self]) { g in
+            [.device(backend.expand(g.device, to: inputShape))]
+        }
+    }
+
+    func sumOnDevice(alongAxis axis: Int, keepingDimension: Bool, _ backend: any TensorBackend) -> Tensor {
+        let inputShape = shape
+        var kept = shape
+        kept[axis] = 1
+        let sums = backend.sum(storage, alongAxis: axis)
+        let output = keepingDimension ? sums : backend.reshaped(sums, to: reducedShape(axis, false))
+        return Tensor.record(Tensor(device: output), inputs: [self]) { g in
+            [.device(backend.expand(backend.reshaped(g.device, to: kept), to: inputShape))]
+        }
+    }
+
+    func reshapedOnDevice(_ newShape: [Int], _ backend: any TensorBackend) -> Tensor {
+        let inputShape = shape
+        return Tensor.record(Tensor(device: backend.reshaped(storage, to: newShape)), inputs: [self]) { g in
+            [.device(backend.reshaped(g.device, to: inputShape))]
+        }
+    }
+
+    /// Derivatives as the host's `matmul`: dA = G·op(B)ᵀ (or op(B)·Gᵀ), dB = op(A)ᵀ·G (or Gᵀ·op(A)).
+    func matmulOnDevice(_ other: Tensor, transposingSelf tA: Bool, transposingOther tB: Bool,
+                        _ backend: any TensorBackend) -> Tensor {
+        let (left, right) = (moved(to: backend), other.moved(to: backend))
+        let (a, b) = (left.storage, right.storage)
+        let (needA, needB) = (left.isTracked, right.isTracked)
+        let product = backend.matmul(a, transposingA: tA, b, transposingB: tB)
+        return Tensor.record(Tensor(device: product), inputs: [left, right]) { upstream in
+            let g = upstream.device
+            let gradientA = !needA ? nil : tA ? backend.matmul(b, transposingA: tB, g, transposingB: true)
+                                             : backend.matmul(g, transposingA: false, b, transposingB: !tB)
+            let gradientB = !needB ? nil : tB ? backend.matmul(g, transposingA: true, a, transposingB: tA)
+                                             : backend.matmul(a, transposingA: !tA, g, transposingB: false)
+            return [gradientA.map(TensorStorage.device), gradientB.map(TensorStorage.device)]
+        }
+    }
+
+    func linearOnDevice(weight: Tensor, bias: Tensor?, _ backend: any TensorBackend) -> Tensor {
+        let (input, weight, bias) = (moved(to: backend), weight.moved(to: backend), bias?.moved(to: backend))
+        let (x, w) = (input.storage, weight.storage)
+        let (needInput, needWeight, needBias) = (input.isTracked, weight.isTracked, bias?.isTracked ?? false)
+        let output = backend.linear(x, weight: w, bias: bias?.storage)
+        let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
+        return Tensor.record(Tensor(device: output), inputs: inputs) { g in
+            let gradients = backend.linearGradients(upstream: g.device, input: x, weight: w)
+            let result: [TensorStorage?] = [needInput ? .device(gradients.input) : nil,
+                                            needWeight ? .device(gradients.weight) : nil]
+            return bias == nil ? result : result + [needBias ? .device(gradients.bias) : nil]
+        }
+    }
+
+    func binaryCrossEntropySumsOnDevice(targets: Tensor, _ backend: any TensorBackend) -> Tensor {
+        let (input, targets) = (moved(to: backend), targets.moved(to: backend))
+        let (logits, labels) = (input.storage, targets.storage)
+        let (needLogits, needTargets) = (input.isTracked, targets.isTracked)
+        let (sums, sigmoids) = backend.binaryCrossEntropySums(logits: logits, targets: labels)
+        let rowShape = Array(shape.dropLast()) + [1]
+        return Tensor.record(Tensor(device: sums), inputs: [input, targets]) { upstream in
+            let g = upstream.device
+            // −g_row · x for the targets.
+            let forTargets = needTargets
+                ? backend.scalar(.multiply, backend.binary(.multiply, backend.reshaped(g, to: rowShape), logits), -1) : nil
+            return [needLogits ? .device(backend.binaryCrossEntropySumsGradient(upstream: g, sigmoids: sigmoids, targets: labels)) : nil,
+                    forTargets.map(TensorStorage.device)]
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Testing
+import VAECUDA
+import VAEModels
+import VAENN
+import VAEOptimizers
+import VAETensor
+
+/// Models of the registry, unchanged, with their parameters and batch on a ``CUDABackend`` (the emulated device):
+/// the loss and every parameter's gradient as on the CPU.
+@Suite(.serialized, .enabled(if: emulatorAvailable, "no C++ compiler to emulate the kernels"))
+struct ModelOnDeviceTests {
+    let backend: CUDABackend
+    init() throws {
+        backend = CUDABackend(ops: DeviceOps(device: EmulatedDevice(try KernelEmulator.shared.get()), blockSize: 64, maximumBlocks: 2))
+    }
+
+    func expectSameStep(_ specification: ModelSpecification, rows: Int) throws {
+        var random = RandomStream(seed: 1, name: "init")
+        let model = try ModelRegistry.make(specification, random: &random)
+        var data = RandomStream(seed: 2, name: "x")
+        let images = data.uniform(shape: [rows, specification.inputSize])
+        func step(_ input: Tensor) -> (Tensor, [Tensor]) {
+            let context = LossContext(noise: RandomStream(seed: 3, name: "noise"), step: 0)
+            return model.valueWithGradients { model.loss(input, context: context).total }
+        }
+        let (cpuLoss, cpuGradients) = step(images)
+        model.move(to: backend)
+        #expect(model.parameters.allSatisfy { $0.value.backend === backend })
+        let (loss, gradients) = step(images.moved(to: backend))
+        #expect(loss.backend === backend, "\(specification.name): the loss is not on the device")
+        #expect(abs(loss.scalar - cpuLoss.scalar) <= 1e-5 * max(1, abs(cpuLoss.scalar)), "\(specification.name): loss \(loss.scalar) vs \(cpuLoss.scalar)")
+        for ((name, _), (device, cpu)) in zip(model.namedParameters, zip(gradients, cpuGradients)) {
+            #expect(device.backend === backend, "\(name)'s gradient is not on the device")
+            let worst = zip(device.scalars, cpu.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            #expect(worst <= 1e-5, "\(specification.name): \(name)'s gradient differs by \(worst)")
+        }
+        model.move(to: nil)
+        #expect(model.parameters.allSatisfy { $0.value.backend == nil })
+    }
+
+    /// Three Adam steps of the MLP model on each: the weights and Adam's moments stay within rounding of the CPU's.
+    @Test func adamStepsOnTheDeviceFollowTheCPU() throws {
+        let specification = ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3])
+        func train(on device: (any TensorBackend)?) throws -> (model: any VariationalAutoencoder, adam: Adam, losses: [Float]) {
+            var random = RandomStream(seed: 1, name: "init")
+            let model = try ModelRegistry.make(specification, random: &random)
+            model.move(to: device)
+            let adam = Adam(learningRate: 0.01)
+            var data = RandomStream(seed: 2, name: "x")
+            var losses: [Float] = []
+            for step in 0..<3 {
+                let images = data.uniform(shape: [6, specification.inputSize]).moved(to: device)
+                let context = LossContext(noise: RandomStream(seed: 3, name: "noise").named("\(step)"), step: step)
+                let (loss, gradients) = model.valueWithGradients { model.loss(images, context: context).total }
+                adam.update(model.parameters, gradients: gradients)
+                losses.append(loss.scalar)
+            }
+            return (model, adam, losses)
+        }
+        let (cpu, device) = (try train(on: nil), try train(on: backend))
+        #expect(backend.failure == nil)
+        for (step, (d, c)) in zip(device.losses, cpu.losses).enumerated() {
+            #expect(abs(d - c) <= 1e-5 * max(1, abs(c)), "step \(step): loss \(d) vs \(c)")
+        }
+        for (index, ((name, parameter), cpuParameter)) in zip(device.model.namedParameters, cpu.model.parameters).enumerated() {
+            #expect(parameter.value.backend === backend, "\(name) left the device")
+            let pairs = [(parameter.value, cpuParameter.value, "weights")] + ["exp_avg", "exp_avg_sq"].map {
+                (device.adam.state(slot: $0, parameter: index)!, cpu.adam.state(slot: $0, parameter: index)!, $0)
+            }
+            for (d, c, what) in pairs {
+                let worst = zip(d.scalars, c.scalars).map { abs($0 - $1) / max(1e-3, abs($1)) }.max() ?? 0
+                #expect(worst <= 1e-4, "\(name)'s \(what) differ by \(worst)")
+            }
+        }
+    }
+
+    @Test func theGaussianMLPModel() throws {
+        try expectSameStep(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]), rows: 6)
+    }
+}

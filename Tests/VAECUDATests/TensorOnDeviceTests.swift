@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+import VAECUDA
+import VAETensor
+
+/// `Tensor`'s ops and the tape with tensors moved to a ``CUDABackend`` on the emulated device: the same code as on
+/// the CPU, with values and gradients as the CPU backend's.
+@Suite(.serialized, .enabled(if: emulatorAvailable, "no C++ compiler to emulate the kernels"))
+struct TensorOnDeviceTests {
+    let backend: CUDABackend
+    /// Small launches: the emulator starts a thread per GPU thread.
+    init() throws {
+        backend = CUDABackend(ops: DeviceOps(device: EmulatedDevice(try KernelEmulator.shared.get()), blockSize: 64, maximumBlocks: 2))
+    }
+
+    func values(_ shape: [Int], seed: UInt64, in range: ClosedRange<Float> = -0.5...0.5) -> Tensor {
+        var stream = RandomStream(seed: seed, name: "tensor-on-device")
+        return stream.uniform(shape: shape, in: range)
+    }
+
+    func expectClose(_ device: Tensor, _ cpu: Tensor, _ what: String, tolerance: Float = 1e-5) {
+        #expect(device.backend === backend, "\(what): not on the device")
+        #expect(device.shape == cpu.shape, "\(what): shape \(device.shape), expected \(cpu.shape)")
+        let worst = zip(device.scalars, cpu.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        #expect(worst <= tolerance, "\(what): largest relative difference \(worst)")
+    }
+
+    /// `f`'s value and the gradients of Σ f(inputs)·g for each input, on the CPU and on the device.
+    func expectAgreement(_ what: String, _ inputs: [Tensor], _ f: ([Tensor]) -> Tensor, tolerance: Float = 1e-5) {
+        func run(_ on: (any TensorBackend)?) -> (Tensor, [Tensor]) {
+            let tape = GradientTape()
+            return tape.recording {
+                let watched = inputs.map { tape.watch($0.moved(to: on).detached) }
+                let y = f(watched)
+                let g = values(y.shape, seed: 99).moved(to: on)
+                return (y, tape.gradients(of: (y * g).sum(), withRespectTo: watched))
+            }
+        }
+        let (cpu, cpuGradients) = run(nil)
+        let (device, deviceGradients) = run(backend)
+        expectClose(device, cpu, what, tolerance: tolerance)
+        for (index, (d, c)) in zip(deviceGradients, cpuGradients).enumerated() {
+            expectClose(d, c, "\(what)'s gradient for input \(index)", tolerance: tolerance)
+        }
+    }
+
+    @Test func everyUnaryAndScalarOpWithItsGradient() {
+        let x = values([3, 5], seed: 1), positive = values([3, 5], seed: 2, in: 0.5...2)
+        let unary: [(String, Tensor, (Tensor) -> Tensor)] = [
+            ("negate", x, { -$0 }), ("exp", x, { $0.exp() }), ("log", positive, { $0.log() }),
+            ("sqrt", positive, { $0.sqrt() }), ("squared", x, { $0.squared() }), ("pow", positive, { $0.pow(1.5) }),
+            ("relu", x, { $0.relu() }), ("leakyRelu", x, { $0.leakyRelu(slope: 0.2) }), ("sigmoid", x, { $0.sigmoid() }),
+            ("tanh", x, { $0.tanh() }), ("softplus", x, { $0.softplus() }),
+            ("x + s", x, { $0 + 0.25 }), ("x − s", x, { $0 - 0.25 }), ("x · s", x, { $0 * 3 }), ("x / s", x, { $0 / 4 }),
+            ("s − x", x, { 2 - $0 }), ("mean", x, { $0.mean() }), ("sum", x, { $0.sum() }),
+            ("sum along 0", x, { $0.sum(alongAxis: 0) }), ("sum along 1, kept", x, { $0.sum(alongAxis: 1, keepingDimension: true) }),
+            ("mean along 1", x, { $0.mean(alongAxis: -1) }), ("reshaped", x, { $0.reshaped([5, -1]).exp() }),
+        ]
+        for (name, input, f) in unary { expectAgreement(name, [input], { f($0[0]) }) }
+    }
+
+    @Test func broadcastingMatricesAndTheBernoulliLoss() {
+        let (a, b, positive) = (values([3, 1, 4], seed: 3), values([5, 1], seed: 4), values([5, 1], seed: 5, in: 0.5...2))
+        expectAgreement("a + b", [a, b]) { $0[0] + $0[1] }
+        expectAgreement("a − b", [a, b]) { $0[0] - $0[1] }
+        expectAgreement("a · b", [a, b]) { $0[0] * $0[1] }
+        expectAgreement("a / b", [a, positive]) { $0[0] / $0[1] }
+        let (m, n) = (values([4, 6], seed: 6), values([6, 3], seed: 7))
+        expectAgreement("matmul", [m, n]) { $0[0].matmul($0[1]) }
+        expectAgreement("matmul, self transposed", [m, values([4, 3], seed: 8)]) { $0[0].matmul($0[1], transposingSelf: true) }
+        expectAgreement("matmul, other transposed", [m, values([3, 6], seed: 9)]) { $0[0].matmul($0[1], transposingOther: true) }
+        expectAgreement("matmul, both transposed", [values([6, 4], seed: 10), values([3, 6], seed: 11)]) {
+            $0[0].matmul($0[1], transposingSelf: true, transposingOther: true)
+        }
+        expectAgreement("linear", [m, values([5, 6], seed: 12), values([5], seed: 13)]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
+        expectAgreement("linear without a bias", [m, values([5, 6], seed: 12)]) { $0[0].linear(weight: $0[1], bias: nil) }
+        expectAgreement("binaryCrossEntropySums", [values([4, 7], seed: 14, in: -3...3), values([4, 7], seed: 15, in: 0...1)]) {
+            $0[0].binaryCrossEntropySums(targets: $0[1])
+        }
+    }
+
+    /// A Gaussian VAE's step written once, as a model writes it: on the device through the tape, its loss and every
+    /// weight's gradient as on the CPU.
+    @Test func aGaussianVAEStepThroughTheTapeMatchesTheCPU() {
+        // Encoder 12 → 10 → (mean, log-variance) of 3; decoder 3 → 10 → 12 logits; Bernoulli likelihood; 8 rows.
+        let (rows, features, hidden, latent) = (8, 12, 10, 3)
+        let input = Tensor(shape: [rows, features], scalars: values([rows, features], seed: 4, in: 0...1).scalars.map { $0 < 0.5 ? 0 : 1 })
+        let epsilon = values([rows, latent], seed: 5, in: -1.5...1.5)
+        let shapes = [[hidden, features], [hidden], [latent, hidden], [latent], [latent, hidden], [latent],
+                      [hidden, latent], [hidden], [features, hidden], [features]]
+        let weights = zip(shapes, 10...).map { values($0.0, seed: UInt64($0.1)) }
+
+        func step(on device: (any TensorBackend)?) -> (Tensor, [Tensor]) {
+            let tape = GradientTape()
+            return tape.recording {
+                let w = weights.map { tape.watch($0.moved(to: device)) }
+                let (x, noise) = (input.moved(to: device), epsilon.moved(to: device))
+                let h = x.linear(weight: w[0], bias: w[1]).relu()
+                let (mean, logVariance) = (h.linear(weight: w[2], bias: w[3]), h.linear(weight: w[4], bias: w[5]))
+                let z = mean + (logVariance * 0.5).exp() * noise
+                let logits = z.linear(weight: w[6], bias: w[7]).relu().linear(weight: w[8], bias: w[9])
+                let reconstruction = logits.binaryCrossEntropySums(targets: x)
+                let kl = ((logVariance.exp() + mean.squared() - logVariance - 1) * 0.5).sum(alongAxis: 1)
+                let loss = (reconstruction + kl).mean()
+                return (loss, tape.gradients(of: loss, withRespectTo: w))
+            }
+        }
+        let (cpuLoss, cpuGradients) = step(on: nil)
+        let (loss, gradients) = step(on: backend)
+        expectClose(loss, cpuLoss, "the loss")
+        #expect(loss.isFinite)
+        for (name, (d, c)) in zip(["w1", "b1", "wm", "bm", "wv", "bv", "w2", "b2", "wo", "bo"], zip(gradients, cpuGradients)) {
+            expectClose(d, c, "the gradient of \(name)")
+        }
+    }
+
+    @Test func movingBetweenHostAndDeviceCarriesGradientsBack() {
+        let x = values([2, 3], seed: 20)
+        let tape = GradientTape()
+        let (y, gradient) = tape.recording { () -> (Tensor, Tensor) in
+            let watched = tape.watch(x)
+            let y = (watched.moved(to: backend).exp().moved(to: nil) * 2).sum()
+            return (y, tape.gradients(of: y, withRespectTo: [watched])[0])
+        }
+        #expect(y.backend == nil && gradient.backend == nil)
+        #expect(abs(y.scalar - x.scalars.map { 2 * Foundation.exp($0) }.reduce(0, +)) < 1e-5)
+        for (g, value) in zip(gradient.scalars, x.scalars) { #expect(abs(g - 2 * Foundation.exp(value)) < 1e-5) }
+    }
+
+    /// A device that runs out of memory: the backend keeps the error, the ops after it do nothing, and the loss reads
+    /// back as not finite (never a crash).
+    @Test func aFailedAllocationStopsTheStepWithItsError() throws {
+        let failing = CUDABackend(ops: DeviceOps(device: FailingDevice(EmulatedDevice(try KernelEmulator.shared.get()), allocations: 3),
+                                                 blockSize: 64, maximumBlocks: 2))
+        let x = values([4, 5], seed: 21).moved(to: failing), w = values([3, 5], seed: 22).moved(to: failing)
+        let loss = x.linear(weight: w, bias: nil).exp().sum()
+        #expect(failing.failure != nil)
+        #expect("\(failing.failure!)".contains("out of memory"))
+        #expect(!loss.isFinite)
+        #expect(loss.shape == [] && loss.scalar.isNaN)
+    }
+}
+
+/// A ``KernelDevice`` whose allocations fail after `allocations` of them, as a full GPU's do.
+final class FailingDevice: KernelDevice {
+    let base: KernelDevice
+    var allocations: Int
+    init(_ base: KernelDevice, allocations: Int) { (self.base, self.allocations) = (base, allocations) }
+    var name: String { base.name }
+    func allocate(bytes: Int) throws -> DeviceAddress {
+        guard allocations > 0 else { throw CUDAError("out of memory allocating \(bytes) bytes") }
+        allocations -= 1
+        return try base.allocate(bytes: bytes)
+    }
+    func free(_ address: DeviceAddress) { base.free(address) }
+    func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws { try base.copy(bytes, to: address) }
+    func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws { try base.copy(from: address, into: bytes) }
+    func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
+        try base.launch(name, grid: grid, block: block, arguments)
+    }
+    func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool, c: DeviceAddress) throws {
+        try base.gemm(m: m, n: n, k: k, a: a, transposingA: transposingA, b: b, transposingB: transposingB, c: c)
+    }
+}
+
+extension TensorOnDeviceTests {
+    /// An op with no device version yet runs on host copies: its result and its input's gradient are still on the
+    /// device, as on the CPU, and the backend counts it.
+    @Test func anOpWithoutADeviceVersionRunsOnHostCopies() {
+        let before = backend.hostFallbacks.values.reduce(0, +)
+        expectAgreement("logSumExp then exp", [values([3, 4], seed: 30)]) { $0[0].logSumExp(alongAxis: 1).exp() }
+        expectAgreement("transposed", [values([3, 4], seed: 31)]) { $0[0].transposed().exp() }
+        #expect(backend.hostFallbacks.keys.contains { $0.hasPrefix("logSumExp") })
+        #expect(backend.hostFallbacks.values.reduce(0, +) > before)
+    }
+
+    /// A host tensor meeting a device tensor moves to the device (recorded): its gradient comes back to the host.
+    @Test func aHostInputOfADeviceOpIsMovedAndGetsItsGradient() {
+        let (host, device) = (values([2, 3], seed: 32), values([3], seed: 33))
+        let tape = GradientTape()
+        let (y, gradients) = tape.recording { () -> (Tensor, [Tensor]) in
+            let (a, b) = (tape.watch(host), tape.watch(device.moved(to: backend)))
+            let y = (a * b).sum()
+            return (y, tape.gradients(of: y, withRespectTo: [a, b]))
+        }
+        #expect(y.backend === backend)
+        #expect(gradients[0].backend == nil && gradients[1].backend === backend)
+        for row in 0..<2 {
+            for column in 0..<3 { #expect(abs(gradients[0].scalars[row * 3 + column] - device.scalars[column]) < 1e-6) }
+        }
+        for column in 0..<3 {
+            #expect(abs(gradients[1].scalars[column] - (host.scalars[column] + host.scalars[3 + column])) < 1e-6)
+        }
+    }
+}
