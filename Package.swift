@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["VAETensor"], path: "Tests/TestSupport"),
         .testTarget(name: "VAETensorTests", dependencies: ["VAETensor", "TestSupport"]),
         .testTarget(name: "VAENNTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "TestSupport"]),
-        .testTarget(name: "VAECUDATests", dependencies: ["VAECUDA", "VAECUDAChecks", "VAETensor", "VAENN", "VAEModels", "VAEOptimizers", "TestSupport"]),
+        .testTarget(name: "VAECUDATests", dependencies: ["VAECUDA", "VAECUDAChecks", "VAETensor", "VAENN", "VAEModels", "VAEOptimizers", "VAETraining", "TestSupport"]),
         .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats", "TestSupport"]),
         .testTarget(name: "VAEDataTests", dependencies: ["VAETensor", "VAEFormats", "VAEData", "TestSupport"]),
         .testTarget(name: "VAEModelsTests", dependencies: ["VAETensor", "VAENN", "VAEOptimizers", "VAEDistributions", "VAEModels", "TestSupport"]),

@@ -1,16 +1,19 @@
+import Foundation
 import VAETensor
 
 /// VAETensor's ``TensorBackend`` on a ``KernelDevice``: `Tensor`'s ops on tensors moved here (`moved(to:)`) run as
 /// the kernels of ``DeviceOps``, and the tape's gradients stay on the device.
 ///
 /// The first error (memory, a launch) is kept in ``failure``; every op after it does no work and returns storage
-/// that reads back as NaN, so the step's loss is not finite and the trainer reports ``failure``.
-public final class CUDABackend: TensorBackend {
+/// that reads back as NaN, so the step's loss is not finite and the trainer reports ``failure``. One op runs at a
+/// time: threads that share the backend (a run's evaluation and pictures) take turns.
+public final class CUDABackend: TensorBackend, @unchecked Sendable {
     public let ops: DeviceOps
     public private(set) var failure: (any Error)?
     /// How often each op without a device version ran on the host with copies (``TensorBackend/noteHostFallback(_:)``).
     public private(set) var hostFallbacks: [String: Int] = [:]
-    public func noteHostFallback(_ op: String) { hostFallbacks[op, default: 0] += 1 }
+    public func noteHostFallback(_ op: String) { lock.withLock { hostFallbacks[op, default: 0] += 1 } }
+    let lock = NSLock()
     public var name: String { ops.device.name }
 
     public init(device: KernelDevice) { ops = DeviceOps(device: device) }
@@ -37,6 +40,8 @@ public final class CUDABackend: TensorBackend {
     /// an error becomes ``failure`` and placeholders of `shapes`.
     func run(_ shapes: [[Int]], _ inputs: [any DeviceStorage], _ body: ([DeviceTensor]) throws -> [DeviceTensor]) -> [any DeviceStorage] {
         let tensors = inputs.compactMap(tensor)
+        lock.lock()
+        defer { lock.unlock() }
         if failure == nil && tensors.count == inputs.count {
             do {
                 return try body(tensors).map { Storage(self, $0, shape: $0.shape) }
@@ -57,6 +62,8 @@ public final class CUDABackend: TensorBackend {
 
     public func download(_ x: any DeviceStorage) -> [Float] {
         let count = x.shape.reduce(1, *)
+        lock.lock()
+        defer { lock.unlock() }
         if failure == nil, let tensor = tensor(x) {
             do { return try tensor.values() } catch { failure = error }
         }

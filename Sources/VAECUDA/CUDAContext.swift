@@ -33,6 +33,8 @@ public final class CUDAContext: KernelDevice {
     let launchKernel: LaunchKernel
     let synchronize: Synchronize
     let sgemm: Sgemm
+    let setCurrent: @convention(c) (OpaquePointer?) -> Status
+    var context: OpaquePointer?
 
     /// Opens device `index`: an error naming what is missing (driver, GPU, library) or what failed.
     public init(device index: Int = 0, search: CUDALibrarySearch = CUDALibrarySearch(), cache: KernelCache = KernelCache()) throws {
@@ -54,10 +56,10 @@ public final class CUDAContext: KernelDevice {
         launchKernel = try driver.function("cuLaunchKernel", as: LaunchKernel.self)
         synchronize = try driver.function("cuCtxSynchronize", as: Synchronize.self)
         sgemm = try cublas.function("cublasSgemm_v2", as: Sgemm.self)
+        setCurrent = try driver.function("cuCtxSetCurrent", as: (@convention(c) (OpaquePointer?) -> Status).self)
 
         typealias DeviceGet = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Status
         typealias Retain = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, Int32) -> Status
-        typealias SetCurrent = @convention(c) (OpaquePointer?) -> Status
         typealias LoadData = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, UnsafeRawPointer) -> Status
         typealias BlasCreate = @convention(c) (UnsafeMutablePointer<OpaquePointer?>) -> Status
         var handle: Int32 = 0
@@ -65,7 +67,8 @@ public final class CUDAContext: KernelDevice {
         deviceHandle = handle
         var context: OpaquePointer?
         try check(driver.function("cuDevicePrimaryCtxRetain", as: Retain.self)(&context, handle), "cuDevicePrimaryCtxRetain")
-        try check(driver.function("cuCtxSetCurrent", as: SetCurrent.self)(context), "cuCtxSetCurrent")
+        self.context = context
+        try check(setCurrent(context), "cuCtxSetCurrent")
         let nvrtc = try NVRTC(library: search.load(.nvrtc).get())
         let cubin = try cache.kernels(CUDAKernelSource.text, name: CUDAKernelSource.name, target: .cubin(architecture: architecture), nvrtc: nvrtc).bytes
         var loaded: OpaquePointer?
@@ -89,21 +92,31 @@ public final class CUDAContext: KernelDevice {
 
     func check(_ status: Status, _ what: String) throws { try driver.checkDriver(status, what, context: "CUDA on \(name): ") }
 
+    /// The driver API acts on the calling thread's current context: each call makes this one current, so any
+    /// thread may call (``CUDABackend`` lets one at a time).
+    func makeCurrent() throws { try check(setCurrent(context), "cuCtxSetCurrent") }
+
     public func allocate(bytes: Int) throws -> DeviceAddress {
+        try makeCurrent()
         var address: UInt64 = 0
         try check(memAlloc(&address, max(bytes, 4)), "cuMemAlloc of \(bytes) bytes")
         return DeviceAddress(address)
     }
 
-    public func free(_ address: DeviceAddress) { _ = memFree(address.rawValue) }
+    public func free(_ address: DeviceAddress) {
+        _ = setCurrent(context)
+        _ = memFree(address.rawValue)
+    }
 
     public func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        try makeCurrent()
         try check(copyToDevice(address.rawValue, base, bytes.count), "cuMemcpyHtoD")
     }
 
     public func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        try makeCurrent()
         try check(copyToHost(base, address.rawValue, bytes.count), "cuMemcpyDtoH")
     }
 
@@ -116,6 +129,7 @@ public final class CUDAContext: KernelDevice {
     }
 
     public func launch(_ kernel: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
+        try makeCurrent()
         let function = try self.function(kernel)
         try KernelArgument.withParameters(arguments) { parameters in
             try check(launchKernel(function, UInt32(grid), 1, 1, UInt32(block), 1, 1, 0, nil, parameters, nil), "launching \(kernel)")
@@ -126,6 +140,7 @@ public final class CUDAContext: KernelDevice {
     public func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool,
                      c: DeviceAddress) throws {
         // Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ: cuBLAS multiplies B by A with the dimensions swapped.
+        try makeCurrent()
         var (alpha, beta): (Float, Float) = (1, 0)
         let status = sgemm(blasHandle, transposingB ? 1 : 0, transposingA ? 1 : 0, Int32(n), Int32(m), Int32(k), &alpha,
                            b.rawValue, Int32(transposingB ? k : n), a.rawValue, Int32(transposingA ? m : k), &beta, c.rawValue, Int32(n))

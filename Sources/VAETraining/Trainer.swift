@@ -45,6 +45,10 @@ public final class Trainer {
     public var group: any ProcessGroup = SingleProcess()
     /// How the ranks' gradients are added.
     public var rankReduction = RankReduction.ordered
+    /// The device the run trains on (`trainer_params.device: cuda`: the CLI makes VAECUDA's backend), or nil for
+    /// the host. The model moves there when ``run(in:report:progress:epochMetrics:)`` starts and each batch once;
+    /// a batch is then one shard (the device is parallel itself), and the ranks of MPI stay on the host.
+    public var backend: (any TensorBackend)?
     /// Seconds this epoch spent exchanging gradients between ranks, and the part of them inside MPI's collectives.
     var exchangeSeconds = 0.0, collectiveSeconds = 0.0
 
@@ -141,6 +145,7 @@ public final class Trainer {
         // A post-training fit (VQ-VAE's prior) fits the weights of the epoch it followed: more epochs make it stale,
         // so the new epochs are reported without it, as the first ones were, and it is fitted again at the end.
         if let fit = model.postTrainingFit, epoch < config.trainer.epochs { fit.invalidate() }
+        model.move(to: backend)
         board = config.trainer.tensorboard ? try TensorBoardLog(directory: directory, resumingAfter: epoch > 0 ? step : nil) : nil
         defer { board = nil }
         while epoch < config.trainer.epochs {
@@ -235,15 +240,15 @@ public final class Trainer {
             func window(_ stream: RandomStream) -> RandomStream { ranked ? stream.rows(rows, of: indices.count) : stream }
             var augmentation = BatchAugmentation(binarizing: config.data.binarize ? window(binarization) : nil,
                                                  flipping: config.data.horizontalFlip ? window(flipping) : nil)
-            let input = train.batch(mine, augmentation: &augmentation)
+            let input = train.batch(mine, augmentation: &augmentation).moved(to: backend)
             if let binarizing = augmentation.binarizing { binarization = ranked ? binarization.joined([binarizing]) : binarizing }
             if let flips = augmentation.flipping { flipping = ranked ? flipping.joined([flips]) : flips }
 
             var batch = BatchGradients(model: model, parameters: parameters, input: input,
                                        labels: train.labels.isEmpty ? nil : ArraySlice(mine.map { train.labels[$0] }),
                                        noise: &noise, step: step,
-                                       shards: BatchGradients.shardCount(for: model, rows: mine.count,
-                                                                         threads: config.trainer.shardThreads),
+                                       shards: backend != nil ? 1 : BatchGradients.shardCount(for: model, rows: mine.count,
+                                                                                              threads: config.trainer.shardThreads),
                                        part: ranked ? (rows, indices.count) : nil)
             if ranked {
                 var streams = [noise, binarization, flipping]
@@ -272,7 +277,7 @@ public final class Trainer {
         model.setTraining(false)
         var evaluationNoise = RandomStream(seed: config.experiment.seed, name: "evaluation")
         let testTerms = Evaluator(model: model, labels: test.labels, batchSize: config.data.testBatchSize,
-                                  threads: config.trainer.shardThreads, group: group)
+                                  threads: backend != nil ? 1 : config.trainer.shardThreads, group: group)
             .negativeELBO(testImages, noise: &evaluationNoise)
         let n = Double(train.count)
         return EpochMetrics(epoch: epoch + 1, trainLoss: sums[0] / n, testLoss: testTerms.total,
@@ -300,6 +305,9 @@ public final class Trainer {
     /// Stops on a non-finite loss or gradient, naming the step, the term and what to try.
     func guardFinite(_ batch: BatchGradients) throws {
         let kept = epoch > 0 ? "the last good checkpoint (epoch \(epoch)) is kept" : "no checkpoint was written yet"
+        if let backend, let failure = backend.failure {
+            throw TrainingError("training stopped at step \(step + 1) (epoch \(epoch + 1)): \(backend.name) failed: \(failure); \(kept)")
+        }
         let advice = "\(kept); try a lower --learning-rate or set exp_params.gradient_clip_norm"
         if !batch.loss.isFinite {
             let bad = batch.terms.filter { !$0.value.isFinite }.map { "\($0.name) = \($0.value)" }

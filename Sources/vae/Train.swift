@@ -94,9 +94,9 @@ struct Train: ParsableCommand {
             if group.rank != 0 { Console.quiet = true }
             if let resume { return try continueRun(in: resume, group: group) }
             let resolved = try resolvedConfig()
-            try requireDevice(resolved.trainer.device)
+            let backend = try deviceBackend(resolved.trainer.device, group: group)
             let trainer = try Trainer(config: resolved, group: group)
-            trainer.rankReduction = mpiReduction
+            (trainer.rankReduction, trainer.backend) = (mpiReduction, backend)
             // Rank 0 picks the directory (runs/mlp-2 when runs/mlp is taken) and tells the others.
             let chosen = group.rank == 0 ? try RunDirectory.choose(for: resolved, explicit: output) : ""
             let directory = String(decoding: group.broadcast(Array(chosen.utf8)), as: UTF8.self)
@@ -133,14 +133,19 @@ struct Train: ParsableCommand {
 }
 
 extension Train {
-    /// `device: cuda` stops here, before anything is written: with what this machine lacks (the driver, a GPU, a
-    /// library, and where it was looked for), or, where everything is there, with what this version lacks.
-    func requireDevice(_ device: String) throws {
-        guard device == "cuda" else { return }
-        let probe = CUDAProbe.run()
-        if let problem = probe.problem { throw TrainingError("--device cuda (trainer_params.device): \(problem)") }
-        let gpu = probe.devices.first.map { "\($0.name) (sm_\($0.architecture))" } ?? "a GPU"
-        throw TrainingError("--device cuda (trainer_params.device): found \(gpu) and every CUDA library, but this version of VAEKit does not yet run its tensor operations on a GPU (its CUDA kernels compile: `vae devices --compile`); train with --device cpu")
+    /// The backend `device: cuda` trains on (GPU 0), or nil for the CPU. Without a usable GPU it stops here, before
+    /// anything is written, with what this machine lacks (the driver, a GPU, a library, and where it was looked for).
+    func deviceBackend(_ device: String, group: any ProcessGroup) throws -> CUDABackend? {
+        guard device == "cuda" else { return nil }
+        guard group.size == 1 else {
+            throw TrainingError("--device cuda (trainer_params.device): MPI ranks train on the CPU in this version; run one process per GPU without mpirun, or --device cpu")
+        }
+        if let problem = CUDAProbe.run().problem { throw TrainingError("--device cuda (trainer_params.device): \(problem)") }
+        do {
+            return CUDABackend(device: try CUDAContext(device: 0))
+        } catch {
+            throw TrainingError("--device cuda (trainer_params.device): \(error)")
+        }
     }
 
     /// `--resume RUN_DIR`: the run's own config.yaml with the new total of epochs (and learning rate), the
@@ -163,9 +168,9 @@ extension Train {
         resolved.trainer.epochs = total
         if let learningRate { resolved.experiment.learningRate = learningRate }
         try resolved.validate()
-        try requireDevice(resolved.trainer.device)
+        let backend = try deviceBackend(resolved.trainer.device, group: group)
         let trainer = try Trainer(config: resolved, group: group)
-        trainer.rankReduction = mpiReduction
+        (trainer.rankReduction, trainer.backend) = (mpiReduction, backend)
         try trainer.restore(from: directory)
         guard group.rank == 0 else { return try trainer.run(in: directory, report: { _ in }) }
         // config.yaml describes the run up to its last checkpoint: if no new epoch completes, the old one goes back.
@@ -196,6 +201,10 @@ extension Train {
             Console.event("epoch", Dictionary(uniqueKeysWithValues: zip(EpochMetrics.header.split(separator: ",").map(String.init),
                                                                          metrics.csvFields)))
         })
+        if let backend = trainer.backend as? CUDABackend, !backend.hostFallbacks.isEmpty {
+            let ops = backend.hostFallbacks.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }
+            Console.note("note: on \(backend.name), ops without a CUDA kernel yet ran on the CPU with copies: \(ops.joined(separator: ", "))")
+        }
         print("wrote \(directory)/report.html (metrics.csv, model.safetensors and the pictures beside it)")
     }
 }

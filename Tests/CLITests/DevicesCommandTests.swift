@@ -33,8 +33,8 @@ import Testing
         #expect(result.status != 0)
         #expect(result.errorLines.count == 1)
         #expect(result.standardError.hasPrefix("error: --device cuda (trainer_params.device): "), "stderr: \(result.standardError)")
-        // No GPU here: the driver is named; on a GPU machine, what this version lacks is.
-        #expect(result.standardError.contains("libcuda") || result.standardError.contains("does not yet run its tensor operations on a GPU"))
+        // No GPU here (the test does not run on a GPU machine): the driver is named.
+        #expect(result.standardError.contains("libcuda"))
         #expect(!FileManager.default.fileExists(atPath: workspace + "/run"))
 
         let bad = try runVAE(["train", "--device", "tpu"], in: workspace)

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import TestSupport
+import VAECUDA
+import VAEModels
+import VAETensor
+import VAETraining
+
+/// `Trainer` with a ``CUDABackend`` (the emulated device), as `vae train --device cuda` runs it: the same epoch
+/// losses as on the CPU, and a run directory whose checkpoint and pictures are written from the device's values.
+@Suite(.serialized, .enabled(if: emulatorAvailable && hasFashionMNIST, "needs a C++ compiler and Fashion-MNIST"))
+struct TrainerOnDeviceTests {
+    @Test func anEpochOnTheDeviceMatchesTheCPU() throws {
+        var config = RunConfig.defaults
+        (config.data.trainLimit, config.data.testLimit, config.data.batchSize) = (256, 64, 64)
+        (config.trainer.epochs, config.trainer.threads, config.trainer.pictureCount) = (1, 1, 4)
+        config.model[NetworkSettings.hiddenSizes] = [32]
+        config.model[GaussianLatent.latentSize] = 2
+        config.experiment.seed = 7
+
+        func train(on backend: CUDABackend?) throws -> (metrics: EpochMetrics, directory: String, trainer: Trainer) {
+            let directory = try makeTemporaryDirectory("device-trainer")
+            let trainer = try Trainer(config: config)
+            trainer.backend = backend
+            var metrics: EpochMetrics?
+            try trainer.run(in: directory, report: { _ in }, epochMetrics: { metrics = $0 })
+            return (metrics!, directory, trainer)
+        }
+        let backend = CUDABackend(ops: DeviceOps(device: EmulatedDevice(try KernelEmulator.shared.get()), blockSize: 64, maximumBlocks: 2))
+        let cpu = try train(on: nil)
+        let device = try train(on: backend)
+        defer { removeDirectory(cpu.directory); removeDirectory(device.directory) }
+        #expect(backend.failure == nil)
+        #expect(device.trainer.model.parameters.allSatisfy { $0.value.backend === backend })
+        for (name, d, c) in [("train", device.metrics.trainLoss, cpu.metrics.trainLoss), ("test", device.metrics.testLoss, cpu.metrics.testLoss),
+                             ("kl", device.metrics.kl, cpu.metrics.kl)] {
+            #expect(abs(d - c) <= 1e-4 * max(1, abs(c)), "\(name) loss \(d) on the device, \(c) on the CPU")
+        }
+        for file in ["model.safetensors", "optimizer.safetensors", "checkpoint.json", "samples.png", "reconstructions.png"] {
+            #expect(FileManager.default.fileExists(atPath: device.directory + "/" + file), "\(file) was not written")
+        }
+    }
+}
