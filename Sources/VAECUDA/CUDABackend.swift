@@ -150,6 +150,49 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         return (gradients[0], gradients[1], gradients[2])
     }
 
+    public func conv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,
+                       geometry: ConvolutionGeometry) -> (output: any DeviceStorage, saved: any DeviceStorage) {
+        let (height, width) = (geometry.convolvedSize(x.shape[2], kernel: geometry.kernelHeight), geometry.convolvedSize(x.shape[3], kernel: geometry.kernelWidth))
+        let patch = weight.shape[1] * geometry.kernelHeight * geometry.kernelWidth
+        let outputs = run([[x.shape[0], weight.shape[0], height, width], [patch, x.shape[0] * height * width]], [x, weight] + (bias.map { [$0] } ?? [])) {
+            let result = try ops.conv2d($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil, geometry)
+            return [result.output, result.columns]
+        }
+        return (outputs[0], outputs[1])
+    }
+
+    public func conv2dGradients(upstream g: any DeviceStorage, inputShape: [Int], weight: any DeviceStorage,
+                                saved: any DeviceStorage, geometry: ConvolutionGeometry)
+        -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage) {
+        let gradients = run([inputShape, weight.shape, [weight.shape[0]]], [g, weight, saved]) {
+            let result = try ops.conv2dGradients(upstream: $0[0], inputShape: inputShape, weight: $0[1], columns: $0[2], geometry)
+            return [result.input, result.weight, result.bias]
+        }
+        return (gradients[0], gradients[1], gradients[2])
+    }
+
+    public func transposedConv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,
+                                 geometry: ConvolutionGeometry, outputPadding: Int) -> (output: any DeviceStorage, saved: any DeviceStorage) {
+        let height = (x.shape[2] - 1) * geometry.stride - 2 * geometry.padding + geometry.kernelHeight + outputPadding
+        let width = (x.shape[3] - 1) * geometry.stride - 2 * geometry.padding + geometry.kernelWidth + outputPadding
+        let outputs = run([[x.shape[0], weight.shape[1], height, width], [x.shape[1], x.shape[0] * x.shape[2] * x.shape[3]]],
+                          [x, weight] + (bias.map { [$0] } ?? [])) {
+            let result = try ops.transposedConv2d($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil, geometry, outputPadding: outputPadding)
+            return [result.output, result.inputColumns]
+        }
+        return (outputs[0], outputs[1])
+    }
+
+    public func transposedConv2dGradients(upstream g: any DeviceStorage, inputShape: [Int], weight: any DeviceStorage,
+                                          saved: any DeviceStorage, geometry: ConvolutionGeometry)
+        -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage) {
+        let gradients = run([inputShape, weight.shape, [weight.shape[1]]], [g, weight, saved]) {
+            let result = try ops.transposedConv2dGradients(upstream: $0[0], inputShape: inputShape, weight: $0[1], inputColumns: $0[2], geometry)
+            return [result.input, result.weight, result.bias]
+        }
+        return (gradients[0], gradients[1], gradients[2])
+    }
+
     public func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)
         -> (sums: any DeviceStorage, sigmoids: any DeviceStorage) {
         let outputs = run([Array(logits.shape.dropLast()), logits.shape], [logits, targets]) {

@@ -209,19 +209,10 @@ public struct DeviceOps {
 
     // MARK: convolution
 
-    /// A convolution's kernel size, stride and symmetric padding (VAETensor's `ConvolutionGeometry`).
-    public struct Convolution: Sendable {
-        public var kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int
-        public init(kernelHeight: Int, kernelWidth: Int, stride: Int = 1, padding: Int = 0) {
-            (self.kernelHeight, self.kernelWidth, self.stride, self.padding) = (kernelHeight, kernelWidth, stride, padding)
-        }
-        func outputSize(_ size: Int, kernel: Int) -> Int { (size + 2 * padding - kernel) / stride + 1 }
-    }
-
     /// im2col's and col2im's geometry arguments for input `shape` ([N, C, H, W]).
-    func geometry(_ shape: [Int], _ convolution: Convolution) -> (arguments: [KernelArgument], outHeight: Int, outWidth: Int) {
-        let outHeight = convolution.outputSize(shape[2], kernel: convolution.kernelHeight)
-        let outWidth = convolution.outputSize(shape[3], kernel: convolution.kernelWidth)
+    func geometry(_ shape: [Int], _ convolution: ConvolutionGeometry) -> (arguments: [KernelArgument], outHeight: Int, outWidth: Int) {
+        let outHeight = convolution.convolvedSize(shape[2], kernel: convolution.kernelHeight)
+        let outWidth = convolution.convolvedSize(shape[3], kernel: convolution.kernelWidth)
         return ([.int64(shape[0]), .int64(shape[1]), .int64(shape[2]), .int64(shape[3]), .int64(convolution.kernelHeight),
                  .int64(convolution.kernelWidth), .int64(convolution.stride), .int64(convolution.padding), .int64(outHeight), .int64(outWidth)],
                 outHeight, outWidth)
@@ -230,7 +221,7 @@ public struct DeviceOps {
     /// `Tensor.conv2d` for x [N, C, H, W] and an OIHW weight: im2col, one GEMM, the product's [O, N·P] laid out as
     /// [N, O, P] (P the output's positions), then the bias per channel. Also returns the column matrix, which the
     /// weight's gradient reads.
-    public func conv2d(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor?, _ convolution: Convolution) throws -> (output: DeviceTensor, columns: DeviceTensor) {
+    public func conv2d(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor?, _ convolution: ConvolutionGeometry) throws -> (output: DeviceTensor, columns: DeviceTensor) {
         let (batch, outChannels) = (x.shape[0], weight.shape[0])
         let patch = weight.shape[1] * convolution.kernelHeight * convolution.kernelWidth
         let (arguments, outHeight, outWidth) = geometry(x.shape, convolution)
@@ -254,7 +245,7 @@ public struct DeviceOps {
     /// The gradients of ``conv2d(_:weight:bias:_:)`` for x, the weight and the bias from the output's gradient g:
     /// g as [O, N·P]; the weight's G·columnsᵀ; the input's col2im(Wᵀ·G); the bias's sums per channel.
     public func conv2dGradients(upstream g: DeviceTensor, inputShape: [Int], weight: DeviceTensor, columns: DeviceTensor,
-                                _ convolution: Convolution) throws -> (input: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor) {
+                                _ convolution: ConvolutionGeometry) throws -> (input: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor) {
         let (batch, outChannels, positions) = (g.shape[0], g.shape[1], g.shape[2] * g.shape[3])
         let patch = columns.shape[0]
         let matrix = try make([outChannels, batch * positions])
@@ -273,6 +264,56 @@ public struct DeviceOps {
         let dBias = try make([outChannels])
         try device.launch("vae_channel_sums", grid: grid(outChannels), block: blockSize,
                           [.int64(batch), .int64(outChannels), .int64(positions), .address(g.address), .address(dBias.address)])
+        return (dx, dWeight, dBias)
+    }
+
+    /// `[a, b, block]` → `[b, a, block]` (an NCHW batch's planes as `[C, N, …]` and back).
+    func swappingLeadingAxes(_ x: DeviceTensor, _ a: Int, _ b: Int, block: Int, shape: [Int]) throws -> DeviceTensor {
+        let y = try make(shape)
+        try device.launch("vae_strided_copy", grid: grid(y.count), block: blockSize,
+                          [.int64(y.count), .packed([[b, a, block], [block, b * block, 1]], then: [0], rank: 3),
+                           .address(x.address), .address(y.address)])
+        return y
+    }
+
+    /// `Tensor.transposedConv2d` for x [N, I, H, W] and an [I, O, kh, kw] weight: x as [I, N·P], the columns Wᵀ·x,
+    /// col2im into the output with the bias. Also returns x as [I, N·P], which the weight's gradient reads.
+    public func transposedConv2d(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor?, _ convolution: ConvolutionGeometry,
+                                 outputPadding: Int) throws -> (output: DeviceTensor, inputColumns: DeviceTensor) {
+        let (batch, inChannels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let outChannels = weight.shape[1]
+        let outHeight = (height - 1) * convolution.stride - 2 * convolution.padding + convolution.kernelHeight + outputPadding
+        let outWidth = (width - 1) * convolution.stride - 2 * convolution.padding + convolution.kernelWidth + outputPadding
+        let (plane, patch) = (height * width, outChannels * convolution.kernelHeight * convolution.kernelWidth)
+        let inputColumns = try swappingLeadingAxes(x, batch, inChannels, block: plane, shape: [inChannels, batch * plane])
+        let columns = try make([patch, batch * plane])
+        try device.gemm(m: patch, n: batch * plane, k: inChannels, a: weight.address, transposingA: true, b: inputColumns.address,
+                        transposingB: false, c: columns.address)
+        let output = try make([batch, outChannels, outHeight, outWidth])
+        try device.launch("vae_col2im", grid: grid(output.count), block: blockSize,
+                          geometry(output.shape, convolution).arguments + [.address(columns.address), .address(bias?.address ?? .null), .address(output.address)])
+        return (output, inputColumns)
+    }
+
+    /// The gradients of ``transposedConv2d(_:weight:bias:_:outputPadding:)`` for x, the weight and the bias: the
+    /// columns of g; the input's W·columns back to NCHW; the weight's x·columnsᵀ; the bias's sums per channel.
+    public func transposedConv2dGradients(upstream g: DeviceTensor, inputShape: [Int], weight: DeviceTensor, inputColumns: DeviceTensor,
+                                          _ convolution: ConvolutionGeometry) throws -> (input: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor) {
+        let (batch, inChannels, plane) = (inputShape[0], inputShape[1], inputShape[2] * inputShape[3])
+        let (outChannels, patch) = (g.shape[1], weight.count / weight.shape[0])
+        let columns = try make([patch, batch * plane])
+        try device.launch("vae_im2col", grid: grid(columns.count), block: blockSize,
+                          geometry(g.shape, convolution).arguments + [.address(g.address), .address(columns.address)])
+        let rows = try make([inChannels, batch * plane])
+        try device.gemm(m: inChannels, n: batch * plane, k: patch, a: weight.address, transposingA: false, b: columns.address,
+                        transposingB: false, c: rows.address)
+        let dx = try swappingLeadingAxes(rows, inChannels, batch, block: plane, shape: inputShape)
+        let dWeight = try make(weight.shape)
+        try device.gemm(m: inChannels, n: patch, k: batch * plane, a: inputColumns.address, transposingA: false, b: columns.address,
+                        transposingB: true, c: dWeight.address)
+        let dBias = try make([outChannels])
+        try device.launch("vae_channel_sums", grid: grid(outChannels), block: blockSize,
+                          [.int64(batch), .int64(outChannels), .int64(g.shape[2] * g.shape[3]), .address(g.address), .address(dBias.address)])
         return (dx, dWeight, dBias)
     }
 

@@ -68,6 +68,21 @@ public protocol TensorBackend: AnyObject {
     func linearGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, weight: any DeviceStorage)
         -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage)
 
+    /// `Tensor.conv2d` (NCHW input, OIHW weight), and what its gradients keep (the column matrix).
+    func conv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,
+                geometry: ConvolutionGeometry) -> (output: any DeviceStorage, saved: any DeviceStorage)
+    /// The gradients of ``conv2d(_:weight:bias:geometry:)`` for its input (of `inputShape`), weight and bias.
+    func conv2dGradients(upstream g: any DeviceStorage, inputShape: [Int], weight: any DeviceStorage,
+                         saved: any DeviceStorage, geometry: ConvolutionGeometry)
+        -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage)
+    /// `Tensor.transposedConv2d` (IOHW weight), and what its gradients keep (the input as columns).
+    func transposedConv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,
+                          geometry: ConvolutionGeometry, outputPadding: Int) -> (output: any DeviceStorage, saved: any DeviceStorage)
+    /// The gradients of ``transposedConv2d(_:weight:bias:geometry:outputPadding:)``.
+    func transposedConv2dGradients(upstream g: any DeviceStorage, inputShape: [Int], weight: any DeviceStorage,
+                                   saved: any DeviceStorage, geometry: ConvolutionGeometry)
+        -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage)
+
     /// The binary cross-entropy with logits summed over the last axis, and the sigmoids its gradient needs.
     func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)
         -> (sums: any DeviceStorage, sigmoids: any DeviceStorage)

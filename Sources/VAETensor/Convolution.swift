@@ -82,6 +82,9 @@ extension Tensor {
         precondition(geometry.convolvedSize(shape[2], kernel: geometry.kernelHeight) > 0 &&
                      geometry.convolvedSize(shape[3], kernel: geometry.kernelWidth) > 0,
                      "conv2d: input \(shape[2])×\(shape[3]) is smaller than the kernel")
+        if let backend = Tensor.backend(self, weight, bias) {
+            return convolutionOnDevice(weight: weight, bias: bias, geometry: geometry, transposed: false, outputPadding: 0, backend)
+        }
         if Tensor.convolvesDirectly(outChannels: weight.shape[0], geometry: geometry) {
             return directConv2d(weight: weight, bias: bias, geometry: geometry)
         }
@@ -146,6 +149,10 @@ extension Tensor {
         let outHeight = (height - 1) * geometry.stride - 2 * geometry.padding + geometry.kernelHeight + outputPadding
         let outWidth = (width - 1) * geometry.stride - 2 * geometry.padding + geometry.kernelWidth + outputPadding
         precondition(outHeight > 0 && outWidth > 0, "transposedConv2d: empty output for input \(shape)")
+        if let backend = Tensor.backend(self, weight, bias) {
+            return convolutionOnDevice(weight: weight, bias: bias, geometry: geometry, transposed: true,
+                                       outputPadding: outputPadding, backend)
+        }
         let plane = height * width
         let positions = batch * plane
         let patchSize = outChannels * geometry.kernelHeight * geometry.kernelWidth

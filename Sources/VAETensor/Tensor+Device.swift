@@ -97,6 +97,26 @@ extension Tensor {
         }
     }
 
+    /// `conv2d` (`transposed`: `transposedConv2d`) with its three gradients.
+    func convolutionOnDevice(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry, transposed: Bool,
+                             outputPadding: Int, _ backend: any TensorBackend) -> Tensor {
+        let (input, weight, bias) = (moved(to: backend), weight.moved(to: backend), bias?.moved(to: backend))
+        let (x, w, inputShape) = (input.storage, weight.storage, shape)
+        let (needInput, needWeight, needBias) = (input.isTracked, weight.isTracked, bias?.isTracked ?? false)
+        let (output, saved) = transposed
+            ? backend.transposedConv2d(x, weight: w, bias: bias?.storage, geometry: geometry, outputPadding: outputPadding)
+            : backend.conv2d(x, weight: w, bias: bias?.storage, geometry: geometry)
+        let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
+        return Tensor.record(Tensor(device: output), inputs: inputs) { g in
+            let gradients = transposed
+                ? backend.transposedConv2dGradients(upstream: g.device, inputShape: inputShape, weight: w, saved: saved, geometry: geometry)
+                : backend.conv2dGradients(upstream: g.device, inputShape: inputShape, weight: w, saved: saved, geometry: geometry)
+            let result: [TensorStorage?] = [needInput ? .device(gradients.input) : nil,
+                                            needWeight ? .device(gradients.weight) : nil]
+            return bias == nil ? result : result + [needBias ? .device(gradients.bias) : nil]
+        }
+    }
+
     func binaryCrossEntropySumsOnDevice(targets: Tensor, _ backend: any TensorBackend) -> Tensor {
         let (input, targets) = (moved(to: backend), targets.moved(to: backend))
         let (logits, labels) = (input.storage, targets.storage)

@@ -56,7 +56,7 @@ extension DeviceOpsTests {
             let y = xs.conv2d(weight: w, bias: b, geometry: geometry)
             return (y, tape.gradients(of: (y * g).sum(), withRespectTo: [xs, w, b]))
         }
-        let convolution = DeviceOps.Convolution(kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1)
+        let convolution = ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1)
         let w = try upload(weight)
         let forward = try ops.conv2d(try upload(x), weight: w, bias: try upload(bias), convolution)
         try expectClose(forward.output, output, "conv2d")

@@ -77,4 +77,11 @@ struct ModelOnDeviceTests {
     @Test func theGaussianMLPModel() throws {
         try expectSameStep(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]), rows: 6)
     }
+
+    /// The Keras-style conv model: strided convolutions down, transposed convolutions up.
+    @Test func theConvModel() throws {
+        try expectSameStep(ModelSpecification(name: "conv", inputShape: [1, 8, 8], settings: ["hidden_sizes": [4, 6], "latent_size": 2, "dense_size": 8]),
+                           rows: 3)
+        #expect(backend.hostFallbacks.isEmpty, "ran on the host: \(backend.hostFallbacks)")
+    }
 }

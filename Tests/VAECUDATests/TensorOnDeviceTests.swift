@@ -74,6 +74,16 @@ struct TensorOnDeviceTests {
         }
         expectAgreement("linear", [m, values([5, 6], seed: 12), values([5], seed: 13)]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
         expectAgreement("linear without a bias", [m, values([5, 6], seed: 12)]) { $0[0].linear(weight: $0[1], bias: nil) }
+        let strided = ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1)
+        expectAgreement("conv2d", [values([2, 3, 7, 7], seed: 16), values([4, 3, 3, 3], seed: 17), values([4], seed: 18)]) {
+            $0[0].conv2d(weight: $0[1], bias: $0[2], geometry: strided)
+        }
+        expectAgreement("conv2d without a bias, 1×1", [values([2, 3, 5, 5], seed: 19), values([2, 3, 1, 1], seed: 20)]) {
+            $0[0].conv2d(weight: $0[1], bias: nil, geometry: ConvolutionGeometry(kernelSize: 1))
+        }
+        expectAgreement("transposedConv2d", [values([2, 4, 4, 4], seed: 21), values([4, 3, 3, 3], seed: 22), values([3], seed: 23)]) {
+            $0[0].transposedConv2d(weight: $0[1], bias: $0[2], geometry: strided, outputPadding: 1)
+        }
         expectAgreement("binaryCrossEntropySums", [values([4, 7], seed: 14, in: -3...3), values([4, 7], seed: 15, in: 0...1)]) {
             $0[0].binaryCrossEntropySums(targets: $0[1])
         }
