@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # The GPU session's checks, run on the GPU machine by the device tool (carry: .device, made by
-# scripts/device_bundle.sh): unpacks the bundle, then into $OUT:
+# scripts/device_bundle.sh: the static `vae` bundle and Fashion-MNIST): unpacks the bundle, then into $OUT:
 #   gpu.csv       nvidia-smi's name, driver and memory
 #   devices.txt   `vae devices --compile`: the libraries found there, and the kernels compiled for the GPU
 #   checks.txt    `vae devices --check`: every kernel and cuBLAS's SGEMM against the CPU backend
 #   checks.json   the same as JSON
+# then, unless --checks-only, the timings (each run bounded by `timeout`, its log beside it):
+#   NAME.log, NAME.metrics.csv   `vae train` runs: mlp at batch 128 and 1024 on cuda and on the CPU (the −ELBO
+#                 comparison), conv on cuda
+#   torch-*.txt   benchmarks/torch_mlp_vae.py on cuda at batch 128 and 1024 (when the machine's Python has torch)
+#   summary.txt   benchmarks/device_summary.py: median epoch seconds (epochs after the first), VAEKit/PyTorch
+#                 ratios, test −ELBO against the CPU run, and the GEMMs' achieved TFLOP/s
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/vae-device-out}
@@ -20,4 +26,30 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee 
 "$vae" devices --check 2>&1 | tee "$out/checks.txt"
 status=${PIPESTATUS[0]}
 "$vae" devices --check --json > "$out/checks.json" 2> "$out/checks.err"
+[ "${1:-}" = "--checks-only" ] && exit "$status"
+
+data="$PWD/.device/fashion-mnist"
+epochs=${EPOCHS:-3}
+train() {  # NAME ARGS…: a `vae train` run of $epochs epochs on Fashion-MNIST, at most 150 s
+  local name=$1; shift
+  rm -rf "/tmp/vae-runs/$name"
+  timeout 150 "$vae" train --data "$data" --epochs "$epochs" --output "/tmp/vae-runs/$name" "$@" > "$out/$name.log" 2>&1
+  echo "$name: exit $?" | tee -a "$out/timings.txt"
+  cp "/tmp/vae-runs/$name/metrics.csv" "$out/$name.metrics.csv" 2>/dev/null
+}
+train mlp-b128-cuda --config mlp --device cuda
+train mlp-b1024-cuda --config mlp --device cuda --batch-size 1024
+train mlp-b128-cpu --config mlp --device cpu --threads "$(nproc)"
+train mlp-b1024-cpu --config mlp --device cpu --threads "$(nproc)" --batch-size 1024
+train conv-cuda --config conv --device cuda
+if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+  for batch in 128 1024; do
+    timeout 120 python3 benchmarks/torch_mlp_vae.py --data "$data" --device cuda --epochs "$epochs" --batch "$batch" \
+      > "$out/torch-mlp-b$batch-cuda.txt" 2>&1
+    echo "torch-mlp-b$batch-cuda: exit $?" | tee -a "$out/timings.txt"
+  done
+else
+  echo "no PyTorch with CUDA in this Python" | tee -a "$out/timings.txt"
+fi
+python3 benchmarks/device_summary.py "$out" 2>&1 | tee "$out/summary.txt"
 exit "$status"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packs `vae` for the GPU machine, which has no Swift toolchain: a release build with the Swift runtime linked in
 # (--static-swift-stdlib), stripped, with the shared libraries it needs beyond glibc (OpenBLAS and its Fortran
-# runtime, libpng, zlib, libjpeg, libstdc++), as .device/vae-bundle.tar.xz (ignored by git; name `.device` in the
-# device tool's `carry`). benchmarks/device_check.sh unpacks and runs it there.
+# runtime, libpng, zlib, libjpeg, libstdc++), as .device/vae-bundle.tar.xz, and Fashion-MNIST's four files (the
+# timings' data) in .device/fashion-mnist (ignored by git; name `.device` in the device tool's `carry`: about 56 MB
+# of its 64 MiB). benchmarks/device_check.sh unpacks and runs it there.
 #
 #   scripts/device_bundle.sh            # SCRATCH=DIR: the static build's scratch path (default .build-static)
 set -euo pipefail
@@ -28,3 +29,6 @@ if [ -n "$outside" ]; then
 fi
 tar -C "$staging/.." -cJf .device/vae-bundle.tar.xz "$(basename "$staging")"
 echo "device_bundle: .device/vae-bundle.tar.xz ($(du -h .device/vae-bundle.tar.xz | cut -f1)): vae and $(ls "$staging/lib" | wc -l) libraries ($(ls "$staging/lib" | tr '\n' ' '))"
+mkdir -p .device/fashion-mnist
+cp /usr/share/datasets/fashion-mnist/*-ubyte.gz .device/fashion-mnist/
+echo "device_bundle: .device/fashion-mnist ($(du -sh .device/fashion-mnist | cut -f1))"
