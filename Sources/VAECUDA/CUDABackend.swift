@@ -1,7 +1,7 @@
 import Foundation
 import VAETensor
 
-/// VAETensor's ``TensorBackend`` on a ``KernelDevice``: `Tensor`'s ops on tensors moved here (`moved(to:)`) run as
+/// VAETensor's `TensorBackend` on a ``KernelDevice``: `Tensor`'s ops on tensors moved here (`moved(to:)`) run as
 /// the kernels of ``DeviceOps``, and the tape's gradients stay on the device.
 ///
 /// The first error (memory, a launch) is kept in ``failure``; every op after it does no work and returns storage
@@ -10,7 +10,7 @@ import VAETensor
 public final class CUDABackend: TensorBackend, @unchecked Sendable {
     public let ops: DeviceOps
     public private(set) var failure: (any Error)?
-    /// How often each op without a device version ran on the host with copies (``TensorBackend/noteHostFallback(_:)``).
+    /// How often each op without a device version ran on the host with copies (`TensorBackend.noteHostFallback(_:)`).
     public private(set) var hostFallbacks: [String: Int] = [:]
     public func noteHostFallback(_ op: String) { lock.withLock { hostFallbacks[op, default: 0] += 1 } }
     let lock = NSLock()
