@@ -134,7 +134,13 @@ public final class CUDAContext: KernelDevice {
         try KernelArgument.withParameters(arguments) { parameters in
             try check(launchKernel(function, UInt32(grid), 1, 1, UInt32(block), 1, 1, 0, nil, parameters, nil), "launching \(kernel)")
         }
-        try check(synchronize(), "\(kernel)")
+    }
+
+    /// Waits for the launched work. Launches and GEMMs return at once (the default stream orders them); a copy back
+    /// to the host waits, and reports an error of the work before it.
+    public func synchronizeWork() throws {
+        try makeCurrent()
+        try check(synchronize(), "cuCtxSynchronize")
     }
 
     public func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool,
@@ -145,6 +151,5 @@ public final class CUDAContext: KernelDevice {
         let status = sgemm(blasHandle, transposingB ? 1 : 0, transposingA ? 1 : 0, Int32(n), Int32(m), Int32(k), &alpha,
                            b.rawValue, Int32(transposingB ? k : n), a.rawValue, Int32(transposingA ? m : k), &beta, c.rawValue, Int32(n))
         guard status == 0 else { throw CUDAError("cuBLAS on \(name): cublasSgemm (\(m)×\(k) by \(k)×\(n)) failed with status \(status)") }
-        try check(synchronize(), "cublasSgemm")
     }
 }

@@ -47,6 +47,7 @@ public enum CUDAOpTable {
         "ones": .kernels(["vae_fill"]),
         "row": .hostCopy,
         "moved": .hostCopy,
+        "firstNonFinite": .composite(["sum", "+"]),
         "withUnsafeMutableScalars": .hostCopy,
         "addInPlace": .kernels(["vae_add_in_place"]),
         "binaryCrossEntropy": .kernels(["vae_cross_entropy", "vae_sigmoid_forward", "vae_cross_entropy_gradient"]),

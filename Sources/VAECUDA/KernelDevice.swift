@@ -68,7 +68,8 @@ public protocol KernelDevice: AnyObject {
     func free(_ address: DeviceAddress)
     func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws
     func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws
-    /// Runs kernel `name` on `grid` blocks of `block` threads and waits for it.
+    /// Runs kernel `name` on `grid` blocks of `block` threads, after the work launched before it (a GPU returns at
+    /// once; a copy back to the host waits for the work, and reports its errors).
     func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws
     /// C[m×n] = A[m×k]·B[k×n] (row-major, each optionally transposed as stored): cuBLAS's SGEMM on a GPU.
     func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool,

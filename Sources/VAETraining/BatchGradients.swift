@@ -106,7 +106,7 @@ public struct BatchGradients {
             self.terms = terms!.terms.map { ($0.name, $0.value.scalar * weight) }
             self.gradients = gradients
             self.noise = context.noise
-            self.nonFinite = gradients.firstIndex { !$0.isFinite }
+            self.nonFinite = Tensor.firstNonFinite(gradients)
         }
     }
 }

@@ -142,7 +142,7 @@ extension Train {
         }
         if let problem = CUDAProbe.run().problem { throw TrainingError("--device cuda (trainer_params.device): \(problem)") }
         do {
-            return CUDABackend(device: try CUDAContext(device: 0))
+            return CUDABackend(device: CachingDevice(try CUDAContext(device: 0)))
         } catch {
             throw TrainingError("--device cuda (trainer_params.device): \(error)")
         }

@@ -74,6 +74,29 @@ struct ModelOnDeviceTests {
         }
     }
 
+    /// Through the caching allocator, a step's temporaries are the blocks the step before it freed: once the first
+    /// steps have filled the cache (and made Adam's moments), a step takes no new memory from the device.
+    @Test func stepsAfterTheFirstReuseTheirMemory() throws {
+        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let cached = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        var random = RandomStream(seed: 1, name: "init")
+        let model = try ModelRegistry.make(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]),
+                                           random: &random)
+        model.move(to: cached)
+        let adam = Adam()
+        var allocations: [Int] = []
+        for step in 0..<3 {
+            var data = RandomStream(seed: 2, name: "x")
+            let images = data.uniform(shape: [6, 16]).moved(to: cached)
+            let context = LossContext(noise: RandomStream(seed: 3, name: "noise"), step: step)
+            let (_, gradients) = model.valueWithGradients { model.loss(images, context: context).total }
+            adam.update(model.parameters, gradients: gradients)
+            allocations.append(caching.deviceAllocations)
+        }
+        #expect(allocations[2] == allocations[1], "the third step allocated: \(allocations)")
+        #expect(cached.failure == nil)
+    }
+
     @Test func theGaussianMLPModel() throws {
         try expectSameStep(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]), rows: 6)
     }

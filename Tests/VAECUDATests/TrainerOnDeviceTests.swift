@@ -26,11 +26,14 @@ struct TrainerOnDeviceTests {
             try trainer.run(in: directory, report: { _ in }, epochMetrics: { metrics = $0 })
             return (metrics!, directory, trainer)
         }
-        let backend = CUDABackend(ops: DeviceOps(device: EmulatedDevice(try KernelEmulator.shared.get()), blockSize: 64, maximumBlocks: 2))
+        // Through the caching allocator, as `vae train --device cuda` runs.
+        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
         let cpu = try train(on: nil)
         let device = try train(on: backend)
         defer { removeDirectory(cpu.directory); removeDirectory(device.directory) }
         #expect(backend.failure == nil)
+        #expect(caching.reuses > caching.deviceAllocations, "\(caching.reuses) reuses, \(caching.deviceAllocations) allocations")
         #expect(device.trainer.model.parameters.allSatisfy { $0.value.backend === backend })
         for (name, d, c) in [("train", device.metrics.trainLoss, cpu.metrics.trainLoss), ("test", device.metrics.testLoss, cpu.metrics.testLoss),
                              ("kl", device.metrics.kl, cpu.metrics.kl)] {
