@@ -129,6 +129,27 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         return run(kept, [x]) { try ops.sum($0[0], alongAxis: axis, keepingDimension: true) }
     }
 
+    public func logSumExp(_ x: any DeviceStorage, alongAxis axis: Int) -> any DeviceStorage {
+        var kept = x.shape
+        kept[axis] = 1
+        return run(kept, [x]) { try ops.logSumExp($0[0], alongAxis: axis) }
+    }
+
+    public func logSumExpGradient(upstream g: any DeviceStorage, input x: any DeviceStorage, output y: any DeviceStorage,
+                                  alongAxis axis: Int) -> any DeviceStorage {
+        run(x.shape, [g, x, y]) { try ops.logSumExpGradient(upstream: $0[0], input: $0[1], output: $0[2], alongAxis: axis) }
+    }
+
+    public func gather(_ x: any DeviceStorage, indices: [Int], alongAxis axis: Int) -> any DeviceStorage {
+        var shape = x.shape
+        shape[axis] = indices.count
+        return run(shape, [x]) { try ops.gather($0[0], indices: indices, alongAxis: axis) }
+    }
+
+    public func gatherGradient(upstream g: any DeviceStorage, indices: [Int], alongAxis axis: Int, inputShape: [Int]) -> any DeviceStorage {
+        run(inputShape, [g]) { try ops.gatherGradient(upstream: $0[0], indices: indices, alongAxis: axis, inputShape: inputShape) }
+    }
+
     public func matmul(_ a: any DeviceStorage, transposingA: Bool, _ b: any DeviceStorage,
                        transposingB: Bool) -> any DeviceStorage {
         let shape = [transposingA ? a.shape[1] : a.shape[0], transposingB ? b.shape[0] : b.shape[1]]

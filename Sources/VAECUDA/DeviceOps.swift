@@ -168,6 +168,50 @@ public struct DeviceOps {
         return y
     }
 
+    /// (outer, length, inner) of `shape` around `axis`: the arguments of the axis kernels.
+    static func split(_ shape: [Int], _ axis: Int) -> [KernelArgument] {
+        [.int64(shape[..<axis].reduce(1, *)), .int64(shape[axis]), .int64(shape[(axis + 1)...].reduce(1, *))]
+    }
+
+    /// log Σ exp along `axis` (kept as a dimension of 1), shifted by the maximum.
+    public func logSumExp(_ x: DeviceTensor, alongAxis axis: Int) throws -> DeviceTensor {
+        var shape = x.shape
+        shape[axis] = 1
+        let y = try make(shape)
+        try device.launch("vae_log_sum_exp_axis", grid: grid(y.count), block: blockSize, Self.split(x.shape, axis) + [.address(x.address), .address(y.address)])
+        return y
+    }
+
+    /// g · exp(x − y) along the axis: the gradient of ``logSumExp(_:alongAxis:)`` from its input x and output y.
+    public func logSumExpGradient(upstream g: DeviceTensor, input x: DeviceTensor, output y: DeviceTensor, alongAxis axis: Int) throws -> DeviceTensor {
+        let dx = try make(x.shape)
+        try device.launch("vae_softmax_axis_gradient", grid: grid(dx.count), block: blockSize,
+                          Self.split(x.shape, axis) + [.address(g.address), .address(x.address), .address(y.address), .address(dx.address)])
+        return dx
+    }
+
+    /// Entries `indices` along `axis` (repeats allowed).
+    public func gather(_ x: DeviceTensor, indices: [Int], alongAxis axis: Int) throws -> DeviceTensor {
+        var shape = x.shape
+        shape[axis] = indices.count
+        let y = try make(shape)
+        let indexBuffer = try device.upload(integers: indices)
+        defer { device.free(indexBuffer) }
+        try device.launch("vae_gather", grid: grid(y.count), block: blockSize,
+                          Self.split(x.shape, axis) + [.int64(indices.count), .address(indexBuffer), .address(x.address), .address(y.address)])
+        return y
+    }
+
+    /// The gradient of ``gather(_:indices:alongAxis:)``: each entry of the input gets the sum of g where it was taken.
+    public func gatherGradient(upstream g: DeviceTensor, indices: [Int], alongAxis axis: Int, inputShape: [Int]) throws -> DeviceTensor {
+        let dx = try make(inputShape)
+        let indexBuffer = try device.upload(integers: indices)
+        defer { device.free(indexBuffer) }
+        try device.launch("vae_gather_gradient", grid: grid(dx.count), block: blockSize,
+                          Self.split(inputShape, axis) + [.int64(indices.count), .address(indexBuffer), .address(g.address), .address(dx.address)])
+        return dx
+    }
+
     /// Σ x: a fixed tree of 256-thread blocks, then one block over their partial sums.
     public func sum(_ x: DeviceTensor) throws -> DeviceTensor {
         let blocks = max(1, min(256, (x.count + 255) / 256))

@@ -154,8 +154,8 @@ public final class VQVAE: Module, VariationalAutoencoder {
         if isPriorFitted {
             // Per-position terms of −log p(codes): the prior's factors, one per (image, position).
             let logits = prior.logits(maps: maps, rows: maps.indices.map { (map: $0 / positions, position: $0 % positions) })
-            let normalizers = logits.logSumExp(alongAxis: 1).scalars
-            perPosition = maps.indices.map { normalizers[$0] - logits.scalars[$0 * codes + maps[$0]] }
+            let (normalizers, values) = (logits.logSumExp(alongAxis: 1).scalars, logits.scalars)
+            perPosition = maps.indices.map { normalizers[$0] - values[$0 * codes + maps[$0]] }
         }
         let spread = Tensor(shape: [batch * positions, 1], scalars: perPosition.map { $0 / Float(codeSize) })
             * Tensor.ones([1, codeSize])

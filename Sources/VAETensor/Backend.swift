@@ -59,6 +59,16 @@ public protocol TensorBackend: AnyObject {
     /// Σ along `axis`, kept as a dimension of 1.
     func sum(_ x: any DeviceStorage, alongAxis axis: Int) -> any DeviceStorage
 
+    /// log Σ exp along `axis`, kept as a dimension of 1.
+    func logSumExp(_ x: any DeviceStorage, alongAxis axis: Int) -> any DeviceStorage
+    /// g · softmax(x) along the axis of ``logSumExp(_:alongAxis:)``, from its input `x` and output `y` (kept shape).
+    func logSumExpGradient(upstream g: any DeviceStorage, input x: any DeviceStorage, output y: any DeviceStorage,
+                           alongAxis axis: Int) -> any DeviceStorage
+    /// Entries `indices` along `axis` (`Tensor.gathering`).
+    func gather(_ x: any DeviceStorage, indices: [Int], alongAxis axis: Int) -> any DeviceStorage
+    /// The gradient of ``gather(_:indices:alongAxis:)``: g added back to the entries it came from.
+    func gatherGradient(upstream g: any DeviceStorage, indices: [Int], alongAxis axis: Int, inputShape: [Int]) -> any DeviceStorage
+
     /// op(a)·op(b) for matrices.
     func matmul(_ a: any DeviceStorage, transposingA: Bool, _ b: any DeviceStorage,
                 transposingB: Bool) -> any DeviceStorage

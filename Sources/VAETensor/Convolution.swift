@@ -219,10 +219,11 @@ extension Tensor {
         let (planes, height, width) = (shape[0] * shape[1], shape[2], shape[3])
         let (outHeight, outWidth) = (height * factor, width * factor)
         var output = [Float](repeating: 0, count: planes * outHeight * outWidth)
+        let input = scalars   // once: on a device, each read of `scalars` is a copy
         for p in 0..<planes {
             for y in 0..<outHeight {
                 for x in 0..<outWidth {
-                    output[(p * outHeight + y) * outWidth + x] = scalars[(p * height + y / factor) * width + x / factor]
+                    output[(p * outHeight + y) * outWidth + x] = input[(p * height + y / factor) * width + x / factor]
                 }
             }
         }

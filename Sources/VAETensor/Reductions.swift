@@ -92,6 +92,7 @@ extension Tensor {
     /// Derivative: the softmax along the axis times the upstream gradient.
     public func logSumExp(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         let axis = resolve(axis: axis, "logSumExp")
+        if let backend = Tensor.backend(self) { return logSumExpOnDevice(alongAxis: axis, keepingDimension: keepingDimension, backend) }
         let (outer, length, inner) = Kernels.split(shape, axis: axis)
         var output = [Float](repeating: 0, count: outer * inner)
         scalars.withUnsafeBufferPointer { input in

@@ -58,9 +58,10 @@ extension Tensor {
         let width = range.count * inner
         var output = [Float]()
         output.reserveCapacity(outer * width)
+        let input = scalars   // once: on a device, each read of `scalars` is a copy
         for o in 0..<outer {
             let start = (o * length + range.lowerBound) * inner
-            output.append(contentsOf: scalars[start ..< start + width])
+            output.append(contentsOf: input[start ..< start + width])
         }
         var outputShape = shape
         outputShape[axis] = range.count
@@ -98,9 +99,10 @@ extension Tensor {
         let totalWidth = widths.reduce(0, +)
         var output = [Float]()
         output.reserveCapacity(outer * totalWidth)
+        let inputs = tensors.map(\.scalars)   // once each: on a device, each read of `scalars` is a copy
         for o in 0..<outer {
-            for (tensor, width) in zip(tensors, widths) {
-                output.append(contentsOf: tensor.scalars[o * width ..< (o + 1) * width])
+            for (input, width) in zip(inputs, widths) {
+                output.append(contentsOf: input[o * width ..< (o + 1) * width])
             }
         }
         var outputShape = tensors[0].shape
@@ -127,12 +129,14 @@ extension Tensor {
         let axis = resolve(axis: axis, "gather")
         let (outer, length, inner) = Kernels.split(shape, axis: axis)
         precondition(indices.allSatisfy { $0 >= 0 && $0 < length }, "gather: index out of range 0..<\(length)")
+        if let backend = Tensor.backend(self) { return gatheringOnDevice(indices, alongAxis: axis, backend) }
         var output = [Float]()
         output.reserveCapacity(outer * indices.count * inner)
+        let input = scalars   // once: on a device, each read of `scalars` is a copy
         for o in 0..<outer {
             for index in indices {
                 let start = (o * length + index) * inner
-                output.append(contentsOf: scalars[start ..< start + inner])
+                output.append(contentsOf: input[start ..< start + inner])
             }
         }
         var outputShape = shape

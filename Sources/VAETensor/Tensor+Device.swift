@@ -59,6 +59,22 @@ extension Tensor {
         }
     }
 
+    func logSumExpOnDevice(alongAxis axis: Int, keepingDimension: Bool, _ backend: any TensorBackend) -> Tensor {
+        let x = storage
+        let kept = backend.logSumExp(x, alongAxis: axis)
+        let output = keepingDimension ? kept : backend.reshaped(kept, to: reducedShape(axis, false))
+        return Tensor.record(Tensor(device: output), inputs: [self]) { g in
+            [.device(backend.logSumExpGradient(upstream: backend.reshaped(g.device, to: kept.shape), input: x, output: kept, alongAxis: axis))]
+        }
+    }
+
+    func gatheringOnDevice(_ indices: [Int], alongAxis axis: Int, _ backend: any TensorBackend) -> Tensor {
+        let inputShape = shape
+        return Tensor.record(Tensor(device: backend.gather(storage, indices: indices, alongAxis: axis)), inputs: [self]) { g in
+            [.device(backend.gatherGradient(upstream: g.device, indices: indices, alongAxis: axis, inputShape: inputShape))]
+        }
+    }
+
     func reshapedOnDevice(_ newShape: [Int], _ backend: any TensorBackend) -> Tensor {
         let inputShape = shape
         return Tensor.record(Tensor(device: backend.reshaped(storage, to: newShape)), inputs: [self]) { g in

@@ -4,6 +4,7 @@ import VAECUDA
 import VAECUDAChecks
 import VAEFormats
 import VAETensor
+import VAETraining
 
 struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -92,5 +93,21 @@ struct Devices: ParsableCommand {
         return .init(target: "\(target)", kernels: CUDAOpTable.kernelNames.count, bytes: bytes.count, fromCache: fromCache,
                      seconds: Date().timeIntervalSince(started),
                      file: cache.path(CUDAKernelSource.text, target: target, compilerVersion: nvrtc.version))
+    }
+}
+
+/// The backend `device: cuda` runs on (GPU 0 through the caching allocator), or nil for the CPU. Without a usable GPU
+/// it stops here, before anything is written, with `flag` and what this machine lacks (the driver, a GPU, a
+/// library, and where it was looked for).
+func cudaBackend(_ device: String, flag: String, group: any ProcessGroup) throws -> CUDABackend? {
+    guard device == "cuda" else { return nil }
+    guard group.size == 1 else {
+        throw TrainingError("\(flag): MPI ranks run on the CPU in this version; run one process per GPU without mpirun, or --device cpu")
+    }
+    if let problem = CUDAProbe.run().problem { throw TrainingError("\(flag): \(problem)") }
+    do {
+        return CUDABackend(device: CachingDevice(try CUDAContext(device: 0)))
+    } catch {
+        throw TrainingError("\(flag): \(error)")
     }
 }

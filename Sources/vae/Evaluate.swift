@@ -40,18 +40,24 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "No progress or notes on standard error (errors still show); results stay on standard output.")
     var quiet = false
 
+    @Option(help: "Where to evaluate: cpu, or cuda (GPU 0; `vae devices` shows what this machine has).")
+    var device = "cpu"
+
     func run() throws {
         Console.quiet = quiet
         try reportingErrors {
+            guard ["cpu", "cuda"].contains(device) else { throw ValidationError("--device must be cpu or cuda, got '\(device)'") }
             // Under mpirun the images are split across the ranks (each rank's shards on its threads); rank 0 prints and
             // writes. A rank waits for the others' whole share of the NLL, hence the day-long timeout.
             let group = try processGroup(timeout: 86_400)
             if group.rank != 0 { Console.quiet = true }
+            let backend = try cudaBackend(device, flag: "--device cuda", group: group)
             let run = try TrainedRun(directory: runDirectory)
             BLAS.setThreadCount(run.config.trainer.threads)
             let (test, images) = try run.testData(dataDirectory: data, limit: limit)
+            run.model.move(to: backend)
             let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize,
-                                      threads: run.config.trainer.shardThreads, group: group)
+                                      threads: backend == nil ? run.config.trainer.shardThreads : 1, group: group)
             let bar = Console.progressBar
             let importanceSamples = self.importanceSamples ?? (test is TextDataset ? 100 : 5000)
             var report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),

@@ -94,7 +94,7 @@ struct Train: ParsableCommand {
             if group.rank != 0 { Console.quiet = true }
             if let resume { return try continueRun(in: resume, group: group) }
             let resolved = try resolvedConfig()
-            let backend = try deviceBackend(resolved.trainer.device, group: group)
+            let backend = try cudaBackend(resolved.trainer.device, flag: "--device cuda (trainer_params.device)", group: group)
             let trainer = try Trainer(config: resolved, group: group)
             (trainer.rankReduction, trainer.backend) = (mpiReduction, backend)
             // Rank 0 picks the directory (runs/mlp-2 when runs/mlp is taken) and tells the others.
@@ -133,21 +133,6 @@ struct Train: ParsableCommand {
 }
 
 extension Train {
-    /// The backend `device: cuda` trains on (GPU 0), or nil for the CPU. Without a usable GPU it stops here, before
-    /// anything is written, with what this machine lacks (the driver, a GPU, a library, and where it was looked for).
-    func deviceBackend(_ device: String, group: any ProcessGroup) throws -> CUDABackend? {
-        guard device == "cuda" else { return nil }
-        guard group.size == 1 else {
-            throw TrainingError("--device cuda (trainer_params.device): MPI ranks train on the CPU in this version; run one process per GPU without mpirun, or --device cpu")
-        }
-        if let problem = CUDAProbe.run().problem { throw TrainingError("--device cuda (trainer_params.device): \(problem)") }
-        do {
-            return CUDABackend(device: CachingDevice(try CUDAContext(device: 0)))
-        } catch {
-            throw TrainingError("--device cuda (trainer_params.device): \(error)")
-        }
-    }
-
     /// `--resume RUN_DIR`: the run's own config.yaml with the new total of epochs (and learning rate), the
     /// state of its last checkpoint, then the remaining epochs appended to the same directory.
     func continueRun(in directory: String, group: any ProcessGroup) throws {
@@ -168,7 +153,7 @@ extension Train {
         resolved.trainer.epochs = total
         if let learningRate { resolved.experiment.learningRate = learningRate }
         try resolved.validate()
-        let backend = try deviceBackend(resolved.trainer.device, group: group)
+        let backend = try cudaBackend(resolved.trainer.device, flag: "--device cuda (trainer_params.device)", group: group)
         let trainer = try Trainer(config: resolved, group: group)
         (trainer.rankReduction, trainer.backend) = (mpiReduction, backend)
         try trainer.restore(from: directory)

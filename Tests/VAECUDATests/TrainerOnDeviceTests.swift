@@ -39,6 +39,16 @@ struct TrainerOnDeviceTests {
                              ("kl", device.metrics.kl, cpu.metrics.kl)] {
             #expect(abs(d - c) <= 1e-4 * max(1, abs(c)), "\(name) loss \(d) on the device, \(c) on the CPU")
         }
+        // The importance-weighted NLL of the trained models (`vae eval --device cuda`): the same estimate, all on the device.
+        let images = device.trainer.testImages.slice(0..<16)
+        func nll(_ trainer: Trainer) -> Double {
+            var noise = RandomStream(seed: 9, name: "importance")
+            return Evaluator(model: trainer.model, labels: [], batchSize: 64, threads: 1).negativeLogLikelihood(images, samples: 40, noise: &noise)
+        }
+        let fallbacks = backend.hostFallbacks
+        let (deviceNLL, cpuNLL) = (nll(device.trainer), nll(cpu.trainer))
+        #expect(abs(deviceNLL - cpuNLL) <= 1e-4 * abs(cpuNLL), "NLL \(deviceNLL) on the device, \(cpuNLL) on the CPU")
+        #expect(backend.hostFallbacks == fallbacks, "the NLL ran ops on the host: \(backend.hostFallbacks)")
         for file in ["model.safetensors", "optimizer.safetensors", "checkpoint.json", "samples.png", "reconstructions.png"] {
             #expect(FileManager.default.fileExists(atPath: device.directory + "/" + file), "\(file) was not written")
         }

@@ -62,9 +62,10 @@ public final class FactorDiscriminator: Module, AuxiliaryTraining, @unchecked Se
     /// Each column of `codes` shuffled by its own permutation of the rows: a draw from Π_k q(z_k).
     public static func permutingDimensions(_ codes: Tensor, random: inout RandomStream) -> Tensor {
         let (rows, width) = (codes.shape[0], codes.shape[1])
-        var scalars = codes.scalars
+        let values = codes.scalars
+        var scalars = values
         for column in 0..<width {
-            for (row, source) in random.permutation(rows).enumerated() { scalars[row * width + column] = codes.scalars[source * width + column] }
+            for (row, source) in random.permutation(rows).enumerated() { scalars[row * width + column] = values[source * width + column] }
         }
         return Tensor(shape: codes.shape, scalars: scalars)
     }

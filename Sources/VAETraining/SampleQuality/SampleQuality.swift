@@ -61,8 +61,8 @@ public struct SampleQuality: Codable, Equatable, Sendable {
     }
 
     static func rows(_ tensor: Tensor) -> [[Double]] {
-        let width = tensor.shape[1]
-        return (0..<tensor.shape[0]).map { row in (0..<width).map { Double(tensor.scalars[row * width + $0]) } }
+        let (width, values) = (tensor.shape[1], tensor.scalars)
+        return (0..<tensor.shape[0]).map { row in (0..<width).map { Double(values[row * width + $0]) } }
     }
 
     /// Improved precision and recall (Kynkäänniemi et al. 2019) with k-nearest-neighbour radii.
