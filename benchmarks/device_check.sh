@@ -8,7 +8,10 @@
 # then, unless --checks-only, the timings (each run bounded by `timeout`, its log beside it):
 #   NAME.log, NAME.metrics.csv   `vae train` runs: mlp at batch 128 and 1024 on cuda and on the CPU (the −ELBO
 #                 comparison), conv on cuda
-#   torch-*.txt   benchmarks/torch_mlp_vae.py on cuda at batch 128 and 1024 (when the machine's Python has torch)
+#   eval-*.json   `vae eval` (IWAE NLL, k = 5000) of the cuda mlp run: the whole test set on cuda, 1000 images on
+#                 cuda and on the CPU
+#   torch-*.txt   benchmarks/torch_mlp_vae.py on cuda at batch 128 and 1024, torch-eval-full-cuda.out
+#                 benchmarks/torch_iwae_nll.py on cuda (when the machine's Python has torch with CUDA)
 #   summary.txt   benchmarks/device_summary.py: median epoch seconds (epochs after the first), VAEKit/PyTorch
 #                 ratios, test −ELBO against the CPU run, and the GEMMs' achieved TFLOP/s
 set -uo pipefail
@@ -42,7 +45,21 @@ train mlp-b1024-cuda --config mlp --device cuda --batch-size 1024
 train mlp-b128-cpu --config mlp --device cpu --threads "$(nproc)"
 train mlp-b1024-cpu --config mlp --device cpu --threads "$(nproc)" --batch-size 1024
 train conv-cuda --config conv --device cuda
+# The IWAE NLL (k = 5000) of the cuda-trained mlp: the whole test set on the GPU, and the first 1000 images on both
+# (the estimates must agree).
+evaluate() {  # NAME ARGS…: `vae eval` of the mlp-b128-cuda run, at most 200 s
+  local name=$1; shift
+  timeout 200 "$vae" eval /tmp/vae-runs/mlp-b128-cuda --data "$data" -k 5000 --json --quiet "$@" > "$out/$name.json" 2> "$out/$name.err"
+  echo "$name: exit $?" | tee -a "$out/timings.txt"
+}
+evaluate eval-full-cuda --device cuda --limit 0
+evaluate eval-1000-cuda --device cuda --limit 1000
+evaluate eval-1000-cpu --device cpu --limit 1000
 if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+  cp /tmp/vae-runs/mlp-b128-cuda/model.safetensors "$out/mlp-b128-cuda.safetensors" 2>/dev/null
+  timeout 200 python3 benchmarks/torch_iwae_nll.py --run /tmp/vae-runs/mlp-b128-cuda --data "$data" --device cuda --limit 0 -k 5000 \
+    > "$out/torch-eval-full-cuda.out" 2>&1
+  echo "torch-eval-full-cuda: exit $?" | tee -a "$out/timings.txt"
   for batch in 128 1024; do
     timeout 120 python3 benchmarks/torch_mlp_vae.py --data "$data" --device cuda --epochs "$epochs" --batch "$batch" \
       > "$out/torch-mlp-b$batch-cuda.txt" 2>&1

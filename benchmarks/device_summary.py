@@ -1,8 +1,8 @@
 """Summarises benchmarks/device_check.sh's timings in DIR (its $OUT): for each `vae train` run (NAME.metrics.csv) and
 PyTorch run (torch-*.txt), the median seconds per epoch over the epochs after the first (the first compiles kernels
 and warms the caches), the ratios VAEKit / PyTorch on the same GPU, the test −ELBO of the cuda runs against the
-CPU runs after the same epochs, and the achieved TFLOP/s of the mlp's GEMMs (3 products of each layer per step:
-forward, and the input's and weight's gradients).
+CPU runs after the same epochs, the achieved TFLOP/s of the mlp's GEMMs (3 products of each layer per step:
+forward, and the input's and weight's gradients), and the IWAE NLL's seconds and values (`vae eval`, PyTorch).
 
     python3 benchmarks/device_summary.py DIR
 """
@@ -46,3 +46,24 @@ for batch in ("128", "1024"):
     cpu = runs.get(f"mlp-b{batch}-cpu")
     if ours and cpu:
         print(f"mlp batch {batch}: test -ELBO cuda - cpu = {ours[1] - cpu[1]:+.2f} nats (target within 0.5)")
+
+import json
+evaluations = {}
+for name in ("eval-full-cuda", "eval-1000-cuda", "eval-1000-cpu"):
+    try:
+        report = json.load(open(os.path.join(directory, name + ".json")))
+        evaluations[name] = (report["negative_log_likelihood"], report["seconds"], report["images"])
+        print(f"{name}: NLL {report['negative_log_likelihood']:.3f} over {report['images']} images in {report['seconds']:.2f} s")
+    except (OSError, ValueError, KeyError):
+        pass
+try:
+    found = re.findall(r"images (\d+) k \d+ NLL ([\d.]+) seconds ([\d.]+)", open(os.path.join(directory, "torch-eval-full-cuda.out")).read())
+    if found:
+        images, nll, seconds = found[0]
+        print(f"torch-eval-full-cuda: NLL {float(nll):.3f} over {images} images in {float(seconds):.2f} s")
+        if "eval-full-cuda" in evaluations:
+            print(f"IWAE NLL on the GPU: VAEKit / PyTorch time = {evaluations['eval-full-cuda'][1] / float(seconds):.2f}")
+except OSError:
+    pass
+if "eval-1000-cuda" in evaluations and "eval-1000-cpu" in evaluations:
+    print(f"IWAE NLL, 1000 images: cuda - cpu = {evaluations['eval-1000-cuda'][0] - evaluations['eval-1000-cpu'][0]:+.3f} nats")

@@ -54,11 +54,15 @@ def main():
     p.add_argument("--chunk", type=int, default=2048)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (weights, images and draws on the GPU)")
     a = p.parse_args()
+    device = torch.device(a.device)
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     w = load_safetensors(os.path.join(a.run, "model.safetensors")) if a.run else random_weights()
-    x_all = torch.from_numpy(read_idx_images(find(a.data, "t10k-images-idx3-ubyte"))[:a.limit])
+    w = {name: tensor.to(device) for name, tensor in w.items()}
+    images = read_idx_images(find(a.data, "t10k-images-idx3-ubyte"))
+    x_all = torch.from_numpy(images[:a.limit] if a.limit > 0 else images).to(device)
     k = a.importance_samples
     log2pi = math.log(2 * math.pi)
     start = time.perf_counter()
@@ -72,7 +76,7 @@ def main():
             pieces = []
             for drawn in range(0, k, a.chunk):
                 take = min(a.chunk, k - drawn)
-                eps = torch.randn(take, mu.shape[0])
+                eps = torch.randn(take, mu.shape[0], device=device)
                 z = mu + torch.exp(0.5 * logvar) * eps
                 d = F.relu(F.linear(z, w["decoder.layers.0.weight"], w["decoder.layers.0.bias"]))
                 logits = F.linear(d, w["decoder.layers.1.weight"], w["decoder.layers.1.bias"])

@@ -59,3 +59,20 @@ extension DevicesCommandTests {
         }
     }
 }
+
+extension DevicesCommandTests {
+    /// `vae eval --device cuda` without a GPU names what is missing; a device that is neither is refused by name.
+    @Test func evaluatingOnCUDANeedsAGPU() throws {
+        let workspace = try makeTemporaryDirectory("device-eval")
+        defer { removeDirectory(workspace) }
+        let trained = try runVAE(["train", "--epochs", "1", "--train-limit", "256", "--test-limit", "64", "--output", workspace + "/run", "--quiet"], in: workspace)
+        #expect(trained.status == 0, "stderr: \(trained.standardError)")
+        let result = try runVAE(["eval", workspace + "/run", "--limit", "8", "-k", "4", "--device", "cuda"], in: workspace)
+        #expect(result.status != 0)
+        #expect(result.errorLines.count == 1 && result.standardError.hasPrefix("error: --device cuda: ") && result.standardError.contains("libcuda"),
+                "stderr: \(result.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: workspace + "/run/eval.json"))
+        let bad = try runVAE(["eval", workspace + "/run", "--device", "tpu"], in: workspace)
+        #expect(bad.errorLines == ["error: --device must be cpu or cuda, got 'tpu'"])
+    }
+}
