@@ -32,6 +32,9 @@ public protocol TensorBackend: AnyObject {
     var name: String { get }
     /// The first error since this backend was made, if any.
     var failure: (any Error)? { get }
+    /// Notes that `op`, which has no device version yet, ran on the host with its inputs copied there and its
+    /// result copied back (``Tensor``'s ops do this so that every model runs; the count says what to port next).
+    func noteHostFallback(_ op: String)
 
     func upload(_ values: [Float], shape: [Int]) -> any DeviceStorage
     func download(_ x: any DeviceStorage) -> [Float]
@@ -96,10 +99,6 @@ public protocol TensorBackend: AnyObject {
     /// The binary cross-entropy with logits summed over the last axis, and the sigmoids its gradient needs.
     func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)
         -> (sums: any DeviceStorage, sigmoids: any DeviceStorage)
-    /// Notes that `op`, which has no device version yet, ran on the host with its inputs copied there and its
-    /// result copied back (``Tensor``'s ops do this so that every model runs; the count says what to port next).
-    func noteHostFallback(_ op: String)
-
     /// g_row · (sigmoid(x) − t).
     func binaryCrossEntropySumsGradient(upstream g: any DeviceStorage, sigmoids: any DeviceStorage,
                                         targets: any DeviceStorage) -> any DeviceStorage
@@ -118,81 +117,5 @@ public struct AdamStep: Sendable {
                 coupledDecay: Float, shrink: Float) {
         (self.beta1, self.beta2, self.epsilon, self.stepSize) = (beta1, beta2, epsilon, stepSize)
         (self.rootCorrection2, self.coupledDecay, self.shrink) = (rootCorrection2, coupledDecay, shrink)
-    }
-}
-
-extension Tensor {
-    /// A tensor whose elements live on a device.
-    public init(device storage: any DeviceStorage) {
-        shape = storage.shape
-        hostScalars = []
-        deviceStorage = storage
-    }
-
-    /// The backend holding this tensor's elements, or nil on the host.
-    public var backend: (any TensorBackend)? { deviceStorage?.backend }
-
-    /// This value on `backend` (or on the host for nil), recorded so that gradients come back to where `self`
-    /// lives. Moving happens once per batch and once for a module's parameters, not per op.
-    public func moved(to backend: (any TensorBackend)?) -> Tensor {
-        switch (deviceStorage, backend) {
-        case (nil, nil): return self
-        case (let storage?, let target?) where storage.backend === target: return self
-        case (nil, let target?):
-            let storage = target.upload(hostScalars, shape: shape)
-            return Tensor.record(Tensor(device: storage), inputs: [self]) { upstream in
-                [.host(upstream.hostValues)]
-            }
-        case (let storage?, nil):
-            let values = storage.backend.download(storage)
-            let source = storage.backend
-            return Tensor.record(Tensor(shape: shape, scalars: values), inputs: [self]) { upstream in
-                [.device(source.upload(upstream.hostValues, shape: storage.shape))]
-            }
-        case (_?, _?):
-            return moved(to: nil).moved(to: backend)
-        }
-    }
-
-    /// The backend of the first input that lives on a device, else nil (no allocation on the host's path). The
-    /// op then runs there, moving any other input there first (recorded, so its gradient goes back).
-    @inline(__always)
-    static func backend(_ a: Tensor, _ b: Tensor? = nil, _ c: Tensor? = nil) -> (any TensorBackend)? {
-        if a.deviceStorage == nil && b?.deviceStorage == nil && c?.deviceStorage == nil { return nil }
-        return (a.deviceStorage ?? b?.deviceStorage ?? c?.deviceStorage)!.backend
-    }
-}
-
-extension Tensor {
-    /// The index of the first tensor with a NaN or ±∞, or nil. Tensors on a device are summed there into one value,
-    /// so one value comes back when all are finite (the common case), instead of one per tensor.
-    public static func firstNonFinite(_ tensors: [Tensor]) -> Int? {
-        let onDevice = tensors.filter { $0.deviceStorage != nil }
-        if onDevice.count > 1 {
-            let total = withoutGradients { onDevice.dropFirst().reduce(onDevice[0].sum()) { $0 + $1.sum() } }
-            if total.isFinite { return tensors.firstIndex { $0.deviceStorage == nil && !$0.isFinite } }
-        }
-        return tensors.firstIndex { !$0.isFinite }
-    }
-}
-
-/// A gradient on the tape: host values or device storage.
-public enum TensorStorage {
-    case host([Float])
-    case device(any DeviceStorage)
-
-    /// The values on the host (a copy back from a device).
-    var hostValues: [Float] {
-        switch self {
-        case .host(let values): return values
-        case .device(let storage): return storage.backend.download(storage)
-        }
-    }
-
-    var device: any DeviceStorage {
-        switch self {
-        case .device(let storage): return storage
-        case .host: preconditionFailure("TensorStorage: a host gradient reached a device op's pullback")
-        }
     }
 }

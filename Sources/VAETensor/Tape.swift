@@ -97,11 +97,7 @@ public final class GradientTape {
                     let inputGradients = pullback(upstream)
                     for (position, input) in record.inputs.enumerated() where input >= 0 {
                         guard let contribution = inputGradients[position] else { continue }
-                        if gradients[input] == nil {
-                            gradients[input] = contribution
-                        } else {
-                            Kernels.addInPlace(&gradients[input]!, contribution)
-                        }
+                        GradientTape.add(contribution, into: &gradients[input])
                     }
                     continue
                 }
@@ -125,6 +121,16 @@ public final class GradientTape {
 }
 
 extension GradientTape {
+    /// `contribution` added to a host gradient in place (or become it).
+    @inline(__always)
+    static func add(_ contribution: [Float], into gradient: inout [Float]?) {
+        if gradient == nil {
+            gradient = contribution
+        } else {
+            Kernels.addInPlace(&gradient!, contribution)
+        }
+    }
+
     /// Adds a storage pullback's gradients to its inputs' (host arrays in place, device storage by the device's add).
     func add(_ contributions: [TensorStorage?], to inputs: [Int], _ gradients: inout [[Float]?],
              _ deviceGradients: inout [(any DeviceStorage)?]) {
@@ -133,11 +139,7 @@ extension GradientTape {
             case nil: continue
             case .host(let contribution)?:
                 precondition(deviceGradients[input] == nil, "GradientTape: gradients of one value on the host and on a device")
-                if gradients[input] == nil {
-                    gradients[input] = contribution
-                } else {
-                    Kernels.addInPlace(&gradients[input]!, contribution)
-                }
+                GradientTape.add(contribution, into: &gradients[input])
             case .device(let contribution)?:
                 precondition(gradients[input] == nil, "GradientTape: gradients of one value on the host and on a device")
                 deviceGradients[input] = deviceGradients[input].map { $0.backend.add($0, contribution) } ?? contribution
