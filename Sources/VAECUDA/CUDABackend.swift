@@ -223,6 +223,10 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         return (outputs[0], outputs[1])
     }
 
+    public func random(shape: [Int], first: Int, counter: UInt64, seed: UInt64, stream: UInt64, normal: Bool) -> any DeviceStorage {
+        run(shape, []) { _ in try ops.random(shape: shape, first: first, counter: counter, seed: seed, stream: stream, normal: normal) }
+    }
+
     public func adamUpdate(weights: any DeviceStorage, gradient: any DeviceStorage, addend: (any DeviceStorage)?,
                            first: any DeviceStorage, second: any DeviceStorage, _ step: AdamStep) {
         _ = run([[]], [weights, gradient, first, second] + (addend.map { [$0] } ?? [])) {

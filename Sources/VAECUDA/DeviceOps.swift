@@ -380,6 +380,16 @@ public struct DeviceOps {
         return dx
     }
 
+    // MARK: random numbers
+
+    /// Values `first ..< first + count` of a Philox draw of `RandomStream` (seed, stream, counter at its start).
+    public func random(shape: [Int], first: Int, counter: UInt64, seed: UInt64, stream: UInt64, normal: Bool) throws -> DeviceTensor {
+        let y = try make(shape)
+        try device.launch("vae_random", grid: grid(y.count), block: blockSize,
+                          [.int64(y.count), .int64(first), .uint64(counter), .uint64(seed), .uint64(stream), .int32(normal ? 1 : 0), .address(y.address)])
+        return y
+    }
+
     // MARK: optimisers
 
     /// One Adam step in place (`Adam.update` of VAEOptimizers, the same arithmetic as CKernels' loop).

@@ -21,9 +21,9 @@ public struct DiagonalNormal {
     public var standardDeviation: Tensor { (logVariance * 0.5).exp() }
 
     /// A reparameterised draw z = μ + σ·ε with ε ~ N(0, I) from `random`: gradients flow to μ and log σ². ε is
-    /// drawn on the host and moved to the mean's device, so a run draws the same numbers on either.
+    /// drawn where the mean lives (on a device: the same numbers within its rounding of log, cos and sin).
     public func sample(using random: inout RandomStream) -> Tensor {
-        sample(noise: random.normal(shape: mean.shape).moved(to: mean.backend))
+        sample(noise: random.normal(shape: mean.shape, on: mean.backend))
     }
 
     /// z = μ + σ·ε for a given ε (shape of the mean).

@@ -103,6 +103,10 @@ public protocol TensorBackend: AnyObject {
     func binaryCrossEntropySumsGradient(upstream g: any DeviceStorage, sigmoids: any DeviceStorage,
                                         targets: any DeviceStorage) -> any DeviceStorage
 
+    /// Values `first ..< first + count(shape)` of a Philox draw (``RandomStream``'s: block `counter + value / 4`,
+    /// word `value % 4`), uniform in (0, 1) or, with `normal`, standard normal by Box–Muller.
+    func random(shape: [Int], first: Int, counter: UInt64, seed: UInt64, stream: UInt64, normal: Bool) -> any DeviceStorage
+
     /// One Adam step in place on `weights` and its moments `first` and `second`, from `gradient` (+ `addend`, a
     /// second part of it, when given).
     func adamUpdate(weights: any DeviceStorage, gradient: any DeviceStorage, addend: (any DeviceStorage)?,

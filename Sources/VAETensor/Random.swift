@@ -109,14 +109,7 @@ public struct RandomStream: Equatable, Sendable {
     /// values can be computed without the others, and a draw that is not a multiple of four drops its last block's
     /// rest.
     mutating func draw(count: Int, normal: Bool) -> [Float] {
-        var values = 0..<count, drawn = count
-        if let window, !window.rows.isEmpty, count % window.rows.count == 0 {
-            let width = count / window.rows.count
-            values = window.rows.lowerBound * width..<window.rows.upperBound * width
-            drawn = window.total * width
-        }
-        let start = counter
-        counter &+= UInt64((drawn + 3) / 4)
+        let (values, start) = reserve(count)
         let (seed, identifier) = (self.seed, streamIdentifier)
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             guard count > 0 else { initialized = 0; return }
@@ -141,6 +134,29 @@ public struct RandomStream: Equatable, Sendable {
             }
             initialized = count
         }
+    }
+
+    /// Which values of the whole draw a draw of `count` returns (this window's rows, or all), and the counter the
+    /// whole draw starts at; the counter moves past it.
+    mutating func reserve(_ count: Int) -> (values: Range<Int>, start: UInt64) {
+        var values = 0..<count, drawn = count
+        if let window, !window.rows.isEmpty, count % window.rows.count == 0 {
+            let width = count / window.rows.count
+            values = window.rows.lowerBound * width..<window.rows.upperBound * width
+            drawn = window.total * width
+        }
+        defer { counter &+= UInt64((drawn + 3) / 4) }
+        return (values, counter)
+    }
+
+    /// Standard normal draws of `shape` made on `backend` (Philox and Box–Muller on the device: the values of
+    /// ``normal(shape:)`` within the device's rounding of log, cos and sin), or on the host for nil. The counter
+    /// moves as for ``normal(shape:)``.
+    public mutating func normal(shape: [Int], on backend: (any TensorBackend)?) -> Tensor {
+        guard let backend else { return normal(shape: shape) }
+        let (values, start) = reserve(shape.reduce(1, *))
+        return Tensor(device: backend.random(shape: shape, first: values.lowerBound, counter: start, seed: seed,
+                                             stream: streamIdentifier, normal: true))
     }
 
     /// Two standard normal pairs from four words: r·cos θ, r·sin θ for (a, b) then (c, d).

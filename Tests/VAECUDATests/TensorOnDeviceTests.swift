@@ -206,3 +206,20 @@ extension TensorOnDeviceTests {
         }
     }
 }
+
+extension TensorOnDeviceTests {
+    /// Normal draws made on the device: the host's values within the device's rounding of log, cos and sin (one
+    /// value past a multiple of four too), the stream's counter where the host's is, and a window's rows of a draw.
+    @Test func normalDrawsOnTheDeviceAreTheHostsDraws() {
+        for (shape, window) in [([7, 5], nil), ([6, 4], 2..<5)] as [([Int], Range<Int>?)] {
+            var (host, device) = (RandomStream(seed: 11, name: "draws"), RandomStream(seed: 11, name: "draws"))
+            if let window { (host, device) = (host.rows(window, of: 8), device.rows(window, of: 8)) }
+            let expected = host.normal(shape: shape)
+            let drawn = device.normal(shape: shape, on: backend)
+            #expect(drawn.backend === backend && drawn.shape == shape)
+            let worst = zip(drawn.scalars, expected.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            #expect(worst <= 4e-6, "\(shape): largest difference \(worst)")
+            #expect(device.counter == host.counter)
+        }
+    }
+}
