@@ -17,6 +17,18 @@ public final class CachingDevice: KernelDevice, @unchecked Sendable {
     public private(set) var bytesInUse = 0, bytesCached = 0, peakBytesInUse = 0
     /// Allocations served from the cache and from the device.
     public private(set) var reuses = 0, deviceAllocations = 0
+    /// The work handed to the device so far: kernel launches, GEMMs, and copies each way (count and bytes).
+    public private(set) var launches = 0, gemms = 0, copiesToDevice = 0, copiesToHost = 0
+    public private(set) var bytesToDevice = 0, bytesToHost = 0
+
+    /// The counts above in one line, for a run's log.
+    public var workSummary: String {
+        lock.withLock {
+            String(format: "%d kernel launches, %d GEMMs, %d copies to the device (%.1f MB) and %d back (%.1f MB); peak memory %.1f MB",
+                   launches, gemms, copiesToDevice, Double(bytesToDevice) / 1e6, copiesToHost, Double(bytesToHost) / 1e6,
+                   Double(peakBytesInUse) / 1e6)
+        }
+    }
 
     public init(_ base: KernelDevice) { self.base = base }
 
@@ -63,15 +75,21 @@ public final class CachingDevice: KernelDevice, @unchecked Sendable {
 
     deinit { releaseCached() }
 
-    public func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws { try base.copy(bytes, to: address) }
+    public func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws {
+        lock.withLock { (copiesToDevice, bytesToDevice) = (copiesToDevice + 1, bytesToDevice + bytes.count) }
+        try base.copy(bytes, to: address)
+    }
     public func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws {
+        lock.withLock { (copiesToHost, bytesToHost) = (copiesToHost + 1, bytesToHost + bytes.count) }
         try base.copy(from: address, into: bytes)
     }
     public func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
+        lock.withLock { launches += 1 }
         try base.launch(name, grid: grid, block: block, arguments)
     }
     public func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool,
                      c: DeviceAddress) throws {
+        lock.withLock { gemms += 1 }
         try base.gemm(m: m, n: n, k: k, a: a, transposingA: transposingA, b: b, transposingB: transposingB, c: c)
     }
 }

@@ -186,9 +186,14 @@ extension Train {
             Console.event("epoch", Dictionary(uniqueKeysWithValues: zip(EpochMetrics.header.split(separator: ",").map(String.init),
                                                                          metrics.csvFields)))
         })
-        if let backend = trainer.backend as? CUDABackend, !backend.hostFallbacks.isEmpty {
-            let ops = backend.hostFallbacks.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }
-            Console.note("note: on \(backend.name), ops without a CUDA kernel yet ran on the CPU with copies: \(ops.joined(separator: ", "))")
+        if let backend = trainer.backend as? CUDABackend {
+            if let caching = backend.ops.device as? CachingDevice {
+                Console.note("note: on \(backend.name), \(trainer.step) steps with their evaluations and pictures: \(caching.workSummary)")
+            }
+            if !backend.hostFallbacks.isEmpty {
+                let ops = backend.hostFallbacks.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }
+                Console.note("note: on \(backend.name), ops without a CUDA kernel yet ran on the CPU with copies: \(ops.joined(separator: ", "))")
+            }
         }
         print("wrote \(directory)/report.html (metrics.csv, model.safetensors and the pictures beside it)")
     }
