@@ -31,7 +31,8 @@ for name in sorted(os.listdir(directory)):
 
 for name, (seconds, test) in runs.items():
     median = statistics.median(later_epochs(seconds))
-    line = f"{name}: {median:.3f} s/epoch (median of epochs 2..{len(seconds)}; all: {', '.join(f'{s:.3f}' for s in seconds)}), test -ELBO {test:.2f}"
+    which = f"median of epochs 2..{len(seconds)}; " if len(seconds) > 2 else ""
+    line = f"{name}: {median:.3f} s/epoch ({which}all: {', '.join(f'{s:.3f}' for s in seconds)}), test -ELBO {test:.2f}"
     batch = re.search(r"-b(\d+)-", name + "-")
     if name.startswith(("mlp", "torch-mlp")) and batch:
         flops = 3 * 2 * IMAGES * sum(a * b for a, b in LAYERS)
