@@ -14,8 +14,9 @@ public enum ImageGrid {
         let gridHeight = rows * (height + gap) + gap
         var pixels = [UInt8](repeating: 255, count: gridWidth * gridHeight * channels)
         let size = height * width
+        let all = images.scalars   // once: on a device, each read of `scalars` (and `row`) is a copy
         for index in 0..<count {
-            let values = images.row(index)
+            let values = all[index * channels * size ..< (index + 1) * channels * size]
             let base = values.startIndex
             let (top, left) = (gap + (index / columns) * (height + gap), gap + (index % columns) * (width + gap))
             for y in 0..<height {
