@@ -162,13 +162,13 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         }
     }
 
-    public func linearGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, weight: any DeviceStorage)
-        -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage) {
-        let gradients = run([x.shape, weight.shape, [weight.shape[0]]], [g, x, weight]) {
-            let result = try ops.linearGradients(upstream: $0[0], input: $0[1], weight: $0[2])
-            return [result.input, result.weight, result.bias]
+    public func linearGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, weight: any DeviceStorage,
+                                needingInput: Bool) -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage) {
+        let gradients = run([weight.shape, [weight.shape[0]]] + (needingInput ? [x.shape] : []), [g, x, weight]) {
+            let result = try ops.linearGradients(upstream: $0[0], input: $0[1], weight: $0[2], needingInput: needingInput)
+            return [result.weight, result.bias] + (result.input.map { [$0] } ?? [])
         }
-        return (gradients[0], gradients[1], gradients[2])
+        return (needingInput ? gradients[2] : nil, gradients[0], gradients[1])
     }
 
     public func conv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,

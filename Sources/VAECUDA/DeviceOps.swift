@@ -244,11 +244,13 @@ public struct DeviceOps {
     }
 
     /// The gradients of `linear` for x, W and the bias from the output's gradient g.
-    public func linearGradients(upstream g: DeviceTensor, input x: DeviceTensor, weight: DeviceTensor) throws -> (input: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor) {
+    /// The input's gradient only `needingInput` (a first layer's input, the data, needs none: one GEMM fewer).
+    public func linearGradients(upstream g: DeviceTensor, input x: DeviceTensor, weight: DeviceTensor, needingInput: Bool = true) throws
+        -> (input: DeviceTensor?, weight: DeviceTensor, bias: DeviceTensor) {
         let bias = try make([g.shape[1]])
         try device.launch("vae_channel_sums", grid: grid(g.shape[1]), block: blockSize,
                           [.int64(g.shape[0]), .int64(g.shape[1]), .int64(1), .address(g.address), .address(bias.address)])
-        return (try matmul(g, weight), try matmul(g, x, transposingA: true), bias)
+        return (needingInput ? try matmul(g, weight) : nil, try matmul(g, x, transposingA: true), bias)
     }
 
     // MARK: convolution

@@ -77,9 +77,9 @@ public protocol TensorBackend: AnyObject {
                 transposingB: Bool) -> any DeviceStorage
     /// x·Wᵀ + bias (W as [outputs, inputs]).
     func linear(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?) -> any DeviceStorage
-    /// The gradients of ``linear(_:weight:bias:)`` for x, W and the bias.
-    func linearGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, weight: any DeviceStorage)
-        -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage)
+    /// The gradients of ``linear(_:weight:bias:)`` for x (only `needingInput`), W and the bias.
+    func linearGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, weight: any DeviceStorage,
+                         needingInput: Bool) -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage)
 
     /// `Tensor.conv2d` (NCHW input, OIHW weight), and what its gradients keep (the column matrix).
     func conv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,

@@ -106,8 +106,8 @@ extension Tensor {
         let output = backend.linear(x, weight: w, bias: bias?.storage)
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         return Tensor.record(Tensor(device: output), inputs: inputs) { g in
-            let gradients = backend.linearGradients(upstream: g.device, input: x, weight: w)
-            let result: [TensorStorage?] = [needInput ? .device(gradients.input) : nil,
+            let gradients = backend.linearGradients(upstream: g.device, input: x, weight: w, needingInput: needInput)
+            let result: [TensorStorage?] = [gradients.input.map(TensorStorage.device),
                                             needWeight ? .device(gradients.weight) : nil]
             return bias == nil ? result : result + [needBias ? .device(gradients.bias) : nil]
         }
