@@ -194,8 +194,8 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
 
     public func transposedConv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,
                                  geometry: ConvolutionGeometry, outputPadding: Int) -> (output: any DeviceStorage, saved: any DeviceStorage) {
-        let height = (x.shape[2] - 1) * geometry.stride - 2 * geometry.padding + geometry.kernelHeight + outputPadding
-        let width = (x.shape[3] - 1) * geometry.stride - 2 * geometry.padding + geometry.kernelWidth + outputPadding
+        let height = geometry.transposedSize(x.shape[2], kernel: geometry.kernelHeight, outputPadding: outputPadding)
+        let width = geometry.transposedSize(x.shape[3], kernel: geometry.kernelWidth, outputPadding: outputPadding)
         let outputs = run([[x.shape[0], weight.shape[1], height, width], [x.shape[1], x.shape[0] * x.shape[2] * x.shape[3]]],
                           [x, weight] + (bias.map { [$0] } ?? [])) {
             let result = try ops.transposedConv2d($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil, geometry, outputPadding: outputPadding)

@@ -328,8 +328,8 @@ public struct DeviceOps {
                                  outputPadding: Int) throws -> (output: DeviceTensor, inputColumns: DeviceTensor) {
         let (batch, inChannels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let outChannels = weight.shape[1]
-        let outHeight = (height - 1) * convolution.stride - 2 * convolution.padding + convolution.kernelHeight + outputPadding
-        let outWidth = (width - 1) * convolution.stride - 2 * convolution.padding + convolution.kernelWidth + outputPadding
+        let outHeight = convolution.transposedSize(height, kernel: convolution.kernelHeight, outputPadding: outputPadding)
+        let outWidth = convolution.transposedSize(width, kernel: convolution.kernelWidth, outputPadding: outputPadding)
         let (plane, patch) = (height * width, outChannels * convolution.kernelHeight * convolution.kernelWidth)
         let inputColumns = try swappingLeadingAxes(x, batch, inChannels, block: plane, shape: [inChannels, batch * plane])
         let columns = try make([patch, batch * plane])

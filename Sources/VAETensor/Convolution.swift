@@ -29,6 +29,11 @@ public struct ConvolutionGeometry: Equatable, Sendable {
     /// Output size of a convolution over `size` input pixels along one axis.
     public func convolvedSize(_ size: Int, kernel: Int) -> Int { (size + 2 * padding - kernel) / stride + 1 }
 
+    /// Output size of a transposed convolution over `size` input pixels along one axis.
+    public func transposedSize(_ size: Int, kernel: Int, outputPadding: Int) -> Int {
+        (size - 1) * stride - 2 * padding + kernel + outputPadding
+    }
+
     /// The column matrix `[channels·kh·kw, batch·outHeight·outWidth]` of `input` (`[batch, channels, height, width]`):
     /// entry ((c, ky, kx), (n, oy, ox)) is input[n, c, oy·stride − padding + ky, ox·stride − padding + kx], 0 outside.
     func columns(_ input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
@@ -146,8 +151,8 @@ extension Tensor {
                      "transposedConv2d: output padding \(outputPadding) must be smaller than the stride \(geometry.stride)")
         let (batch, inChannels, height, width) = (shape[0], shape[1], shape[2], shape[3])
         let outChannels = weight.shape[1]
-        let outHeight = (height - 1) * geometry.stride - 2 * geometry.padding + geometry.kernelHeight + outputPadding
-        let outWidth = (width - 1) * geometry.stride - 2 * geometry.padding + geometry.kernelWidth + outputPadding
+        let outHeight = geometry.transposedSize(height, kernel: geometry.kernelHeight, outputPadding: outputPadding)
+        let outWidth = geometry.transposedSize(width, kernel: geometry.kernelWidth, outputPadding: outputPadding)
         precondition(outHeight > 0 && outWidth > 0, "transposedConv2d: empty output for input \(shape)")
         if let backend = Tensor.backend(self, weight, bias) {
             return convolutionOnDevice(weight: weight, bias: bias, geometry: geometry, transposed: true,
