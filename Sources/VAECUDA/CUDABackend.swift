@@ -242,3 +242,48 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         }
     }
 }
+
+// Layout ops and batch normalisation.
+extension CUDABackend {
+    public func permuted(_ x: any DeviceStorage, order: [Int]) -> any DeviceStorage {
+        run(order.map { x.shape[$0] }, [x]) { try ops.permuted($0[0], order: order) }
+    }
+
+    public func sliced(_ x: any DeviceStorage, _ range: Range<Int>, alongAxis axis: Int) -> any DeviceStorage {
+        var shape = x.shape
+        shape[axis] = range.count
+        return run(shape, [x]) { try ops.sliced($0[0], range, alongAxis: axis) }
+    }
+
+    public func sliceGradient(upstream g: any DeviceStorage, _ range: Range<Int>, alongAxis axis: Int, inputShape: [Int]) -> any DeviceStorage {
+        run(inputShape, [g]) { try ops.sliceGradient(upstream: $0[0], range, alongAxis: axis, inputShape: inputShape) }
+    }
+
+    public func concatenated(_ parts: [any DeviceStorage], alongAxis axis: Int) -> any DeviceStorage {
+        var shape = parts[0].shape
+        shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
+        return run(shape, parts) { try ops.concatenated($0, alongAxis: axis) }
+    }
+
+    public func batchNormalized(_ x: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage, epsilon: Float,
+                                activationSlope: Float) -> (output: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage) {
+        let outputs = run([x.shape, [x.shape[1]], [x.shape[1]]], [x, weight, bias]) {
+            let result = try ops.batchNormalized($0[0], weight: $0[1], bias: $0[2], epsilon: epsilon, activationSlope: activationSlope)
+            return [result.output, result.mean, result.variance]
+        }
+        return (outputs[0], outputs[1], outputs[2])
+    }
+
+    public func batchNormalizedGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, output y: any DeviceStorage,
+                                         weight: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage,
+                                         epsilon: Float, activationSlope: Float, needingInput: Bool)
+        -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage) {
+        let gradients = run([weight.shape, weight.shape] + (needingInput ? [x.shape] : []), [g, x, y, weight, mean, variance]) {
+            let result = try ops.batchNormalizedGradients(upstream: $0[0], input: $0[1], output: $0[2], weight: $0[3], mean: $0[4],
+                                                          variance: $0[5], epsilon: epsilon, activationSlope: activationSlope,
+                                                          needingInput: needingInput)
+            return [result.weight, result.bias] + (result.input.map { [$0] } ?? [])
+        }
+        return (needingInput ? gradients[2] : nil, gradients[0], gradients[1])
+    }
+}

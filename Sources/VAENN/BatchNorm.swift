@@ -1,4 +1,3 @@
-import Foundation
 import VAETensor
 
 /// Batch normalisation (Ioffe & Szegedy 2015) over `[batch, channels]` (1-D) or `[batch, channels, height, width]`
@@ -48,20 +47,23 @@ public final class BatchNorm: Module {
         let positions = input.rank == 4 ? input.shape[2] * input.shape[3] : 1
         let grouped = input.reshaped([input.shape[0], channels, positions])
         let statisticShape = [1, channels, 1]
-        let mean = Tensor(shape: statisticShape, scalars: runningMean.value.scalars)
-        let scale = Tensor(shape: statisticShape, scalars: runningVar.value.scalars.map { 1 / Foundation.sqrt($0 + epsilon) })
+        // Where the running averages live (a device's, after `move(to:)`), with no gradient (they are buffers).
+        let (mean, scale) = withoutGradients {
+            (runningMean.value.reshaped(statisticShape), Tensor(1) / (runningVar.value + epsilon).sqrt().reshaped(statisticShape))
+        }
         let normalized = (grouped - mean) * scale
         let output = (normalized * weight.tensor.reshaped(statisticShape) + bias.tensor.reshaped(statisticShape))
             .reshaped(input.shape)
         return activationSlope == 1 ? output : output.leakyRelu(slope: activationSlope)
     }
 
-    private func updateRunningStatistics(mean: [Float], variance: [Float], count: Float) {
+    /// Tensor ops, so that averages on a device stay there (no copy back per layer and step).
+    private func updateRunningStatistics(mean: Tensor, variance: Tensor, count: Float) {
         let correction = count > 1 ? count / (count - 1) : 1
-        runningMean.value = Tensor(shape: [channels], scalars: zip(runningMean.value.scalars, mean).map {
-            (1 - momentum) * $0 + momentum * $1 })
-        runningVar.value = Tensor(shape: [channels], scalars: zip(runningVar.value.scalars, variance).map {
-            (1 - momentum) * $0 + momentum * $1 * correction })
-        numBatchesTracked.value = Tensor(numBatchesTracked.value.scalar + 1)
+        withoutGradients {
+            runningMean.value = runningMean.value * (1 - momentum) + mean * momentum
+            runningVar.value = runningVar.value * (1 - momentum) + variance * momentum * correction
+            numBatchesTracked.value = numBatchesTracked.value + 1
+        }
     }
 }

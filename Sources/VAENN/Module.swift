@@ -54,7 +54,7 @@ open class Module {
     /// Moves every parameter and buffer to `backend` (nil: to the host), once, before a run's steps: the ops that
     /// read them then run there.
     public func move(to backend: (any TensorBackend)?) {
-        for (_, parameter) in namedStates { parameter.value = parameter.value.moved(to: backend).detached }
+        for (_, parameter) in namedStates { parameter.placement = backend }
     }
 
     /// Number of scalar parameters.

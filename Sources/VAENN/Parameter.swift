@@ -6,8 +6,16 @@ import VAETensor
 /// The tracked copy lives on the tape, not here: threads that each record their own tape over the same
 /// module (data-parallel training) read parameters concurrently without sharing any mutable state.
 public final class Parameter {
-    /// The current value, outside any tape.
-    public var value: Tensor
+    /// The current value, outside any tape. A value assigned from elsewhere is moved to ``placement``, so that
+    /// state a model rewrites in a step (a codebook, running averages) stays on its device.
+    public var value: Tensor {
+        didSet { if value.backend !== placement { value = value.moved(to: placement).detached } }
+    }
+
+    /// Where the value lives: nil for the host, or a device's backend (`Module.move(to:)` sets it).
+    public var placement: (any TensorBackend)? {
+        didSet { value = value.moved(to: placement).detached }
+    }
 
     /// False for state that is saved with the weights but not trained (PyTorch's buffers, e.g. BatchNorm's
     /// running statistics).

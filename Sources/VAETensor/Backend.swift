@@ -72,6 +72,15 @@ public protocol TensorBackend: AnyObject {
     /// The gradient of ``gather(_:indices:alongAxis:)``: g added back to the entries it came from.
     func gatherGradient(upstream g: any DeviceStorage, indices: [Int], alongAxis axis: Int, inputShape: [Int]) -> any DeviceStorage
 
+    /// `x` with its axes reordered: output axis i is input axis `order[i]` (`Tensor.transposed`).
+    func permuted(_ x: any DeviceStorage, order: [Int]) -> any DeviceStorage
+    /// Entries `range` along `axis` (`Tensor.slice`).
+    func sliced(_ x: any DeviceStorage, _ range: Range<Int>, alongAxis axis: Int) -> any DeviceStorage
+    /// The gradient of ``sliced(_:_:alongAxis:)``: g where the slice was taken, 0 elsewhere in `inputShape`.
+    func sliceGradient(upstream g: any DeviceStorage, _ range: Range<Int>, alongAxis axis: Int, inputShape: [Int]) -> any DeviceStorage
+    /// The parts joined along `axis` (`Tensor.concatenate`); its gradient is a slice per part.
+    func concatenated(_ parts: [any DeviceStorage], alongAxis axis: Int) -> any DeviceStorage
+
     /// op(a)·op(b) for matrices.
     func matmul(_ a: any DeviceStorage, transposingA: Bool, _ b: any DeviceStorage,
                 transposingB: Bool) -> any DeviceStorage
@@ -95,6 +104,16 @@ public protocol TensorBackend: AnyObject {
     func transposedConv2dGradients(upstream g: any DeviceStorage, inputShape: [Int], weight: any DeviceStorage,
                                    saved: any DeviceStorage, geometry: ConvolutionGeometry)
         -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage)
+
+    /// `Tensor.batchNormalized`: the output and the batch's mean and biased variance per channel (shape [C]).
+    func batchNormalized(_ x: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage, epsilon: Float,
+                         activationSlope: Float) -> (output: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage)
+    /// The gradients of ``batchNormalized(_:weight:bias:epsilon:activationSlope:)`` for x (only `needingInput`),
+    /// the weight and the bias, from its input, output and statistics.
+    func batchNormalizedGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, output y: any DeviceStorage,
+                                  weight: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage,
+                                  epsilon: Float, activationSlope: Float, needingInput: Bool)
+        -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage)
 
     /// The binary cross-entropy with logits summed over the last axis, and the sigmoids its gradient needs.
     func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)

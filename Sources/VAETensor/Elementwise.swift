@@ -97,6 +97,7 @@ extension Tensor {
     /// quantised codes use it.
     public func passingGradient(withValue value: Tensor) -> Tensor {
         precondition(shape == value.shape, "passingGradient: shape \(shape) vs value \(value.shape)")
+        if let backend = Tensor.backend(self, value) { return passingGradientOnDevice(withValue: value, backend) }
         return Tensor.record(shape: shape, scalars: value.scalars, inputs: [self]) { upstream in [upstream] }
     }
 

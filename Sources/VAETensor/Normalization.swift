@@ -5,17 +5,20 @@ extension Tensor {
     /// `[batch, channels, height, width]`, each channel is normalised with the batch's mean and biased variance
     /// (over the batch and the plane), scaled by `weight` and shifted by `bias`, and optionally passed through a
     /// leaky ReLU with `activationSlope` (1: none; 0: ReLU) in the same pass. Returns the output and the batch
-    /// statistics (for running averages).
+    /// statistics (for running averages: `[channels]` each, untracked, where the input lives).
     ///
     /// Derivatives (g′ the gradient before the activation, x̂ = (x − μ)/σ, N = batch·plane):
     /// dβ = Σ g′, dγ = Σ g′·x̂, dx = γ/σ·(g′ − Σg′/N − x̂·Σg′x̂/N).
     /// Channels are split over the library's threads; each channel's sums are computed whole by one thread in a
     /// fixed order, so the numbers do not depend on the thread count.
     public func batchNormalized(weight: Tensor, bias: Tensor, epsilon: Float, activationSlope: Float = 1)
-    -> (output: Tensor, mean: [Float], variance: [Float]) {
+    -> (output: Tensor, mean: Tensor, variance: Tensor) {
         precondition((rank == 2 || rank == 4) && weight.shape == [shape[1]] && bias.shape == [shape[1]],
                      "batchNormalized: input \(shape) does not fit weight \(weight.shape) and bias \(bias.shape)")
         precondition(count > 0, "batchNormalized: empty input \(shape)")
+        if let backend = Tensor.backend(self, weight, bias) {
+            return batchNormalizedOnDevice(weight: weight, bias: bias, epsilon: epsilon, activationSlope: activationSlope, backend)
+        }
         let (batch, channels) = (shape[0], shape[1])
         let plane = rank == 4 ? shape[2] * shape[3] : 1
         let (input, gamma, beta) = (scalars, weight.scalars, bias.scalars)
@@ -71,6 +74,6 @@ extension Tensor {
             }
             return [dx, needWeight ? dgamma : nil, needBias ? dbeta : nil]
         }
-        return (result, mean, variance)
+        return (result, Tensor(shape: [channels], scalars: mean), Tensor(shape: [channels], scalars: variance))
     }
 }

@@ -23,9 +23,10 @@ extension Tensor {
         }()
         precondition(order.sorted() == Array(0..<rank), "transpose: \(order) is not a permutation of \(rank) axes")
         let outputShape = order.map { shape[$0] }
-        let output = Tensor.permute(scalars, shape: shape, order: order)
         var inverse = [Int](repeating: 0, count: rank)
         for (position, axis) in order.enumerated() { inverse[axis] = position }
+        if let backend = Tensor.backend(self) { return transposedOnDevice(order, inverse: inverse, backend) }
+        let output = Tensor.permute(scalars, shape: shape, order: order)
         return Tensor.record(shape: outputShape, scalars: output, inputs: [self]) { g in
             [Tensor.permute(g, shape: outputShape, order: inverse)]
         }
@@ -54,6 +55,7 @@ extension Tensor {
         let axis = resolve(axis: axis, "slice")
         precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis],
                      "slice: \(range) out of bounds for axis \(axis) of \(shape)")
+        if let backend = Tensor.backend(self) { return sliceOnDevice(range, alongAxis: axis, backend) }
         let (outer, length, inner) = Kernels.split(shape, axis: axis)
         let width = range.count * inner
         var output = [Float]()
@@ -93,6 +95,9 @@ extension Tensor {
             precondition(a.count == b.count, "concatenate: ranks differ")
             a[axis] = 0; b[axis] = 0
             precondition(a == b, "concatenate: shapes \(tensor.shape) and \(tensors[0].shape) differ off axis \(axis)")
+        }
+        if let backend = tensors.lazy.compactMap(\.backend).first {
+            return concatenateOnDevice(tensors, alongAxis: axis, backend)
         }
         let outer = tensors[0].shape[..<axis].reduce(1, *)
         let widths = tensors.map { $0.count / Swift.max(outer, 1) }

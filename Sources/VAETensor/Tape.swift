@@ -76,9 +76,9 @@ public final class GradientTape {
     /// influence the loss). Intermediate gradients are released as soon as they are consumed.
     public func gradients(of loss: Tensor, withRespectTo targets: [Tensor]) -> [Tensor] {
         precondition(loss.count == 1, "gradients(of:): the loss must be a scalar, got shape \(loss.shape)")
-        guard node(of: loss) >= 0 else {
-            return targets.map { Tensor.zeros($0.shape) }
-        }
+        // Zeros where the target lives, for a target the loss does not depend on.
+        func zeros(like target: Tensor) -> Tensor { withoutGradients { Tensor.zeros(target.shape).moved(to: target.backend) } }
+        guard node(of: loss) >= 0 else { return targets.map(zeros) }
         var wanted = [Bool](repeating: false, count: records.count)
         for target in targets where node(of: target) >= 0 { wanted[target.node] = true }
         // Host gradients as arrays (added in place), device gradients as the device's storage.
@@ -110,12 +110,12 @@ public final class GradientTape {
             }
         }
         return targets.map { target in
-            guard node(of: target) >= 0 else { return Tensor.zeros(target.shape) }
+            guard node(of: target) >= 0 else { return zeros(like: target) }
             if let values = gradients[target.node] { return Tensor(shape: target.shape, scalars: values) }
             if let storage = deviceGradients[target.node] {
                 return Tensor(device: storage.backend.reshaped(storage, to: target.shape))
             }
-            return Tensor.zeros(target.shape)
+            return zeros(like: target)
         }
     }
 }

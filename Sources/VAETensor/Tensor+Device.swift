@@ -149,3 +149,56 @@ extension Tensor {
         }
     }
 }
+
+// Layout ops and batch normalisation on a device.
+extension Tensor {
+    func transposedOnDevice(_ order: [Int], inverse: [Int], _ backend: any TensorBackend) -> Tensor {
+        Tensor.record(Tensor(device: backend.permuted(storage, order: order)), inputs: [self]) { g in
+            [.device(backend.permuted(g.device, order: inverse))]
+        }
+    }
+
+    func sliceOnDevice(_ range: Range<Int>, alongAxis axis: Int, _ backend: any TensorBackend) -> Tensor {
+        let inputShape = shape
+        return Tensor.record(Tensor(device: backend.sliced(storage, range, alongAxis: axis)), inputs: [self]) { g in
+            [.device(backend.sliceGradient(upstream: g.device, range, alongAxis: axis, inputShape: inputShape))]
+        }
+    }
+
+    static func concatenateOnDevice(_ tensors: [Tensor], alongAxis axis: Int, _ backend: any TensorBackend) -> Tensor {
+        let parts = tensors.map { $0.moved(to: backend) }
+        let needs = parts.map(\.isTracked)
+        let joined = backend.concatenated(parts.map(\.storage), alongAxis: axis)
+        return record(Tensor(device: joined), inputs: parts) { g in
+            var start = 0
+            return zip(parts, needs).map { part, needed in
+                let range = start ..< start + part.shape[axis]
+                start = range.upperBound
+                return needed ? .device(backend.sliced(g.device, range, alongAxis: axis)) : nil
+            }
+        }
+    }
+
+    /// `value`'s elements (moved here) with `self`'s gradient passing through.
+    func passingGradientOnDevice(withValue value: Tensor, _ backend: any TensorBackend) -> Tensor {
+        let value = withoutGradients { value.moved(to: backend) }
+        return Tensor.record(Tensor(device: value.storage), inputs: [moved(to: backend)]) { g in [g] }
+    }
+
+    func batchNormalizedOnDevice(weight: Tensor, bias: Tensor, epsilon: Float, activationSlope: Float,
+                                 _ backend: any TensorBackend) -> (output: Tensor, mean: Tensor, variance: Tensor) {
+        let (input, weight, bias) = (moved(to: backend), weight.moved(to: backend), bias.moved(to: backend))
+        let (x, w) = (input.storage, weight.storage)
+        let (needInput, needWeight, needBias) = (input.isTracked, weight.isTracked, bias.isTracked)
+        let (y, mean, variance) = backend.batchNormalized(x, weight: w, bias: bias.storage, epsilon: epsilon,
+                                                          activationSlope: activationSlope)
+        let output = Tensor.record(Tensor(device: y), inputs: [input, weight, bias]) { g in
+            let gradients = backend.batchNormalizedGradients(upstream: g.device, input: x, output: y, weight: w, mean: mean,
+                                                             variance: variance, epsilon: epsilon,
+                                                             activationSlope: activationSlope, needingInput: needInput)
+            return [gradients.input.map(TensorStorage.device), needWeight ? .device(gradients.weight) : nil,
+                    needBias ? .device(gradients.bias) : nil]
+        }
+        return (output, Tensor(device: mean), Tensor(device: variance))
+    }
+}

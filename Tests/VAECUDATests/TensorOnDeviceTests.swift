@@ -182,9 +182,36 @@ extension TensorOnDeviceTests {
     @Test func anOpWithoutADeviceVersionRunsOnHostCopies() {
         let before = backend.hostFallbacks.values.reduce(0, +)
         expectAgreement("max then exp", [values([3, 4], seed: 30)]) { $0[0].max(alongAxis: 1).exp() }
-        expectAgreement("transposed", [values([3, 4], seed: 31)]) { $0[0].transposed().exp() }
         #expect(backend.hostFallbacks.keys.contains { $0.hasPrefix("max") })
         #expect(backend.hostFallbacks.values.reduce(0, +) > before)
+    }
+
+    /// Transposes, slices, concatenation (of a host and a device tensor), the straight-through estimator and batch
+    /// normalisation (with its statistics), each with its gradients, on the device.
+    @Test func layoutOpsAndBatchNormalisation() {
+        let before = backend.hostFallbacks
+        let x = values([2, 3, 4], seed: 40)
+        expectAgreement("transposed", [x]) { $0[0].transposed() }
+        expectAgreement("transposed([2, 0, 1])", [x]) { $0[0].transposed([2, 0, 1]).exp() }
+        expectAgreement("slice along 1", [x]) { $0[0].slice(1..<3, alongAxis: 1) }
+        expectAgreement("slice along 2", [x]) { $0[0].slice(0..<1, alongAxis: 2).exp() }
+        expectAgreement("concatenate along 1", [x, values([2, 5, 4], seed: 41)]) { Tensor.concatenate($0, alongAxis: 1) }
+        expectAgreement("concatenate along 2", [x, values([2, 3, 1], seed: 42)]) { Tensor.concatenate([$0[0], $0[1].exp()], alongAxis: 2) }
+        let host = values([2, 3, 2], seed: 43)
+        expectAgreement("concatenate with a host tensor", [x]) { Tensor.concatenate([host, $0[0]], alongAxis: 2) }
+        expectAgreement("passingGradient", [x, values([2, 3, 4], seed: 44)]) { $0[0].passingGradient(withValue: $0[1].exp()) * $0[0] }
+        let (weight, bias) = (values([3], seed: 45, in: 0.5...1.5), values([3], seed: 46))
+        for (shape, slope) in [([5, 3, 2, 2], Float(0.2)), ([6, 3], Float(1))] {
+            let input = values(shape, seed: 47)
+            expectAgreement("batchNormalized \(shape)", [input, weight, bias]) {
+                $0[0].batchNormalized(weight: $0[1], bias: $0[2], epsilon: 1e-5, activationSlope: slope).output
+            }
+            let (cpu, device) = (input.batchNormalized(weight: weight, bias: bias, epsilon: 1e-5),
+                                 input.moved(to: backend).batchNormalized(weight: weight, bias: bias, epsilon: 1e-5))
+            expectClose(device.mean, cpu.mean, "batch mean \(shape)")
+            expectClose(device.variance, cpu.variance, "batch variance \(shape)")
+        }
+        #expect(backend.hostFallbacks == before, "ran on the host: \(backend.hostFallbacks)")
     }
 
     /// A host tensor meeting a device tensor moves to the device (recorded): its gradient comes back to the host.

@@ -1,0 +1,99 @@
+import VAETensor
+
+// Transposes, slices and concatenation as strided and block copies (`vae_strided_copy`, `vae_strided_scatter`,
+// `vae_copy_block`): no arithmetic, so the device's values are the host's exactly.
+extension DeviceOps {
+    /// `x` with its axes reordered: output axis i is input axis `order[i]` (`Tensor.transposed`).
+    public func permuted(_ x: DeviceTensor, order: [Int]) throws -> DeviceTensor {
+        guard order.sorted() == Array(0..<x.shape.count), order.count <= 8 else {
+            throw CUDAError("permuted: \(order) is not a permutation of the \(x.shape.count) axes of \(x.shape) (at most 8)")
+        }
+        var strides = [Int](repeating: 1, count: x.shape.count)
+        for axis in stride(from: x.shape.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * x.shape[axis + 1] }
+        let y = try make(order.map { x.shape[$0] })
+        try copy(x, into: y, layout: .packed([y.shape, order.map { strides[$0] }], then: [0], rank: Int32(order.count)))
+        return y
+    }
+
+    /// Entries `range` along `axis` (`Tensor.slice`).
+    public func sliced(_ x: DeviceTensor, _ range: Range<Int>, alongAxis axis: Int) throws -> DeviceTensor {
+        var shape = x.shape
+        shape[axis] = range.count
+        let y = try make(shape)
+        try copy(x, into: y, layout: sliceLayout(x.shape, range, axis))
+        return y
+    }
+
+    /// The gradient of ``sliced(_:_:alongAxis:)``: `g` where the slice was taken, 0 elsewhere.
+    public func sliceGradient(upstream g: DeviceTensor, _ range: Range<Int>, alongAxis axis: Int, inputShape: [Int]) throws -> DeviceTensor {
+        let dx = try filled(inputShape, with: 0)
+        try device.launch("vae_strided_scatter", grid: grid(g.count), block: blockSize,
+                          [.int64(g.count), sliceLayout(inputShape, range, axis), .address(g.address), .address(dx.address)])
+        return dx
+    }
+
+    /// The parts joined along `axis` (`Tensor.concatenate`): one block copy per part.
+    public func concatenated(_ parts: [DeviceTensor], alongAxis axis: Int) throws -> DeviceTensor {
+        guard let first = parts.first else { throw CUDAError("concatenated: no tensors") }
+        var shape = first.shape
+        shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
+        let outer = shape[..<axis].reduce(1, *)
+        let y = try make(shape)
+        let totalWidth = y.count / max(outer, 1)
+        var offset = 0
+        for part in parts where part.count > 0 {
+            let width = part.count / max(outer, 1)
+            try device.launch("vae_copy_block", grid: grid(part.count), block: blockSize,
+                              [.int64(outer), .int64(width), .address(part.address), .int64(width), .int64(0),
+                               .address(y.address), .int64(totalWidth), .int64(offset)])
+            offset += width
+        }
+        return y
+    }
+
+    /// [outer, range.count·inner] read from `shape` as [outer, length·inner] from column range.lowerBound·inner.
+    func sliceLayout(_ shape: [Int], _ range: Range<Int>, _ axis: Int) -> KernelArgument {
+        let (outer, length, inner) = (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
+        return .packed([[outer, range.count * inner], [length * inner, 1]], then: [Int64(range.lowerBound * inner)], rank: 2)
+    }
+
+    func copy(_ x: DeviceTensor, into y: DeviceTensor, layout: KernelArgument) throws {
+        guard y.count > 0 else { return }
+        try device.launch("vae_strided_copy", grid: grid(y.count), block: blockSize,
+                          [.int64(y.count), layout, .address(x.address), .address(y.address)])
+    }
+}
+
+extension DeviceOps {
+    /// `Tensor.batchNormalized`: one block per channel (`vae_batch_norm_forward`); also returns the batch's mean and
+    /// biased variance per channel.
+    public func batchNormalized(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, epsilon: Float, activationSlope: Float) throws
+        -> (output: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor) {
+        let (batch, channels, plane) = Self.normalizationSplit(x.shape)
+        let (y, mean, variance) = (try make(x.shape), try make([channels]), try make([channels]))
+        try device.launch("vae_batch_norm_forward", grid: min(channels, maximumBlocks), block: CUDAKernelSource.reductionThreads,
+                          [.int64(batch), .int64(channels), .int64(plane), .address(x.address), .address(weight.address),
+                           .address(bias.address), .float(epsilon), .float(activationSlope), .address(y.address),
+                           .address(mean.address), .address(variance.address)])
+        return (y, mean, variance)
+    }
+
+    /// The gradients of ``batchNormalized(_:weight:bias:epsilon:activationSlope:)`` (x's only `needingInput`).
+    public func batchNormalizedGradients(upstream g: DeviceTensor, input x: DeviceTensor, output y: DeviceTensor, weight: DeviceTensor,
+                                         mean: DeviceTensor, variance: DeviceTensor, epsilon: Float, activationSlope: Float,
+                                         needingInput: Bool) throws -> (input: DeviceTensor?, weight: DeviceTensor, bias: DeviceTensor) {
+        let (batch, channels, plane) = Self.normalizationSplit(x.shape)
+        let (dx, dWeight, dBias) = (needingInput ? try make(x.shape) : nil, try make([channels]), try make([channels]))
+        try device.launch("vae_batch_norm_backward", grid: min(channels, maximumBlocks), block: CUDAKernelSource.reductionThreads,
+                          [.int64(batch), .int64(channels), .int64(plane), .address(g.address), .address(x.address),
+                           .address(y.address), .address(weight.address), .address(mean.address), .address(variance.address),
+                           .float(epsilon), .float(activationSlope), .address(dx?.address ?? .null), .address(dWeight.address),
+                           .address(dBias.address)])
+        return (dx, dWeight, dBias)
+    }
+
+    /// (batch, channels, plane) of a `[N, C]` or `[N, C, H, W]` input.
+    static func normalizationSplit(_ shape: [Int]) -> (Int, Int, Int) {
+        (shape[0], shape[1], shape[2...].reduce(1, *))
+    }
+}

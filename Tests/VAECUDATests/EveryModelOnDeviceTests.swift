@@ -1,0 +1,80 @@
+import Testing
+import VAECUDA
+import VAEModels
+import VAENN
+import VAETensor
+
+/// Every image model of the registry, small, one training step with its parameters and batch on the emulated
+/// device: the loss and each parameter's gradient as on the CPU, and the ops of the step that ran on host copies
+/// no more than the model's entry below allows (the ops still without a device version; docs/cuda.md).
+@Suite(.serialized, .enabled(if: emulatorAvailable, "no C++ compiler to emulate the kernels"))
+struct EveryModelOnDeviceTests {
+    static let gaussian: ModelSettings = ["hidden_sizes": [8], "latent_size": 3]
+    /// Each model, its specification and the ops it may still run on the host.
+    static let cases: [(ModelSpecification, labels: Bool, hostOps: Set<String>)] = [
+        (ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "conv", inputShape: [1, 8, 8], settings: ["hidden_sizes": [4, 6], "latent_size": 2, "dense_size": 8]), false, []),
+        (ModelSpecification(name: "conv64", inputShape: [1, 8, 8], settings: ["hidden_sizes": [4, 6], "latent_size": 2]), false, []),
+        (ModelSpecification(name: "beta-vae", network: "burgess", inputShape: [1, 64, 64], settings: ["hidden_sizes": [4, 4, 4, 4], "latent_size": 3, "dense_sizes": [8]]), false, []),
+        (ModelSpecification(name: "beta-vae", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "iwae", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "miwae", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "cvae", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3, "class_count": 3]), true, []),
+        (ModelSpecification(name: "categorical-vae", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "categorical_size": 2, "categories": 4]), false, []),
+        (ModelSpecification(name: "warmup-vae", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "wae-mmd", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "swae", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "info-vae", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "logcosh-vae", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "mssim-vae", inputShape: [1, 16, 16], settings: gaussian), false, []),
+        (ModelSpecification(name: "vamp-prior", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3, "pseudo_inputs": 5]), false, []),
+        (ModelSpecification(name: "hvae", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_sizes": [3, 2], "latent_hidden_sizes": [4], "latent_hidden_layers": 1]), false, []),
+        (ModelSpecification(name: "ladder-vae", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_sizes": [3, 2], "latent_hidden_sizes": [4], "latent_hidden_layers": 1]), false, []),
+        (ModelSpecification(name: "ladder-vae", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "batch_norm": true, "latent_sizes": [3, 2], "latent_hidden_sizes": [4], "latent_hidden_layers": 1]), false, []),
+        (ModelSpecification(name: "beta-tcvae", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "factor-vae", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3, "discriminator_sizes": [8, 8]]), false, []),
+        (ModelSpecification(name: "dip-vae", inputShape: [1, 4, 4], settings: gaussian), false, []),
+        (ModelSpecification(name: "joint-vae", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 2, "categorical_size": 1, "categories": 4]), false, []),
+        (ModelSpecification(name: "vq-vae", inputShape: [1, 8, 8], settings: ["hidden_sizes": [8]]), false, []),
+    ]
+
+    @Test(arguments: cases.indices) func aStepAsOnTheCPU(_ index: Int) throws {
+        let (specification, labelled, allowed) = Self.cases[index]
+        let label = "\(specification.name)/\(specification.network)"
+        let backend = CUDABackend(ops: DeviceOps(device: EmulatedDevice(try KernelEmulator.shared.get()), blockSize: 64, maximumBlocks: 2))
+        let rows = 4
+        var data = RandomStream(seed: 2, name: "x")
+        let images = data.uniform(shape: [rows, specification.inputSize])
+        /// One training step, then the loss in evaluation mode (running averages, no noise), on the host or the device.
+        func run(on device: CUDABackend?) throws -> (model: any VariationalAutoencoder, loss: Tensor, gradients: [Tensor], evaluation: Tensor) {
+            var random = RandomStream(seed: 1, name: "init")
+            let model = try ModelRegistry.make(specification, random: &random)
+            model.move(to: device)
+            let bound = labelled ? model.conditioned(on: (0..<rows).map { $0 % 3 }) : model
+            let input = images.moved(to: device)
+            let (loss, gradients) = model.valueWithGradients {
+                bound.loss(input, context: LossContext(noise: RandomStream(seed: 3, name: "noise"), step: 0)).total
+            }
+            model.setTraining(false)
+            let evaluation = withoutGradients { bound.loss(input, context: LossContext(noise: RandomStream(seed: 4, name: "noise"), step: 1)).total }
+            return (model, loss, gradients, evaluation)
+        }
+        func worst(_ a: Tensor, _ b: Tensor) -> Float { zip(a.scalars, b.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0 }
+        let (cpu, device) = (try run(on: nil), try run(on: backend))
+        #expect(backend.failure == nil, "\(label): \(String(describing: backend.failure))")
+        #expect(device.loss.backend === backend, "\(label): the loss is not on the device")
+        #expect(worst(device.loss, cpu.loss) <= 1e-5, "\(label): loss \(device.loss.scalar) vs \(cpu.loss.scalar)")
+        #expect(worst(device.evaluation, cpu.evaluation) <= 1e-5, "\(label): evaluation \(device.evaluation.scalar) vs \(cpu.evaluation.scalar)")
+        for ((name, _), (onDevice, onCPU)) in zip(device.model.namedParameters, zip(device.gradients, cpu.gradients)) {
+            #expect(onDevice.backend === backend, "\(label): \(name)'s gradient is not on the device")
+            #expect(worst(onDevice, onCPU) <= 1e-4, "\(label): \(name)'s gradient differs by \(worst(onDevice, onCPU))")
+        }
+        // Buffers too (batch normalisation's running averages): updated where they live.
+        for ((name, onDevice), (_, onCPU)) in zip(device.model.namedStates, cpu.model.namedStates) {
+            #expect(onDevice.value.backend === backend, "\(label): \(name) left the device")
+            #expect(worst(onDevice.value, onCPU.value) <= 1e-5, "\(label): \(name) differs by \(worst(onDevice.value, onCPU.value))")
+        }
+        let extra = Set(backend.hostFallbacks.keys).subtracting(allowed)
+        #expect(extra.isEmpty, "\(label) ran on the host: \(backend.hostFallbacks.sorted { $0.key < $1.key })")
+    }
+}
