@@ -6,11 +6,13 @@
 #   checks.txt    `vae devices --check`: every kernel and cuBLAS's SGEMM against the CPU backend
 #   checks.json   the same as JSON
 # then, unless --checks-only, the timings (each run bounded by `timeout`, its log beside it):
-#   NAME.log, NAME.metrics.csv   `vae train` runs: mlp at batch 128 and 1024 on cuda and on the CPU (the −ELBO
-#                 comparison), conv on cuda
+#   NAME.log, NAME.metrics.csv   `vae train` runs: mlp at batch 128 and 1024 and conv on cuda and on the CPU
+#                 (the −ELBO comparison), conv64 (VanillaVAE) on cuda on 5000 64×64 RGB images that
+#                 scripts/make_image_folder.py writes there from Fashion-MNIST
 #   eval-*.json   `vae eval` (IWAE NLL, k = 5000) of the cuda mlp run: the whole test set on cuda, 1000 images on
 #                 cuda and on the CPU
-#   torch-*.txt   benchmarks/torch_mlp_vae.py on cuda at batch 128 and 1024, torch-eval-full-cuda.out
+#   torch-*.txt   benchmarks/torch_mlp_vae.py on cuda at batch 128 and 1024, torch_conv_vae.py and
+#                 torch_vanilla_vae.py (PyTorch-VAE's VanillaVAE, the same images) on cuda, torch-eval-full-cuda.out
 #                 benchmarks/torch_iwae_nll.py on cuda (when the machine's Python has torch with CUDA)
 #   summary.txt   benchmarks/device_summary.py: median epoch seconds (epochs after the first), VAEKit/PyTorch
 #                 ratios, test −ELBO against the CPU run, and the GEMMs' achieved TFLOP/s
@@ -33,11 +35,14 @@ status=${PIPESTATUS[0]}
 
 data="$PWD/.device/fashion-mnist"
 epochs=${EPOCHS:-3}
-train() {  # NAME ARGS…: a `vae train` run of $epochs epochs on Fashion-MNIST, at most 150 s
+images64=/tmp/vae-images64
+train() {  # NAME ARGS…: a `vae train` run of $epochs epochs on $TRAIN_DATA (default Fashion-MNIST), at most 150 s
   local name=$1; shift
   rm -rf "/tmp/vae-runs/$name"
-  timeout 150 "$vae" train --data "$data" --epochs "$epochs" --output "/tmp/vae-runs/$name" "$@" > "$out/$name.log" 2>&1
-  echo "$name: exit $?" | tee -a "$out/timings.txt"
+  local started=$EPOCHREALTIME
+  timeout 150 "$vae" train --data "${TRAIN_DATA:-$data}" --epochs "$epochs" --output "/tmp/vae-runs/$name" "$@" > "$out/$name.log" 2>&1
+  local status=$?
+  echo "$name: exit $status, $(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $started }") s" | tee -a "$out/timings.txt"
   cp "/tmp/vae-runs/$name/metrics.csv" "$out/$name.metrics.csv" 2>/dev/null
 }
 train mlp-b128-cuda --config mlp --device cuda
@@ -45,6 +50,11 @@ train mlp-b1024-cuda --config mlp --device cuda --batch-size 1024
 train mlp-b128-cpu --config mlp --device cpu --threads "$(nproc)"
 train mlp-b1024-cpu --config mlp --device cpu --threads "$(nproc)" --batch-size 1024
 train conv-cuda --config conv --device cuda
+train conv-cpu --config conv --device cpu --threads "$(nproc)"
+rm -rf "$images64"
+timeout 120 python3 scripts/make_image_folder.py "$images64" --per-class 500 --test-per-class 20 --source "$data" > /dev/null
+echo "image folder: exit $?" | tee -a "$out/timings.txt"
+TRAIN_DATA=$images64 train conv64-cuda --config conv64 --device cuda
 # The IWAE NLL (k = 5000) of the cuda-trained mlp (the CPU-trained one if that run failed): the whole test set on the
 # GPU, and the first 1000 images on both (the estimates must agree).
 evaluated=/tmp/vae-runs/mlp-b128-cuda
@@ -67,6 +77,10 @@ if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
       > "$out/torch-mlp-b$batch-cuda.txt" 2>&1
     echo "torch-mlp-b$batch-cuda: exit $?" | tee -a "$out/timings.txt"
   done
+  timeout 150 python3 benchmarks/torch_conv_vae.py --data "$data" --device cuda --epochs "$epochs" > "$out/torch-conv-cuda.txt" 2>&1
+  echo "torch-conv-cuda: exit $?" | tee -a "$out/timings.txt"
+  timeout 150 python3 benchmarks/torch_vanilla_vae.py --data "$images64" --device cuda --epochs "$epochs" > "$out/torch-conv64-cuda.txt" 2>&1
+  echo "torch-conv64-cuda: exit $?" | tee -a "$out/timings.txt"
 else
   echo "no PyTorch with CUDA in this Python" | tee -a "$out/timings.txt"
 fi

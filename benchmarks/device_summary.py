@@ -10,6 +10,7 @@ import csv, os, re, statistics, sys
 
 directory = sys.argv[1]
 IMAGES, LAYERS = 60000, [(784, 400), (400, 20), (400, 20), (20, 400), (400, 784)]
+CONV64_IMAGES = 5000   # device_check.sh's image folder: 500 training images per class
 
 
 def later_epochs(values):
@@ -24,7 +25,7 @@ for name in sorted(os.listdir(directory)):
         if rows:
             runs[name[:-len(".metrics.csv")]] = ([float(r["seconds"]) for r in rows], float(rows[-1]["test_loss"]))
     elif name.startswith("torch-") and name.endswith(".txt"):
-        lines = [re.findall(r"test_negELBO ([\d.]+) seconds ([\d.]+)", line) for line in open(path)]
+        lines = [re.findall(r"test_negELBO (-?[\d.]+) seconds ([\d.]+)", line) for line in open(path)]
         pairs = [found[0] for found in lines if found]
         if pairs:
             runs[name[:-len(".txt")]] = ([float(s) for _, s in pairs], float(pairs[-1][0]))
@@ -39,14 +40,26 @@ for name, (seconds, test) in runs.items():
         line += f", GEMMs {flops / median / 1e12:.3f} TFLOP/s"
     print(line)
 
-for batch in ("128", "1024"):
-    ours, theirs = runs.get(f"mlp-b{batch}-cuda"), runs.get(f"torch-mlp-b{batch}-cuda")
+for model, images in (("mlp-b128", IMAGES), ("mlp-b1024", IMAGES), ("conv", IMAGES), ("conv64", CONV64_IMAGES)):
+    ours, theirs = runs.get(f"{model}-cuda"), runs.get(f"torch-{model}-cuda")
     if ours and theirs:
-        ratio = statistics.median(later_epochs(ours[0])) / statistics.median(later_epochs(theirs[0]))
-        print(f"mlp batch {batch} on the GPU: VAEKit / PyTorch = {ratio:.2f} (target <= 1.0)")
-    cpu = runs.get(f"mlp-b{batch}-cpu")
+        seconds = [statistics.median(later_epochs(run[0])) for run in (ours, theirs)]
+        print(f"{model} on the GPU: VAEKit / PyTorch = {seconds[0] / seconds[1]:.2f} (target <= 1.0); "
+              f"images/s {images / seconds[0]:.0f} vs {images / seconds[1]:.0f}")
+    cpu = runs.get(f"{model}-cpu")
     if ours and cpu:
-        print(f"mlp batch {batch}: test -ELBO cuda - cpu = {ours[1] - cpu[1]:+.2f} nats (target within 0.5)")
+        print(f"{model}: test -ELBO cuda - cpu = {ours[1] - cpu[1]:+.2f} nats (target within 0.5)")
+
+# The GEMM work each cuda run reports at its end, over the whole run's seconds (start-up, every epoch and the test
+# passes): a lower bound on the GEMMs' own rate.
+timings = dict(re.findall(r"^(\S+): exit \d+, ([\d.]+) s$", open(os.path.join(directory, "timings.txt")).read(), re.M)) \
+    if os.path.exists(os.path.join(directory, "timings.txt")) else {}
+for name in sorted(runs):
+    log = os.path.join(directory, name + ".log")
+    work = re.findall(r"GEMMs \(([\d.]+) GFLOP\)", open(log).read()) if os.path.exists(log) else []
+    if work and name in timings:
+        print(f"{name}: GEMMs {float(work[-1]):.1f} GFLOP in the run's {float(timings[name]):.1f} s: "
+              f">= {float(work[-1]) / float(timings[name]) / 1e3:.3f} TFLOP/s on average")
 
 import json
 evaluations = {}

@@ -20,12 +20,14 @@ public final class CachingDevice: KernelDevice, @unchecked Sendable {
     /// The work handed to the device so far: kernel launches, GEMMs, and copies each way (count and bytes).
     public private(set) var launches = 0, gemms = 0, copiesToDevice = 0, copiesToHost = 0
     public private(set) var bytesToDevice = 0, bytesToHost = 0
+    /// Floating-point operations of the GEMMs (2·m·n·k each).
+    public private(set) var gemmOperations = 0
 
     /// The counts above in one line, for a run's log.
     public var workSummary: String {
         lock.withLock {
-            String(format: "%d kernel launches, %d GEMMs, %d copies to the device (%.1f MB) and %d back (%.1f MB); peak memory %.1f MB",
-                   launches, gemms, copiesToDevice, Double(bytesToDevice) / 1e6, copiesToHost, Double(bytesToHost) / 1e6,
+            String(format: "%d kernel launches, %d GEMMs (%.1f GFLOP), %d copies to the device (%.1f MB) and %d back (%.1f MB); peak memory %.1f MB",
+                   launches, gemms, Double(gemmOperations) / 1e9, copiesToDevice, Double(bytesToDevice) / 1e6, copiesToHost, Double(bytesToHost) / 1e6,
                    Double(peakBytesInUse) / 1e6)
         }
     }
@@ -89,7 +91,7 @@ public final class CachingDevice: KernelDevice, @unchecked Sendable {
     }
     public func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool,
                      c: DeviceAddress) throws {
-        lock.withLock { gemms += 1 }
+        lock.withLock { gemms += 1; gemmOperations += 2 * m * n * k }
         try base.gemm(m: m, n: n, k: k, a: a, transposingA: transposingA, b: b, transposingB: transposingB, c: c)
     }
 }

@@ -98,7 +98,10 @@ struct ModelOnDeviceTests {
         // layer's: the data needs no gradient.
         let layers = model.parameters.filter { $0.shape.count == 2 }.count
         #expect(caching.gemms == 3 * (3 * layers - 1) && caching.launches > caching.gemms, "\(caching.gemms) GEMMs for \(layers) layers")
-        #expect(caching.workSummary.contains("\(caching.launches) kernel launches, \(caching.gemms) GEMMs"))
+        // 2·m·n·k each: a layer's forward product and its two gradients are 2·rows·inputs·outputs each.
+        let products = model.parameters.filter { $0.shape.count == 2 }.map { 2 * 6 * $0.shape[0] * $0.shape[1] }
+        #expect(caching.gemmOperations == 3 * (3 * products.reduce(0, +) - products[0]), "\(caching.gemmOperations) GEMM operations")
+        #expect(caching.workSummary.contains("\(caching.launches) kernel launches, \(caching.gemms) GEMMs ("))
         #expect(cached.failure == nil)
     }
 
