@@ -5,7 +5,7 @@ import VAENN
 import VAETensor
 
 /// What `vae bench` measures, and how long.
-public struct BenchmarkOptions: Sendable {
+public struct BenchmarkOptions: @unchecked Sendable {
     /// Training batch size (0: the config's).
     public var batchSize = 0
     /// Timed training steps, after `warmUpSteps` untimed ones.
@@ -23,6 +23,10 @@ public struct BenchmarkOptions: Sendable {
     public var shards = 0
     /// Also time the model's own sgemm shapes one by one (a few seconds for big models).
     public var timeModelShapes = true
+    /// The device to train and evaluate on (the CLI's `--device cuda`, or VAECUDA's dispatch-only device), or nil
+    /// for the CPU. On a device a batch is one shard, each step moves its batch there and reads its loss back (so
+    /// the step's time includes the device's work), and the CPU's sgemm timings are skipped.
+    public var backend: (any TensorBackend)?
 
     public init() {}
 }
@@ -37,6 +41,8 @@ public struct GEMMTiming: Codable, Equatable {
 /// The numbers `vae bench` prints: throughput, achieved GFLOP/s against the sgemm peak of the same run, peak memory.
 public struct BenchmarkReport: Codable, Equatable {
     public var model: String
+    /// The device the steps ran on, or nil for the CPU.
+    public var device: String?
     public var inputShape: [Int]
     public var parameters: Int
     public var batchSize: Int
@@ -60,7 +66,8 @@ public struct BenchmarkReport: Codable, Equatable {
     public var trainingImagesPerSecond: Double
     public var trainingGFLOPsPerSecond: Double
     /// sgemm of 1024³ on this machine now, and the rate the step's own GEMM shapes reach when timed alone (all
-    /// cores together; with shards, one shard's shapes timed on every core at once, single-threaded each).
+    /// cores together; with shards, one shard's shapes timed on every core at once, single-threaded each). 0 on a
+    /// device.
     public var peakGFLOPsPerSecond: Double
     public var modelShapesGFLOPsPerSecond: Double?
     public var fractionOfPeak: Double
@@ -82,17 +89,20 @@ public struct BenchmarkReport: Codable, Equatable {
     /// Human-readable lines.
     public var lines: [String] {
         var lines = [
-            String(format: "model %@  input %@  %d parameters  batch %d  %d threads  %@", model,
-                   inputShape.map(String.init).joined(separator: "×"), parameters, batchSize, threads,
-                   shards > 1 ? "training in \(shards) shards of rows, one single-threaded BLAS each"
-                       : threads > 1 ? "training on one tape, BLAS threaded" : "training on one tape"),
+            String(format: "model %@  input %@  %d parameters  batch %d  %@", model,
+                   inputShape.map(String.init).joined(separator: "×"), parameters, batchSize,
+                   device.map { "on \($0)" } ?? "\(threads) threads  "
+                       + (shards > 1 ? "training in \(shards) shards of rows, one single-threaded BLAS each"
+                          : threads > 1 ? "training on one tape, BLAS threaded" : "training on one tape")),
             String(format: "train  %.2f ms/step (median %.2f, fastest %.2f over %d steps)  %.0f images/s  %.1f GFLOP/s (%.3f GFLOP/step = 3 × forward %.3f)",
                    millisecondsPerStep, medianMillisecondsPerStep, fastestMillisecondsPerStep, steps, trainingImagesPerSecond,
                    trainingGFLOPsPerSecond, trainingFLOPsPerStep / 1e9, forwardFLOPsPerStep / 1e9),
             String(format: "       of which %.2f ms in the optimiser's update, %.2f ms forward and backward",
                    optimizerMillisecondsPerStep, millisecondsPerStep - optimizerMillisecondsPerStep),
-            String(format: "sgemm  1024³ %.1f GFLOP/s → train at %.0f %% of it", peakGFLOPsPerSecond, 100 * fractionOfPeak),
         ]
+        if device == nil {
+            lines.append(String(format: "sgemm  1024³ %.1f GFLOP/s → train at %.0f %% of it", peakGFLOPsPerSecond, 100 * fractionOfPeak))
+        }
         if let shapes = modelShapesGFLOPsPerSecond, let fraction = fractionOfModelShapes {
             let how = shards > 1 ? "one shard's shapes on each of \(shards) cores at once" : "the step's own shapes alone"
             var line = String(format: "sgemm  %@ %.1f GFLOP/s → train at %.0f %% of it", how, shapes, 100 * fraction)
@@ -103,12 +113,14 @@ public struct BenchmarkReport: Codable, Equatable {
                                     timing.gflopsPerSecond, shards > 1 ? " per core" : ""))
             }
         }
-        if let rate = evaluationImagesPerSecond, let gflops = evaluationGFLOPsPerSecond {
-            lines.append(String(format: "eval   −ELBO forward on %d images: %.0f images/s  %.1f GFLOP/s", evaluationImages, rate, gflops))
+        // GFLOP/s from the host's recorded sgemm calls (none on a device).
+        func gflopsText(_ gflops: Double?) -> String { gflops.map { $0 > 0 ? String(format: "  %.1f GFLOP/s", $0) : "" } ?? "" }
+        if let rate = evaluationImagesPerSecond {
+            lines.append(String(format: "eval   −ELBO forward on %d images: %.0f images/s", evaluationImages, rate) + gflopsText(evaluationGFLOPsPerSecond))
         }
-        if let rate = importanceImagesPerSecond, let gflops = importanceGFLOPsPerSecond {
-            lines.append(String(format: "eval   IWAE k = %d on %d images: %.2f images/s (%.1f s per 1000 images)  %.1f GFLOP/s",
-                                importanceSamples, importanceImages, rate, 1000 / rate, gflops))
+        if let rate = importanceImagesPerSecond {
+            lines.append(String(format: "eval   IWAE k = %d on %d images: %.2f images/s (%.1f s per 1000 images)",
+                                importanceSamples, importanceImages, rate, 1000 / rate) + gflopsText(importanceGFLOPsPerSecond))
         }
         lines.append(String(format: "memory peak RSS %.0f MiB", peakResidentMiB))
         return lines
@@ -145,19 +157,26 @@ public enum Benchmark {
         let shardThreads = trainer.shardThreads
         let shape = inputShape(config)
         let model = try Factory.model(config, inputShape: shape)
-        let optimizer = try Factory.optimizer(config)
         let batchSize = options.batchSize > 0 ? options.batchSize : config.data.batchSize
+        // The sgemm FLOPs of a forward pass, recorded on the host (evaluation mode: no state changes).
+        model.setTraining(false)
+        let forward = forwardFLOPs(model, batch: batchSize)
+        let backend = options.backend
+        model.move(to: backend)
+        defer { model.move(to: nil) }
+        let optimizer = try Factory.optimizer(config)
         var data = RandomStream(seed: config.experiment.seed, name: "bench-data")
         let input = data.uniform(shape: [batchSize, model.specification.inputSize])
         let parameters = model.parameters
         var noise = RandomStream(seed: config.experiment.seed, name: "noise")
         var stepCount = 0
-        let shards = options.shards > 0 ? options.shards
+        let shards = backend != nil ? 1 : options.shards > 0 ? options.shards
             : BatchGradients.shardCount(for: model, rows: batchSize, threads: shardThreads)
+        let evaluationThreads = backend != nil ? 1 : shardThreads
         model.setTraining(true)
         var optimizerSeconds = 0.0
         func step(shards: Int, rows: Tensor? = nil) {
-            let batch = BatchGradients(model: model, parameters: parameters, input: rows ?? input, labels: nil,
+            let batch = BatchGradients(model: model, parameters: parameters, input: (rows ?? input).moved(to: backend), labels: nil,
                                        noise: &noise, step: stepCount, shards: shards)
             let updateStart = Date()
             optimizer.update(parameters, summing: batch.parts)
@@ -189,16 +208,18 @@ public enum Benchmark {
         }
         let trainingSeconds = Date().timeIntervalSince(started) / Double(max(options.steps, 1))
         model.setTraining(false)
-        let forward = forwardFLOPs(model, batch: batchSize)
         let trainingFLOPs = 3 * forward
         stepSeconds.sort()
 
-        progress?("timing sgemm")
-        let peakShape = GEMMShape(m: 1024, n: 1024, k: 1024)
-        let peak = peakShape.flops / BLAS.time(peakShape, repetitions: 10) / 1e9
+        var peak = 0.0
+        if backend == nil {
+            progress?("timing sgemm")
+            let peakShape = GEMMShape(m: 1024, n: 1024, k: 1024)
+            peak = peakShape.flops / BLAS.time(peakShape, repetitions: 10) / 1e9
+        }
         var timings: [GEMMTiming] = []
         var modelShapes: Double?, gemmFraction: Double?
-        if options.timeModelShapes {
+        if options.timeModelShapes && backend == nil {
             var gemmSeconds = 0.0
             for (shape, calls) in zip(timedRecorder.shapes, timedRecorder.calls) {
                 // About 20 ms of work per round, at least one call.
@@ -218,8 +239,8 @@ public enum Benchmark {
         var evaluationRate: Double?, evaluationGFLOPs: Double?
         if options.evaluationImages > 0 {
             progress?("timing −ELBO evaluation")
-            let images = data.uniform(shape: [options.evaluationImages, model.specification.inputSize])
-            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: shardThreads)
+            let images = data.uniform(shape: [options.evaluationImages, model.specification.inputSize]).moved(to: backend)
+            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: evaluationThreads)
             var noise = RandomStream(seed: 1, name: "evaluation")
             _ = evaluator.negativeELBO(images.slice(0..<min(options.evaluationImages, config.data.testBatchSize)), noise: &noise)
             // FLOPs from an untimed one-thread pass: a recorder is task-local and sees only the products issued
@@ -238,8 +259,8 @@ public enum Benchmark {
         var importanceRate: Double?, importanceGFLOPs: Double?
         if options.importanceSamples > 0 && options.importanceImages > 0 {
             progress?("timing IWAE k = \(options.importanceSamples)")
-            let images = data.uniform(shape: [options.importanceImages, model.specification.inputSize])
-            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: shardThreads)
+            let images = data.uniform(shape: [options.importanceImages, model.specification.inputSize]).moved(to: backend)
+            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: evaluationThreads)
             var noise = RandomStream(seed: 1, name: "importance")
             _ = evaluator.negativeLogLikelihood(images.slice(0..<1), samples: options.importanceSamples, noise: &noise)
             // FLOPs of one image on one thread (every image costs the same), untimed; see the −ELBO pass above.
@@ -258,14 +279,14 @@ public enum Benchmark {
 
         let trainingRate = trainingFLOPs / trainingSeconds / 1e9
         return BenchmarkReport(
-            model: config.model.name, inputShape: shape, parameters: model.parameterCount, batchSize: batchSize,
+            model: config.model.name, device: backend?.name, inputShape: shape, parameters: model.parameterCount, batchSize: batchSize,
             threads: threads, shards: shards, steps: max(options.steps, 1), forwardFLOPsPerStep: forward, trainingFLOPsPerStep: trainingFLOPs,
             recordedTrainingFLOPsPerStep: recorder.flops, millisecondsPerStep: 1000 * trainingSeconds,
             medianMillisecondsPerStep: 1000 * stepSeconds[stepSeconds.count / 2],
             fastestMillisecondsPerStep: 1000 * stepSeconds[0],
             optimizerMillisecondsPerStep: 1000 * optimizerSeconds / Double(max(options.steps, 1)),
             trainingImagesPerSecond: Double(batchSize) / trainingSeconds, trainingGFLOPsPerSecond: trainingRate,
-            peakGFLOPsPerSecond: peak, modelShapesGFLOPsPerSecond: modelShapes, fractionOfPeak: trainingRate / peak,
+            peakGFLOPsPerSecond: peak, modelShapesGFLOPsPerSecond: modelShapes, fractionOfPeak: peak > 0 ? trainingRate / peak : 0,
             fractionOfModelShapes: modelShapes.map { trainingRate / $0 }, gemmTimings: timings, gemmFractionOfStep: gemmFraction,
             evaluationImages: options.evaluationImages, evaluationImagesPerSecond: evaluationRate,
             evaluationGFLOPsPerSecond: evaluationGFLOPs, importanceSamples: options.importanceSamples,

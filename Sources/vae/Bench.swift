@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VAECUDA
 import VAEFormats
 import VAETraining
 
@@ -26,6 +27,8 @@ struct Bench: ParsableCommand {
     var threads: Int?
     @Option(help: "Shards per training batch (default: one per thread for models whose loss splits over rows; 1: one tape, BLAS threaded).")
     var shards: Int?
+    @Option(help: "Where the steps run: cpu, cuda (GPU 0), or dispatch (the CUDA backend over a device that does no work: what issuing a step costs the host, and the work it hands a GPU).")
+    var device = "cpu"
     @Flag(name: .customLong("skip-shapes"), help: "Do not time the model's own GEMM shapes one by one.")
     var skipShapes = false
     @Flag(help: "Print one JSON object instead of text.")
@@ -40,6 +43,7 @@ struct Bench: ParsableCommand {
         if iwaeImages < 0 { throw ValidationError("--iwae-images must be 0 or more, got \(iwaeImages)") }
         if let shards, shards < 1 { throw ValidationError("--shards must be 1 or more, got \(shards)") }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
+        if !["cpu", "cuda", "dispatch"].contains(device) { throw ValidationError("--device must be cpu, cuda or dispatch, got '\(device)'") }
     }
 
     func run() throws {
@@ -55,6 +59,9 @@ struct Bench: ParsableCommand {
             options.threads = threads ?? 0
             options.shards = shards ?? 0
             options.timeModelShapes = !skipShapes
+            let backend = device == "dispatch" ? CUDABackend(device: CachingDevice(DispatchOnlyDevice()))
+                : try cudaBackend(device, flag: "--device cuda", group: SingleProcess())
+            options.backend = backend
             let report = try Benchmark.run(config: config, options: options) { stage in
                 if !json { FileHandle.standardError.write(Data("bench: \(stage)\n".utf8)) }
             }
@@ -62,7 +69,30 @@ struct Bench: ParsableCommand {
                 print(try JSONOutput.encode(report, pretty: false))
             } else {
                 report.lines.forEach { print($0) }
+                if let backend { print(workLines(backend, report: report).joined(separator: "\n")) }
             }
         }
+    }
+}
+
+extension Bench {
+    /// The work the steps handed the device, per training step when nothing else ran there, and any op that ran on
+    /// host copies.
+    func workLines(_ backend: CUDABackend, report: BenchmarkReport) -> [String] {
+        guard let caching = backend.ops.device as? CachingDevice else { return [] }
+        let steps = warmUp + 1 + report.steps
+        var lines: [String] = []
+        if evalImages == 0 && (importanceSamples == 0 || iwaeImages == 0) {
+            lines.append(String(format: "device %.1f kernel launches, %.1f GEMMs (%.3f GFLOP), %.1f copies to it and %.1f back per training step",
+                                Double(caching.launches) / Double(steps), Double(caching.gemms) / Double(steps),
+                                Double(caching.gemmOperations) / Double(steps) / 1e9, Double(caching.copiesToDevice) / Double(steps),
+                                Double(caching.copiesToHost) / Double(steps)))
+        } else {
+            lines.append("device \(steps) training steps and the evaluations: \(caching.workSummary)")
+        }
+        if !backend.hostFallbacks.isEmpty {
+            lines.append("device ops on host copies: " + backend.hostFallbacks.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+        }
+        return lines
     }
 }

@@ -76,3 +76,25 @@ extension DevicesCommandTests {
         #expect(bad.errorLines == ["error: --device must be cpu or cuda, got 'tpu'"])
     }
 }
+
+extension DevicesCommandTests {
+    /// `vae bench --device dispatch`: the CUDA backend over a device that does no work, so it runs anywhere and
+    /// reports what a step hands a GPU; `--device cuda` without a GPU names what is missing.
+    @Test func benchOnTheDispatchOnlyDevice() throws {
+        let result = try runVAE(["bench", "--model", "mlp", "--device", "dispatch", "--steps", "3", "--warm-up", "1",
+                                 "--eval-images", "0", "--importance-samples", "0"])
+        #expect(result.status == 0, "stderr: \(result.standardError)")
+        #expect(result.outputLines.first?.hasSuffix("on no GPU (dispatch only)") == true, "\(result.outputLines)")
+        // mlp: 5 linear layers, 3 GEMMs each but the first's input gradient; no op on host copies.
+        let work = try #require(result.outputLines.first { $0.hasPrefix("device ") })
+        #expect(work.contains(" kernel launches, 14.0 GEMMs ("), "\(work)")
+        #expect(!result.standardOutput.contains("host copies"))
+        #expect(!result.standardOutput.contains("sgemm  1024³"))
+
+        let cuda = try runVAE(["bench", "--device", "cuda", "--steps", "1"])
+        #expect(cuda.status != 0 && cuda.standardError.hasPrefix("error: --device cuda: ") && cuda.standardError.contains("libcuda"),
+                "stderr: \(cuda.standardError)")
+        let bad = try runVAE(["bench", "--device", "tpu"])
+        #expect(bad.errorLines == ["error: --device must be cpu, cuda or dispatch, got 'tpu'"])
+    }
+}
