@@ -75,8 +75,13 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         return Storage(self, tensor.reshaped(shape), shape: shape)
     }
 
-    public func isFinite(_ x: any DeviceStorage) -> Bool {
-        download(run([], [x]) { try ops.sum($0[0]) })[0].isFinite
+    public func allFinite(_ xs: [any DeviceStorage]) -> Bool {
+        var finite = false
+        _ = run([[]], xs) { tensors in
+            finite = try ops.allFinite(tensors)
+            return []
+        }
+        return finite
     }
 
     public func unary(_ op: UnaryOp, _ x: any DeviceStorage, parameter: Float) -> any DeviceStorage {
@@ -112,7 +117,7 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
     }
 
     public func expand(_ x: any DeviceStorage, to shape: [Int]) -> any DeviceStorage {
-        run(shape, [x]) { try ops.binary(.add, try ops.filled(shape, with: 0), $0[0]) }
+        run(shape, [x]) { try ops.expanded($0[0], to: shape) }
     }
 
     public func add(_ a: any DeviceStorage, _ b: any DeviceStorage) -> any DeviceStorage {
@@ -227,10 +232,14 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         run(shape, []) { _ in try ops.random(shape: shape, first: first, counter: counter, seed: seed, stream: stream, normal: normal) }
     }
 
-    public func adamUpdate(weights: any DeviceStorage, gradient: any DeviceStorage, addend: (any DeviceStorage)?,
-                           first: any DeviceStorage, second: any DeviceStorage, _ step: AdamStep) {
-        _ = run([[]], [weights, gradient, first, second] + (addend.map { [$0] } ?? [])) {
-            try ops.adamUpdate(weights: $0[0], gradient: $0[1], addend: $0.count > 4 ? $0[4] : nil, first: $0[2], second: $0[3], step)
+    public func adamUpdate(_ parameters: [AdamBuffers], _ step: AdamStep) {
+        // Each parameter's storage in a fixed order of five slots (a missing addend: the gradient, unused).
+        let inputs = parameters.flatMap { [$0.weights, $0.gradient, $0.addend ?? $0.gradient, $0.first, $0.second] }
+        _ = run([[]], inputs) { tensors in
+            try ops.adamUpdate(parameters.indices.map { index in
+                let at = 5 * index
+                return (tensors[at], tensors[at + 1], parameters[index].addend == nil ? nil : tensors[at + 2], tensors[at + 3], tensors[at + 4])
+            }, step)
             return []
         }
     }

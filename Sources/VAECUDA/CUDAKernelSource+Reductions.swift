@@ -61,6 +61,24 @@ extern "C" __global__ void vae_softmax_axis_gradient(long long outer, long long 
     }
 }
 
+// Sets flag[0] to 1 when an element of one of up to 8 buffers is NaN or ±∞ (x − x is then NaN, not 0); flag is 0
+// before. Threads that find one write the same value, so no atomics are needed. A step's gradients in a few
+// launches and one value read back.
+struct VaeBuffers {
+    long long count[8];
+    const float *data[8];
+    int n;
+};
+
+extern "C" __global__ void vae_flag_nonfinite(VaeBuffers b, float *flag) {
+    for (int j = 0; j < b.n; j++) {
+        const float *__restrict__ x = b.data[j];
+        VAE_LOOP(i, b.count[j]) {
+            if (!(x[i] - x[i] == 0.0f)) flag[0] = 1.0f;
+        }
+    }
+}
+
 // Σ x in a fixed tree: each 256-thread block writes the sum of its grid-stride share to partial[block]; run again
 // on the partial sums with one block for the total.
 extern "C" __global__ void vae_sum_all(long long n, const float *__restrict__ x, float *__restrict__ partial) {

@@ -2,18 +2,31 @@ extension CUDAKernelSource {
     /// Optimiser updates, im2col/col2im and the channel bias around the GEMMs, upsampling, batch normalisation.
     static let training = #"""
 // ---- Optimisers (PyTorch's order of operations, as CKernels' vae_adam_update and VAEOptimizers). ----
-extern "C" __global__ void vae_adam_update(long long count, float *__restrict__ weights, const float *__restrict__ gradient,
-                                           const float *__restrict__ addend, float *__restrict__ first,
-                                           float *__restrict__ second, float beta1, float beta2, float epsilon,
-                                           float stepSize, float rootCorrection2, float coupledDecay, float shrink) {
-    VAE_LOOP(i, count) {
-        float grad = (addend ? gradient[i] + addend[i] : gradient[i]) + coupledDecay * weights[i];
-        float m = beta1 * first[i] + (1.0f - beta1) * grad;
-        float v = beta2 * second[i] + (1.0f - beta2) * grad * grad;
-        float denominator = sqrtf(v) / rootCorrection2 + epsilon;
-        first[i] = m;
-        second[i] = v;
-        weights[i] = weights[i] * shrink - stepSize * m / denominator;
+// Up to 8 parameters per launch (a step's parameters in a few launches, not one each); addend[j] may be null.
+struct VaeAdamBuffers {
+    long long count[8];
+    float *weights[8];
+    const float *gradient[8];
+    const float *addend[8];
+    float *first[8];
+    float *second[8];
+    int n;
+};
+
+extern "C" __global__ void vae_adam_update(VaeAdamBuffers b, float beta1, float beta2, float epsilon, float stepSize,
+                                           float rootCorrection2, float coupledDecay, float shrink) {
+    for (int j = 0; j < b.n; j++) {
+        float *__restrict__ weights = b.weights[j], *__restrict__ first = b.first[j], *__restrict__ second = b.second[j];
+        const float *__restrict__ gradient = b.gradient[j], *__restrict__ addend = b.addend[j];
+        VAE_LOOP(i, b.count[j]) {
+            float grad = (addend ? gradient[i] + addend[i] : gradient[i]) + coupledDecay * weights[i];
+            float m = beta1 * first[i] + (1.0f - beta1) * grad;
+            float v = beta2 * second[i] + (1.0f - beta2) * grad * grad;
+            float denominator = sqrtf(v) / rootCorrection2 + epsilon;
+            first[i] = m;
+            second[i] = v;
+            weights[i] = weights[i] * shrink - stepSize * m / denominator;
+        }
     }
 }
 

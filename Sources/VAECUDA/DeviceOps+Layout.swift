@@ -15,6 +15,17 @@ extension DeviceOps {
         return y
     }
 
+    /// `x` repeated along the axes where its shape (aligned on the last axis) has 1 and `shape` has more: one
+    /// strided copy with stride 0 along those axes.
+    public func expanded(_ x: DeviceTensor, to shape: [Int]) throws -> DeviceTensor {
+        guard Self.broadcastShape(x.shape, shape) == shape, shape.count <= 8 else {
+            throw CUDAError("expanded: \(x.shape) does not broadcast to \(shape) (at most 8 axes)")
+        }
+        let y = try make(shape)
+        try copy(x, into: y, layout: .packed([shape, Self.strides(of: x.shape, in: shape)], then: [0], rank: Int32(shape.count)))
+        return y
+    }
+
     /// Entries `range` along `axis` (`Tensor.slice`).
     public func sliced(_ x: DeviceTensor, _ range: Range<Int>, alongAxis axis: Int) throws -> DeviceTensor {
         var shape = x.shape

@@ -394,12 +394,36 @@ public struct DeviceOps {
 
     // MARK: optimisers
 
-    /// One Adam step in place (`Adam.update` of VAEOptimizers, the same arithmetic as CKernels' loop).
-    public func adamUpdate(weights: DeviceTensor, gradient: DeviceTensor, addend: DeviceTensor?, first: DeviceTensor,
-                           second: DeviceTensor, _ step: AdamStep) throws {
-        try device.launch("vae_adam_update", grid: grid(weights.count), block: blockSize,
-                          [.int64(weights.count), .address(weights.address), .address(gradient.address), .address(addend?.address ?? .null),
-                           .address(first.address), .address(second.address), .float(step.beta1), .float(step.beta2), .float(step.epsilon),
-                           .float(step.stepSize), .float(step.rootCorrection2), .float(step.coupledDecay), .float(step.shrink)])
+    /// One Adam step in place on each parameter (`Adam.update` of VAEOptimizers, the same arithmetic as CKernels'
+    /// loop), 8 parameters per launch.
+    public func adamUpdate(_ parameters: [(weights: DeviceTensor, gradient: DeviceTensor, addend: DeviceTensor?,
+                                           first: DeviceTensor, second: DeviceTensor)], _ step: AdamStep) throws {
+        for start in stride(from: 0, to: parameters.count, by: 8) {
+            let group = parameters[start..<min(start + 8, parameters.count)]
+            func addresses(_ address: (DeviceTensor, DeviceTensor, DeviceTensor?, DeviceTensor, DeviceTensor) -> DeviceAddress?) -> [Int] {
+                group.map { Int(bitPattern: UInt(address($0.weights, $0.gradient, $0.addend, $0.first, $0.second)?.rawValue ?? 0)) }
+            }
+            let buffers = KernelArgument.packed(
+                [group.map(\.weights.count), addresses { w, _, _, _, _ in w.address }, addresses { _, g, _, _, _ in g.address },
+                 addresses { _, _, a, _, _ in a?.address }, addresses { _, _, _, m, _ in m.address }, addresses { _, _, _, _, v in v.address }],
+                rank: Int32(group.count))
+            try device.launch("vae_adam_update", grid: grid(group.map(\.weights.count).max()!), block: blockSize,
+                              [buffers, .float(step.beta1), .float(step.beta2), .float(step.epsilon), .float(step.stepSize),
+                               .float(step.rootCorrection2), .float(step.coupledDecay), .float(step.shrink)])
+        }
+    }
+
+    /// True when no element of any of `tensors` is NaN or ±∞: a flag set on the device, 8 tensors per launch, and
+    /// one value read back.
+    public func allFinite(_ tensors: [DeviceTensor]) throws -> Bool {
+        let flag = try filled([], with: 0)
+        for start in stride(from: 0, to: tensors.count, by: 8) {
+            let group = tensors[start..<min(start + 8, tensors.count)].filter { $0.count > 0 }
+            guard let largest = group.map(\.count).max() else { continue }
+            let buffers = KernelArgument.packed([group.map(\.count), group.map { Int(bitPattern: UInt($0.address.rawValue)) }],
+                                                rank: Int32(group.count))
+            try device.launch("vae_flag_nonfinite", grid: grid(largest), block: blockSize, [buffers, .address(flag.address)])
+        }
+        return try flag.values()[0] == 0
     }
 }

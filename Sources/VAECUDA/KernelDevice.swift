@@ -25,28 +25,44 @@ public enum KernelArgument: Sendable {
         return .bytes(bytes)
     }
 
-    /// Calls `body` with the arguments as `cuLaunchKernel` takes them: an array of pointers to each value.
+    /// Bytes the value takes as a kernel parameter.
+    var byteCount: Int {
+        switch self {
+        case .int64, .uint64, .address: return 8
+        case .int32, .float: return 4
+        case .bytes(let bytes): return bytes.count
+        }
+    }
+
+    /// Writes the value at `memory` (8-byte aligned).
+    func write(to memory: UnsafeMutableRawPointer) {
+        switch self {
+        case .int64(let value): memory.storeBytes(of: Int64(value), as: Int64.self)
+        case .int32(let value): memory.storeBytes(of: value, as: Int32.self)
+        case .uint64(let value): memory.storeBytes(of: value, as: UInt64.self)
+        case .float(let value): memory.storeBytes(of: value, as: Float.self)
+        case .address(let address): memory.storeBytes(of: address.rawValue, as: UInt64.self)
+        case .bytes(let bytes): bytes.withUnsafeBytes { if let base = $0.baseAddress { memory.copyMemory(from: base, byteCount: $0.count) } }
+        }
+    }
+
+    /// Calls `body` with the arguments as `cuLaunchKernel` takes them: an array of pointers to each value. The
+    /// values and the pointers live on the stack for the call (a launch allocates nothing).
     public static func withParameters<Result>(_ arguments: [KernelArgument],
                                               _ body: (UnsafeMutablePointer<UnsafeMutableRawPointer?>) throws -> Result) rethrows -> Result {
-        var storage: [UnsafeMutableRawPointer] = []
-        defer { storage.forEach { $0.deallocate() } }
-        func store(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutableRawPointer {
-            let memory = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 8), alignment: 16)
-            if let base = bytes.baseAddress { memory.copyMemory(from: base, byteCount: bytes.count) }
-            storage.append(memory)
-            return memory
-        }
-        var pointers: [UnsafeMutableRawPointer?] = arguments.map { argument in
-            switch argument {
-            case .int64(let value): return withUnsafeBytes(of: Int64(value)) { store($0) }
-            case .int32(let value): return withUnsafeBytes(of: value) { store($0) }
-            case .uint64(let value): return withUnsafeBytes(of: value) { store($0) }
-            case .float(let value): return withUnsafeBytes(of: value) { store($0) }
-            case .address(let address): return withUnsafeBytes(of: address.rawValue) { store($0) }
-            case .bytes(let bytes): return bytes.withUnsafeBytes { store($0) }
+        let total = arguments.reduce(0) { $0 + ($1.byteCount + 7) / 8 * 8 }
+        return try withUnsafeTemporaryAllocation(byteCount: max(total, 8), alignment: 16) { values in
+            try withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: max(arguments.count, 1)) { pointers in
+                var offset = 0
+                for (index, argument) in arguments.enumerated() {
+                    let at = values.baseAddress! + offset
+                    argument.write(to: at)
+                    pointers[index] = at
+                    offset += (argument.byteCount + 7) / 8 * 8
+                }
+                return try body(pointers.baseAddress!)
             }
         }
-        return try pointers.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
     }
 }
 

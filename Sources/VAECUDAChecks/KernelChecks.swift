@@ -335,12 +335,37 @@ public struct KernelChecks {
         let n = 257
         let (weights, gradient, addend) = (values(n, seed: 20), values(n, seed: 21), values(n, seed: 22))
         let (first, second) = (values(n, seed: 23, in: -0.1...0.1), values(n, seed: 24, in: 0...0.01))
+        // Two parameters in one launch: the whole arrays with the addend, and their first 100 elements without.
         var (w, m, v) = (weights, first, second)
         vae_adam_update(n, &w, gradient, addend, &m, &v, 0.9, 0.999, 1e-8, 1e-3, 0.3, 0.01, 0.9999)
-        let (wBuffer, mBuffer, vBuffer) = (try buffer(weights), try buffer(first), try buffer(second))
-        try device.launch("vae_adam_update", grid: 2, block: 64, [.int64(n), wBuffer, try buffer(gradient), try buffer(addend), mBuffer, vBuffer,
-                                                                   .float(0.9), .float(0.999), .float(1e-8), .float(1e-3), .float(0.3), .float(0.01), .float(0.9999)])
-        record("vae_adam_update", try read(wBuffer, n) + read(mBuffer, n) + read(vBuffer, n), w + m + v, tolerance: 0)
+        var (w2, m2, v2) = (Array(weights.prefix(100)), Array(first.prefix(100)), Array(second.prefix(100)))
+        vae_adam_update(100, &w2, gradient, nil, &m2, &v2, 0.9, 0.999, 1e-8, 1e-3, 0.3, 0.01, 0.9999)
+        let (wBuffer, mBuffer, vBuffer, gBuffer) = (try buffer(weights), try buffer(first), try buffer(second), try buffer(gradient))
+        let (w2Buffer, m2Buffer, v2Buffer) = (try buffer(Array(weights.prefix(100))), try buffer(Array(first.prefix(100))), try buffer(Array(second.prefix(100))))
+        func addresses(_ arguments: KernelArgument...) -> [Int] {
+            arguments.map { argument in
+                guard case .address(let address) = argument else { return 0 }
+                return Int(bitPattern: UInt(address.rawValue))
+            }
+        }
+        let parameters = KernelArgument.packed([[n, 100], addresses(wBuffer, w2Buffer), addresses(gBuffer, gBuffer),
+                                                addresses(try buffer(addend), .address(.null)), addresses(mBuffer, m2Buffer),
+                                                addresses(vBuffer, v2Buffer)], rank: 2)
+        try device.launch("vae_adam_update", grid: 2, block: 64, [parameters, .float(0.9), .float(0.999), .float(1e-8), .float(1e-3),
+                                                                   .float(0.3), .float(0.01), .float(0.9999)])
+        record("vae_adam_update", try read(wBuffer, n) + read(mBuffer, n) + read(vBuffer, n) + read(w2Buffer, 100) + read(m2Buffer, 100)
+               + read(v2Buffer, 100), w + m + v + w2 + m2 + v2, tolerance: 0)
+
+        // The non-finite flag over several buffers: finite ones leave it 0, a NaN or an infinity in any sets it.
+        for (poison, expected) in [(Float?.none, Float(0)), (.nan, 1), (.infinity, 1), (-.infinity, 1)] {
+            var last = values(40, seed: 25)
+            if let poison { last[39] = poison }
+            let flag = try buffer([0])
+            let tensors = [try buffer(values(300, seed: 26)), try buffer(values(7, seed: 27)), try buffer(last)]
+            try device.launch("vae_flag_nonfinite", grid: 2, block: 64,
+                              [.packed([[300, 7, 40], addresses(tensors[0], tensors[1], tensors[2])], rank: 3), flag])
+            record("vae_flag_nonfinite (\(poison.map { "\($0)" } ?? "all finite"))", try read(flag, 1), [expected], tolerance: 0)
+        }
 
         // SGD with momentum and Adagrad, as VAEOptimizers writes them (PyTorch's).
         var (sgdWeights, velocity) = (weights, first)

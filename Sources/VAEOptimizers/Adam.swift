@@ -50,14 +50,21 @@ public final class Adam: MomentOptimizer, Optimizer {
         let shrink = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
         let update = AdamStep(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
                               rootCorrection2: rootCorrection2, coupledDecay: coupledDecay, shrink: shrink)
+        // Parameters on a device: one call per device with all of them.
+        var onDevices: [(backend: any TensorBackend, buffers: [AdamBuffers])] = []
         for (index, parameter) in parameters.enumerated() {
             if let weights = parameter.value.deviceStorage {
                 let gradient = gradients[index].deviceStorage, addend = secondPart?[index].deviceStorage
                 precondition(gradient?.backend === weights.backend && (secondPart == nil || addend?.backend === weights.backend),
                              "Adam: the gradient of a parameter on \(weights.backend.name) is not there")
-                weights.backend.adamUpdate(weights: weights, gradient: gradient!, addend: addend,
-                                           first: moments["exp_avg"]![index].storage(on: weights.backend),
-                                           second: moments["exp_avg_sq"]![index].storage(on: weights.backend), update)
+                let buffers = AdamBuffers(weights: weights, gradient: gradient!, addend: addend,
+                                          first: moments["exp_avg"]![index].storage(on: weights.backend),
+                                          second: moments["exp_avg_sq"]![index].storage(on: weights.backend))
+                if let at = onDevices.firstIndex(where: { $0.backend === weights.backend }) {
+                    onDevices[at].buffers.append(buffers)
+                } else {
+                    onDevices.append((weights.backend, [buffers]))
+                }
                 continue
             }
             // An empty array stands in for "no second part": its base address is not read.
@@ -83,5 +90,6 @@ public final class Adam: MomentOptimizer, Optimizer {
             }
             }
         }
+        for (backend, buffers) in onDevices { backend.adamUpdate(buffers, update) }
     }
 }

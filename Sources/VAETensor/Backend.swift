@@ -40,8 +40,8 @@ public protocol TensorBackend: AnyObject {
     func download(_ x: any DeviceStorage) -> [Float]
     /// The same elements under another shape of the same count, without a copy.
     func reshaped(_ x: any DeviceStorage, to shape: [Int]) -> any DeviceStorage
-    /// True when no element is NaN or ±∞ (one value comes back to the host).
-    func isFinite(_ x: any DeviceStorage) -> Bool
+    /// True when no element of any of `xs` is NaN or ±∞ (one value comes back to the host for them all).
+    func allFinite(_ xs: [any DeviceStorage]) -> Bool
 
     func unary(_ op: UnaryOp, _ x: any DeviceStorage, parameter: Float) -> any DeviceStorage
     /// g · f′(x) from the forward pass's input `x` and output `y`.
@@ -126,10 +126,20 @@ public protocol TensorBackend: AnyObject {
     /// word `value % 4`), uniform in (0, 1) or, with `normal`, standard normal by Box–Muller.
     func random(shape: [Int], first: Int, counter: UInt64, seed: UInt64, stream: UInt64, normal: Bool) -> any DeviceStorage
 
-    /// One Adam step in place on `weights` and its moments `first` and `second`, from `gradient` (+ `addend`, a
-    /// second part of it, when given).
-    func adamUpdate(weights: any DeviceStorage, gradient: any DeviceStorage, addend: (any DeviceStorage)?,
-                    first: any DeviceStorage, second: any DeviceStorage, _ step: AdamStep)
+    /// One Adam step in place on each parameter's weights and moments (a step's parameters in a few launches).
+    func adamUpdate(_ parameters: [AdamBuffers], _ step: AdamStep)
+}
+
+/// One parameter's storage for ``TensorBackend/adamUpdate(_:_:)``: its weights and Adam's two moments, updated in
+/// place, from `gradient` (+ `addend`, a second part of it, when given).
+public struct AdamBuffers {
+    public var weights, gradient: any DeviceStorage
+    public var addend: (any DeviceStorage)?
+    public var first, second: any DeviceStorage
+    public init(weights: any DeviceStorage, gradient: any DeviceStorage, addend: (any DeviceStorage)?,
+                first: any DeviceStorage, second: any DeviceStorage) {
+        (self.weights, self.gradient, self.addend, self.first, self.second) = (weights, gradient, addend, first, second)
+    }
 }
 
 /// One Adam step's constants, as PyTorch orders the update (VAEOptimizers' `Adam`; the loop of each element is

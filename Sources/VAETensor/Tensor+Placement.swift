@@ -44,13 +44,12 @@ extension Tensor {
 }
 
 extension Tensor {
-    /// The index of the first tensor with a NaN or ±∞, or nil. Tensors on a device are summed there into one value,
-    /// so one value comes back when all are finite (the common case), instead of one per tensor.
+    /// The index of the first tensor with a NaN or ±∞, or nil. Tensors on a device are checked there together, so
+    /// one value comes back when all are finite (the common case), instead of one per tensor.
     public static func firstNonFinite(_ tensors: [Tensor]) -> Int? {
-        let onDevice = tensors.filter { $0.deviceStorage != nil }
-        if onDevice.count > 1 {
-            let total = withoutGradients { onDevice.dropFirst().reduce(onDevice[0].sum()) { $0 + $1.sum() } }
-            if total.isFinite { return tensors.firstIndex { $0.deviceStorage == nil && !$0.isFinite } }
+        let onDevice = tensors.compactMap(\.deviceStorage)
+        if onDevice.count > 1 && onDevice.allSatisfy({ $0.backend === onDevice[0].backend }) && onDevice[0].backend.allFinite(onDevice) {
+            return tensors.firstIndex { $0.deviceStorage == nil && !$0.isFinite }
         }
         return tensors.firstIndex { !$0.isFinite }
     }

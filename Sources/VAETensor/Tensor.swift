@@ -69,7 +69,7 @@ public struct Tensor: CustomStringConvertible {
     public var isFinite: Bool {
         // A sum is non-finite exactly when some element is (or when finite values overflow Float, which a
         // healthy model never reaches); the vectorised sum is far cheaper than a branch per element.
-        if let deviceStorage { return deviceStorage.backend.isFinite(deviceStorage) }
+        if let deviceStorage { return deviceStorage.backend.allFinite([deviceStorage]) }
         return hostScalars.withUnsafeBufferPointer { Kernels.sum($0).isFinite }
     }
 

@@ -214,6 +214,22 @@ extension TensorOnDeviceTests {
         #expect(backend.hostFallbacks == before, "ran on the host: \(backend.hostFallbacks)")
     }
 
+    /// Finiteness of many device tensors in one check (more than one launch's 8), and the index of the bad one.
+    @Test func firstNonFiniteFindsTheBadTensorOnTheDevice() {
+        var tensors = (0..<11).map { values([3, $0 + 1], seed: 50 + UInt64($0)).moved(to: backend) }
+        #expect(Tensor.firstNonFinite(tensors) == nil)
+        for (index, bad) in [(9, Float.nan), (2, .infinity), (0, -.infinity)] {
+            var poisoned = tensors
+            var scalars = values([3, index + 1], seed: 50 + UInt64(index)).scalars
+            scalars[scalars.count - 1] = bad
+            poisoned[index] = Tensor(shape: [3, index + 1], scalars: scalars).moved(to: backend)
+            #expect(Tensor.firstNonFinite(poisoned) == index, "\(bad) at \(index)")
+            #expect(!poisoned[index].isFinite && poisoned[(index + 1) % 11].isFinite)
+        }
+        tensors.append(Tensor(shape: [1], scalars: [.nan]))
+        #expect(Tensor.firstNonFinite(tensors) == 11, "a host tensor among device tensors")
+    }
+
     /// A host tensor meeting a device tensor moves to the device (recorded): its gradient comes back to the host.
     @Test func aHostInputOfADeviceOpIsMovedAndGetsItsGradient() {
         let (host, device) = (values([2, 3], seed: 32), values([3], seed: 33))
