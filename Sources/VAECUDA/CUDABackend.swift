@@ -283,6 +283,10 @@ extension CUDABackend {
         return (outputs[0], outputs[1], outputs[2])
     }
 
+    public func movingAverage(_ x: any DeviceStorage, toward new: any DeviceStorage, momentum: Float, scale: Float) -> any DeviceStorage {
+        run(x.shape, [x, new]) { try ops.movingAverage($0[0], toward: $0[1], momentum: momentum, scale: scale) }
+    }
+
     public func batchNormalizedGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, output y: any DeviceStorage,
                                          weight: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage,
                                          epsilon: Float, activationSlope: Float, needingInput: Bool)

@@ -40,6 +40,12 @@ VAE_UNARY_GRADIENT(vae_tanh_gradient, gi * (1.0f - out * out))
 VAE_UNARY_GRADIENT(vae_softplus_gradient, gi * vae_sigmoid(v))
 VAE_UNARY_GRADIENT(vae_scale_gradient, gi * p)
 
+// y = x·keep + (update·weight)·scale: a running average moved toward a batch statistic (Tensor.movingAverage).
+extern "C" __global__ void vae_moving_average(long long n, const float *__restrict__ x, const float *__restrict__ update,
+                                              float keep, float weight, float scale, float *__restrict__ y) {
+    VAE_LOOP(i, n) y[i] = x[i] * keep + update[i] * weight * scale;
+}
+
 extern "C" __global__ void vae_fill(long long n, float *__restrict__ y, float value) {
     VAE_LOOP(i, n) y[i] = value;
 }

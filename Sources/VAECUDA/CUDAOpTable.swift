@@ -63,6 +63,7 @@ public enum CUDAOpTable {
         "conv2d": .cublas(kernels: ["vae_im2col", "vae_col2im", "vae_add_channel_bias", "vae_channel_sums"]),
         "transposedConv2d": .cublas(kernels: ["vae_col2im", "vae_im2col", "vae_channel_sums"]),
         "upsampledNearest": .kernels(["vae_upsample_nearest", "vae_upsample_nearest_gradient"]),
+        "movingAverage": .kernels(["vae_moving_average", "vae_multiply_scalar"]),
         "batchNormalized": .kernels(["vae_batch_norm_forward", "vae_batch_norm_backward"]),
         "reshaped": .layout,
         "transposed": .kernels(["vae_strided_copy"]),

@@ -20,6 +20,8 @@ public final class CachingDevice: KernelDevice, @unchecked Sendable {
     /// The work handed to the device so far: kernel launches, GEMMs, and copies each way (count and bytes).
     public private(set) var launches = 0, gemms = 0, copiesToDevice = 0, copiesToHost = 0
     public private(set) var bytesToDevice = 0, bytesToHost = 0
+    /// Launches of each kernel, by name.
+    public private(set) var launchesByKernel: [String: Int] = [:]
     /// Floating-point operations of the GEMMs (2·m·n·k each).
     public private(set) var gemmOperations = 0
 
@@ -86,7 +88,7 @@ public final class CachingDevice: KernelDevice, @unchecked Sendable {
         try base.copy(from: address, into: bytes)
     }
     public func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
-        lock.withLock { launches += 1 }
+        lock.withLock { launches += 1; launchesByKernel[name, default: 0] += 1 }
         try base.launch(name, grid: grid, block: block, arguments)
     }
     public func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool,

@@ -103,6 +103,16 @@ extension DeviceOps {
         return (dx, dWeight, dBias)
     }
 
+    /// x·(1 − momentum) + (new·momentum)·scale (`Tensor.movingAverage`): batch normalisation's running averages.
+    public func movingAverage(_ x: DeviceTensor, toward new: DeviceTensor, momentum: Float, scale: Float) throws -> DeviceTensor {
+        guard x.shape == new.shape else { throw CUDAError("movingAverage: shapes \(x.shape) and \(new.shape) differ") }
+        let y = try make(x.shape)
+        try device.launch("vae_moving_average", grid: grid(y.count), block: blockSize,
+                          [.int64(y.count), .address(x.address), .address(new.address), .float(1 - momentum), .float(momentum),
+                           .float(scale), .address(y.address)])
+        return y
+    }
+
     /// (batch, channels, plane) of a `[N, C]` or `[N, C, H, W]` input.
     static func normalizationSplit(_ shape: [Int]) -> (Int, Int, Int) {
         (shape[0], shape[1], shape[2...].reduce(1, *))

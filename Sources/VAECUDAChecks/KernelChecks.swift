@@ -281,6 +281,15 @@ public struct KernelChecks {
                                                                             mean, variance, .float(1e-5), .float(0.2), dx, dgamma, dbeta])
         record("vae_batch_norm_backward", try read(dx, 72) + read(dgamma, 3) + read(dbeta, 3),
                expected[0].scalars + expected[1].scalars + expected[2].scalars, tolerance: 1e-5)
+
+        // The running variance's update with Bessel's correction: the same products in the same order.
+        let (running, statistic) = (values(300, seed: 28, in: 0...2), values(300, seed: 29, in: 0...2))
+        let averaged = try buffer(count: 300)
+        try device.launch("vae_moving_average", grid: 2, block: 64, [.int64(300), try buffer(running), try buffer(statistic), .float(1 - Float(0.1)),
+                                                                      .float(0.1), .float(24.0 / 23.0), averaged])
+        record("vae_moving_average", try read(averaged, 300),
+               Tensor(shape: [300], scalars: running).movingAverage(toward: Tensor(shape: [300], scalars: statistic), momentum: 0.1,
+                                                                     scale: 24.0 / 23.0).scalars, tolerance: 0)
     }
 
     mutating func layout() throws {

@@ -57,12 +57,12 @@ public final class BatchNorm: Module {
         return activationSlope == 1 ? output : output.leakyRelu(slope: activationSlope)
     }
 
-    /// Tensor ops, so that averages on a device stay there (no copy back per layer and step).
+    /// Tensor ops, so that averages on a device stay there (no copy back per layer and step): one pass each.
     private func updateRunningStatistics(mean: Tensor, variance: Tensor, count: Float) {
         let correction = count > 1 ? count / (count - 1) : 1
         withoutGradients {
-            runningMean.value = runningMean.value * (1 - momentum) + mean * momentum
-            runningVar.value = runningVar.value * (1 - momentum) + variance * momentum * correction
+            runningMean.value = runningMean.value.movingAverage(toward: mean, momentum: momentum)
+            runningVar.value = runningVar.value.movingAverage(toward: variance, momentum: momentum, scale: correction)
             numBatchesTracked.value = numBatchesTracked.value + 1
         }
     }

@@ -115,6 +115,9 @@ public protocol TensorBackend: AnyObject {
                                   epsilon: Float, activationSlope: Float, needingInput: Bool)
         -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage)
 
+    /// x·(1 − momentum) + (new·momentum)·scale (`Tensor.movingAverage`).
+    func movingAverage(_ x: any DeviceStorage, toward new: any DeviceStorage, momentum: Float, scale: Float) -> any DeviceStorage
+
     /// The binary cross-entropy with logits summed over the last axis, and the sigmoids its gradient needs.
     func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)
         -> (sums: any DeviceStorage, sigmoids: any DeviceStorage)

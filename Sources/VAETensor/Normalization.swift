@@ -77,3 +77,25 @@ extension Tensor {
         return (result, Tensor(shape: [channels], scalars: mean), Tensor(shape: [channels], scalars: variance))
     }
 }
+
+extension Tensor {
+    /// self·(1 − momentum) + (new·momentum)·scale, elementwise for equal shapes: a running average moved toward a
+    /// batch's statistic in one pass (batch normalisation's running mean and, with Bessel's correction as `scale`,
+    /// variance). Gradients: (1 − momentum) for self, momentum·scale for `new`.
+    public func movingAverage(toward new: Tensor, momentum: Float, scale: Float = 1) -> Tensor {
+        precondition(shape == new.shape, "movingAverage: shape \(shape) vs \(new.shape)")
+        let keep = 1 - momentum
+        if let backend = Tensor.backend(self, new) {
+            let (old, new) = (moved(to: backend), new.moved(to: backend))
+            let output = backend.movingAverage(old.storage, toward: new.storage, momentum: momentum, scale: scale)
+            return Tensor.record(Tensor(device: output), inputs: [old, new]) { g in
+                [.device(backend.scalar(.multiply, g.device, keep)), .device(backend.scalar(.multiply, g.device, momentum * scale))]
+            }
+        }
+        let output = Kernels.zip(scalars, new.scalars) { $0 * keep + $1 * momentum * scale }
+        return Tensor.record(shape: shape, scalars: output, inputs: [self, new]) { upstream in
+            [upstream.map { $0 * keep }, upstream.map { $0 * (momentum * scale) }]
+        }
+    }
+}
+

@@ -87,6 +87,8 @@ extension Bench {
                                 Double(caching.launches) / Double(steps), Double(caching.gemms) / Double(steps),
                                 Double(caching.gemmOperations) / Double(steps) / 1e9, Double(caching.copiesToDevice) / Double(steps),
                                 Double(caching.copiesToHost) / Double(steps)))
+            let kernels = caching.launchesByKernel.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            lines.append("       by kernel: " + kernels.map { String(format: "%@ %.1f", $0.key, Double($0.value) / Double(steps)) }.joined(separator: ", "))
         } else {
             lines.append("device \(steps) training steps and the evaluations: \(caching.workSummary)")
         }

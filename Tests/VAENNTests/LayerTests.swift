@@ -130,6 +130,25 @@ extension VAENNTests {
             }
         }
 
+        /// The running averages' update: its gradients against finite differences, and its values as PyTorch
+        /// updates running_mean and running_var (momentum 0.1, the variance with Bessel's correction n/(n − 1)).
+        @Test func movingAverageGradientsAndValues() {
+            checkGradients([smoothValues([7], seed: 18), smoothValues([7], seed: 19)]) {
+                $0[0].movingAverage(toward: $0[1], momentum: 0.1, scale: 1.25)
+            }
+            let norm = BatchNorm(channels: 2)
+            let input = smoothValues([4, 2], seed: 20)
+            _ = norm(input)
+            let columns = (0..<2).map { c in (0..<4).map { Double(input.scalars[$0 * 2 + c]) } }
+            for (c, column) in columns.enumerated() {
+                let mean = column.reduce(0, +) / 4
+                let unbiased = column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 3
+                #expect(abs(Double(norm.runningMean.value.scalars[c]) - 0.1 * mean) < 1e-6)
+                #expect(abs(Double(norm.runningVar.value.scalars[c]) - (0.9 + 0.1 * unbiased)) < 1e-6)
+            }
+            #expect(norm.numBatchesTracked.value.scalar == 1)
+        }
+
         @Test func buffersAreSavedButNotTrained() {
             let norm = BatchNorm(channels: 4)
             #expect(norm.namedParameters.map(\.name) == ["weight", "bias"])
