@@ -9,6 +9,8 @@
 #   NAME.log, NAME.metrics.csv   `vae train` runs: mlp at batch 128 and 1024 and conv on cuda and on the CPU
 #                 (the −ELBO comparison), conv64 (VanillaVAE) on cuda on 5000 64×64 RGB images that
 #                 scripts/make_image_folder.py writes there from Fashion-MNIST
+#   bench-*.txt   `vae bench` of mlp, conv and conv64: 200 steps on cuda, and on the dispatch-only device (the host's
+#                 cost of issuing them), with launches per kernel
 #   eval-*.json   `vae eval` (IWAE NLL, k = 5000) of the cuda mlp run: the whole test set on cuda, 1000 images on
 #                 cuda and on the CPU
 #   torch-*.txt   benchmarks/torch_mlp_vae.py on cuda at batch 128 and 1024, torch_conv_vae.py and
@@ -55,6 +57,15 @@ rm -rf "$images64"
 timeout 120 python3 scripts/make_image_folder.py "$images64" --per-class 500 --test-per-class 20 --source "$data" > /dev/null
 echo "image folder: exit $?" | tee -a "$out/timings.txt"
 TRAIN_DATA=$images64 train conv64-cuda --config conv64 --device cuda
+# Steps alone on the GPU (synthetic batches, each step ending with its loss read back) and the work per step by
+# kernel; the same steps on a device that does no work give the host's share.
+for model in mlp conv conv64; do
+  for device in cuda dispatch; do
+    timeout 60 "$vae" bench --model "$model" --device "$device" --steps 200 --warm-up 20 --eval-images 0 --importance-samples 0 \
+      > "$out/bench-$model-$device.txt" 2>&1
+    echo "bench-$model-$device: exit $?" | tee -a "$out/timings.txt"
+  done
+done
 # The IWAE NLL (k = 5000) of the cuda-trained mlp (the CPU-trained one if that run failed): the whole test set on the
 # GPU, and the first 1000 images on both (the estimates must agree).
 evaluated=/tmp/vae-runs/mlp-b128-cuda

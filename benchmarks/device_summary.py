@@ -61,6 +61,20 @@ for name in sorted(runs):
         print(f"{name}: GEMMs {float(work[-1]):.1f} GFLOP in the run's {float(timings[name]):.1f} s: "
               f">= {float(work[-1]) / float(timings[name]) / 1e3:.3f} TFLOP/s on average")
 
+# `vae bench` on the GPU against the same steps on the dispatch-only device (the host's cost of issuing them).
+for model in ("mlp", "conv", "conv64"):
+    medians = {}
+    for device in ("cuda", "dispatch"):
+        try:
+            found = re.findall(r"median ([\d.]+),", open(os.path.join(directory, f"bench-{model}-{device}.txt")).read())
+            if found:
+                medians[device] = float(found[0])
+        except OSError:
+            pass
+    if "cuda" in medians:
+        host = f"; issuing it costs the host {medians['dispatch']:.3f} ms" if "dispatch" in medians else ""
+        print(f"bench {model}: {medians['cuda']:.3f} ms per step on the GPU (median){host}")
+
 import json
 evaluations = {}
 for name in ("eval-full-cuda", "eval-1000-cuda", "eval-1000-cpu"):
