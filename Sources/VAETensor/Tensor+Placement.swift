@@ -44,6 +44,16 @@ extension Tensor {
 }
 
 extension Tensor {
+    /// The values of one-element tensors (a loss and its terms), with one copy back for those on a device instead
+    /// of one each (a copy back waits for the device's work).
+    public static func scalarValues(_ tensors: [Tensor]) -> [Float] {
+        let onDevice = tensors.filter { $0.deviceStorage != nil }
+        guard onDevice.count > 1, onDevice.allSatisfy({ $0.backend === onDevice[0].backend }) else { return tensors.map(\.scalar) }
+        let joined = withoutGradients { concatenate(onDevice.map { $0.reshaped([1]) }) }.scalars
+        var next = joined.makeIterator()
+        return tensors.map { $0.deviceStorage == nil ? $0.scalar : next.next()! }
+    }
+
     /// The index of the first tensor with a NaN or ±∞, or nil. Tensors on a device are checked there together, so
     /// one value comes back when all are finite (the common case), instead of one per tensor.
     public static func firstNonFinite(_ tensors: [Tensor]) -> Int? {

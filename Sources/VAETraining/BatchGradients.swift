@@ -102,8 +102,9 @@ public struct BatchGradients {
                 terms = shardModel.loss(input, context: context)
                 return weight == 1 ? terms!.total : terms!.total * weight
             }
-            self.loss = value.scalar
-            self.terms = terms!.terms.map { ($0.name, $0.value.scalar * weight) }
+            let values = Tensor.scalarValues([value] + terms!.terms.map(\.value))
+            self.loss = values[0]
+            self.terms = zip(terms!.terms, values.dropFirst()).map { ($0.name, $1 * weight) }
             self.gradients = gradients
             self.noise = context.noise
             self.nonFinite = Tensor.firstNonFinite(gradients)

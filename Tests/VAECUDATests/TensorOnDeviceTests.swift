@@ -230,6 +230,17 @@ extension TensorOnDeviceTests {
         #expect(Tensor.firstNonFinite(tensors) == 11, "a host tensor among device tensors")
     }
 
+    /// A loss and its terms come back in one copy, in order, with host values among them.
+    @Test func scalarValuesComeBackInOneCopy() throws {
+        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let device = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let values: [Float] = [1.5, -2, 3.25, 7]
+        let tensors = values.enumerated().map { $0 == 2 ? Tensor($1) : Tensor($1).moved(to: device) }
+        let before = caching.copiesToHost
+        #expect(Tensor.scalarValues(tensors) == values)
+        #expect(caching.copiesToHost == before + 1)
+    }
+
     /// A host tensor meeting a device tensor moves to the device (recorded): its gradient comes back to the host.
     @Test func aHostInputOfADeviceOpIsMovedAndGetsItsGradient() {
         let (host, device) = (values([2, 3], seed: 32), values([3], seed: 33))
