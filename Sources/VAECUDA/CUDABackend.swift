@@ -283,6 +283,18 @@ extension CUDABackend {
         return (outputs[0], outputs[1], outputs[2])
     }
 
+    public func softmaxCrossEntropy(_ logits: any DeviceStorage, targets: [Int]) -> (losses: any DeviceStorage, softmax: any DeviceStorage) {
+        let outputs = run([[logits.shape[0]], logits.shape], [logits]) {
+            let result = try ops.softmaxCrossEntropy($0[0], targets: targets)
+            return [result.losses, result.softmax]
+        }
+        return (outputs[0], outputs[1])
+    }
+
+    public func softmaxCrossEntropyGradient(upstream g: any DeviceStorage, softmax: any DeviceStorage, targets: [Int]) -> any DeviceStorage {
+        run(softmax.shape, [g, softmax]) { try ops.softmaxCrossEntropyGradient(upstream: $0[0], softmax: $0[1], targets: targets) }
+    }
+
     public func movingAverage(_ x: any DeviceStorage, toward new: any DeviceStorage, momentum: Float, scale: Float) -> any DeviceStorage {
         run(x.shape, [x, new]) { try ops.movingAverage($0[0], toward: $0[1], momentum: momentum, scale: scale) }
     }

@@ -103,6 +103,30 @@ extension DeviceOps {
         return (dx, dWeight, dBias)
     }
 
+    /// −log softmax(row)[target] per row (0 for a negative target), and the softmax for the gradient: one thread per
+    /// row (`vae_softmax_cross_entropy`).
+    public func softmaxCrossEntropy(_ logits: DeviceTensor, targets: [Int]) throws -> (losses: DeviceTensor, softmax: DeviceTensor) {
+        let (rows, classes) = (logits.shape[0], logits.shape[1])
+        let (losses, softmax) = (try make([rows]), try make(logits.shape))
+        let labels = try device.upload(integers: targets)
+        defer { device.free(labels) }
+        try device.launch("vae_softmax_cross_entropy", grid: grid(rows), block: blockSize,
+                          [.int64(rows), .int64(classes), .address(logits.address), .address(labels), .address(losses.address),
+                           .address(softmax.address)])
+        return (losses, softmax)
+    }
+
+    /// g_row · (softmax − one-hot(target)).
+    public func softmaxCrossEntropyGradient(upstream g: DeviceTensor, softmax: DeviceTensor, targets: [Int]) throws -> DeviceTensor {
+        let dx = try make(softmax.shape)
+        let labels = try device.upload(integers: targets)
+        defer { device.free(labels) }
+        try device.launch("vae_softmax_cross_entropy_gradient", grid: grid(dx.count), block: blockSize,
+                          [.int64(softmax.shape[0]), .int64(softmax.shape[1]), .address(g.address), .address(softmax.address),
+                           .address(labels), .address(dx.address)])
+        return dx
+    }
+
     /// x·(1 − momentum) + (new·momentum)·scale (`Tensor.movingAverage`): batch normalisation's running averages.
     public func movingAverage(_ x: DeviceTensor, toward new: DeviceTensor, momentum: Float, scale: Float) throws -> DeviceTensor {
         guard x.shape == new.shape else { throw CUDAError("movingAverage: shapes \(x.shape) and \(new.shape) differ") }

@@ -115,6 +115,12 @@ public protocol TensorBackend: AnyObject {
                                   epsilon: Float, activationSlope: Float, needingInput: Bool)
         -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage)
 
+    /// −log softmax(row)[target] per row of `[rows, classes]` logits (0 for a negative target), and the softmax
+    /// its gradient needs (`Tensor.softmaxCrossEntropy`).
+    func softmaxCrossEntropy(_ logits: any DeviceStorage, targets: [Int]) -> (losses: any DeviceStorage, softmax: any DeviceStorage)
+    /// g_row · (softmax − one-hot(target)), 0 in rows of a negative target.
+    func softmaxCrossEntropyGradient(upstream g: any DeviceStorage, softmax: any DeviceStorage, targets: [Int]) -> any DeviceStorage
+
     /// x·(1 − momentum) + (new·momentum)·scale (`Tensor.movingAverage`).
     func movingAverage(_ x: any DeviceStorage, toward new: any DeviceStorage, momentum: Float, scale: Float) -> any DeviceStorage
 

@@ -9,6 +9,12 @@ extension Tensor {
         precondition(shape.count == 2 && targets.count == shape[0], "softmaxCrossEntropy: [rows, classes] logits and one target per row")
         let (rows, classes) = (shape[0], shape[1])
         precondition(targets.allSatisfy { $0 < classes }, "softmaxCrossEntropy: targets must be below \(classes)")
+        if let backend = Tensor.backend(self) {
+            let (losses, softmax) = backend.softmaxCrossEntropy(storage, targets: targets)
+            return Tensor.record(Tensor(device: losses), inputs: [self]) { g in
+                [.device(backend.softmaxCrossEntropyGradient(upstream: g.device, softmax: softmax, targets: targets))]
+            }
+        }
         var losses = [Float](repeating: 0, count: rows)
         var logNormalisers = [Float](repeating: 0, count: rows)
         // Each row's log Σ exp over the classes in C (VectorMath's exp, sixteen lanes), as the gradient's softmax.

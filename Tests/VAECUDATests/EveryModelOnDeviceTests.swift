@@ -40,11 +40,27 @@ struct EveryModelOnDeviceTests {
 
     @Test(arguments: cases.indices) func aStepAsOnTheCPU(_ index: Int) throws {
         let (specification, labelled, allowed) = Self.cases[index]
+        var data = RandomStream(seed: 2, name: "x")
+        try expectSameStep(specification, data.uniform(shape: [4, specification.inputSize]), labelled: labelled, allowed: allowed)
+    }
+
+    /// The text models: rows of token ids (padded), GRU and LSTM cells.
+    @Test(arguments: ["sentence-vae/gru", "sentence-vae/lstm", "rnnlm/gru"]) func aTextModelStepAsOnTheCPU(_ which: String) throws {
+        let parts = which.split(separator: "/").map(String.init)
+        var settings: ModelSettings = ["vocabulary_size": 12, "embedding_size": 6, "hidden_size": 8, "word_dropout": 0.25]
+        settings["rnn_cell"] = .text(parts[1])
+        if parts[0] == "sentence-vae" { settings["latent_size"] = .integer(3) }
+        let specification = ModelSpecification(name: parts[0], inputShape: [7], settings: settings)
+        let tokens = SentenceVAE.rows([[4, 5, 6, 3], [7, 8, 3], [9, 10, 11, 4, 5, 3], [5, 3]], width: 7)
+        try expectSameStep(specification, tokens, labelled: false, allowed: [])
+    }
+
+    /// One training step, then the loss in evaluation mode, on the host and on the emulated device: the loss, the
+    /// gradients and every buffer agree, nothing left the device, and only `allowed` ops ran on host copies.
+    func expectSameStep(_ specification: ModelSpecification, _ images: Tensor, labelled: Bool, allowed: Set<String>) throws {
         let label = "\(specification.name)/\(specification.network)"
         let backend = CUDABackend(ops: DeviceOps(device: EmulatedDevice(try KernelEmulator.shared.get()), blockSize: 64, maximumBlocks: 2))
-        let rows = 4
-        var data = RandomStream(seed: 2, name: "x")
-        let images = data.uniform(shape: [rows, specification.inputSize])
+        let rows = images.shape[0]
         /// One training step, then the loss in evaluation mode (running averages, no noise), on the host or the device.
         func run(on device: CUDABackend?) throws -> (model: any VariationalAutoencoder, loss: Tensor, gradients: [Tensor], evaluation: Tensor) {
             var random = RandomStream(seed: 1, name: "init")

@@ -10,8 +10,9 @@ extension SentenceVAE: VariationalAutoencoder {
     /// Each row's ids up to and including its first `<eos>` (the whole row but trailing padding when it has none).
     public static func sentences(_ rows: Tensor) -> [[Int]] {
         let width = rows.shape[1]
+        let values = rows.scalars   // once: on a device, each read of `scalars` is a copy
         return (0..<rows.shape[0]).map { row in
-            let ids = (0..<width).map { Int(rows.scalars[row * width + $0]) }
+            let ids = (0..<width).map { Int(values[row * width + $0]) }
             if let end = ids.firstIndex(of: Self.end) { return Array(ids[...end]) }
             return Array(ids[..<((ids.lastIndex { $0 != Self.padding } ?? -1) + 1)])
         }
