@@ -252,7 +252,7 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
     }
 }
 
-// Layout ops and batch normalisation.
+// Layout ops, batch normalisation and its running averages, and the softmax cross-entropy.
 extension CUDABackend {
     public func permuted(_ x: any DeviceStorage, order: [Int]) -> any DeviceStorage {
         run(order.map { x.shape[$0] }, [x]) { try ops.permuted($0[0], order: order) }

@@ -48,6 +48,7 @@ public enum CUDAOpTable {
         "row": .hostCopy,
         "moved": .hostCopy,
         "firstNonFinite": .kernels(["vae_fill", "vae_flag_nonfinite"]),
+        "scalarValues": .composite(["reshaped", "concatenate"]),
         "withUnsafeMutableScalars": .hostCopy,
         "addInPlace": .kernels(["vae_add_in_place"]),
         "binaryCrossEntropy": .kernels(["vae_cross_entropy", "vae_sigmoid_forward", "vae_cross_entropy_gradient"]),
