@@ -244,6 +244,13 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         }
     }
 
+    public func update(_ rule: OneSlotUpdate, weights: any DeviceStorage, gradient: any DeviceStorage, state: any DeviceStorage) {
+        _ = run([[]], [weights, gradient, state]) {
+            try ops.update(rule, weights: $0[0], gradient: $0[1], state: $0[2])
+            return []
+        }
+    }
+
     public func binaryCrossEntropySumsGradient(upstream g: any DeviceStorage, sigmoids: any DeviceStorage,
                                                targets: any DeviceStorage) -> any DeviceStorage {
         run(sigmoids.shape, [g, sigmoids, targets]) {

@@ -413,6 +413,20 @@ public struct DeviceOps {
         }
     }
 
+    /// One SGD or Adagrad step in place on `weights` and `state` (`vae_sgd_update`, `vae_adagrad_update`).
+    public func update(_ rule: OneSlotUpdate, weights: DeviceTensor, gradient: DeviceTensor, state: DeviceTensor) throws {
+        switch rule {
+        case .sgd(let learningRate, let momentum, let decay):
+            try device.launch("vae_sgd_update", grid: grid(weights.count), block: blockSize,
+                              [.int64(weights.count), .address(weights.address), .address(gradient.address),
+                               .address(momentum == 0 ? .null : state.address), .float(learningRate), .float(momentum), .float(decay)])
+        case .adagrad(let learningRate, let epsilon, let decay):
+            try device.launch("vae_adagrad_update", grid: grid(weights.count), block: blockSize,
+                              [.int64(weights.count), .address(weights.address), .address(gradient.address), .address(state.address),
+                               .float(learningRate), .float(epsilon), .float(decay)])
+        }
+    }
+
     /// True when no element of any of `tensors` is NaN or ±∞: a flag set on the device, 8 tensors per launch, and
     /// one value read back.
     public func allFinite(_ tensors: [DeviceTensor]) throws -> Bool {

@@ -16,7 +16,8 @@ public final class Adagrad: MomentOptimizer, Optimizer {
         prepare(parameters)
         step += 1
         let (lr, eps, decay) = (learningRate, epsilon, weightDecay)
-        updateEach(parameters, gradients: gradients, slot: "sum") { weights, gradient, sum in
+        updateEach(parameters, gradients: gradients, slot: "sum",
+                   onDevice: .adagrad(learningRate: lr, epsilon: eps, weightDecay: decay)) { weights, gradient, sum in
             for position in 0..<weights.count {
                 let g = gradient[position] + decay * weights[position]
                 sum[position] += g * g

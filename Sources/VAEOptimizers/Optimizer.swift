@@ -64,10 +64,17 @@ public class MomentOptimizer {
 
     /// Calls `body(weights, gradient, moment)` for each parameter in turn with its values, its gradient and its
     /// state in `slot` (all of one length; weights and moment mutable): the loop of a one-slot element-wise update.
-    func updateEach(_ parameters: [Parameter], gradients: [Tensor], slot: String,
+    /// A parameter on a device is updated there by `rule` (the same arithmetic as `body`).
+    func updateEach(_ parameters: [Parameter], gradients: [Tensor], slot: String, onDevice rule: OneSlotUpdate,
                     _ body: (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>,
                              UnsafeMutableBufferPointer<Float>) -> Void) {
         for (index, parameter) in parameters.enumerated() {
+            if let weights = parameter.value.deviceStorage, let gradient = gradients[index].deviceStorage,
+               gradient.backend === weights.backend {
+                weights.backend.update(rule, weights: weights, gradient: gradient,
+                                       state: moments[slot]![index].storage(on: weights.backend))
+                continue
+            }
             gradients[index].scalars.withUnsafeBufferPointer { gradient in
                 moments[slot]![index].values.withUnsafeMutableBufferPointer { moment in
                     parameter.value.withUnsafeMutableScalars { weights in body(weights, gradient, moment) }
@@ -113,6 +120,16 @@ final class MomentBuffer {
 /// Returns the norm before clipping.
 @discardableResult
 public func clipGradientNorm(_ gradients: inout [Tensor], maxNorm: Float) -> Float {
+    // On a device: the squares summed there (in Float) and one value read back; the scaling stays there.
+    if let backend = gradients.first?.backend, gradients.allSatisfy({ $0.backend === backend }) {
+        let norm = withoutGradients { gradients.dropFirst().reduce(gradients[0].squared().sum()) { $0 + $1.squared().sum() } }
+            .scalar.squareRoot()
+        if maxNorm > 0 && norm > maxNorm {
+            let scale = maxNorm / (norm + 1e-6)
+            gradients = withoutGradients { gradients.map { $0 * scale } }
+        }
+        return norm
+    }
     var total: Double = 0
     for gradient in gradients {
         for value in gradient.scalars { total += Double(value) * Double(value) }

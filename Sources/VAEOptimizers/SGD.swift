@@ -18,7 +18,9 @@ public final class SGD: MomentOptimizer, Optimizer {
         let first = step == 0
         step += 1
         let (lr, mu, decay) = (learningRate, momentum, weightDecay)
-        updateEach(parameters, gradients: gradients, slot: "momentum_buffer") { weights, gradient, buffer in
+        // On a device the buffer starts at 0, so its first value μ·0 + g is the gradient, as here.
+        updateEach(parameters, gradients: gradients, slot: "momentum_buffer",
+                   onDevice: .sgd(learningRate: lr, momentum: mu, weightDecay: decay)) { weights, gradient, buffer in
             for position in 0..<weights.count {
                 var g = gradient[position] + decay * weights[position]
                 if mu != 0 {

@@ -137,6 +137,9 @@ public protocol TensorBackend: AnyObject {
 
     /// One Adam step in place on each parameter's weights and moments (a step's parameters in a few launches).
     func adamUpdate(_ parameters: [AdamBuffers], _ step: AdamStep)
+    /// One step of a one-slot optimiser in place on `weights` and its `state` (SGD's momentum buffer, Adagrad's sum
+    /// of squares), from `gradient`.
+    func update(_ rule: OneSlotUpdate, weights: any DeviceStorage, gradient: any DeviceStorage, state: any DeviceStorage)
 }
 
 /// One parameter's storage for ``TensorBackend/adamUpdate(_:_:)``: its weights and Adam's two moments, updated in
@@ -149,6 +152,15 @@ public struct AdamBuffers {
                 first: any DeviceStorage, second: any DeviceStorage) {
         (self.weights, self.gradient, self.addend, self.first, self.second) = (weights, gradient, addend, first, second)
     }
+}
+
+/// The update of an optimiser with one state tensor per parameter, as VAEOptimizers' `SGD` and `Adagrad` write it
+/// (PyTorch's order of operations).
+public enum OneSlotUpdate: Sendable {
+    /// b ← μ·b + (g + λ·w); w ← w − lr·b (with μ = 0: w ← w − lr·(g + λ·w), b untouched).
+    case sgd(learningRate: Float, momentum: Float, weightDecay: Float)
+    /// s ← s + g²; w ← w − lr·g/(√s + ε), g including λ·w.
+    case adagrad(learningRate: Float, epsilon: Float, weightDecay: Float)
 }
 
 /// One Adam step's constants, as PyTorch orders the update (VAEOptimizers' `Adam`; the loop of each element is

@@ -105,6 +105,56 @@ struct ModelOnDeviceTests {
         #expect(cached.failure == nil)
     }
 
+    /// SGD with momentum and weight decay, and Adagrad: three steps of the MLP model on each, the weights and the
+    /// optimiser's state within rounding of the CPU's, with nothing on host copies.
+    @Test(arguments: ["sgd", "adagrad"]) func oneSlotOptimisersOnTheDevice(_ name: String) throws {
+        let specification = ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3])
+        let slot = name == "sgd" ? "momentum_buffer" : "sum"
+        func train(on device: (any TensorBackend)?) throws -> (model: any VariationalAutoencoder, optimizer: MomentOptimizer) {
+            var random = RandomStream(seed: 1, name: "init")
+            let model = try ModelRegistry.make(specification, random: &random)
+            model.move(to: device)
+            let optimizer: MomentOptimizer & Optimizer = name == "sgd" ? SGD(learningRate: 0.05, momentum: 0.9, weightDecay: 0.01)
+                : Adagrad(learningRate: 0.05, weightDecay: 0.01)
+            var data = RandomStream(seed: 2, name: "x")
+            for step in 0..<3 {
+                let images = data.uniform(shape: [6, specification.inputSize]).moved(to: device)
+                let context = LossContext(noise: RandomStream(seed: 3, name: "noise").named("\(step)"), step: step)
+                let (_, gradients) = model.valueWithGradients { model.loss(images, context: context).total }
+                optimizer.update(model.parameters, gradients: gradients)
+            }
+            return (model, optimizer)
+        }
+        let before = backend.hostFallbacks
+        let (cpu, device) = (try train(on: nil), try train(on: backend))
+        #expect(backend.failure == nil && backend.hostFallbacks == before, "\(backend.hostFallbacks)")
+        for (index, ((parameterName, parameter), cpuParameter)) in zip(device.model.namedParameters, cpu.model.parameters).enumerated() {
+            #expect(parameter.value.backend === backend, "\(parameterName) left the device")
+            for (d, c, what) in [(parameter.value, cpuParameter.value, "weights"),
+                                 (device.optimizer.state(slot: slot, parameter: index)!, cpu.optimizer.state(slot: slot, parameter: index)!, slot)] {
+                let worst = zip(d.scalars, c.scalars).map { abs($0 - $1) / max(1e-3, abs($1)) }.max() ?? 0
+                #expect(worst <= 1e-4, "\(name): \(parameterName)'s \(what) differ by \(worst)")
+            }
+        }
+    }
+
+    /// Gradient clipping (the text models clip at 5) stays on the device: the norm read back once, the scaling there.
+    @Test func clippingGradientsOnTheDevice() {
+        var stream = RandomStream(seed: 7, name: "gradients")
+        let host = [stream.uniform(shape: [3, 4], in: -2...2), stream.uniform(shape: [5], in: -2...2), stream.uniform(shape: [2, 2], in: -2...2)]
+        let before = backend.hostFallbacks
+        for maxNorm: Float in [2, 100] {
+            var (cpu, device) = (host, host.map { $0.moved(to: backend) })
+            let (cpuNorm, deviceNorm) = (clipGradientNorm(&cpu, maxNorm: maxNorm), clipGradientNorm(&device, maxNorm: maxNorm))
+            #expect(abs(deviceNorm - cpuNorm) <= 1e-6 * cpuNorm, "norm \(deviceNorm) vs \(cpuNorm)")
+            for (d, c) in zip(device, cpu) {
+                #expect(d.backend === backend)
+                #expect(zip(d.scalars, c.scalars).allSatisfy { abs($0 - $1) <= 1e-6 }, "clipped at \(maxNorm)")
+            }
+        }
+        #expect(backend.hostFallbacks == before, "ran on the host: \(backend.hostFallbacks)")
+    }
+
     @Test func theGaussianMLPModel() throws {
         try expectSameStep(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]), rows: 6)
     }
