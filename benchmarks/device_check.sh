@@ -47,27 +47,32 @@ train() {  # NAME ARGS…: a `vae train` run of $epochs epochs on $TRAIN_DATA (d
   echo "$name: exit $status, $(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $started }") s" | tee -a "$out/timings.txt"
   cp "/tmp/vae-runs/$name/metrics.csv" "$out/$name.metrics.csv" 2>/dev/null
 }
-train mlp-b128-cuda --config mlp --device cuda
-train mlp-b1024-cuda --config mlp --device cuda --batch-size 1024
-train mlp-b128-cpu --config mlp --device cpu --threads "$(nproc)"
-train mlp-b1024-cpu --config mlp --device cpu --threads "$(nproc)" --batch-size 1024
-train conv-cuda --config conv --device cuda
-train conv-cpu --config conv --device cpu --threads "$(nproc)"
+# Most wanted first (the device tool stops a command at 10 minutes; what is in $OUT by then comes back): the cuda
+# epochs and PyTorch's on the same GPU, then the CPU epochs (−ELBO comparison), the IWAE NLL, the step benches.
+have_torch=0
+python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null && have_torch=1 || echo "no PyTorch with CUDA in this Python" | tee -a "$out/timings.txt"
+torch_run() {  # NAME SECONDS SCRIPT ARGS…: a PyTorch reference on the GPU
+  local name=$1 seconds=$2; shift 2
+  [ "$have_torch" = 1 ] || return 0
+  timeout "$seconds" python3 "$@" --device cuda > "$out/$name.txt" 2>&1
+  echo "$name: exit $?" | tee -a "$out/timings.txt"
+}
 rm -rf "$images64"
 timeout 120 python3 scripts/make_image_folder.py "$images64" --per-class 500 --test-per-class 20 --source "$data" > /dev/null
 echo "image folder: exit $?" | tee -a "$out/timings.txt"
+train mlp-b128-cuda --config mlp --device cuda
+torch_run torch-mlp-b128-cuda 120 benchmarks/torch_mlp_vae.py --data "$data" --epochs "$epochs" --batch 128
+train mlp-b1024-cuda --config mlp --device cuda --batch-size 1024
+torch_run torch-mlp-b1024-cuda 120 benchmarks/torch_mlp_vae.py --data "$data" --epochs "$epochs" --batch 1024
+train conv-cuda --config conv --device cuda
+torch_run torch-conv-cuda 150 benchmarks/torch_conv_vae.py --data "$data" --epochs "$epochs"
 TRAIN_DATA=$images64 train conv64-cuda --config conv64 --device cuda
-# Steps alone on the GPU (synthetic batches, each step ending with its loss read back) and the work per step by
-# kernel; the same steps on a device that does no work give the host's share.
-for model in mlp conv conv64; do
-  for device in cuda dispatch; do
-    timeout 60 "$vae" bench --model "$model" --device "$device" --steps 200 --warm-up 20 --eval-images 0 --importance-samples 0 \
-      > "$out/bench-$model-$device.txt" 2>&1
-    echo "bench-$model-$device: exit $?" | tee -a "$out/timings.txt"
-  done
-done
+torch_run torch-conv64-cuda 150 benchmarks/torch_vanilla_vae.py --data "$images64" --epochs "$epochs"
+train mlp-b128-cpu --config mlp --device cpu --threads "$(nproc)"
+train mlp-b1024-cpu --config mlp --device cpu --threads "$(nproc)" --batch-size 1024
+train conv-cpu --config conv --device cpu --threads "$(nproc)"
 # The IWAE NLL (k = 5000) of the cuda-trained mlp (the CPU-trained one if that run failed): the whole test set on the
-# GPU, and the first 1000 images on both (the estimates must agree).
+# GPU against PyTorch's estimator there, and the first 1000 images on both (the estimates must agree).
 evaluated=/tmp/vae-runs/mlp-b128-cuda
 [ -s "$evaluated/model.safetensors" ] || evaluated=/tmp/vae-runs/mlp-b128-cpu
 echo "evaluating $evaluated" | tee -a "$out/timings.txt"
@@ -77,23 +82,21 @@ evaluate() {  # NAME ARGS…: `vae eval` of that run, at most 200 s
   echo "$name: exit $?" | tee -a "$out/timings.txt"
 }
 evaluate eval-full-cuda --device cuda --limit 0
-evaluate eval-1000-cuda --device cuda --limit 1000
-evaluate eval-1000-cpu --device cpu --limit 1000
-if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+if [ "$have_torch" = 1 ]; then
   timeout 200 python3 benchmarks/torch_iwae_nll.py --run "$evaluated" --data "$data" --device cuda --limit 0 -k 5000 \
     > "$out/torch-eval-full-cuda.out" 2>&1
   echo "torch-eval-full-cuda: exit $?" | tee -a "$out/timings.txt"
-  for batch in 128 1024; do
-    timeout 120 python3 benchmarks/torch_mlp_vae.py --data "$data" --device cuda --epochs "$epochs" --batch "$batch" \
-      > "$out/torch-mlp-b$batch-cuda.txt" 2>&1
-    echo "torch-mlp-b$batch-cuda: exit $?" | tee -a "$out/timings.txt"
-  done
-  timeout 150 python3 benchmarks/torch_conv_vae.py --data "$data" --device cuda --epochs "$epochs" > "$out/torch-conv-cuda.txt" 2>&1
-  echo "torch-conv-cuda: exit $?" | tee -a "$out/timings.txt"
-  timeout 150 python3 benchmarks/torch_vanilla_vae.py --data "$images64" --device cuda --epochs "$epochs" > "$out/torch-conv64-cuda.txt" 2>&1
-  echo "torch-conv64-cuda: exit $?" | tee -a "$out/timings.txt"
-else
-  echo "no PyTorch with CUDA in this Python" | tee -a "$out/timings.txt"
 fi
+evaluate eval-1000-cuda --device cuda --limit 1000
+evaluate eval-1000-cpu --device cpu --limit 1000
+# Steps alone on the GPU (synthetic batches, each step ending with its loss read back) and the work per step by
+# kernel; the same steps on a device that does no work give the host's share.
+for model in mlp conv conv64; do
+  for device in cuda dispatch; do
+    timeout 60 "$vae" bench --model "$model" --device "$device" --steps 200 --warm-up 20 --eval-images 0 --importance-samples 0 \
+      > "$out/bench-$model-$device.txt" 2>&1
+    echo "bench-$model-$device: exit $?" | tee -a "$out/timings.txt"
+  done
+done
 python3 benchmarks/device_summary.py "$out" 2>&1 | tee "$out/summary.txt"
 exit "$status"
