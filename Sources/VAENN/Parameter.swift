@@ -7,14 +7,18 @@ import VAETensor
 /// module (data-parallel training) read parameters concurrently without sharing any mutable state.
 public final class Parameter {
     /// The current value, outside any tape. A value assigned from elsewhere is moved to ``placement``, so that
-    /// state a model rewrites in a step (a codebook, running averages) stays on its device.
+    /// state a model rewrites in a step (a codebook, running averages) stays on its device. Mutating it in place
+    /// (an optimiser's update) changes the stored tensor itself: no copy, no move.
     public var value: Tensor {
-        didSet { if value.backend !== placement { value = value.moved(to: placement).detached } }
+        get { stored }
+        set { stored = newValue.backend === placement ? newValue : newValue.moved(to: placement).detached }
+        _modify { yield &stored }
     }
+    private var stored: Tensor
 
     /// Where the value lives: nil for the host, or a device's backend (`Module.move(to:)` sets it).
     public var placement: (any TensorBackend)? {
-        didSet { value = value.moved(to: placement).detached }
+        didSet { stored = stored.moved(to: placement).detached }
     }
 
     /// False for state that is saved with the weights but not trained (PyTorch's buffers, e.g. BatchNorm's
@@ -22,7 +26,7 @@ public final class Parameter {
     public let isTrainable: Bool
 
     public init(_ value: Tensor, trainable: Bool = true) {
-        self.value = value.detached
+        stored = value.detached
         self.isTrainable = trainable
     }
 
