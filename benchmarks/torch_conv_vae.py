@@ -9,13 +9,11 @@ ReLU, ConvTranspose2d(32→1, 3, s1, p1) → logits.
 
 Prints one line per epoch: train -ELBO, test -ELBO (nats per image), seconds and images per second.
 """
-import argparse, os, time
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_mlp_vae import images
+from torch_mlp_vae import main
 
 
 class ConvVAE(nn.Module):
@@ -44,39 +42,5 @@ class ConvVAE(nn.Module):
         return reconstruction + kl
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--seed", type=int, default=0)
-    arguments = parser.parse_args()
-    torch.manual_seed(arguments.seed)
-    torch.set_num_threads(arguments.threads)
-    device = torch.device(arguments.device)
-    train = images(arguments.data, "train-images-idx3-ubyte").to(device)
-    test = images(arguments.data, "t10k-images-idx3-ubyte").to(device)
-    model = ConvVAE().to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for epoch in range(1, arguments.epochs + 1):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        started, total = time.perf_counter(), 0.0
-        order = torch.randperm(len(train), device=device)
-        for first in range(0, len(train), arguments.batch):
-            loss = model.negative_elbo(train[order[first:first + arguments.batch]])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
-        seconds = time.perf_counter() - started
-        with torch.no_grad():
-            test_loss = sum(model.negative_elbo(test[at:at + 1000]).item() for at in range(0, len(test), 1000)) / len(test)
-        print(f"epoch {epoch} train_negELBO {total / len(train):.2f} test_negELBO {test_loss:.2f} "
-              f"seconds {seconds:.3f} images_per_second {len(train) / seconds:.0f}", flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    main(ConvVAE)

@@ -42,7 +42,9 @@ class GaussianMLPVAE(nn.Module):
         return reconstruction + kl
 
 
-def main():
+def main(make_model=GaussianMLPVAE):
+    """Trains `make_model()` (a module with `negative_elbo(x)`, x a batch of flattened 28×28 images) and prints one
+    line per epoch; benchmarks/torch_conv_vae.py passes its own model."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--epochs", type=int, default=3)
@@ -56,7 +58,7 @@ def main():
     device = torch.device(arguments.device)
     train = images(arguments.data, "train-images-idx3-ubyte").to(device)
     test = images(arguments.data, "t10k-images-idx3-ubyte").to(device)
-    model = GaussianMLPVAE().to(device)
+    model = make_model().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     for epoch in range(1, arguments.epochs + 1):
         if device.type == "cuda":
