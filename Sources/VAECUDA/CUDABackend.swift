@@ -302,6 +302,28 @@ extension CUDABackend {
         run(softmax.shape, [g, softmax]) { try ops.softmaxCrossEntropyGradient(upstream: $0[0], softmax: $0[1], targets: targets) }
     }
 
+    public func reparameterizedSample(mean: any DeviceStorage, logVariance: any DeviceStorage, noise: any DeviceStorage) -> any DeviceStorage {
+        run(mean.shape, [mean, logVariance, noise]) { try ops.reparameterizedSample(mean: $0[0], logVariance: $0[1], noise: $0[2]) }
+    }
+
+    public func reparameterizedSampleGradient(upstream g: any DeviceStorage, logVariance: any DeviceStorage,
+                                              noise: any DeviceStorage) -> any DeviceStorage {
+        run(g.shape, [g, logVariance, noise]) { try ops.reparameterizedSampleGradient(upstream: $0[0], logVariance: $0[1], noise: $0[2]) }
+    }
+
+    public func standardNormalKL(mean: any DeviceStorage, logVariance: any DeviceStorage) -> any DeviceStorage {
+        run(mean.shape, [mean, logVariance]) { try ops.standardNormalKL(mean: $0[0], logVariance: $0[1]) }
+    }
+
+    public func standardNormalKLGradients(upstream g: any DeviceStorage, mean: any DeviceStorage, logVariance: any DeviceStorage)
+        -> (mean: any DeviceStorage, logVariance: any DeviceStorage) {
+        let outputs = run([g.shape, g.shape], [g, mean, logVariance]) {
+            let result = try ops.standardNormalKLGradients(upstream: $0[0], mean: $0[1], logVariance: $0[2])
+            return [result.mean, result.logVariance]
+        }
+        return (outputs[0], outputs[1])
+    }
+
     public func movingAverage(_ x: any DeviceStorage, toward new: any DeviceStorage, momentum: Float, scale: Float) -> any DeviceStorage {
         run(x.shape, [x, new]) { try ops.movingAverage($0[0], toward: $0[1], momentum: momentum, scale: scale) }
     }

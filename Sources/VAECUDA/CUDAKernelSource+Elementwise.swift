@@ -46,6 +46,30 @@ extern "C" __global__ void vae_moving_average(long long n, const float *__restri
     VAE_LOOP(i, n) y[i] = x[i] * keep + update[i] * weight * scale;
 }
 
+// The Gaussian latent's two chains (Tensor.reparameterizedSample, Tensor.standardNormalKL), each the CPU's operators
+// in their order: z = μ + exp(v·½)·ε, its log-variance gradient ((g·ε)·exp(v·½))·½; the KL ((μ² + eᵛ) − v − 1)·½ and
+// its gradients 2·(g·½)·μ and (g·½)·eᵛ − g·½.
+extern "C" __global__ void vae_reparameterized_sample(long long n, const float *__restrict__ mean,
+                                                      const float *__restrict__ logVariance,
+                                                      const float *__restrict__ noise, float *__restrict__ z) {
+    VAE_LOOP(i, n) z[i] = mean[i] + expf(logVariance[i] * 0.5f) * noise[i];
+}
+extern "C" __global__ void vae_reparameterized_sample_gradient(long long n, const float *__restrict__ g,
+                                                               const float *__restrict__ logVariance,
+                                                               const float *__restrict__ noise, float *__restrict__ dv) {
+    VAE_LOOP(i, n) dv[i] = g[i] * noise[i] * expf(logVariance[i] * 0.5f) * 0.5f;
+}
+extern "C" __global__ void vae_standard_normal_kl(long long n, const float *__restrict__ mean,
+                                                  const float *__restrict__ logVariance, float *__restrict__ kl) {
+    VAE_LOOP(i, n) { float m = mean[i], v = logVariance[i]; kl[i] = (m * m + expf(v) - v - 1.0f) * 0.5f; }
+}
+extern "C" __global__ void vae_standard_normal_kl_gradient(long long n, const float *__restrict__ g,
+                                                           const float *__restrict__ mean,
+                                                           const float *__restrict__ logVariance,
+                                                           float *__restrict__ dm, float *__restrict__ dv) {
+    VAE_LOOP(i, n) { float h = g[i] * 0.5f; dm[i] = 2.0f * h * mean[i]; dv[i] = h * expf(logVariance[i]) - h; }
+}
+
 extern "C" __global__ void vae_fill(long long n, float *__restrict__ y, float value) {
     VAE_LOOP(i, n) y[i] = value;
 }

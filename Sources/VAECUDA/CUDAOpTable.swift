@@ -65,6 +65,8 @@ public enum CUDAOpTable {
         "transposedConv2d": .cublas(kernels: ["vae_col2im", "vae_im2col", "vae_channel_sums"]),
         "upsampledNearest": .kernels(["vae_upsample_nearest", "vae_upsample_nearest_gradient"]),
         "movingAverage": .kernels(["vae_moving_average", "vae_multiply_scalar"]),
+        "reparameterizedSample": .kernels(["vae_reparameterized_sample", "vae_reparameterized_sample_gradient"]),
+        "standardNormalKL": .kernels(["vae_standard_normal_kl", "vae_standard_normal_kl_gradient"]),
         "batchNormalized": .kernels(["vae_batch_norm_forward", "vae_batch_norm_backward"]),
         "reshaped": .layout,
         "transposed": .kernels(["vae_strided_copy"]),

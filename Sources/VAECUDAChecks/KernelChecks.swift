@@ -54,6 +54,7 @@ public struct KernelChecks {
         try checks.crossEntropies()
         try checks.convolution()
         try checks.batchNormalisation()
+        try checks.gaussianTerms()
         try checks.layout()
         try checks.optimisers()
         try checks.randomNumbers()
@@ -290,6 +291,33 @@ public struct KernelChecks {
         record("vae_moving_average", try read(averaged, 300),
                Tensor(shape: [300], scalars: running).movingAverage(toward: Tensor(shape: [300], scalars: statistic), momentum: 0.1,
                                                                      scale: 24.0 / 23.0).scalars, tolerance: 0)
+    }
+
+    /// The reparameterised draw and the KL to N(0, I) against the operators they fuse, and their gradients.
+    mutating func gaussianTerms() throws {
+        let n = 203
+        let (m, v, e, g) = (values(n, seed: 50), values(n, seed: 51, in: -4...2), values(n, seed: 52), values(n, seed: 53))
+        let (mean, logVariance, noise, upstream) = (Tensor(shape: [n], scalars: m), Tensor(shape: [n], scalars: v),
+                                                    Tensor(shape: [n], scalars: e), Tensor(shape: [n], scalars: g))
+        let (mBuffer, vBuffer, eBuffer, gBuffer) = (try buffer(m), try buffer(v), try buffer(e), try buffer(g))
+        // The expected values are the operators written out (the host path of Tensor.reparameterizedSample).
+        let sample = try buffer(count: n)
+        try device.launch("vae_reparameterized_sample", grid: 2, block: 64, [.int64(n), mBuffer, vBuffer, eBuffer, sample])
+        record("vae_reparameterized_sample", try read(sample, n), (mean + (logVariance * 0.5).exp() * noise).scalars, tolerance: 2e-6)
+        let dv = try buffer(count: n)
+        try device.launch("vae_reparameterized_sample_gradient", grid: 2, block: 64, [.int64(n), gBuffer, vBuffer, eBuffer, dv])
+        let sampleGradient = gradients([logVariance], upstream: upstream) { mean + ($0[0] * 0.5).exp() * noise }[0]
+        record("vae_reparameterized_sample_gradient", try read(dv, n), sampleGradient.scalars, tolerance: 2e-6)
+
+        let kl = try buffer(count: n)
+        try device.launch("vae_standard_normal_kl", grid: 2, block: 64, [.int64(n), mBuffer, vBuffer, kl])
+        record("vae_standard_normal_kl", try read(kl, n), ((mean.squared() + logVariance.exp() - logVariance - 1) * 0.5).scalars,
+               tolerance: 2e-6)
+        let (dMean, dLogVariance) = (try buffer(count: n), try buffer(count: n))
+        try device.launch("vae_standard_normal_kl_gradient", grid: 2, block: 64, [.int64(n), gBuffer, mBuffer, vBuffer, dMean, dLogVariance])
+        let klGradients = gradients([mean, logVariance], upstream: upstream) { ($0[0].squared() + $0[1].exp() - $0[1] - 1) * 0.5 }
+        record("vae_standard_normal_kl_gradient", try read(dMean, n) + read(dLogVariance, n),
+               klGradients[0].scalars + klGradients[1].scalars, tolerance: 2e-6)
     }
 
     mutating func layout() throws {

@@ -27,7 +27,7 @@ public struct DiagonalNormal {
     }
 
     /// z = μ + σ·ε for a given ε (shape of the mean).
-    public func sample(noise: Tensor) -> Tensor { mean + standardDeviation * noise }
+    public func sample(noise: Tensor) -> Tensor { .reparameterizedSample(mean: mean, logVariance: logVariance, noise: noise) }
 
     /// log N(z; μ, σ²) summed over the last axis: one value per row.
     public func logProbability(_ value: Tensor) -> Tensor {
@@ -39,7 +39,7 @@ public struct DiagonalNormal {
 
     /// ½(μ² + σ² − 1 − log σ²) per coordinate: the KL to N(0, I) before the sum over dimensions.
     public func klPerDimensionFromStandardNormal() -> Tensor {
-        (mean.squared() + logVariance.exp() - logVariance - 1) * 0.5
+        .standardNormalKL(mean: mean, logVariance: logVariance)
     }
 
     /// The distribution of the rows at `indices` (e.g. each row repeated for importance samples).

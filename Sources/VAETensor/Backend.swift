@@ -124,6 +124,18 @@ public protocol TensorBackend: AnyObject {
     /// x·(1 − momentum) + (new·momentum)·scale (`Tensor.movingAverage`).
     func movingAverage(_ x: any DeviceStorage, toward new: any DeviceStorage, momentum: Float, scale: Float) -> any DeviceStorage
 
+    /// μ + exp(½·log σ²)·ε for equal shapes (`Tensor.reparameterizedSample`): a Gaussian draw in one pass.
+    func reparameterizedSample(mean: any DeviceStorage, logVariance: any DeviceStorage, noise: any DeviceStorage) -> any DeviceStorage
+    /// The log-variance's gradient of ``reparameterizedSample(mean:logVariance:noise:)``: g·ε·exp(½·log σ²)·½ (the
+    /// mean's is g itself).
+    func reparameterizedSampleGradient(upstream g: any DeviceStorage, logVariance: any DeviceStorage,
+                                       noise: any DeviceStorage) -> any DeviceStorage
+    /// ½(μ² + exp(log σ²) − log σ² − 1) for equal shapes (`Tensor.standardNormalKL`).
+    func standardNormalKL(mean: any DeviceStorage, logVariance: any DeviceStorage) -> any DeviceStorage
+    /// Its gradients for the mean (g·μ) and the log-variance (½g·(exp(log σ²) − 1)), in one pass.
+    func standardNormalKLGradients(upstream g: any DeviceStorage, mean: any DeviceStorage, logVariance: any DeviceStorage)
+        -> (mean: any DeviceStorage, logVariance: any DeviceStorage)
+
     /// The binary cross-entropy with logits summed over the last axis, and the sigmoids its gradient needs.
     func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)
         -> (sums: any DeviceStorage, sigmoids: any DeviceStorage)

@@ -277,3 +277,34 @@ extension TensorOnDeviceTests {
         }
     }
 }
+
+extension TensorOnDeviceTests {
+    /// The Gaussian latent's draw and KL to N(0, I): the host's values and gradients, with one kernel each way on
+    /// the device instead of a launch per operator.
+    @Test func theGaussianDrawAndKLAreOneKernelEachWay() throws {
+        let (mean, logVariance) = (values([4, 6], seed: 20), values([4, 6], seed: 21, in: -3...1))
+        let noise = values([4, 6], seed: 22, in: -2...2)
+        expectAgreement("reparameterizedSample", [mean, logVariance]) { .reparameterizedSample(mean: $0[0], logVariance: $0[1], noise: noise) }
+        expectAgreement("standardNormalKL", [mean, logVariance]) { .standardNormalKL(mean: $0[0], logVariance: $0[1]) }
+        // A tracked ε takes the operators' path, which gives it its gradient.
+        expectAgreement("reparameterizedSample, ε tracked", [mean, logVariance, noise]) {
+            .reparameterizedSample(mean: $0[0], logVariance: $0[1], noise: $0[2])
+        }
+
+        let counting = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let counted = CUDABackend(ops: DeviceOps(device: counting, blockSize: 64, maximumBlocks: 2))
+        let tape = GradientTape()
+        let gradients = tape.recording {
+            let (m, v) = (tape.watch(mean.moved(to: counted)), tape.watch(logVariance.moved(to: counted)))
+            let z = Tensor.reparameterizedSample(mean: m, logVariance: v, noise: noise.moved(to: counted))
+            return tape.gradients(of: (z + Tensor.standardNormalKL(mean: m, logVariance: v)).sum(), withRespectTo: [m, v])
+        }
+        #expect(gradients.allSatisfy { $0.backend === counted })
+        let launches = counting.launchesByKernel
+        for kernel in ["vae_reparameterized_sample", "vae_reparameterized_sample_gradient", "vae_standard_normal_kl",
+                       "vae_standard_normal_kl_gradient"] {
+            #expect(launches[kernel] == 1, "\(kernel): \(launches[kernel] ?? 0) launches")
+        }
+        #expect(launches["vae_exp"] == nil && launches["vae_multiply"] == nil && launches["vae_square"] == nil, "\(launches)")
+    }
+}
