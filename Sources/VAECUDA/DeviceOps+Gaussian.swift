@@ -40,10 +40,4 @@ extension DeviceOps {
                            .address(dm.address), .address(dv.address)])
         return (dm, dv)
     }
-
-    private func requireSameShape(_ op: String, _ tensors: DeviceTensor...) throws {
-        guard let first = tensors.first, tensors.allSatisfy({ $0.shape == first.shape }) else {
-            throw CUDAError("\(op): shapes \(tensors.map(\.shape)) differ")
-        }
-    }
 }

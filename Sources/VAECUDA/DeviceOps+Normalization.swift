@@ -31,7 +31,7 @@ extension DeviceOps {
 
     /// x·(1 − momentum) + (new·momentum)·scale (`Tensor.movingAverage`): batch normalisation's running averages.
     public func movingAverage(_ x: DeviceTensor, toward new: DeviceTensor, momentum: Float, scale: Float) throws -> DeviceTensor {
-        guard x.shape == new.shape else { throw CUDAError("movingAverage: shapes \(x.shape) and \(new.shape) differ") }
+        try requireSameShape("movingAverage", x, new)
         let y = try make(x.shape)
         try device.launch("vae_moving_average", grid: grid(y.count), block: blockSize,
                           [.int64(y.count), .address(x.address), .address(new.address), .float(1 - momentum), .float(momentum),

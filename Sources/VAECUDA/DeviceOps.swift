@@ -34,6 +34,13 @@ public struct DeviceOps {
 
     func make(_ shape: [Int]) throws -> DeviceTensor { try DeviceTensor(device: device, shape: shape) }
 
+    /// Throws, naming `op`, unless every tensor has the same shape (the elementwise kernels that take no strides).
+    func requireSameShape(_ op: String, _ tensors: DeviceTensor...) throws {
+        guard let first = tensors.first, tensors.allSatisfy({ $0.shape == first.shape }) else {
+            throw CUDAError("\(op): shapes \(tensors.map(\.shape)) differ")
+        }
+    }
+
     // MARK: elementwise
 
     public func unary(_ op: UnaryOp, _ x: DeviceTensor, parameter: Float = 0) throws -> DeviceTensor {

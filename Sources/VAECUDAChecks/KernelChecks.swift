@@ -300,22 +300,21 @@ public struct KernelChecks {
         let (mean, logVariance, noise, upstream) = (Tensor(shape: [n], scalars: m), Tensor(shape: [n], scalars: v),
                                                     Tensor(shape: [n], scalars: e), Tensor(shape: [n], scalars: g))
         let (mBuffer, vBuffer, eBuffer, gBuffer) = (try buffer(m), try buffer(v), try buffer(e), try buffer(g))
-        // The expected values are the operators written out (the host path of Tensor.reparameterizedSample).
+        // The expected values are the host path of the two ops: their operators written out.
         let sample = try buffer(count: n)
         try device.launch("vae_reparameterized_sample", grid: 2, block: 64, [.int64(n), mBuffer, vBuffer, eBuffer, sample])
-        record("vae_reparameterized_sample", try read(sample, n), (mean + (logVariance * 0.5).exp() * noise).scalars, tolerance: 2e-6)
+        record("vae_reparameterized_sample", try read(sample, n), Tensor.reparameterizedSample(mean: mean, logVariance: logVariance, noise: noise).scalars, tolerance: 2e-6)
         let dv = try buffer(count: n)
         try device.launch("vae_reparameterized_sample_gradient", grid: 2, block: 64, [.int64(n), gBuffer, vBuffer, eBuffer, dv])
-        let sampleGradient = gradients([logVariance], upstream: upstream) { mean + ($0[0] * 0.5).exp() * noise }[0]
+        let sampleGradient = gradients([logVariance], upstream: upstream) { .reparameterizedSample(mean: mean, logVariance: $0[0], noise: noise) }[0]
         record("vae_reparameterized_sample_gradient", try read(dv, n), sampleGradient.scalars, tolerance: 2e-6)
 
         let kl = try buffer(count: n)
         try device.launch("vae_standard_normal_kl", grid: 2, block: 64, [.int64(n), mBuffer, vBuffer, kl])
-        record("vae_standard_normal_kl", try read(kl, n), ((mean.squared() + logVariance.exp() - logVariance - 1) * 0.5).scalars,
-               tolerance: 2e-6)
+        record("vae_standard_normal_kl", try read(kl, n), Tensor.standardNormalKL(mean: mean, logVariance: logVariance).scalars, tolerance: 2e-6)
         let (dMean, dLogVariance) = (try buffer(count: n), try buffer(count: n))
         try device.launch("vae_standard_normal_kl_gradient", grid: 2, block: 64, [.int64(n), gBuffer, mBuffer, vBuffer, dMean, dLogVariance])
-        let klGradients = gradients([mean, logVariance], upstream: upstream) { ($0[0].squared() + $0[1].exp() - $0[1] - 1) * 0.5 }
+        let klGradients = gradients([mean, logVariance], upstream: upstream) { .standardNormalKL(mean: $0[0], logVariance: $0[1]) }
         record("vae_standard_normal_kl_gradient", try read(dMean, n) + read(dLogVariance, n),
                klGradients[0].scalars + klGradients[1].scalars, tolerance: 2e-6)
     }
