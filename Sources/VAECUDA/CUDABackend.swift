@@ -104,7 +104,7 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
     }
 
     public func binary(_ op: BinaryOp, _ a: any DeviceStorage, _ b: any DeviceStorage) -> any DeviceStorage {
-        run(DeviceOps.broadcastShape(a.shape, b.shape) ?? a.shape, [a, b]) { try ops.binary(op, $0[0], $0[1]) }
+        run(Broadcasting.resultShape(a.shape, b.shape) ?? a.shape, [a, b]) { try ops.binary(op, $0[0], $0[1]) }
     }
 
     public func binaryGradients(_ op: BinaryOp, upstream g: any DeviceStorage, _ a: any DeviceStorage,
@@ -143,6 +143,21 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
     public func logSumExpGradient(upstream g: any DeviceStorage, input x: any DeviceStorage, output y: any DeviceStorage,
                                   alongAxis axis: Int) -> any DeviceStorage {
         run(x.shape, [g, x, y]) { try ops.logSumExpGradient(upstream: $0[0], input: $0[1], output: $0[2], alongAxis: axis) }
+    }
+
+    public func maximum(_ x: any DeviceStorage, alongAxis axis: Int) -> (values: any DeviceStorage, winners: any DeviceStorage) {
+        var kept = x.shape
+        kept[axis] = 1
+        let outputs = run([kept, [2 * kept.reduce(1, *)]], [x]) {
+            let result = try ops.maximum($0[0], alongAxis: axis)
+            return [result.values, result.winners]
+        }
+        return (outputs[0], outputs[1])
+    }
+
+    public func maximumGradient(upstream g: any DeviceStorage, winners: any DeviceStorage, alongAxis axis: Int,
+                                inputShape: [Int]) -> any DeviceStorage {
+        run(inputShape, [g, winners]) { try ops.maximumGradient(upstream: $0[0], winners: $0[1], alongAxis: axis, inputShape: inputShape) }
     }
 
     public func gather(_ x: any DeviceStorage, indices: [Int], alongAxis axis: Int) -> any DeviceStorage {
@@ -251,10 +266,24 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         }
     }
 
-    public func binaryCrossEntropySumsGradient(upstream g: any DeviceStorage, sigmoids: any DeviceStorage,
-                                               targets: any DeviceStorage) -> any DeviceStorage {
+    public func binaryCrossEntropy(logits: any DeviceStorage, targets: any DeviceStorage) -> any DeviceStorage {
+        run(logits.shape, [logits, targets]) { try ops.binaryCrossEntropy(logits: $0[0], targets: $0[1]) }
+    }
+
+    public func binaryCrossEntropyGradient(upstream g: any DeviceStorage, sigmoids: any DeviceStorage,
+                                           targets: any DeviceStorage) -> any DeviceStorage {
         run(sigmoids.shape, [g, sigmoids, targets]) {
-            try ops.binaryCrossEntropySumsGradient(upstream: $0[0], sigmoids: $0[1], targets: $0[2])
+            try ops.binaryCrossEntropyGradient(upstream: $0[0], sigmoids: $0[1], targets: $0[2])
+        }
+    }
+
+    public func upsampledNearest(_ x: any DeviceStorage, factor: Int) -> any DeviceStorage {
+        run([x.shape[0], x.shape[1], x.shape[2] * factor, x.shape[3] * factor], [x]) { try ops.upsampledNearest($0[0], factor: factor) }
+    }
+
+    public func upsampledNearestGradient(upstream g: any DeviceStorage, factor: Int) -> any DeviceStorage {
+        run([g.shape[0], g.shape[1], g.shape[2] / factor, g.shape[3] / factor], [g]) {
+            try ops.upsampledNearestGradient(upstream: $0[0], factor: factor)
         }
     }
 }

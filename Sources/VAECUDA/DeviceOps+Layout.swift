@@ -18,11 +18,11 @@ extension DeviceOps {
     /// `x` repeated along the axes where its shape (aligned on the last axis) has 1 and `shape` has more: one
     /// strided copy with stride 0 along those axes.
     public func expanded(_ x: DeviceTensor, to shape: [Int]) throws -> DeviceTensor {
-        guard Self.broadcastShape(x.shape, shape) == shape, shape.count <= 8 else {
+        guard Broadcasting.resultShape(x.shape, shape) == shape, shape.count <= 8 else {
             throw CUDAError("expanded: \(x.shape) does not broadcast to \(shape) (at most 8 axes)")
         }
         let y = try make(shape)
-        try copy(x, into: y, layout: .packed([shape, Self.strides(of: x.shape, in: shape)], then: [0], rank: Int32(shape.count)))
+        try copy(x, into: y, layout: .packed([shape, Broadcasting.strides(of: x.shape, as: shape)], then: [0], rank: Int32(shape.count)))
         return y
     }
 

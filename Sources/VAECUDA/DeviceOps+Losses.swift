@@ -1,7 +1,41 @@
 import VAETensor
 
-// The text models' loss over a vocabulary.
+// The losses: the binary cross-entropy with logits (images), the softmax cross-entropy over a vocabulary (text).
 extension DeviceOps {
+    /// The binary cross-entropy with logits per element (`Tensor.binaryCrossEntropy`).
+    public func binaryCrossEntropy(logits: DeviceTensor, targets: DeviceTensor) throws -> DeviceTensor {
+        try requireSameShape("binaryCrossEntropy", logits, targets)
+        let y = try make(logits.shape)
+        try device.launch("vae_cross_entropy", grid: grid(y.count), block: blockSize,
+                          [.int64(y.count), .address(logits.address), .address(targets.address), .address(y.address)])
+        return y
+    }
+
+    /// Σ over each row of the binary cross-entropy with logits (`Tensor.binaryCrossEntropySums`), and the sigmoids
+    /// its gradient needs.
+    public func binaryCrossEntropySums(logits: DeviceTensor, targets: DeviceTensor) throws -> (sums: DeviceTensor, sigmoids: DeviceTensor) {
+        let width = logits.shape.last ?? 1, rows = logits.count / max(width, 1)
+        let sums = try make(Array(logits.shape.dropLast())), sigmoids = try make(logits.shape)
+        try device.launch("vae_cross_entropy_row_sums", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
+                          [.int64(rows), .int64(width), .address(logits.address), .address(targets.address), .address(sums.address), .address(sigmoids.address)])
+        return (sums, sigmoids)
+    }
+
+    /// g · (sigmoid(x) − t): the logits' gradient of both binary cross-entropies, with g one value per row (of
+    /// ``binaryCrossEntropySums(logits:targets:)``) or one per element (of ``binaryCrossEntropy(logits:targets:)``).
+    public func binaryCrossEntropyGradient(upstream g: DeviceTensor, sigmoids: DeviceTensor, targets: DeviceTensor) throws -> DeviceTensor {
+        let width = sigmoids.shape.last ?? 1
+        let perRow = g.count != sigmoids.count
+        guard perRow ? g.count * width == sigmoids.count : true else {
+            throw CUDAError("binaryCrossEntropyGradient: upstream \(g.shape) is neither per row nor per element of \(sigmoids.shape)")
+        }
+        let dx = try make(sigmoids.shape)
+        try device.launch("vae_cross_entropy_gradient", grid: grid(dx.count), block: blockSize,
+                          [.int64(dx.count), .int64(width), .int32(perRow ? 1 : 0), .address(g.address), .address(sigmoids.address),
+                           .address(targets.address), .address(dx.address)])
+        return dx
+    }
+
     /// −log softmax(row)[target] per row (0 for a negative target), and the softmax for the gradient: one thread per
     /// row (`vae_softmax_cross_entropy`).
     public func softmaxCrossEntropy(_ logits: DeviceTensor, targets: [Int]) throws -> (losses: DeviceTensor, softmax: DeviceTensor) {

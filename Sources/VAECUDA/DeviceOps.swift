@@ -84,39 +84,14 @@ public struct DeviceOps {
 
     // MARK: broadcasting
 
-
-    /// The shape two shapes broadcast to (aligned on the last axis, as `Tensor`'s arithmetic), or nil.
-    public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
-        let rank = max(a.count, b.count)
-        let (pa, pb) = ([Int](repeating: 1, count: rank - a.count) + a, [Int](repeating: 1, count: rank - b.count) + b)
-        var shape: [Int] = []
-        for (x, y) in zip(pa, pb) {
-            guard x == y || x == 1 || y == 1 else { return nil }
-            shape.append(x == 1 ? y : x)
-        }
-        return shape
-    }
-
-    /// An input's strides in the output's coordinates: its own row-major strides, 0 along broadcast axes.
-    static func strides(of shape: [Int], in output: [Int]) -> [Int] {
-        let padded = [Int](repeating: 1, count: output.count - shape.count) + shape
-        var strides = [Int](repeating: 0, count: output.count)
-        var step = 1
-        for axis in stride(from: output.count - 1, through: 0, by: -1) {
-            strides[axis] = padded[axis] == 1 && output[axis] != 1 ? 0 : step
-            step *= padded[axis]
-        }
-        return strides
-    }
-
     /// VaeBroadcast for an output shape and the two inputs' shapes.
     static func broadcastBytes(_ output: [Int], _ a: [Int], _ b: [Int]) -> KernelArgument {
         precondition(output.count <= 8, "broadcasting: rank \(output.count) is over the kernels' 8")
-        return .packed([output, strides(of: a, in: output), strides(of: b, in: output)], rank: Int32(output.count))
+        return .packed([output, Broadcasting.strides(of: a, as: output), Broadcasting.strides(of: b, as: output)], rank: Int32(output.count))
     }
 
     public func binary(_ op: BinaryOp, _ a: DeviceTensor, _ b: DeviceTensor) throws -> DeviceTensor {
-        guard let shape = Self.broadcastShape(a.shape, b.shape) else { throw CUDAError("\(op.rawValue): shapes \(a.shape) and \(b.shape) do not broadcast") }
+        guard let shape = Broadcasting.resultShape(a.shape, b.shape) else { throw CUDAError("\(op.rawValue): shapes \(a.shape) and \(b.shape) do not broadcast") }
         let y = try make(shape)
         try device.launch("vae_" + op.rawValue, grid: grid(y.count), block: blockSize,
                           [.int64(y.count), Self.broadcastBytes(shape, a.shape, b.shape), .address(a.address), .address(b.address), .address(y.address)])
@@ -197,6 +172,25 @@ public struct DeviceOps {
         return dx
     }
 
+    /// The maximum along `axis` (kept as a dimension of 1) and where it is: the index of its first maximal entry,
+    /// one 8-byte integer per output element, held in a tensor of twice the output's count (`vae_max_axis`).
+    public func maximum(_ x: DeviceTensor, alongAxis axis: Int) throws -> (values: DeviceTensor, winners: DeviceTensor) {
+        var shape = x.shape
+        shape[axis] = 1
+        let y = try make(shape), winners = try make([2 * y.count])
+        try device.launch("vae_max_axis", grid: grid(y.count), block: blockSize,
+                          Self.split(x.shape, axis) + [.address(x.address), .address(y.address), .address(winners.address)])
+        return (y, winners)
+    }
+
+    /// The gradient of ``maximum(_:alongAxis:)``: g at each maximum's first entry, 0 elsewhere in `inputShape`.
+    public func maximumGradient(upstream g: DeviceTensor, winners: DeviceTensor, alongAxis axis: Int, inputShape: [Int]) throws -> DeviceTensor {
+        let dx = try filled(inputShape, with: 0)
+        try device.launch("vae_max_axis_gradient", grid: grid(g.count), block: blockSize,
+                          Self.split(inputShape, axis) + [.address(g.address), .address(winners.address), .address(dx.address)])
+        return dx
+    }
+
     /// Entries `indices` along `axis` (repeats allowed).
     public func gather(_ x: DeviceTensor, indices: [Int], alongAxis axis: Int) throws -> DeviceTensor {
         var shape = x.shape
@@ -228,7 +222,7 @@ public struct DeviceOps {
         return total
     }
 
-    // MARK: matrices and losses
+    // MARK: matrices
 
     /// `a`·`b` for matrices, each optionally transposed as stored: cuBLAS's SGEMM.
     public func matmul(_ a: DeviceTensor, _ b: DeviceTensor, transposingA: Bool = false, transposingB: Bool = false) throws -> DeviceTensor {
@@ -368,25 +362,6 @@ public struct DeviceOps {
         try device.launch("vae_channel_sums", grid: grid(outChannels), block: blockSize,
                           [.int64(batch), .int64(outChannels), .int64(g.shape[2] * g.shape[3]), .address(g.address), .address(dBias.address)])
         return (dx, dWeight, dBias)
-    }
-
-    /// Σ over each row of the binary cross-entropy with logits (`Tensor.binaryCrossEntropySums`), and the sigmoids
-    /// its gradient needs.
-    public func binaryCrossEntropySums(logits: DeviceTensor, targets: DeviceTensor) throws -> (sums: DeviceTensor, sigmoids: DeviceTensor) {
-        let width = logits.shape.last ?? 1, rows = logits.count / max(width, 1)
-        let sums = try make(Array(logits.shape.dropLast())), sigmoids = try make(logits.shape)
-        try device.launch("vae_cross_entropy_row_sums", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
-                          [.int64(rows), .int64(width), .address(logits.address), .address(targets.address), .address(sums.address), .address(sigmoids.address)])
-        return (sums, sigmoids)
-    }
-
-    /// g_row · (sigmoid(x) − t): the logits' gradient of ``binaryCrossEntropySums(logits:targets:)``.
-    public func binaryCrossEntropySumsGradient(upstream g: DeviceTensor, sigmoids: DeviceTensor, targets: DeviceTensor) throws -> DeviceTensor {
-        let dx = try make(sigmoids.shape)
-        try device.launch("vae_cross_entropy_gradient", grid: grid(dx.count), block: blockSize,
-                          [.int64(dx.count), .int64(sigmoids.shape.last ?? 1), .int32(1), .address(g.address), .address(sigmoids.address),
-                           .address(targets.address), .address(dx.address)])
-        return dx
     }
 
     // MARK: random numbers

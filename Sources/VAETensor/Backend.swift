@@ -67,6 +67,11 @@ public protocol TensorBackend: AnyObject {
     /// g · softmax(x) along the axis of ``logSumExp(_:alongAxis:)``, from its input `x` and output `y` (kept shape).
     func logSumExpGradient(upstream g: any DeviceStorage, input x: any DeviceStorage, output y: any DeviceStorage,
                            alongAxis axis: Int) -> any DeviceStorage
+    /// The maximum along `axis`, kept as a dimension of 1, and where it is (for the gradient; opaque storage).
+    func maximum(_ x: any DeviceStorage, alongAxis axis: Int) -> (values: any DeviceStorage, winners: any DeviceStorage)
+    /// The gradient of ``maximum(_:alongAxis:)``: g at each maximum's first entry, 0 elsewhere in `inputShape`.
+    func maximumGradient(upstream g: any DeviceStorage, winners: any DeviceStorage, alongAxis axis: Int,
+                         inputShape: [Int]) -> any DeviceStorage
     /// Entries `indices` along `axis` (`Tensor.gathering`).
     func gather(_ x: any DeviceStorage, indices: [Int], alongAxis axis: Int) -> any DeviceStorage
     /// The gradient of ``gather(_:indices:alongAxis:)``: g added back to the entries it came from.
@@ -105,6 +110,11 @@ public protocol TensorBackend: AnyObject {
                                    saved: any DeviceStorage, geometry: ConvolutionGeometry)
         -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage)
 
+    /// Each pixel of NCHW images repeated `factor` × `factor` times (`Tensor.upsampledNearest`).
+    func upsampledNearest(_ x: any DeviceStorage, factor: Int) -> any DeviceStorage
+    /// Its gradient: each input pixel gets the sum of g over its block.
+    func upsampledNearestGradient(upstream g: any DeviceStorage, factor: Int) -> any DeviceStorage
+
     /// `Tensor.batchNormalized`: the output and the batch's mean and biased variance per channel (shape [C]).
     func batchNormalized(_ x: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage, epsilon: Float,
                          activationSlope: Float) -> (output: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage)
@@ -136,12 +146,14 @@ public protocol TensorBackend: AnyObject {
     func standardNormalKLGradients(upstream g: any DeviceStorage, mean: any DeviceStorage, logVariance: any DeviceStorage)
         -> (mean: any DeviceStorage, logVariance: any DeviceStorage)
 
+    /// The binary cross-entropy with logits per element (`Tensor.binaryCrossEntropy`).
+    func binaryCrossEntropy(logits: any DeviceStorage, targets: any DeviceStorage) -> any DeviceStorage
     /// The binary cross-entropy with logits summed over the last axis, and the sigmoids its gradient needs.
     func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)
         -> (sums: any DeviceStorage, sigmoids: any DeviceStorage)
-    /// g_row · (sigmoid(x) − t).
-    func binaryCrossEntropySumsGradient(upstream g: any DeviceStorage, sigmoids: any DeviceStorage,
-                                        targets: any DeviceStorage) -> any DeviceStorage
+    /// g · (sigmoid(x) − t), with g one value per row (of the sums) or per element.
+    func binaryCrossEntropyGradient(upstream g: any DeviceStorage, sigmoids: any DeviceStorage,
+                                    targets: any DeviceStorage) -> any DeviceStorage
 
     /// Values `first ..< first + count(shape)` of a Philox draw (``RandomStream``'s: block `counter + value / 4`,
     /// word `value % 4`), uniform in (0, 1) or, with `normal`, standard normal by Box–Muller.

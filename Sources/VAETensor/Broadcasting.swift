@@ -1,26 +1,9 @@
-/// NumPy-style broadcasting: shapes align on the right; a dimension of 1 (or a missing one) stretches.
-enum Broadcasting {
+/// NumPy-style broadcasting: shapes align on the right; a dimension of 1 (or a missing one) stretches. The rule is
+/// public so that a device backend checks and lays out its inputs as `Tensor`'s arithmetic does.
+public enum Broadcasting {
     static func shape(_ a: [Int], _ b: [Int]) -> [Int] {
-        let rank = Swift.max(a.count, b.count)
-        let paddedA = [Int](repeating: 1, count: rank - a.count) + a
-        let paddedB = [Int](repeating: 1, count: rank - b.count) + b
-        return (0..<rank).map { axis in
-            let (x, y) = (paddedA[axis], paddedB[axis])
-            precondition(x == y || x == 1 || y == 1, "broadcast: shapes \(a) and \(b) are incompatible")
-            return x == 1 ? y : x
-        }
-    }
-
-    /// Strides of `source` read as `target` (0 along stretched axes).
-    static func strides(of source: [Int], as target: [Int]) -> [Int] {
-        let padded = [Int](repeating: 1, count: target.count - source.count) + source
-        var strides = [Int](repeating: 0, count: target.count)
-        var running = 1
-        for axis in stride(from: target.count - 1, through: 0, by: -1) {
-            strides[axis] = padded[axis] == 1 && target[axis] != 1 ? 0 : running
-            running *= padded[axis]
-        }
-        return strides
+        guard let shape = resultShape(a, b) else { preconditionFailure("broadcast: shapes \(a) and \(b) are incompatible") }
+        return shape
     }
 
     /// `values` of shape `source` materialised at shape `target`.
@@ -76,5 +59,32 @@ enum Broadcasting {
                 axis -= 1
             }
         }
+    }
+
+    /// The shape that two shapes broadcast to in `Tensor`'s arithmetic (aligned on the last axis; a dimension of 1
+    /// or a missing one stretches), or nil when they do not broadcast. A device backend checks its inputs with it.
+    public static func resultShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = Swift.max(a.count, b.count)
+        let paddedA = [Int](repeating: 1, count: rank - a.count) + a
+        let paddedB = [Int](repeating: 1, count: rank - b.count) + b
+        var shape: [Int] = []
+        for (x, y) in zip(paddedA, paddedB) {
+            guard x == y || x == 1 || y == 1 else { return nil }
+            shape.append(x == 1 ? y : x)
+        }
+        return shape
+    }
+
+    /// The strides (in elements) at which a row-major array of shape `source` is read as `target`, a shape it
+    /// broadcasts to: its own strides, 0 along the axes it is stretched over.
+    public static func strides(of source: [Int], as target: [Int]) -> [Int] {
+        let padded = [Int](repeating: 1, count: target.count - source.count) + source
+        var strides = [Int](repeating: 0, count: target.count)
+        var running = 1
+        for axis in stride(from: target.count - 1, through: 0, by: -1) {
+            strides[axis] = padded[axis] == 1 && target[axis] != 1 ? 0 : running
+            running *= padded[axis]
+        }
+        return strides
     }
 }

@@ -221,6 +221,7 @@ extension Tensor {
     /// sums each factor×factor block.
     public func upsampledNearest(factor: Int) -> Tensor {
         precondition(rank == 4 && factor >= 1, "upsampledNearest: needs NCHW input and factor ≥ 1")
+        if let backend = Tensor.backend(self) { return upsampledNearestOnDevice(factor: factor, backend) }
         let (planes, height, width) = (shape[0] * shape[1], shape[2], shape[3])
         let (outHeight, outWidth) = (height * factor, width * factor)
         var output = [Float](repeating: 0, count: planes * outHeight * outWidth)

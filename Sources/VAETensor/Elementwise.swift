@@ -109,6 +109,7 @@ extension Tensor {
     /// −x for the targets.
     public func binaryCrossEntropy(targets: Tensor) -> Tensor {
         precondition(shape == targets.shape, "binaryCrossEntropy: logits \(shape) vs targets \(targets.shape)")
+        if let backend = Tensor.backend(self, targets) { return binaryCrossEntropyOnDevice(targets: targets, backend) }
         let (logits, labels) = (scalars, targets.scalars)
         let (needLogits, needTargets) = (isTracked, targets.isTracked)
         let output = Kernels.crossEntropy(logits, labels)

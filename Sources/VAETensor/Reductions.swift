@@ -59,6 +59,7 @@ extension Tensor {
     /// Maximum along `axis`; the gradient flows to the first maximal element.
     public func max(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         let axis = resolve(axis: axis, "max")
+        if let backend = Tensor.backend(self) { return maximumOnDevice(alongAxis: axis, keepingDimension: keepingDimension, backend) }
         let (outer, length, inner) = Kernels.split(shape, axis: axis)
         precondition(length > 0, "max: empty axis \(axis) in shape \(shape)")
         var output = [Float](repeating: -.infinity, count: outer * inner)

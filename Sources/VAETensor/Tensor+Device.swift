@@ -68,6 +68,37 @@ extension Tensor {
         }
     }
 
+    func maximumOnDevice(alongAxis axis: Int, keepingDimension: Bool, _ backend: any TensorBackend) -> Tensor {
+        let inputShape = shape
+        let (kept, winners) = backend.maximum(storage, alongAxis: axis)
+        let output = keepingDimension ? kept : backend.reshaped(kept, to: reducedShape(axis, false))
+        return Tensor.record(Tensor(device: output), inputs: [self]) { g in
+            [.device(backend.maximumGradient(upstream: backend.reshaped(g.device, to: kept.shape), winners: winners,
+                                             alongAxis: axis, inputShape: inputShape))]
+        }
+    }
+
+    func upsampledNearestOnDevice(factor: Int, _ backend: any TensorBackend) -> Tensor {
+        Tensor.record(Tensor(device: backend.upsampledNearest(storage, factor: factor)), inputs: [self]) { g in
+            [.device(backend.upsampledNearestGradient(upstream: g.device, factor: factor))]
+        }
+    }
+
+    /// Gradients: g · (sigmoid(x) − t) for the logits (the sigmoid computed when the pullback runs), −g · x for
+    /// the targets.
+    func binaryCrossEntropyOnDevice(targets: Tensor, _ backend: any TensorBackend) -> Tensor {
+        let (input, targets) = (moved(to: backend), targets.moved(to: backend))
+        let (logits, labels) = (input.storage, targets.storage)
+        let (needLogits, needTargets) = (input.isTracked, targets.isTracked)
+        let losses = backend.binaryCrossEntropy(logits: logits, targets: labels)
+        return Tensor.record(Tensor(device: losses), inputs: [input, targets]) { upstream in
+            let g = upstream.device
+            let sigmoids = needLogits ? backend.unary(.sigmoid, logits, parameter: 0) : nil
+            return [sigmoids.map { .device(backend.binaryCrossEntropyGradient(upstream: g, sigmoids: $0, targets: labels)) },
+                    needTargets ? .device(backend.scalar(.multiply, backend.binary(.multiply, g, logits), -1)) : nil]
+        }
+    }
+
     func gatheringOnDevice(_ indices: [Int], alongAxis axis: Int, _ backend: any TensorBackend) -> Tensor {
         let inputShape = shape
         return Tensor.record(Tensor(device: backend.gather(storage, indices: indices, alongAxis: axis)), inputs: [self]) { g in
@@ -144,7 +175,7 @@ extension Tensor {
             // −g_row · x for the targets.
             let forTargets = needTargets
                 ? backend.scalar(.multiply, backend.binary(.multiply, backend.reshaped(g, to: rowShape), logits), -1) : nil
-            return [needLogits ? .device(backend.binaryCrossEntropySumsGradient(upstream: g, sigmoids: sigmoids, targets: labels)) : nil,
+            return [needLogits ? .device(backend.binaryCrossEntropyGradient(upstream: g, sigmoids: sigmoids, targets: labels)) : nil,
                     forTargets.map(TensorStorage.device)]
         }
     }
