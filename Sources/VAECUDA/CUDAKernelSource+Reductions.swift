@@ -129,24 +129,30 @@ extern "C" __global__ void vae_cross_entropy_gradient(long long n, long long wid
 }
 
 // Softmax cross-entropy per row: loss = log Σ exp(x) − x[label]; the softmax is kept for the gradient. A negative
-// label (padding) gives loss 0 and no gradient.
+// label (padding) gives loss 0 and no gradient. One block per row (a vocabulary is wide): the row's maximum and
+// its sum of exponentials are block reductions in a fixed tree.
 extern "C" __global__ void vae_softmax_cross_entropy(long long rows, long long width, const float *__restrict__ logits,
                                                      const long long *__restrict__ labels, float *__restrict__ losses,
                                                      float *__restrict__ softmax) {
-    VAE_LOOP(row, rows) {
+    VAE_REQUIRE_REDUCTION_BLOCK();
+    __shared__ float lanes[VAE_REDUCTION_THREADS];
+    for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
         const float *x = logits + row * width;
-        if (labels[row] < 0) {
-            losses[row] = 0.0f;
-            for (long long j = 0; j < width; j++) softmax[row * width + j] = 0.0f;
+        float *p = softmax + row * width;
+        long long label = labels[row];
+        if (label < 0) {
+            for (long long j = threadIdx.x; j < width; j += blockDim.x) p[j] = 0.0f;
+            if (threadIdx.x == 0) losses[row] = 0.0f;
             continue;
         }
         float largest = x[0];
-        for (long long j = 1; j < width; j++) largest = fmaxf(largest, x[j]);
+        for (long long j = threadIdx.x; j < width; j += blockDim.x) largest = fmaxf(largest, x[j]);
+        largest = vae_block_max(largest, lanes);
         float total = 0.0f;
-        for (long long j = 0; j < width; j++) total += vae_vexp(x[j] - largest);
-        float logTotal = logf(total);
-        losses[row] = largest + logTotal - x[labels[row]];
-        for (long long j = 0; j < width; j++) softmax[row * width + j] = vae_vexp(x[j] - largest - logTotal);
+        for (long long j = threadIdx.x; j < width; j += blockDim.x) total += vae_vexp(x[j] - largest);
+        float logTotal = logf(vae_block_sum(total, lanes));
+        for (long long j = threadIdx.x; j < width; j += blockDim.x) p[j] = vae_vexp(x[j] - largest - logTotal);
+        if (threadIdx.x == 0) losses[row] = largest + logTotal - x[label];
     }
 }
 

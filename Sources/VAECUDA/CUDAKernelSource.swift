@@ -26,7 +26,7 @@ public enum CUDAKernelSource {
 #define VAE_LOOP(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
                             i += (long long)blockDim.x * gridDim.x)
 #define VAE_MAX_RANK 8
-// The block reductions (vae_sum_all, vae_cross_entropy_row_sums, batch normalisation) run blocks of exactly this
+// The block reductions (vae_sum_all, vae_cross_entropy_row_sums, vae_softmax_cross_entropy, batch normalisation) run blocks of exactly this
 // many threads (CUDAKernelSource.reductionThreads); another block size stops the kernel rather than sum wrongly.
 #define VAE_REDUCTION_THREADS 256
 #define VAE_REQUIRE_REDUCTION_BLOCK() if (blockDim.x != VAE_REDUCTION_THREADS) __trap()
@@ -73,6 +73,19 @@ __device__ float vae_block_sum(float value, float *lanes) {
     float total = lanes[0];
     __syncthreads();
     return total;
+}
+
+// The largest of the block's values (NaN ignored, as fmaxf does), in the same tree.
+__device__ float vae_block_max(float value, float *lanes) {
+    lanes[threadIdx.x] = value;
+    __syncthreads();
+    for (int half = VAE_REDUCTION_THREADS / 2; half > 0; half >>= 1) {
+        if (threadIdx.x < half) lanes[threadIdx.x] = fmaxf(lanes[threadIdx.x], lanes[threadIdx.x + half]);
+        __syncthreads();
+    }
+    float largest = lanes[0];
+    __syncthreads();
+    return largest;
 }
 """#
 }

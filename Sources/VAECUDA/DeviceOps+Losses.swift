@@ -36,14 +36,14 @@ extension DeviceOps {
         return dx
     }
 
-    /// −log softmax(row)[target] per row (0 for a negative target), and the softmax for the gradient: one thread per
+    /// −log softmax(row)[target] per row (0 for a negative target), and the softmax for the gradient: one block per
     /// row (`vae_softmax_cross_entropy`).
     public func softmaxCrossEntropy(_ logits: DeviceTensor, targets: [Int]) throws -> (losses: DeviceTensor, softmax: DeviceTensor) {
         let (rows, classes) = (logits.shape[0], logits.shape[1])
         let (losses, softmax) = (try make([rows]), try make(logits.shape))
         let labels = try device.upload(integers: targets)
         defer { device.free(labels) }
-        try device.launch("vae_softmax_cross_entropy", grid: grid(rows), block: blockSize,
+        try device.launch("vae_softmax_cross_entropy", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
                           [.int64(rows), .int64(classes), .address(logits.address), .address(labels), .address(losses.address),
                            .address(softmax.address)])
         return (losses, softmax)

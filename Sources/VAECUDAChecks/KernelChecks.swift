@@ -219,11 +219,25 @@ public struct KernelChecks {
         // Softmax cross-entropy with a padding row (label −1).
         let labels = [3, 0, -1, 36, 17]
         let (losses, softmax, labelBuffer) = (try buffer(count: rows), try buffer(count: rows * width), try buffer(integers: labels))
-        try device.launch("vae_softmax_cross_entropy", grid: 1, block: 32, [.int64(rows), .int64(width), logitBuffer, labelBuffer, losses, softmax])
+        try device.launch("vae_softmax_cross_entropy", grid: 2, block: CUDAKernelSource.reductionThreads, [.int64(rows), .int64(width), logitBuffer, labelBuffer, losses, softmax])
         record("vae_softmax_cross_entropy", try read(losses, rows), x.softmaxCrossEntropy(targets: labels).scalars, tolerance: 1e-5)
         try device.launch("vae_softmax_cross_entropy_gradient", grid: 2, block: 64, [.int64(rows), .int64(width), gBuffer, softmax, labelBuffer, dx])
         record("vae_softmax_cross_entropy_gradient", try read(dx, rows * width),
                gradients([x], upstream: upstream) { $0[0].softmaxCrossEntropy(targets: labels) }[0].scalars, tolerance: 1e-5)
+
+        // A vocabulary wider than a block, and more rows than blocks.
+        let (wideRows, vocabulary, wideLabels) = (3, 700, [699, -1, 5])
+        let wideLogits = values(wideRows * vocabulary, seed: 14, in: -8...8)
+        let (wideLosses, wideSoftmax) = (try buffer(count: wideRows), try buffer(count: wideRows * vocabulary))
+        try device.launch("vae_softmax_cross_entropy", grid: 2, block: CUDAKernelSource.reductionThreads,
+                          [.int64(wideRows), .int64(vocabulary), try buffer(wideLogits), try buffer(integers: wideLabels), wideLosses, wideSoftmax])
+        let wide = Tensor(shape: [wideRows, vocabulary], scalars: wideLogits)
+        record("vae_softmax_cross_entropy (700 classes)", try read(wideLosses, wideRows), wide.softmaxCrossEntropy(targets: wideLabels).scalars,
+               tolerance: 1e-5)
+        let expectedSoftmax = zip(wideLabels, (0..<wideRows).map { wide.slice($0..<$0 + 1, alongAxis: 0) }).flatMap { label, row in
+            label < 0 ? [Float](repeating: 0, count: vocabulary) : (row - row.logSumExp(alongAxis: 1, keepingDimension: true)).exp().scalars
+        }
+        record("vae_softmax_cross_entropy (700 classes, softmax)", try read(wideSoftmax, wideRows * vocabulary), expectedSoftmax, tolerance: 1e-5)
     }
 
     mutating func convolution() throws {
