@@ -60,6 +60,10 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         run(shape, []) { _ in try DeviceTensor(device: ops.device, shape: shape, values: values) }
     }
 
+    public func filled(_ shape: [Int], with value: Float) -> any DeviceStorage {
+        run(shape, []) { _ in try ops.filled(shape, with: value) }
+    }
+
     public func download(_ x: any DeviceStorage) -> [Float] {
         let count = x.shape.reduce(1, *)
         lock.lock()
@@ -75,13 +79,8 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         return Storage(self, tensor.reshaped(shape), shape: shape)
     }
 
-    public func allFinite(_ xs: [any DeviceStorage]) -> Bool {
-        var finite = false
-        _ = run([[]], xs) { tensors in
-            finite = try ops.allFinite(tensors)
-            return []
-        }
-        return finite
+    public func nonFiniteFlag(_ xs: [any DeviceStorage]) -> any DeviceStorage {
+        run([], xs) { try ops.nonFiniteFlag($0) }
     }
 
     public func unary(_ op: UnaryOp, _ x: any DeviceStorage, parameter: Float) -> any DeviceStorage {

@@ -409,9 +409,9 @@ public struct DeviceOps {
         }
     }
 
-    /// True when no element of any of `tensors` is NaN or ±∞: a flag set on the device, 8 tensors per launch, and
-    /// one value read back.
-    public func allFinite(_ tensors: [DeviceTensor]) throws -> Bool {
+    /// A flag (shape []) that is 0 when no element of any of `tensors` is NaN or ±∞ and 1 otherwise, set on the
+    /// device, 8 tensors per launch; nothing is read back.
+    public func nonFiniteFlag(_ tensors: [DeviceTensor]) throws -> DeviceTensor {
         let flag = try filled([], with: 0)
         for start in stride(from: 0, to: tensors.count, by: 8) {
             let group = tensors[start..<min(start + 8, tensors.count)].filter { $0.count > 0 }
@@ -420,6 +420,9 @@ public struct DeviceOps {
                                                 rank: Int32(group.count))
             try device.launch("vae_flag_nonfinite", grid: grid(largest), block: blockSize, [buffers, .address(flag.address)])
         }
-        return try flag.values()[0] == 0
+        return flag
     }
+
+    /// True when no element of any of `tensors` is NaN or ±∞: ``nonFiniteFlag(_:)``, read back.
+    public func allFinite(_ tensors: [DeviceTensor]) throws -> Bool { try nonFiniteFlag(tensors).values()[0] == 0 }
 }

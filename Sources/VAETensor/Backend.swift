@@ -37,11 +37,13 @@ public protocol TensorBackend: AnyObject {
     func noteHostFallback(_ op: String)
 
     func upload(_ values: [Float], shape: [Int]) -> any DeviceStorage
+    /// `value` in every element of `shape`, set on the device (no copy from the host, which would wait for it).
+    func filled(_ shape: [Int], with value: Float) -> any DeviceStorage
     func download(_ x: any DeviceStorage) -> [Float]
     /// The same elements under another shape of the same count, without a copy.
     func reshaped(_ x: any DeviceStorage, to shape: [Int]) -> any DeviceStorage
-    /// True when no element of any of `xs` is NaN or ±∞ (one value comes back to the host for them all).
-    func allFinite(_ xs: [any DeviceStorage]) -> Bool
+    /// Shape []: 0 when no element of any of `xs` is NaN or ±∞, 1 otherwise (computed there, not read back).
+    func nonFiniteFlag(_ xs: [any DeviceStorage]) -> any DeviceStorage
 
     func unary(_ op: UnaryOp, _ x: any DeviceStorage, parameter: Float) -> any DeviceStorage
     /// g · f′(x) from the forward pass's input `x` and output `y`.
@@ -196,4 +198,10 @@ public struct AdamStep: Sendable {
         (self.beta1, self.beta2, self.epsilon, self.stepSize) = (beta1, beta2, epsilon, stepSize)
         (self.rootCorrection2, self.coupledDecay, self.shrink) = (rootCorrection2, coupledDecay, shrink)
     }
+}
+
+extension TensorBackend {
+    /// True when no element of any of `xs` is NaN or ±∞ (one value comes back to the host for them all). A failed
+    /// backend reads back NaN, which is not 0: not finite.
+    public func allFinite(_ xs: [any DeviceStorage]) -> Bool { download(nonFiniteFlag(xs))[0] == 0 }
 }

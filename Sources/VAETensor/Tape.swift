@@ -77,7 +77,9 @@ public final class GradientTape {
     public func gradients(of loss: Tensor, withRespectTo targets: [Tensor]) -> [Tensor] {
         precondition(loss.count == 1, "gradients(of:): the loss must be a scalar, got shape \(loss.shape)")
         // Zeros where the target lives, for a target the loss does not depend on.
-        func zeros(like target: Tensor) -> Tensor { withoutGradients { Tensor.zeros(target.shape).moved(to: target.backend) } }
+        func zeros(like target: Tensor) -> Tensor {
+            target.deviceStorage.map { Tensor(device: $0.backend.filled(target.shape, with: 0)) } ?? Tensor.zeros(target.shape)
+        }
         guard node(of: loss) >= 0 else { return targets.map(zeros) }
         var wanted = [Bool](repeating: false, count: records.count)
         for target in targets where node(of: target) >= 0 { wanted[target.node] = true }
@@ -85,7 +87,7 @@ public final class GradientTape {
         var gradients = [[Float]?](repeating: nil, count: records.count)
         var deviceGradients = [(any DeviceStorage)?](repeating: nil, count: records.count)
         if let storage = loss.deviceStorage {
-            deviceGradients[loss.node] = storage.backend.upload([1], shape: [])
+            deviceGradients[loss.node] = storage.backend.filled([], with: 1)
         } else {
             gradients[loss.node] = [1]
         }

@@ -54,6 +54,19 @@ extension Tensor {
         return tensors.map { $0.deviceStorage == nil ? $0.scalar : next.next()! }
     }
 
+    /// ``scalarValues(_:)`` and ``firstNonFinite(_:)`` of `checked` (a step's loss with its terms, and its
+    /// gradients) in one copy back when they all live on one device: the finiteness flag is computed there and
+    /// read back with the values. Where the flag is set, the tensors are checked one by one.
+    public static func scalarValues(_ tensors: [Tensor], checkingFinite checked: [Tensor]) -> (values: [Float], firstNonFinite: Int?) {
+        let storages = checked.compactMap(\.deviceStorage)
+        guard let backend = storages.first?.backend, storages.count == checked.count,
+              storages.allSatisfy({ $0.backend === backend }), tensors.allSatisfy({ $0.deviceStorage?.backend === backend }) else {
+            return (scalarValues(tensors), firstNonFinite(checked))
+        }
+        let values = scalarValues(tensors + [Tensor(device: backend.nonFiniteFlag(storages))])
+        return (Array(values.dropLast()), values.last == 0 ? nil : checked.firstIndex { !$0.isFinite })
+    }
+
     /// The index of the first tensor with a NaN or ±∞, or nil. Tensors on a device are checked there together, so
     /// one value comes back when all are finite (the common case), instead of one per tensor.
     public static func firstNonFinite(_ tensors: [Tensor]) -> Int? {

@@ -102,12 +102,12 @@ public struct BatchGradients {
                 terms = shardModel.loss(input, context: context)
                 return weight == 1 ? terms!.total : terms!.total * weight
             }
-            let values = Tensor.scalarValues([value] + terms!.terms.map(\.value))
+            let (values, nonFinite) = Tensor.scalarValues([value] + terms!.terms.map(\.value), checkingFinite: gradients)
             self.loss = values[0]
             self.terms = zip(terms!.terms, values.dropFirst()).map { ($0.name, $1 * weight) }
             self.gradients = gradients
             self.noise = context.noise
-            self.nonFinite = Tensor.firstNonFinite(gradients)
+            self.nonFinite = nonFinite
         }
     }
 }

@@ -17,7 +17,8 @@ import Testing
             var inTensor = false
             for line in try String(contentsOfFile: directory + "/" + file, encoding: .utf8).split(separator: "\n") {
                 if let first = line.first, first != " ", first != "}", first != "/", first != "#" {
-                    inTensor = line.hasPrefix("extension Tensor") || line.hasPrefix("public struct Tensor")
+                    let words = line.split { $0 == " " || $0 == ":" || $0 == "," || $0 == "{" }
+                    inTensor = words.starts(with: ["extension", "Tensor"]) || words.starts(with: ["public", "struct", "Tensor"])
                 }
                 guard inTensor else { continue }
                 let words = line.split(separator: " ").map(String.init)

@@ -53,4 +53,50 @@ struct TrainerOnDeviceTests {
             #expect(FileManager.default.fileExists(atPath: device.directory + "/" + file), "\(file) was not written")
         }
     }
+
+    /// A batch's loss, its terms and whether every gradient is finite come back in one copy (a copy waits for the
+    /// device), and nothing is copied to it (the tape's seed is set there), the values as the CPU's; a non-finite
+    /// gradient is still found, by index.
+    @Test func aBatchCopiesBackOnceAndStillFindsANonFiniteGradient() throws {
+        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        func model(on device: CUDABackend?) throws -> any VariationalAutoencoder {
+            var random = RandomStream(seed: 1, name: "init")
+            let model = try ModelRegistry.make(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]),
+                                               random: &random)
+            if let device { model.move(to: device) }
+            return model
+        }
+        var data = RandomStream(seed: 2, name: "x")
+        let images = data.uniform(shape: [6, 16])
+        func batch(_ model: any VariationalAutoencoder, _ input: Tensor) -> BatchGradients {
+            var noise = RandomStream(seed: 3, name: "noise")
+            return BatchGradients(model: model, input: input, labels: nil, noise: &noise, step: 0, shards: 1)
+        }
+        let (cpuModel, deviceModel) = (try model(on: nil), try model(on: backend))
+        let cpu = batch(cpuModel, images)
+        let input = images.moved(to: backend)
+        let (copies, uploads) = (caching.copiesToHost, caching.copiesToDevice)
+        let device = batch(deviceModel, input)
+        #expect(caching.copiesToHost - copies == 1, "\(caching.copiesToHost - copies) copies back for one batch")
+        #expect(caching.copiesToDevice == uploads, "\(caching.copiesToDevice - uploads) copies to the device for one batch")
+        #expect(abs(device.loss - cpu.loss) <= 1e-5 * max(1, abs(cpu.loss)), "loss \(device.loss) vs \(cpu.loss)")
+        #expect(device.terms.map(\.name) == cpu.terms.map(\.name))
+        for ((name, d), (_, c)) in zip(device.terms, cpu.terms) { #expect(abs(d - c) <= 1e-5 * max(1, abs(c)), "\(name): \(d) vs \(c)") }
+        #expect(device.nonFiniteGradient == nil && cpu.nonFiniteGradient == nil)
+
+        // A weight of ∞ in the decoder's last layer: its gradient (and those after it) are not finite on both.
+        let parameters = deviceModel.parameters
+        let last = parameters.lastIndex { $0.shape.count == 2 }!
+        for model in [cpuModel, deviceModel] {
+            let parameter = model.parameters[last]
+            var poisoned = parameter.value.scalars
+            poisoned[0] = .infinity
+            parameter.value = Tensor(shape: parameter.shape, scalars: poisoned)
+        }
+        let (cpuBad, deviceBad) = (batch(cpuModel, images), batch(deviceModel, input))
+        #expect(cpuBad.nonFiniteGradient != nil && deviceBad.nonFiniteGradient == cpuBad.nonFiniteGradient,
+                "first non-finite gradient \(String(describing: deviceBad.nonFiniteGradient)) on the device, \(String(describing: cpuBad.nonFiniteGradient)) on the CPU")
+        #expect(backend.failure == nil)
+    }
 }
