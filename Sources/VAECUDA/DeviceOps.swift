@@ -213,14 +213,23 @@ public struct DeviceOps {
         return dx
     }
 
-    /// Σ x: a fixed tree of 256-thread blocks, then one block over their partial sums.
+    /// Σ x in a fixed tree: one 256-thread block for up to ``sumInOneBlock`` elements (a loss over a batch), else
+    /// blocks of 256 threads, then one block over their partial sums.
     public func sum(_ x: DeviceTensor) throws -> DeviceTensor {
+        let total = try make([])
+        guard x.count > Self.sumInOneBlock else {
+            try device.launch("vae_sum_all", grid: 1, block: CUDAKernelSource.reductionThreads, [.int64(x.count), .address(x.address), .address(total.address)])
+            return total
+        }
         let blocks = max(1, min(256, (x.count + 255) / 256))
-        let partial = try make([blocks]), total = try make([])
+        let partial = try make([blocks])
         try device.launch("vae_sum_all", grid: blocks, block: CUDAKernelSource.reductionThreads, [.int64(x.count), .address(x.address), .address(partial.address)])
         try device.launch("vae_sum_all", grid: 1, block: CUDAKernelSource.reductionThreads, [.int64(blocks), .address(partial.address), .address(total.address)])
         return total
     }
+
+    /// The most elements ``sum(_:)`` adds in one launch: 64 per thread of one block.
+    public static let sumInOneBlock = 64 * CUDAKernelSource.reductionThreads
 
     // MARK: matrices
 

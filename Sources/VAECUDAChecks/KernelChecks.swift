@@ -196,6 +196,8 @@ public struct KernelChecks {
         try device.launch("vae_sum_all", grid: 4, block: CUDAKernelSource.reductionThreads, [.int64(5000), try buffer(many), partial])
         try device.launch("vae_sum_all", grid: 1, block: CUDAKernelSource.reductionThreads, [.int64(4), partial, total])
         record("vae_sum_all", try read(total, 1), Tensor(shape: [5000], scalars: many).sum().scalars, tolerance: 1e-5)
+        try device.launch("vae_sum_all", grid: 1, block: CUDAKernelSource.reductionThreads, [.int64(5000), try buffer(many), total])
+        record("vae_sum_all (one block)", try read(total, 1), Tensor(shape: [5000], scalars: many).sum().scalars, tolerance: 1e-5)
     }
 
     mutating func crossEntropies() throws {

@@ -53,6 +53,7 @@ struct TensorOnDeviceTests {
             ("tanh", x, { $0.tanh() }), ("softplus", x, { $0.softplus() }),
             ("x + s", x, { $0 + 0.25 }), ("x − s", x, { $0 - 0.25 }), ("x · s", x, { $0 * 3 }), ("x / s", x, { $0 / 4 }),
             ("s − x", x, { 2 - $0 }), ("mean", x, { $0.mean() }), ("sum", x, { $0.sum() }),
+            ("sum in two launches", values([DeviceOps.sumInOneBlock / 64 + 1, 64], seed: 14), { $0.sum() }),
             ("sum along 0", x, { $0.sum(alongAxis: 0) }), ("sum along 1, kept", x, { $0.sum(alongAxis: 1, keepingDimension: true) }),
             ("mean along 1", x, { $0.mean(alongAxis: -1) }), ("reshaped", x, { $0.reshaped([5, -1]).exp() }),
             ("logSumExp along 1", x, { $0.logSumExp(alongAxis: 1) }), ("logSumExp along 0, kept", x, { $0.logSumExp(alongAxis: 0, keepingDimension: true) }),
