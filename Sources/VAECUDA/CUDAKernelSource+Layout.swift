@@ -43,6 +43,16 @@ extern "C" __global__ void vae_copy_block(long long outer, long long width, cons
     }
 }
 
+// Up to 8 buffers (VaeBuffers) joined end to end into y: a concatenation along the first axis in one launch.
+extern "C" __global__ void vae_copy_blocks(VaeBuffers b, float *__restrict__ y) {
+    long long offset = 0;
+    for (int j = 0; j < b.n; j++) {
+        const float *__restrict__ x = b.data[j];
+        VAE_LOOP(i, b.count[j]) y[offset + i] = x[i];
+        offset += b.count[j];
+    }
+}
+
 // y[o, k, j] = x[o, indices[k], j] for x [outer, length, inner] and `count` indices.
 extern "C" __global__ void vae_gather(long long outer, long long length, long long inner, long long count,
                                       const long long *__restrict__ indices, const float *__restrict__ x, float *__restrict__ y) {

@@ -64,11 +64,6 @@ extern "C" __global__ void vae_softmax_axis_gradient(long long outer, long long 
 // Sets flag[0] to 1 when an element of one of up to 8 buffers is NaN or ±∞ (x − x is then NaN, not 0); flag is 0
 // before. Threads that find one write the same value, so no atomics are needed. A step's gradients in a few
 // launches and one value read back.
-struct VaeBuffers {
-    long long count[8];
-    const float *data[8];
-    int n;
-};
 
 extern "C" __global__ void vae_flag_nonfinite(VaeBuffers b, float *flag) {
     for (int j = 0; j < b.n; j++) {

@@ -26,6 +26,12 @@ public enum CUDAKernelSource {
 #define VAE_LOOP(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
                             i += (long long)blockDim.x * gridDim.x)
 #define VAE_MAX_RANK 8
+// Up to 8 buffers of a kernel that works on several at once (KernelArgument.packed([counts, addresses])).
+struct VaeBuffers {
+    long long count[8];
+    const float *data[8];
+    int n;
+};
 // The block reductions (vae_sum_all, vae_cross_entropy_row_sums, vae_softmax_cross_entropy, batch normalisation) run blocks of exactly this
 // many threads (CUDAKernelSource.reductionThreads); another block size stops the kernel rather than sum wrongly.
 #define VAE_REDUCTION_THREADS 256

@@ -71,7 +71,7 @@ public enum CUDAOpTable {
         "reshaped": .layout,
         "transposed": .kernels(["vae_strided_copy"]),
         "slice": .kernels(["vae_strided_copy", "vae_fill", "vae_strided_scatter"]),
-        "concatenate": .kernels(["vae_copy_block"]),
+        "concatenate": .kernels(["vae_copy_block", "vae_copy_blocks"]),
         "stackingRows": .composite(["concatenate"]),
         "gathering": .kernels(["vae_gather", "vae_gather_gradient"]),
     ]

@@ -87,6 +87,14 @@ public struct KernelChecks {
         return try device.download(address, count: count)
     }
 
+    /// The device addresses of buffers, for the kernels that take a VaeBuffers struct.
+    func addresses(_ arguments: KernelArgument...) -> [Int] {
+        arguments.map { argument in
+            guard case .address(let address) = argument else { return 0 }
+            return Int(bitPattern: UInt(address.rawValue))
+        }
+    }
+
     mutating func record(_ name: String, _ actual: [Float], _ expected: [Float], tolerance: Float) {
         var worst = actual.count == expected.count ? Float(0) : .infinity
         for (a, b) in zip(actual, expected) {
@@ -361,6 +369,11 @@ public struct KernelChecks {
         try device.launch("vae_copy_block", grid: 1, block: 32, [.int64(3), .int64(2), try buffer(a.scalars), .int64(2), .int64(0), joined, .int64(7), .int64(0)])
         try device.launch("vae_copy_block", grid: 1, block: 32, [.int64(3), .int64(5), try buffer(b.scalars), .int64(5), .int64(0), joined, .int64(7), .int64(2)])
         record("vae_copy_block (concatenate)", try read(joined, 21), Tensor.concatenate([a, b], alongAxis: 1).scalars, tolerance: 0)
+        // concatenate([a [3, 2], (empty), b [3, 5]]) along the first axis: one launch for the three parts.
+        let (partA, empty, partB, ends) = (try buffer(a.scalars), try buffer(count: 0), try buffer(b.scalars), try buffer(count: 21))
+        try device.launch("vae_copy_blocks", grid: 1, block: 32, [.packed([[6, 0, 15], addresses(partA, empty, partB)], rank: 3), ends])
+        record("vae_copy_blocks (concatenate along the first axis)", try read(ends, 21),
+               Tensor.concatenate([a.reshaped([6]), Tensor(shape: [0], scalars: []), b.reshaped([15])]).scalars, tolerance: 0)
 
         // gathering([4, 0, 4, 2], alongAxis: 1) of [2, 5, 3] (a repeated index: its gradient sums).
         let source = Tensor(shape: [2, 5, 3], scalars: Array(xValues.prefix(30)))
@@ -394,12 +407,6 @@ public struct KernelChecks {
         vae_adam_update(100, &w2, gradient, nil, &m2, &v2, 0.9, 0.999, 1e-8, 1e-3, 0.3, 0.01, 0.9999)
         let (wBuffer, mBuffer, vBuffer, gBuffer) = (try buffer(weights), try buffer(first), try buffer(second), try buffer(gradient))
         let (w2Buffer, m2Buffer, v2Buffer) = (try buffer(Array(weights.prefix(100))), try buffer(Array(first.prefix(100))), try buffer(Array(second.prefix(100))))
-        func addresses(_ arguments: KernelArgument...) -> [Int] {
-            arguments.map { argument in
-                guard case .address(let address) = argument else { return 0 }
-                return Int(bitPattern: UInt(address.rawValue))
-            }
-        }
         let parameters = KernelArgument.packed([[n, 100], addresses(wBuffer, w2Buffer), addresses(gBuffer, gBuffer),
                                                 addresses(try buffer(addend), .address(.null)), addresses(mBuffer, m2Buffer),
                                                 addresses(vBuffer, v2Buffer)], rank: 2)

@@ -12,9 +12,10 @@ public struct Bernoulli {
     public var probabilities: Tensor { logits.sigmoid() }
 
     /// log p(x) summed over the last axis: one value per row.
-    public func logProbability(_ value: Tensor) -> Tensor {
-        -logits.binaryCrossEntropySums(targets: value)
-    }
+    public func logProbability(_ value: Tensor) -> Tensor { -negativeLogProbability(value) }
+
+    /// −log p(x) per row: the binary cross-entropy with logits, summed over the last axis.
+    public func negativeLogProbability(_ value: Tensor) -> Tensor { logits.binaryCrossEntropySums(targets: value) }
 
     /// 0/1 draws with the distribution's probabilities.
     public func sample(using random: inout RandomStream) -> Tensor {

@@ -143,18 +143,18 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
         }
         let posterior = gaussian.posterior(features(input))
         let code = posterior.sample(using: &context.noise)
-        return (posterior, code, (-decode(code).logProbability(input)).mean())
+        return (posterior, code, decode(code).negativeLogProbability(input).mean())
     }
 
     /// Per row: −log p(x|z) at the latent's training draw and the KL parts.
     public func trainingTerms(_ input: Tensor, context: LossContext) -> (reconstruction: Tensor, kl: [KLPart]) {
         let draw = trainingDraw(input, context: context)
-        return (-draw.likelihood.logProbability(input), draw.kl)
+        return (draw.likelihood.negativeLogProbability(input), draw.kl)
     }
 
     public func negativeELBO(_ input: Tensor, noise: inout RandomStream) -> (reconstruction: Tensor, kl: Tensor) {
         let draw = latent.exactDraw(features(input), noise: &noise)
-        return (-decode(draw.code).logProbability(input), draw.kl)
+        return (decode(draw.code).negativeLogProbability(input), draw.kl)
     }
 
     public func logImportanceWeights(_ input: Tensor, samples: Int, noise: inout RandomStream) -> Tensor {

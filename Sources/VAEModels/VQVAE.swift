@@ -115,7 +115,7 @@ public final class VQVAE: Module, VariationalAutoencoder {
         // The tape watched the codebook before the loss ran: on the initialising step, `tensor` would still be
         // the random entries, so that step reads the new values (and gives the codebook no gradient).
         let quantized = (initializing ? quantizer.codebook.value : quantizer.codebook.tensor).gathering(maps)
-        let reconstruction = -decode(latent(rows.passingGradient(withValue: quantized.detached))).logProbability(input).mean()
+        let reconstruction = decode(latent(rows.passingGradient(withValue: quantized.detached))).negativeLogProbability(input).mean()
         let commitment = (rows - quantized.detached).squared().sum() * (Float(specification[VectorQuantizer.commitment]) / batch)
         // −log p(codes) is logged as `kl` (the KL of the point-mass posterior, P·log K under the uniform prior) so
         // that train and test columns compare; it is not part of the objective (the prior is fitted afterwards).
@@ -136,7 +136,7 @@ public final class VQVAE: Module, VariationalAutoencoder {
     /// −log p(x|z_q) and −log p(codes) (the KL of a deterministic posterior); no noise is drawn.
     public func negativeELBO(_ input: Tensor, noise: inout RandomStream) -> (reconstruction: Tensor, kl: Tensor) {
         let maps = codeMaps(input)
-        return (-decode(latent(codes: maps)).logProbability(input), negativeLogPrior(maps))
+        return (decode(latent(codes: maps)).negativeLogProbability(input), negativeLogPrior(maps))
     }
 
     /// The posterior is a point mass, so every importance weight of an image is the same, log p(x|z_q) + log p(codes).

@@ -27,7 +27,7 @@ public struct MeanTerms {
 
     public init(_ model: ComposedVAE, input: Tensor, context: LossContext) {
         let draw = model.trainingDraw(input, context: context)
-        let (reconstruction, parts) = (-draw.likelihood.logProbability(input), draw.kl)
+        let (reconstruction, parts) = (draw.likelihood.negativeLogProbability(input), draw.kl)
         (code, likelihood) = (draw.code, draw.likelihood)
         self.reconstruction = reconstruction.mean()
         self.parts = parts.map { ($0, $0.values.mean()) }

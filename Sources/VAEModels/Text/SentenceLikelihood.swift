@@ -12,9 +12,12 @@ public struct SentenceLikelihood: Likelihood {
     public let batch: Int
 
     /// log p(x|z) per row of ids (`[batch]`, natural log, summed over the tokens and `<eos>`).
-    public func logProbability(_ value: Tensor) -> Tensor {
+    public func logProbability(_ value: Tensor) -> Tensor { -negativeLogProbability(value) }
+
+    /// The sentences' cross-entropy under the decoder, per sentence.
+    public func negativeLogProbability(_ value: Tensor) -> Tensor {
         let sentences = SentenceVAE.sentences(value)
-        return -model.reconstruction(sentences, inputs: SentenceVAE.decoderInputs(sentences), latent: latent)
+        return model.reconstruction(sentences, inputs: SentenceVAE.decoderInputs(sentences), latent: latent)
     }
 
     /// The greedy decoding of each code, ended by `<eos>` and padded: `[batch, maximum length + 1]`.
