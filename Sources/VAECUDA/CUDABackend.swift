@@ -318,16 +318,17 @@ extension CUDABackend {
         return (outputs[0], outputs[1], outputs[2])
     }
 
-    public func softmaxCrossEntropy(_ logits: any DeviceStorage, targets: [Int]) -> (losses: any DeviceStorage, softmax: any DeviceStorage) {
-        let outputs = run([[logits.shape[0]], logits.shape], [logits]) {
+    public func softmaxCrossEntropy(_ logits: any DeviceStorage, targets: [Int])
+        -> (losses: any DeviceStorage, softmax: any DeviceStorage, labels: any DeviceStorage) {
+        let outputs = run([[logits.shape[0]], logits.shape, [2 * targets.count]], [logits]) {
             let result = try ops.softmaxCrossEntropy($0[0], targets: targets)
-            return [result.losses, result.softmax]
+            return [result.losses, result.softmax, result.labels]
         }
-        return (outputs[0], outputs[1])
+        return (outputs[0], outputs[1], outputs[2])
     }
 
-    public func softmaxCrossEntropyGradient(upstream g: any DeviceStorage, softmax: any DeviceStorage, targets: [Int]) -> any DeviceStorage {
-        run(softmax.shape, [g, softmax]) { try ops.softmaxCrossEntropyGradient(upstream: $0[0], softmax: $0[1], targets: targets) }
+    public func softmaxCrossEntropyGradient(upstream g: any DeviceStorage, softmax: any DeviceStorage, labels: any DeviceStorage) -> any DeviceStorage {
+        run(softmax.shape, [g, softmax, labels]) { try ops.softmaxCrossEntropyGradient(upstream: $0[0], softmax: $0[1], labels: $0[2]) }
     }
 
     public func reparameterizedSample(mean: any DeviceStorage, logVariance: any DeviceStorage, noise: any DeviceStorage) -> any DeviceStorage {

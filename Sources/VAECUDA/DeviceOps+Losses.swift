@@ -36,27 +36,26 @@ extension DeviceOps {
         return dx
     }
 
-    /// −log softmax(row)[target] per row (0 for a negative target), and the softmax for the gradient: one block per
-    /// row (`vae_softmax_cross_entropy`).
-    public func softmaxCrossEntropy(_ logits: DeviceTensor, targets: [Int]) throws -> (losses: DeviceTensor, softmax: DeviceTensor) {
+    /// −log softmax(row)[target] per row (0 for a negative target), the softmax for the gradient, and the targets
+    /// on the device (one 8-byte integer each, in a tensor of twice their count), which the gradient reads again
+    /// instead of copying them a second time: one block per row (`vae_softmax_cross_entropy`).
+    public func softmaxCrossEntropy(_ logits: DeviceTensor, targets: [Int]) throws -> (losses: DeviceTensor, softmax: DeviceTensor, labels: DeviceTensor) {
         let (rows, classes) = (logits.shape[0], logits.shape[1])
         let (losses, softmax) = (try make([rows]), try make(logits.shape))
-        let labels = try device.upload(integers: targets)
-        defer { device.free(labels) }
+        let labels = try make([2 * targets.count])
+        try targets.map(Int64.init).withUnsafeBytes { try device.copy($0, to: labels.address) }
         try device.launch("vae_softmax_cross_entropy", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
-                          [.int64(rows), .int64(classes), .address(logits.address), .address(labels), .address(losses.address),
+                          [.int64(rows), .int64(classes), .address(logits.address), .address(labels.address), .address(losses.address),
                            .address(softmax.address)])
-        return (losses, softmax)
+        return (losses, softmax, labels)
     }
 
-    /// g_row · (softmax − one-hot(target)).
-    public func softmaxCrossEntropyGradient(upstream g: DeviceTensor, softmax: DeviceTensor, targets: [Int]) throws -> DeviceTensor {
+    /// g_row · (softmax − one-hot(target)), with the targets ``softmaxCrossEntropy(_:targets:)`` put on the device.
+    public func softmaxCrossEntropyGradient(upstream g: DeviceTensor, softmax: DeviceTensor, labels: DeviceTensor) throws -> DeviceTensor {
         let dx = try make(softmax.shape)
-        let labels = try device.upload(integers: targets)
-        defer { device.free(labels) }
         try device.launch("vae_softmax_cross_entropy_gradient", grid: grid(dx.count), block: blockSize,
                           [.int64(softmax.shape[0]), .int64(softmax.shape[1]), .address(g.address), .address(softmax.address),
-                           .address(labels), .address(dx.address)])
+                           .address(labels.address), .address(dx.address)])
         return dx
     }
 }

@@ -128,10 +128,12 @@ public protocol TensorBackend: AnyObject {
         -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage)
 
     /// −log softmax(row)[target] per row of `[rows, classes]` logits (0 for a negative target), and the softmax
-    /// its gradient needs (`Tensor.softmaxCrossEntropy`).
-    func softmaxCrossEntropy(_ logits: any DeviceStorage, targets: [Int]) -> (losses: any DeviceStorage, softmax: any DeviceStorage)
-    /// g_row · (softmax − one-hot(target)), 0 in rows of a negative target.
-    func softmaxCrossEntropyGradient(upstream g: any DeviceStorage, softmax: any DeviceStorage, targets: [Int]) -> any DeviceStorage
+    /// and the targets its gradient needs (`Tensor.softmaxCrossEntropy`): the targets go to the device once.
+    func softmaxCrossEntropy(_ logits: any DeviceStorage, targets: [Int])
+        -> (losses: any DeviceStorage, softmax: any DeviceStorage, labels: any DeviceStorage)
+    /// g_row · (softmax − one-hot(target)), 0 in rows of a negative target; `labels`: the targets as the forward
+    /// op put them on the device (opaque storage).
+    func softmaxCrossEntropyGradient(upstream g: any DeviceStorage, softmax: any DeviceStorage, labels: any DeviceStorage) -> any DeviceStorage
 
     /// x·(1 − momentum) + (new·momentum)·scale (`Tensor.movingAverage`).
     func movingAverage(_ x: any DeviceStorage, toward new: any DeviceStorage, momentum: Float, scale: Float) -> any DeviceStorage

@@ -10,9 +10,9 @@ extension Tensor {
         let (rows, classes) = (shape[0], shape[1])
         precondition(targets.allSatisfy { $0 < classes }, "softmaxCrossEntropy: targets must be below \(classes)")
         if let backend = Tensor.backend(self) {
-            let (losses, softmax) = backend.softmaxCrossEntropy(storage, targets: targets)
+            let (losses, softmax, labels) = backend.softmaxCrossEntropy(storage, targets: targets)
             return Tensor.record(Tensor(device: losses), inputs: [self]) { g in
-                [.device(backend.softmaxCrossEntropyGradient(upstream: g.device, softmax: softmax, targets: targets))]
+                [.device(backend.softmaxCrossEntropyGradient(upstream: g.device, softmax: softmax, labels: labels))]
             }
         }
         var losses = [Float](repeating: 0, count: rows)

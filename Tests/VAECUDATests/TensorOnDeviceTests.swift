@@ -209,6 +209,32 @@ extension TensorOnDeviceTests {
         #expect(backend.hostFallbacks == before, "ran on the host: \(backend.hostFallbacks)")
     }
 
+    /// The softmax cross-entropy over a row wider than a block, with a padding target, and its gradient, as on
+    /// the CPU; the targets go to the device once for both.
+    @Test func theSoftmaxCrossEntropyCopiesItsTargetsOnce() throws {
+        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let counted = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let (logits, g) = (values([4, 300], seed: 60, in: -3...3), values([4], seed: 61))
+        let targets = [299, -1, 0, 17]
+        func run(_ on: CUDABackend?) -> (Tensor, Tensor) {
+            let tape = GradientTape()
+            return tape.recording {
+                let x = tape.watch(logits.moved(to: on).detached)
+                let losses = x.softmaxCrossEntropy(targets: targets)
+                return (losses, tape.gradients(of: (losses * g.moved(to: on)).sum(), withRespectTo: [x])[0])
+            }
+        }
+        let (cpuLosses, cpuGradient) = run(nil)
+        let copies = caching.copiesToDevice
+        let (losses, gradient) = run(counted)
+        #expect(caching.copiesToDevice - copies == 3, "the logits, g and the targets once: \(caching.copiesToDevice - copies) copies")
+        for (name, d, c) in [("losses", losses, cpuLosses), ("gradient", gradient, cpuGradient)] {
+            let worst = zip(d.scalars, c.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            #expect(d.backend === counted && worst <= 1e-5, "\(name): largest relative difference \(worst)")
+        }
+        #expect(counted.failure == nil && counted.hostFallbacks.isEmpty)
+    }
+
     /// Transposes, slices, concatenation (of a host and a device tensor), the straight-through estimator and batch
     /// normalisation (with its statistics), each with its gradients, on the device.
     @Test func layoutOpsAndBatchNormalisation() {
