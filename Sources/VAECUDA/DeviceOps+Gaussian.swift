@@ -5,29 +5,17 @@ import VAETensor
 extension DeviceOps {
     /// μ + exp(½·log σ²)·ε.
     public func reparameterizedSample(mean: DeviceTensor, logVariance: DeviceTensor, noise: DeviceTensor) throws -> DeviceTensor {
-        try requireSameShape("reparameterizedSample", mean, logVariance, noise)
-        let z = try make(mean.shape)
-        try device.launch("vae_reparameterized_sample", grid: grid(z.count), block: blockSize,
-                          [.int64(z.count), .address(mean.address), .address(logVariance.address), .address(noise.address), .address(z.address)])
-        return z
+        try elementwise("vae_reparameterized_sample", "reparameterizedSample", mean, logVariance, noise)
     }
 
     /// g·ε·exp(½·log σ²)·½: the draw's gradient for the log-variance.
     public func reparameterizedSampleGradient(upstream g: DeviceTensor, logVariance: DeviceTensor, noise: DeviceTensor) throws -> DeviceTensor {
-        try requireSameShape("reparameterizedSampleGradient", g, logVariance, noise)
-        let dv = try make(g.shape)
-        try device.launch("vae_reparameterized_sample_gradient", grid: grid(dv.count), block: blockSize,
-                          [.int64(dv.count), .address(g.address), .address(logVariance.address), .address(noise.address), .address(dv.address)])
-        return dv
+        try elementwise("vae_reparameterized_sample_gradient", "reparameterizedSampleGradient", g, logVariance, noise)
     }
 
     /// ½(μ² + exp(log σ²) − log σ² − 1).
     public func standardNormalKL(mean: DeviceTensor, logVariance: DeviceTensor) throws -> DeviceTensor {
-        try requireSameShape("standardNormalKL", mean, logVariance)
-        let kl = try make(mean.shape)
-        try device.launch("vae_standard_normal_kl", grid: grid(kl.count), block: blockSize,
-                          [.int64(kl.count), .address(mean.address), .address(logVariance.address), .address(kl.address)])
-        return kl
+        try elementwise("vae_standard_normal_kl", "standardNormalKL", mean, logVariance)
     }
 
     /// The KL's gradients for the mean and the log-variance, in one launch.

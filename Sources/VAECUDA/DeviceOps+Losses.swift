@@ -4,11 +4,7 @@ import VAETensor
 extension DeviceOps {
     /// The binary cross-entropy with logits per element (`Tensor.binaryCrossEntropy`).
     public func binaryCrossEntropy(logits: DeviceTensor, targets: DeviceTensor) throws -> DeviceTensor {
-        try requireSameShape("binaryCrossEntropy", logits, targets)
-        let y = try make(logits.shape)
-        try device.launch("vae_cross_entropy", grid: grid(y.count), block: blockSize,
-                          [.int64(y.count), .address(logits.address), .address(targets.address), .address(y.address)])
-        return y
+        try elementwise("vae_cross_entropy", "binaryCrossEntropy", logits, targets)
     }
 
     /// Σ over each row of the binary cross-entropy with logits (`Tensor.binaryCrossEntropySums`), and the sigmoids

@@ -35,10 +35,22 @@ public struct DeviceOps {
     func make(_ shape: [Int]) throws -> DeviceTensor { try DeviceTensor(device: device, shape: shape) }
 
     /// Throws, naming `op`, unless every tensor has the same shape (the elementwise kernels that take no strides).
-    func requireSameShape(_ op: String, _ tensors: DeviceTensor...) throws {
+    func requireSameShape(_ op: String, _ tensors: DeviceTensor...) throws { try requireSameShape(op, tensors) }
+
+    func requireSameShape(_ op: String, _ tensors: [DeviceTensor]) throws {
         guard let first = tensors.first, tensors.allSatisfy({ $0.shape == first.shape }) else {
             throw CUDAError("\(op): shapes \(tensors.map(\.shape)) differ")
         }
+    }
+
+    /// One output of the inputs' common shape from an elementwise kernel that takes the count, the inputs and the
+    /// output (`vae_cross_entropy`, the Gaussian draw and KL); throws, naming `op`, when the shapes differ.
+    func elementwise(_ kernel: String, _ op: String, _ inputs: DeviceTensor...) throws -> DeviceTensor {
+        try requireSameShape(op, inputs)
+        let y = try make(inputs[0].shape)
+        try device.launch(kernel, grid: grid(y.count), block: blockSize,
+                          [.int64(y.count)] + inputs.map { .address($0.address) } + [.address(y.address)])
+        return y
     }
 
     // MARK: elementwise
