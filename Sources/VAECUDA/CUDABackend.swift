@@ -159,14 +159,18 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         run(inputShape, [g, winners]) { try ops.maximumGradient(upstream: $0[0], winners: $0[1], alongAxis: axis, inputShape: inputShape) }
     }
 
-    public func gather(_ x: any DeviceStorage, indices: [Int], alongAxis axis: Int) -> any DeviceStorage {
+    public func gather(_ x: any DeviceStorage, indices: [Int], alongAxis axis: Int) -> (values: any DeviceStorage, indices: any DeviceStorage) {
         var shape = x.shape
         shape[axis] = indices.count
-        return run(shape, [x]) { try ops.gather($0[0], indices: indices, alongAxis: axis) }
+        let outputs = run([shape, [2 * indices.count]], [x]) {
+            let result = try ops.gather($0[0], indices: indices, alongAxis: axis)
+            return [result.values, result.indices]
+        }
+        return (outputs[0], outputs[1])
     }
 
-    public func gatherGradient(upstream g: any DeviceStorage, indices: [Int], alongAxis axis: Int, inputShape: [Int]) -> any DeviceStorage {
-        run(inputShape, [g]) { try ops.gatherGradient(upstream: $0[0], indices: indices, alongAxis: axis, inputShape: inputShape) }
+    public func gatherGradient(upstream g: any DeviceStorage, indices: any DeviceStorage, alongAxis axis: Int, inputShape: [Int]) -> any DeviceStorage {
+        run(inputShape, [g, indices]) { try ops.gatherGradient(upstream: $0[0], indices: $0[1], alongAxis: axis, inputShape: inputShape) }
     }
 
     public func matmul(_ a: any DeviceStorage, transposingA: Bool, _ b: any DeviceStorage,

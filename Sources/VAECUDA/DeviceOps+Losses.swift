@@ -38,8 +38,7 @@ extension DeviceOps {
     public func softmaxCrossEntropy(_ logits: DeviceTensor, targets: [Int]) throws -> (losses: DeviceTensor, softmax: DeviceTensor, labels: DeviceTensor) {
         let (rows, classes) = (logits.shape[0], logits.shape[1])
         let (losses, softmax) = (try make([rows]), try make(logits.shape))
-        let labels = try make([2 * targets.count])
-        try targets.map(Int64.init).withUnsafeBytes { try device.copy($0, to: labels.address) }
+        let labels = try integers(targets)
         try device.launch("vae_softmax_cross_entropy", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
                           [.int64(rows), .int64(classes), .address(logits.address), .address(labels.address), .address(losses.address),
                            .address(softmax.address)])

@@ -33,6 +33,12 @@ public struct DeviceOps {
     func grid(_ count: Int) -> Int { max(1, min(maximumBlocks, (count + blockSize - 1) / blockSize)) }
 
     func make(_ shape: [Int]) throws -> DeviceTensor { try DeviceTensor(device: device, shape: shape) }
+    /// `values` on the device as 8-byte integers (`long long` indices and labels), in a tensor of twice their count.
+    func integers(_ values: [Int]) throws -> DeviceTensor {
+        let tensor = try make([2 * values.count])
+        try values.map(Int64.init).withUnsafeBytes { try device.copy($0, to: tensor.address) }
+        return tensor
+    }
 
     /// Throws, naming `op`, unless every tensor has the same shape (the elementwise kernels that take no strides).
     func requireSameShape(_ op: String, _ tensors: DeviceTensor...) throws { try requireSameShape(op, tensors) }
@@ -204,24 +210,21 @@ public struct DeviceOps {
     }
 
     /// Entries `indices` along `axis` (repeats allowed).
-    public func gather(_ x: DeviceTensor, indices: [Int], alongAxis axis: Int) throws -> DeviceTensor {
+    public func gather(_ x: DeviceTensor, indices: [Int], alongAxis axis: Int) throws -> (values: DeviceTensor, indices: DeviceTensor) {
         var shape = x.shape
         shape[axis] = indices.count
-        let y = try make(shape)
-        let indexBuffer = try device.upload(integers: indices)
-        defer { device.free(indexBuffer) }
+        let (y, onDevice) = (try make(shape), try integers(indices))
         try device.launch("vae_gather", grid: grid(y.count), block: blockSize,
-                          Self.split(x.shape, axis) + [.int64(indices.count), .address(indexBuffer), .address(x.address), .address(y.address)])
-        return y
+                          Self.split(x.shape, axis) + [.int64(indices.count), .address(onDevice.address), .address(x.address), .address(y.address)])
+        return (y, onDevice)
     }
 
     /// The gradient of ``gather(_:indices:alongAxis:)``: each entry of the input gets the sum of g where it was taken.
-    public func gatherGradient(upstream g: DeviceTensor, indices: [Int], alongAxis axis: Int, inputShape: [Int]) throws -> DeviceTensor {
+    /// `indices`: as ``gather(_:indices:alongAxis:)`` put them on the device.
+    public func gatherGradient(upstream g: DeviceTensor, indices: DeviceTensor, alongAxis axis: Int, inputShape: [Int]) throws -> DeviceTensor {
         let dx = try make(inputShape)
-        let indexBuffer = try device.upload(integers: indices)
-        defer { device.free(indexBuffer) }
         try device.launch("vae_gather_gradient", grid: grid(dx.count), block: blockSize,
-                          Self.split(inputShape, axis) + [.int64(indices.count), .address(indexBuffer), .address(g.address), .address(dx.address)])
+                          Self.split(inputShape, axis) + [.int64(indices.count / 2), .address(indices.address), .address(g.address), .address(dx.address)])
         return dx
     }
 

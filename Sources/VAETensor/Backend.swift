@@ -74,10 +74,11 @@ public protocol TensorBackend: AnyObject {
     /// The gradient of ``maximum(_:alongAxis:)``: g at each maximum's first entry, 0 elsewhere in `inputShape`.
     func maximumGradient(upstream g: any DeviceStorage, winners: any DeviceStorage, alongAxis axis: Int,
                          inputShape: [Int]) -> any DeviceStorage
-    /// Entries `indices` along `axis` (`Tensor.gathering`).
-    func gather(_ x: any DeviceStorage, indices: [Int], alongAxis axis: Int) -> any DeviceStorage
+    /// Entries `indices` along `axis` (`Tensor.gathering`), and the indices as they went to the device (opaque
+    /// storage), which the gradient reads again: the indices go to the device once.
+    func gather(_ x: any DeviceStorage, indices: [Int], alongAxis axis: Int) -> (values: any DeviceStorage, indices: any DeviceStorage)
     /// The gradient of ``gather(_:indices:alongAxis:)``: g added back to the entries it came from.
-    func gatherGradient(upstream g: any DeviceStorage, indices: [Int], alongAxis axis: Int, inputShape: [Int]) -> any DeviceStorage
+    func gatherGradient(upstream g: any DeviceStorage, indices: any DeviceStorage, alongAxis axis: Int, inputShape: [Int]) -> any DeviceStorage
 
     /// `x` with its axes reordered: output axis i is input axis `order[i]` (`Tensor.transposed`).
     func permuted(_ x: any DeviceStorage, order: [Int]) -> any DeviceStorage

@@ -101,8 +101,9 @@ extension Tensor {
 
     func gatheringOnDevice(_ indices: [Int], alongAxis axis: Int, _ backend: any TensorBackend) -> Tensor {
         let inputShape = shape
-        return Tensor.record(Tensor(device: backend.gather(storage, indices: indices, alongAxis: axis)), inputs: [self]) { g in
-            [.device(backend.gatherGradient(upstream: g.device, indices: indices, alongAxis: axis, inputShape: inputShape))]
+        let (values, onDevice) = backend.gather(storage, indices: indices, alongAxis: axis)
+        return Tensor.record(Tensor(device: values), inputs: [self]) { g in
+            [.device(backend.gatherGradient(upstream: g.device, indices: onDevice, alongAxis: axis, inputShape: inputShape))]
         }
     }
 

@@ -209,28 +209,34 @@ extension TensorOnDeviceTests {
         #expect(backend.hostFallbacks == before, "ran on the host: \(backend.hostFallbacks)")
     }
 
-    /// The softmax cross-entropy over a row wider than a block, with a padding target, and its gradient, as on
-    /// the CPU; the targets go to the device once for both.
-    @Test func theSoftmaxCrossEntropyCopiesItsTargetsOnce() throws {
+    /// The softmax cross-entropy's targets and a gather's indices (an embedding's token ids) go to the device once:
+    /// the forward op keeps them for the gradient. Values and gradients as on the CPU, with a padding target and a
+    /// repeated index.
+    @Test func theTargetsAndIndicesGoToTheDeviceOnce() throws {
+        try expectOneCopyOfTheIndices("softmax cross-entropy", [4, 300]) { $0.softmaxCrossEntropy(targets: [299, -1, 0, 17]) }
+        try expectOneCopyOfTheIndices("embedding rows gathered", [6, 5]) { $0.gathering([5, 0, 5, 2, 1, 1, 3]) }
+    }
+
+    func expectOneCopyOfTheIndices(_ what: String, _ shape: [Int], _ f: (Tensor) -> Tensor) throws {
         let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
         let counted = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
-        let (logits, g) = (values([4, 300], seed: 60, in: -3...3), values([4], seed: 61))
-        let targets = [299, -1, 0, 17]
+        let input = values(shape, seed: 60, in: -3...3)
         func run(_ on: CUDABackend?) -> (Tensor, Tensor) {
             let tape = GradientTape()
             return tape.recording {
-                let x = tape.watch(logits.moved(to: on).detached)
-                let losses = x.softmaxCrossEntropy(targets: targets)
-                return (losses, tape.gradients(of: (losses * g.moved(to: on)).sum(), withRespectTo: [x])[0])
+                let x = tape.watch(input.moved(to: on).detached)
+                let y = f(x)
+                let g = values(y.shape, seed: 61).moved(to: on)
+                return (y, tape.gradients(of: (y * g).sum(), withRespectTo: [x])[0])
             }
         }
-        let (cpuLosses, cpuGradient) = run(nil)
+        let (cpuValues, cpuGradient) = run(nil)
         let copies = caching.copiesToDevice
-        let (losses, gradient) = run(counted)
-        #expect(caching.copiesToDevice - copies == 3, "the logits, g and the targets once: \(caching.copiesToDevice - copies) copies")
-        for (name, d, c) in [("losses", losses, cpuLosses), ("gradient", gradient, cpuGradient)] {
+        let (deviceValues, gradient) = run(counted)
+        #expect(caching.copiesToDevice - copies == 3, "\(what): the input, g and the indices once: \(caching.copiesToDevice - copies) copies")
+        for (name, d, c) in [("values", deviceValues, cpuValues), ("gradient", gradient, cpuGradient)] {
             let worst = zip(d.scalars, c.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
-            #expect(d.backend === counted && worst <= 1e-5, "\(name): largest relative difference \(worst)")
+            #expect(d.backend === counted && d.shape == c.shape && worst <= 1e-5, "\(what) \(name): largest relative difference \(worst)")
         }
         #expect(counted.failure == nil && counted.hostFallbacks.isEmpty)
     }
