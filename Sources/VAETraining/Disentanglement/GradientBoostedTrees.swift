@@ -1,11 +1,14 @@
 import Foundation
 
-/// Gradient-boosted regression trees for classification with the multinomial deviance: the learner of
+/// Gradient-boosted regression trees for classification with the log-loss (deviance): the learner of
 /// disentanglement_lib's DCI score (scikit-learn's `GradientBoostingClassifier` with its defaults: 100 stages,
-/// learning rate 0.1, trees of depth 3 on all features, Friedman's MSE split criterion, leaves set by one Newton step,
-/// raw scores started at the log class priors; Friedman 2001, "Greedy function approximation").
+/// learning rate 0.1, trees of depth 3 on all features, Friedman's MSE split criterion, leaves set by one Newton step;
+/// Friedman 2001, "Greedy function approximation").
 ///
-/// Each stage fits one tree per class to the residuals y_k − p_k of the softmax of the raw scores. A tree grows level
+/// For more than two classes (the multinomial deviance), each stage fits one tree per class to the residuals
+/// y_k − p_k of the softmax of the raw scores, which start at the log class priors. For two classes (the binomial
+/// deviance, as scikit-learn), each stage fits one tree to y − p of the logistic sigmoid of one raw score, which
+/// starts at the log odds of class 1 and predicts class 1 where it is 0 or more. A tree grows level
 /// by level: every feature's samples are scanned once per level in that feature's sorted order, each node keeping its
 /// own running sums, so a level costs O(samples × features). `featureImportances` are scikit-learn's: per tree, the
 /// weighted impurity (variance) decrease of each split over the root's sample count, averaged over the trees that split
@@ -14,8 +17,9 @@ import Foundation
 struct GradientBoostedTrees {
     let classes: Int
     let learningRate: Double
+    /// The raw scores before the first stage: one per class, or the log odds of class 1 for two classes.
     let initial: [Double]
-    /// `trees[stage][class]`.
+    /// `trees[stage][k]`: one tree per class, or one per stage for two classes.
     let trees: [[Tree]]
     /// One value per feature, summing to 1 (all 0 when no tree split).
     let featureImportances: [Double]
@@ -44,43 +48,51 @@ struct GradientBoostedTrees {
         let order = columns.map { column in (0..<n).sorted { column[$0] < column[$1] || (column[$0] == column[$1] && $0 < $1) } }
         var counts = [Double](repeating: 0, count: classes)
         for label in labels { counts[label] += 1 }
-        initial = counts.map { Foundation.log(max($0 / Double(max(n, 1)), 1e-300)) }
-        var raw = [Double](repeating: 0, count: n * classes)
-        for row in 0..<n { for k in 0..<classes { raw[row * classes + k] = initial[k] } }
+        // The class priors, clipped as scikit-learn's to [ε, 1 − ε] (float64's ε), through the link: log, or logit.
+        let priors = counts.map { min(max($0 / Double(max(n, 1)), Double.ulpOfOne), 1 - Double.ulpOfOne) }
+        let binary = classes == 2
+        let outputs = binary ? 1 : classes
+        initial = binary ? [Foundation.log(priors[1] / (1 - priors[1]))] : priors.map { Foundation.log($0) }
+        var raw = [Double](repeating: 0, count: n * outputs)
+        for row in 0..<n { for k in 0..<outputs { raw[row * outputs + k] = initial[k] } }
         var trees: [[Tree]] = []
         var importanceSum = [Double](repeating: 0, count: width)
         var splittingTrees = 0
-        var probability = [Double](repeating: 0, count: n * classes)
+        var probability = [Double](repeating: 0, count: n * outputs)
+        // One Newton step's scale: (K − 1)/K for the multinomial deviance (scikit-learn keeps Friedman's factor), 1 for the binomial.
+        let leafScale = binary ? 1 : Double(classes - 1) / Double(classes)
         for _ in 0..<stages {
             for row in 0..<n {
-                let base = row * classes
+                let base = row * outputs
+                guard !binary else { probability[row] = 1 / (1 + Foundation.exp(-raw[row])); continue }
                 let largest = raw[base..<(base + classes)].max()!
                 var total = 0.0
                 for k in 0..<classes { probability[base + k] = Foundation.exp(raw[base + k] - largest); total += probability[base + k] }
                 for k in 0..<classes { probability[base + k] /= total }
             }
             var stage: [Tree] = []
-            for k in 0..<classes {
-                let residual = (0..<n).map { (labels[$0] == k ? 1.0 : 0.0) - probability[$0 * classes + k] }
+            for k in 0..<outputs {
+                let positive = binary ? 1 : k
+                let residual = (0..<n).map { (labels[$0] == positive ? 1.0 : 0.0) - probability[$0 * outputs + k] }
                 var importance = [Double](repeating: 0, count: width)
                 var (tree, leafOf) = Self.fitTree(columns: columns, order: order, residual: residual, depth: depth,
                                                   importance: &importance)
-                // Each leaf's value: one Newton step of the multinomial deviance (scikit-learn's leaf update).
+                // Each leaf's value: one Newton step of the deviance (scikit-learn's leaf update).
                 var numerator = [Double](repeating: 0, count: tree.feature.count)
                 var denominator = numerator
                 for row in 0..<n {
-                    let p = probability[row * classes + k]
+                    let p = probability[row * outputs + k]
                     numerator[leafOf[row]] += residual[row]
                     denominator[leafOf[row]] += p * (1 - p)
                 }
                 for node in tree.value.indices where tree.feature[node] < 0 {
-                    tree.value[node] = denominator[node] < 1e-150 ? 0 : Double(classes - 1) / Double(classes) * numerator[node] / denominator[node]
+                    tree.value[node] = denominator[node] < 1e-150 ? 0 : leafScale * numerator[node] / denominator[node]
                 }
                 if tree.feature.count > 1 {
                     splittingTrees += 1
                     for feature in 0..<width { importanceSum[feature] += importance[feature] / Double(n) }
                 }
-                for row in 0..<n { raw[row * classes + k] += learningRate * tree.value[leafOf[row]] }
+                for row in 0..<n { raw[row * outputs + k] += learningRate * tree.value[leafOf[row]] }
                 stage.append(tree)
             }
             trees.append(stage)
@@ -170,6 +182,7 @@ struct GradientBoostedTrees {
             let input = row.map { Double(Float($0)) }
             var raw = initial
             for stage in trees { for (k, tree) in stage.enumerated() { raw[k] += learningRate * tree.predict(input) } }
+            if raw.count == 1 { return raw[0] >= 0 ? 1 : 0 }
             return raw.indices.max { raw[$0] < raw[$1] }!
         }
     }
