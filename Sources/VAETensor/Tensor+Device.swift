@@ -13,6 +13,7 @@ extension Tensor {
     var storage: any DeviceStorage { deviceStorage! }
 
     static func onDevice(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ backend: any TensorBackend) -> Tensor {
+        if let folded = withHostConstant(op, a, b, backend) { return folded }
         let (a, b) = (a.moved(to: backend), b.moved(to: backend))
         let (x, y) = (a.storage, b.storage)
         let (needA, needB) = (a.isTracked, b.isTracked)
@@ -20,6 +21,30 @@ extension Tensor {
             let (gradientA, gradientB) = backend.binaryGradients(op, upstream: g.device, x, y)
             return [needA ? .device(gradientA) : nil, needB ? .device(gradientB) : nil]
         }
+    }
+
+    /// A device tensor and a constant on the host (one value, shape [], not tracked: a fixed variance's log) as the
+    /// scalar op that gives the same bits (x − s is x + (−s) in IEEE arithmetic), so the constant is not copied to the
+    /// device; nil for other operands and for division (x·(1/s) is not x/s).
+    static func withHostConstant(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ backend: any TensorBackend) -> Tensor? {
+        func constant(_ x: Tensor) -> Float? { x.deviceStorage == nil && x.shape.isEmpty && !x.isTracked ? x.scalars[0] : nil }
+        if let s = constant(b), a.deviceStorage != nil {
+            switch op {
+            case .add: return a.onDevice(.scalar(.add, s), backend)
+            case .subtract: return a.onDevice(.scalar(.add, -s), backend)
+            case .multiply: return a.onDevice(.scalar(.multiply, s), backend)
+            case .divide: return nil
+            }
+        }
+        if let s = constant(a), b.deviceStorage != nil {
+            switch op {
+            case .add: return b.onDevice(.scalar(.add, s), backend)
+            case .subtract: return b.onDevice(.scalar(.subtractFrom, s), backend)
+            case .multiply: return b.onDevice(.scalar(.multiply, s), backend)
+            case .divide: return nil
+            }
+        }
+        return nil
     }
 
     func onDevice(_ op: DeviceElementwise, _ backend: any TensorBackend) -> Tensor {

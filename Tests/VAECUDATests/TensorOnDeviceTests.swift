@@ -213,11 +213,26 @@ extension TensorOnDeviceTests {
     /// the forward op keeps them for the gradient. Values and gradients as on the CPU, with a padding target and a
     /// repeated index.
     @Test func theTargetsAndIndicesGoToTheDeviceOnce() throws {
-        try expectOneCopyOfTheIndices("softmax cross-entropy", [4, 300]) { $0.softmaxCrossEntropy(targets: [299, -1, 0, 17]) }
-        try expectOneCopyOfTheIndices("embedding rows gathered", [6, 5]) { $0.gathering([5, 0, 5, 2, 1, 1, 3]) }
+        // The input, g and the indices once.
+        try expectCopies(3, "softmax cross-entropy", [4, 300]) { $0.softmaxCrossEntropy(targets: [299, -1, 0, 17]) }
+        try expectCopies(3, "embedding rows gathered", [6, 5]) { $0.gathering([5, 0, 5, 2, 1, 1, 3]) }
     }
 
-    func expectOneCopyOfTheIndices(_ what: String, _ shape: [Int], _ f: (Tensor) -> Tensor) throws {
+    /// A constant on the host (one value, not tracked: a fixed Gaussian variance's log) with a device tensor runs as
+    /// the scalar op: the same bits as the CPU's, values and gradients, and no copy of the constant to the device.
+    @Test func aHostConstantIsNotCopiedToTheDevice() throws {
+        let c = Tensor(Float(-0.7))
+        let cases: [(String, (Tensor) -> Tensor)] = [("x + c", { $0 + c }), ("c + x", { c + $0 }), ("x − c", { $0 - c }),
+                                                     ("c − x", { c - $0 }), ("x · c", { $0 * c }), ("c · x", { c * $0 })]
+        // The input and g.
+        for (what, f) in cases { try expectCopies(2, what, [3, 5], tolerance: 0, f) }
+        // Division is not a multiplication by 1/c: the constant goes to the device.
+        try expectCopies(3, "x / c", [3, 5]) { $0 / c }
+    }
+
+    /// `f` of an input and the input's gradient (of Σ f·g) on the CPU and on a counting device: `copies` copies to the
+    /// device, values within `tolerance` (relative to max(1, |CPU value|)), and no op on host copies.
+    func expectCopies(_ copies: Int, _ what: String, _ shape: [Int], tolerance: Float = 1e-5, _ f: (Tensor) -> Tensor) throws {
         let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
         let counted = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
         let input = values(shape, seed: 60, in: -3...3)
@@ -231,12 +246,12 @@ extension TensorOnDeviceTests {
             }
         }
         let (cpuValues, cpuGradient) = run(nil)
-        let copies = caching.copiesToDevice
+        let before = caching.copiesToDevice
         let (deviceValues, gradient) = run(counted)
-        #expect(caching.copiesToDevice - copies == 3, "\(what): the input, g and the indices once: \(caching.copiesToDevice - copies) copies")
+        #expect(caching.copiesToDevice - before == copies, "\(what): \(caching.copiesToDevice - before) copies to the device, expected \(copies)")
         for (name, d, c) in [("values", deviceValues, cpuValues), ("gradient", gradient, cpuGradient)] {
             let worst = zip(d.scalars, c.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
-            #expect(d.backend === counted && d.shape == c.shape && worst <= 1e-5, "\(what) \(name): largest relative difference \(worst)")
+            #expect(d.backend === counted && d.shape == c.shape && worst <= tolerance, "\(what) \(name): largest relative difference \(worst)")
         }
         #expect(counted.failure == nil && counted.hostFallbacks.isEmpty)
     }
