@@ -27,6 +27,9 @@ public struct BenchmarkOptions: @unchecked Sendable {
     /// for the CPU. On a device a batch is one shard, each step moves its batch there and reads its loss back (so
     /// the step's time includes the device's work), and the CPU's sgemm timings are skipped.
     public var backend: (any TensorBackend)?
+    /// Called with true just before the timed training steps and with false just after them (a device's counters
+    /// read there give the work of those steps alone, without moving the model or the first steps' state).
+    public var aroundTimedSteps: ((_ starting: Bool) -> Void)?
 
     public init() {}
 }
@@ -200,6 +203,7 @@ public enum Benchmark {
         progress?("timing \(options.steps) training steps")
         var stepSeconds: [Double] = []
         optimizerSeconds = 0
+        options.aroundTimedSteps?(true)
         let started = Date()
         for _ in 0..<max(options.steps, 1) {
             let stepStart = Date()
@@ -207,6 +211,7 @@ public enum Benchmark {
             stepSeconds.append(Date().timeIntervalSince(stepStart))
         }
         let trainingSeconds = Date().timeIntervalSince(started) / Double(max(options.steps, 1))
+        options.aroundTimedSteps?(false)
         model.setTraining(false)
         let trainingFLOPs = 3 * forward
         stepSeconds.sort()

@@ -62,6 +62,12 @@ struct Bench: ParsableCommand {
             let backend = device == "dispatch" ? CUDABackend(device: CachingDevice(DispatchOnlyDevice()))
                 : try cudaBackend(device, flag: "--device cuda", group: SingleProcess())
             options.backend = backend
+            let caching = backend?.ops.device as? CachingDevice
+            var timed: (before: DeviceWork?, after: DeviceWork?)
+            options.aroundTimedSteps = { starting in
+                guard let caching else { return }
+                if starting { timed.before = DeviceWork(caching) } else { timed.after = DeviceWork(caching) }
+            }
             let report = try Benchmark.run(config: config, options: options) { stage in
                 if !json { FileHandle.standardError.write(Data("bench: \(stage)\n".utf8)) }
             }
@@ -69,28 +75,51 @@ struct Bench: ParsableCommand {
                 print(try JSONOutput.encode(report, pretty: false))
             } else {
                 report.lines.forEach { print($0) }
-                if let backend { print(workLines(backend, report: report).joined(separator: "\n")) }
+                if let backend, let caching, let before = timed.before, let after = timed.after {
+                    print(workLines(backend, caching, steps: after - before, report: report).joined(separator: "\n"))
+                }
             }
         }
     }
 }
 
+/// A ``CachingDevice``'s counts of the work handed to it.
+struct DeviceWork {
+    var launches, gemms, gemmOperations, copiesToDevice, copiesToHost: Int
+    var launchesByKernel: [String: Int]
+
+    init(_ device: CachingDevice) {
+        (launches, gemms, gemmOperations) = (device.launches, device.gemms, device.gemmOperations)
+        (copiesToDevice, copiesToHost, launchesByKernel) = (device.copiesToDevice, device.copiesToHost, device.launchesByKernel)
+    }
+
+    /// The work between two readings.
+    static func - (after: DeviceWork, before: DeviceWork) -> DeviceWork {
+        var difference = after
+        difference.launches -= before.launches
+        difference.gemms -= before.gemms
+        difference.gemmOperations -= before.gemmOperations
+        difference.copiesToDevice -= before.copiesToDevice
+        difference.copiesToHost -= before.copiesToHost
+        difference.launchesByKernel = after.launchesByKernel.merging(before.launchesByKernel.mapValues { -$0 }, uniquingKeysWith: +)
+            .filter { $0.value != 0 }
+        return difference
+    }
+}
+
 extension Bench {
-    /// The work the steps handed the device, per training step when nothing else ran there, and any op that ran on
-    /// host copies.
-    func workLines(_ backend: CUDABackend, report: BenchmarkReport) -> [String] {
-        guard let caching = backend.ops.device as? CachingDevice else { return [] }
-        let steps = warmUp + 1 + report.steps
-        var lines: [String] = []
-        if evalImages == 0 && (importanceSamples == 0 || iwaeImages == 0) {
-            lines.append(String(format: "device %.1f kernel launches, %.1f GEMMs (%.3f GFLOP), %.1f copies to it and %.1f back per training step",
-                                Double(caching.launches) / Double(steps), Double(caching.gemms) / Double(steps),
-                                Double(caching.gemmOperations) / Double(steps) / 1e9, Double(caching.copiesToDevice) / Double(steps),
-                                Double(caching.copiesToHost) / Double(steps)))
-            let kernels = caching.launchesByKernel.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
-            lines.append("       by kernel: " + kernels.map { String(format: "%@ %.1f", $0.key, Double($0.value) / Double(steps)) }.joined(separator: ", "))
-        } else {
-            lines.append("device \(steps) training steps and the evaluations: \(caching.workSummary)")
+    /// The work the timed training steps handed the device, per step (moving the model there and back and the
+    /// first steps' optimizer state are not in it), the whole run's work when evaluations ran too, and any op that
+    /// ran on host copies.
+    func workLines(_ backend: CUDABackend, _ caching: CachingDevice, steps work: DeviceWork, report: BenchmarkReport) -> [String] {
+        let steps = Double(report.steps)
+        var lines = [String(format: "device %.1f kernel launches, %.1f GEMMs (%.3f GFLOP), %.1f copies to it and %.1f back per timed training step",
+                            Double(work.launches) / steps, Double(work.gemms) / steps, Double(work.gemmOperations) / steps / 1e9,
+                            Double(work.copiesToDevice) / steps, Double(work.copiesToHost) / steps)]
+        let kernels = work.launchesByKernel.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+        lines.append("       by kernel: " + kernels.map { String(format: "%@ %.1f", $0.key, Double($0.value) / steps) }.joined(separator: ", "))
+        if evalImages > 0 || (importanceSamples > 0 && iwaeImages > 0) {
+            lines.append("device the whole run, evaluations included: \(caching.workSummary)")
         }
         if !backend.hostFallbacks.isEmpty {
             lines.append("device ops on host copies: " + backend.hostFallbacks.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
