@@ -237,6 +237,18 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         return (gradients[0], gradients[1], gradients[2])
     }
 
+    public func gaussianRowLogDensity(_ x: any DeviceStorage, mean: any DeviceStorage, scale: Float, logVariance: Float,
+                                      factor: Float) -> any DeviceStorage {
+        run(Array(x.shape.dropLast()), [x, mean]) {
+            try ops.gaussianRowLogDensity($0[0], mean: $0[1], scale: scale, logVariance: logVariance, factor: factor)
+        }
+    }
+
+    public func gaussianRowLogDensityGradient(upstream g: any DeviceStorage, _ x: any DeviceStorage, mean: any DeviceStorage,
+                                              slope: Float) -> any DeviceStorage {
+        run(x.shape, [g, x, mean]) { try ops.gaussianRowLogDensityGradient(upstream: $0[0], $0[1], mean: $0[2], slope: slope) }
+    }
+
     public func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)
         -> (sums: any DeviceStorage, sigmoids: any DeviceStorage) {
         let outputs = run([Array(logits.shape.dropLast()), logits.shape], [logits, targets]) {

@@ -107,6 +107,33 @@ extern "C" __global__ void vae_cross_entropy_row_sums(long long rows, long long 
     }
 }
 
+// Per row of `width`: Σ factor·(((x − μ)²·scale + logVariance) + logTwoPi), the terms in the order the host's
+// operators take them: a Gaussian log-density with one fixed variance (scale = e^(−log σ²), factor −½, or ½ for its
+// negation); one block per row.
+extern "C" __global__ void vae_gaussian_row_log_density(long long rows, long long width, const float *__restrict__ x,
+                                                        const float *__restrict__ mean, float scale, float logVariance,
+                                                        float logTwoPi, float factor, float *__restrict__ sums) {
+    VAE_REQUIRE_REDUCTION_BLOCK();
+    __shared__ float lanes[VAE_REDUCTION_THREADS];
+    for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
+        float total = 0.0f;
+        for (long long j = threadIdx.x; j < width; j += blockDim.x) {
+            long long i = row * width + j;
+            float d = x[i] - mean[i];
+            total += ((d * d * scale + logVariance) + logTwoPi) * factor;
+        }
+        float rowTotal = vae_block_sum(total, lanes);
+        if (threadIdx.x == 0) sums[row] = rowTotal;
+    }
+}
+
+// The mean's gradient of vae_gaussian_row_log_density: dμ = g_row·(x − μ)·slope, slope = −2·factor·scale.
+extern "C" __global__ void vae_gaussian_row_log_density_gradient(long long n, long long width, const float *__restrict__ g,
+                                                                 const float *__restrict__ x, const float *__restrict__ mean,
+                                                                 float slope, float *__restrict__ dm) {
+    VAE_LOOP(i, n) dm[i] = g[i / width] * ((x[i] - mean[i]) * slope);
+}
+
 // Elementwise binary cross-entropy with logits.
 extern "C" __global__ void vae_cross_entropy(long long n, const float *__restrict__ logits,
                                              const float *__restrict__ targets, float *__restrict__ y) {

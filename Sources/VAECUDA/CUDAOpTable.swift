@@ -67,6 +67,8 @@ public enum CUDAOpTable {
         "movingAverage": .kernels(["vae_moving_average", "vae_multiply_scalar"]),
         "reparameterizedSample": .kernels(["vae_reparameterized_sample", "vae_reparameterized_sample_gradient"]),
         "standardNormalKL": .kernels(["vae_standard_normal_kl", "vae_standard_normal_kl_gradient"]),
+        "gaussianLogDensity": .kernels(["vae_gaussian_row_log_density", "vae_gaussian_row_log_density_gradient", "vae_multiply_scalar"]),
+        "gaussianLogDensityTerms": .composite(["-", "squared", "*", "exp", "+"]),
         "batchNormalized": .kernels(["vae_batch_norm_forward", "vae_batch_norm_backward"]),
         "reshaped": .layout,
         "transposed": .kernels(["vae_strided_copy"]),

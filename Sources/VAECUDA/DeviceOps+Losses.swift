@@ -1,3 +1,4 @@
+import Foundation
 import VAETensor
 
 // The losses: the binary cross-entropy with logits (images), the softmax cross-entropy over a vocabulary (text).
@@ -15,6 +16,32 @@ extension DeviceOps {
         try device.launch("vae_cross_entropy_row_sums", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
                           [.int64(rows), .int64(width), .address(logits.address), .address(targets.address), .address(sums.address), .address(sigmoids.address)])
         return (sums, sigmoids)
+    }
+
+    /// Σ over each row of factor·((x − μ)²·scale + logVariance + log 2π): a Gaussian log-density with one fixed
+    /// variance (`Tensor.gaussianLogDensity`), one block per row (`vae_gaussian_row_log_density`).
+    public func gaussianRowLogDensity(_ x: DeviceTensor, mean: DeviceTensor, scale: Float, logVariance: Float, factor: Float) throws -> DeviceTensor {
+        try requireSameShape("gaussianRowLogDensity", x, mean)
+        let width = x.shape.last ?? 1, rows = x.count / max(width, 1)
+        let sums = try make(Array(x.shape.dropLast()))
+        try device.launch("vae_gaussian_row_log_density", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
+                          [.int64(rows), .int64(width), .address(x.address), .address(mean.address), .float(scale), .float(logVariance),
+                           .float(Float(Foundation.log(2 * Double.pi))), .float(factor), .address(sums.address)])
+        return sums
+    }
+
+    /// g_row·(x − μ)·slope: the mean's gradient of ``gaussianRowLogDensity(_:mean:scale:logVariance:factor:)``.
+    public func gaussianRowLogDensityGradient(upstream g: DeviceTensor, _ x: DeviceTensor, mean: DeviceTensor, slope: Float) throws -> DeviceTensor {
+        try requireSameShape("gaussianRowLogDensityGradient", x, mean)
+        let width = x.shape.last ?? 1
+        guard g.count * width == x.count else {
+            throw CUDAError("gaussianRowLogDensityGradient: upstream \(g.shape) is not one value per row of \(x.shape)")
+        }
+        let dm = try make(x.shape)
+        try device.launch("vae_gaussian_row_log_density_gradient", grid: grid(dm.count), block: blockSize,
+                          [.int64(dm.count), .int64(width), .address(g.address), .address(x.address), .address(mean.address),
+                           .float(slope), .address(dm.address)])
+        return dm
     }
 
     /// g · (sigmoid(x) − t): the logits' gradient of both binary cross-entropies, with g one value per row (of

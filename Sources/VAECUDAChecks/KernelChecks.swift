@@ -222,6 +222,22 @@ public struct KernelChecks {
         try device.launch("vae_cross_entropy_gradient", grid: 2, block: 64, [.int64(rows * width), .int64(width), .int32(1), gBuffer, sigmoids, targetBuffer, dx])
         record("vae_cross_entropy_gradient", try read(dx, rows * width),
                gradients([x], upstream: upstream) { $0[0].binaryCrossEntropySums(targets: t) }[0].scalars, tolerance: 2e-6)
+        // The Gaussian log-density with a fixed variance (log σ² = −1.3), and its negation.
+        let means = values(rows * width, seed: 10, in: -2...2)
+        let (m, logVariance, meanBuffer) = (Tensor(shape: [rows, width], scalars: means), Float(-1.3), try buffer(means))
+        let scale = (-Tensor(logVariance)).exp().scalar
+        for (factor, negated) in [(Float(-0.5), false), (0.5, true)] {
+            let (density, dm) = (try buffer(count: rows), try buffer(count: rows * width))
+            try device.launch("vae_gaussian_row_log_density", grid: 2, block: CUDAKernelSource.reductionThreads,
+                              [.int64(rows), .int64(width), logitBuffer, meanBuffer, .float(scale), .float(logVariance),
+                               .float(Float(Foundation.log(2 * Double.pi))), .float(factor), density])
+            let cpu = { (inputs: [Tensor]) in Tensor.gaussianLogDensity(x, mean: inputs[0], logVariance: Tensor(logVariance), negated: negated) }
+            record("vae_gaussian_row_log_density\(negated ? " (negated)" : "")", try read(density, rows), cpu([m]).scalars, tolerance: 1e-5)
+            try device.launch("vae_gaussian_row_log_density_gradient", grid: 2, block: 64,
+                              [.int64(rows * width), .int64(width), gBuffer, logitBuffer, meanBuffer, .float(-2 * factor * scale), dm])
+            record("vae_gaussian_row_log_density_gradient\(negated ? " (negated)" : "")", try read(dm, rows * width),
+                   gradients([m], upstream: upstream, cpu)[0].scalars, tolerance: 1e-5)
+        }
         let elementwise = try buffer(count: rows * width)
         try device.launch("vae_cross_entropy", grid: 2, block: 64, [.int64(rows * width), logitBuffer, targetBuffer, elementwise])
         record("vae_cross_entropy", try read(elementwise, rows * width), x.binaryCrossEntropy(targets: t).scalars, tolerance: 1e-5)

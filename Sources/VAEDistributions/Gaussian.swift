@@ -16,5 +16,10 @@ public struct Gaussian: Likelihood {
         gaussianLogDensity(value, mean: mean, logVariance: logVariance)
     }
 
+    /// −log p(x), the negation of ``logProbability(_:)``, one op (one kernel each way on a device for a fixed variance).
+    public func negativeLogProbability(_ value: Tensor) -> Tensor {
+        Tensor.gaussianLogDensity(value, mean: mean, logVariance: logVariance, negated: true)
+    }
+
     public static var dataRange: ClosedRange<Float> { -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude }
 }

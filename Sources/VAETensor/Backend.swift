@@ -151,6 +151,14 @@ public protocol TensorBackend: AnyObject {
     func standardNormalKLGradients(upstream g: any DeviceStorage, mean: any DeviceStorage, logVariance: any DeviceStorage)
         -> (mean: any DeviceStorage, logVariance: any DeviceStorage)
 
+    /// Σ over the last axis of factor·((x − μ)²·scale + logVariance + log 2π) for equal shapes, one value per row
+    /// (`Tensor.gaussianLogDensity` with a constant log-variance: scale e^(−log σ²), factor −½, or ½ negated).
+    func gaussianRowLogDensity(_ x: any DeviceStorage, mean: any DeviceStorage, scale: Float, logVariance: Float,
+                               factor: Float) -> any DeviceStorage
+    /// Its gradient for the mean, g_row·(x − μ)·slope with slope = −2·factor·scale (the value's is its negation).
+    func gaussianRowLogDensityGradient(upstream g: any DeviceStorage, _ x: any DeviceStorage, mean: any DeviceStorage,
+                                       slope: Float) -> any DeviceStorage
+
     /// The binary cross-entropy with logits per element (`Tensor.binaryCrossEntropy`).
     func binaryCrossEntropy(logits: any DeviceStorage, targets: any DeviceStorage) -> any DeviceStorage
     /// The binary cross-entropy with logits summed over the last axis, and the sigmoids its gradient needs.

@@ -1,6 +1,9 @@
-// The two elementwise chains every Gaussian latent runs each step, the reparameterised draw and the KL to N(0, I),
-// as single ops: on the host they are the same `Tensor` arithmetic as written out (the same values, bit for bit);
-// on a device each is one kernel forward and one backward instead of a launch per operator (docs/cuda.md).
+import Foundation
+
+// The elementwise chains every Gaussian latent runs each step, the reparameterised draw and the KL to N(0, I), and
+// the Gaussian decoder's log-density, as single ops: on the host they are the same `Tensor` arithmetic as written out
+// (the same values, bit for bit); on a device each is one kernel forward and one backward instead of a launch per
+// operator (docs/cuda.md).
 
 extension Tensor {
     /// z = μ + exp(½·log σ²)·ε, elementwise: the reparameterised draw of N(μ, σ²) for a given ε (Kingma & Welling
@@ -30,5 +33,34 @@ extension Tensor {
             }
         }
         return (mean.squared() + logVariance.exp() - logVariance - 1) * 0.5
+    }
+
+    /// Σ over the last axis of −½((x − μ)²·e^(−log σ²) + log σ² + log 2π): the log-density of independent
+    /// Gaussians, one value per row (its negation with `negated`); `logVariance` has μ's shape or broadcasts against
+    /// it. On a device, with x and μ of one shape and log σ² a constant on the host (one value, not tracked: a fixed
+    /// variance), one kernel each way.
+    public static func gaussianLogDensity(_ value: Tensor, mean: Tensor, logVariance: Tensor, negated: Bool = false) -> Tensor {
+        if let backend = backend(value, mean), value.shape == mean.shape, !value.shape.isEmpty, let c = logVariance.hostConstant {
+            // e^(−log σ²) as the host computes it in the terms below.
+            let scale = (-logVariance).exp().scalar
+            let (value, mean) = (value.moved(to: backend), mean.moved(to: backend))
+            let (x, m) = (value.storage, mean.storage)
+            let factor: Float = negated ? 0.5 : -0.5
+            let (needValue, needMean) = (value.isTracked, mean.isTracked)
+            let sums = backend.gaussianRowLogDensity(x, mean: m, scale: scale, logVariance: c, factor: factor)
+            return record(Tensor(device: sums), inputs: [value, mean]) { g in
+                let forMean = backend.gaussianRowLogDensityGradient(upstream: g.device, x, mean: m, slope: -2 * factor * scale)
+                return [needValue ? .device(backend.scalar(.multiply, forMean, -1)) : nil, needMean ? .device(forMean) : nil]
+            }
+        }
+        let sums = gaussianLogDensityTerms(value, mean: mean, logVariance: logVariance).sum(alongAxis: -1)
+        return negated ? -sums : sums
+    }
+
+    /// The terms of ``gaussianLogDensity(_:mean:logVariance:negated:)`` before the sum, −½((x − μ)²·e^(−log σ²) +
+    /// log σ² + log 2π), broadcast over the shapes of `value`, `mean` and `logVariance`.
+    public static func gaussianLogDensityTerms(_ value: Tensor, mean: Tensor, logVariance: Tensor) -> Tensor {
+        let standardized = (value - mean).squared() * (-logVariance).exp()
+        return (standardized + logVariance + Float(Foundation.log(2 * Double.pi))) * -0.5
     }
 }

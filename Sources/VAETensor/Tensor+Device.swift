@@ -23,12 +23,14 @@ extension Tensor {
         }
     }
 
+    /// The value of a constant on the host: one value (shape []) that is not tracked; nil for any other tensor.
+    var hostConstant: Float? { deviceStorage == nil && shape.isEmpty && !isTracked ? hostScalars[0] : nil }
+
     /// A device tensor and a constant on the host (one value, shape [], not tracked: a fixed variance's log) as the
     /// scalar op that gives the same bits (x − s is x + (−s) in IEEE arithmetic), so the constant is not copied to the
     /// device; nil for other operands and for division (x·(1/s) is not x/s).
     static func withHostConstant(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ backend: any TensorBackend) -> Tensor? {
-        func constant(_ x: Tensor) -> Float? { x.deviceStorage == nil && x.shape.isEmpty && !x.isTracked ? x.scalars[0] : nil }
-        if let s = constant(b), a.deviceStorage != nil {
+        if let s = b.hostConstant, a.deviceStorage != nil {
             switch op {
             case .add: return a.onDevice(.scalar(.add, s), backend)
             case .subtract: return a.onDevice(.scalar(.add, -s), backend)
@@ -36,7 +38,7 @@ extension Tensor {
             case .divide: return nil
             }
         }
-        if let s = constant(a), b.deviceStorage != nil {
+        if let s = a.hostConstant, b.deviceStorage != nil {
             switch op {
             case .add: return b.onDevice(.scalar(.add, s), backend)
             case .subtract: return b.onDevice(.scalar(.subtractFrom, s), backend)

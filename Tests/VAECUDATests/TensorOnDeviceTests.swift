@@ -377,4 +377,38 @@ extension TensorOnDeviceTests {
         }
         #expect(launches["vae_exp"] == nil && launches["vae_multiply"] == nil && launches["vae_square"] == nil, "\(launches)")
     }
+
+    /// The Gaussian decoder's log-density with a fixed variance (a constant on the host) and its negation: the host's
+    /// values and gradients (value and mean), with one kernel each way for the mean; a learned variance (on the
+    /// device) and a broadcast one take the operators' path.
+    @Test func theGaussianLogDensityOfAFixedVarianceIsOneKernelEachWay() throws {
+        let (x, mean) = (values([3, 70], seed: 23, in: 0...1), values([3, 70], seed: 24, in: -1...2))
+        let fixed = Tensor(Float(-2.3))
+        for negated in [false, true] {
+            expectAgreement("gaussianLogDensity, fixed variance, negated \(negated)", [x, mean]) {
+                .gaussianLogDensity($0[0], mean: $0[1], logVariance: fixed, negated: negated)
+            }
+            expectAgreement("gaussianLogDensity, learned variance, negated \(negated)", [x, mean, Tensor(Float(0.4))]) {
+                .gaussianLogDensity($0[0], mean: $0[1], logVariance: $0[2], negated: negated)
+            }
+        }
+        expectAgreement("gaussianLogDensity, a variance per column", [x, mean, values([70], seed: 25)]) {
+            .gaussianLogDensity($0[0], mean: $0[1], logVariance: $0[2])
+        }
+
+        let counting = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let counted = CUDABackend(ops: DeviceOps(device: counting, blockSize: 64, maximumBlocks: 2))
+        let (onDevice, meanOnDevice) = (x.moved(to: counted), mean.moved(to: counted))
+        let (before, copies) = (counting.launchesByKernel, counting.copiesToDevice)
+        let tape = GradientTape()
+        let gradient = tape.recording {
+            let m = tape.watch(meanOnDevice)
+            return tape.gradients(of: Tensor.gaussianLogDensity(onDevice, mean: m, logVariance: fixed, negated: true).sum(), withRespectTo: [m])[0]
+        }
+        let launches = counting.launchesByKernel.merging(before.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value != 0 }
+        #expect(gradient.backend === counted && counting.copiesToDevice == copies, "\(counting.copiesToDevice - copies) copies to the device")
+        // The sum and its gradient's expansion, the seed's fill, and one kernel each way for the density.
+        #expect(launches == ["vae_gaussian_row_log_density": 1, "vae_gaussian_row_log_density_gradient": 1, "vae_sum_all": 1,
+                             "vae_fill": 1, "vae_strided_copy": 1], "\(launches)")
+    }
 }
