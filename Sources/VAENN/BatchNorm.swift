@@ -8,7 +8,8 @@ import VAETensor
 public final class BatchNorm: Module {
     public let weight: Parameter
     public let bias: Parameter
-    /// Saved with the weights (PyTorch's buffer names), not trained.
+    /// Saved with the weights (PyTorch's buffer names), not trained. The running averages move with the module;
+    /// the step count stays on the host (nothing on a device reads it).
     public let runningMean: Parameter
     public let runningVar: Parameter
     public let numBatchesTracked: Parameter
@@ -20,7 +21,7 @@ public final class BatchNorm: Module {
         bias = Parameter(.zeros([channels]))
         runningMean = Parameter(.zeros([channels]), trainable: false)
         runningVar = Parameter(.ones([channels]), trainable: false)
-        numBatchesTracked = Parameter(.zeros([]), trainable: false)
+        numBatchesTracked = Parameter(.zeros([]), trainable: false, keptOnHost: true)
         self.epsilon = epsilon
         self.momentum = momentum
         super.init()

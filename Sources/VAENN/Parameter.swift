@@ -16,18 +16,27 @@ public final class Parameter {
     }
     private var stored: Tensor
 
-    /// Where the value lives: nil for the host, or a device's backend (`Module.move(to:)` sets it).
+    /// Where the value lives: nil for the host, or a device's backend (`Module.move(to:)` sets it). Always nil
+    /// for state kept on the host (``isKeptOnHost``).
     public var placement: (any TensorBackend)? {
-        didSet { stored = stored.moved(to: placement).detached }
+        didSet {
+            if isKeptOnHost { placement = nil }
+            stored = stored.moved(to: placement).detached
+        }
     }
 
     /// False for state that is saved with the weights but not trained (PyTorch's buffers, e.g. BatchNorm's
     /// running statistics).
     public let isTrainable: Bool
+    /// True for a buffer that no op on a device reads (a step counter): it stays on the host when its module moves,
+    /// so updating it costs a device no launch.
+    public let isKeptOnHost: Bool
 
-    public init(_ value: Tensor, trainable: Bool = true) {
+    public init(_ value: Tensor, trainable: Bool = true, keptOnHost: Bool = false) {
+        precondition(!(trainable && keptOnHost), "Parameter: a trained parameter moves with its module; only a buffer is kept on the host")
         stored = value.detached
         self.isTrainable = trainable
+        self.isKeptOnHost = keptOnHost
     }
 
     public var shape: [Int] { value.shape }
