@@ -10,7 +10,9 @@
 #                 (the −ELBO comparison), conv64 (VanillaVAE) on cuda on 5000 64×64 RGB images that
 #                 scripts/make_image_folder.py writes there from Fashion-MNIST
 #   bench-*.txt   `vae bench` of mlp, conv and conv64: 200 steps on cuda, and on the dispatch-only device (the host's
-#                 cost of issuing them), with launches per kernel
+#                 cost of issuing them), with launches per kernel; bench-*-profile.txt: 100 steps on cuda with
+#                 --profile (each kernel, GEMM and copy timed by CUDA events: where a step's GPU time goes, idle
+#                 time included)
 #   eval-*.json   `vae eval` (IWAE NLL, k = 5000) of the cuda mlp run: the whole test set on cuda, 1000 images on
 #                 cuda and on the CPU
 #   torch-*.txt   benchmarks/torch_mlp_vae.py on cuda at batch 128 and 1024, torch_conv_vae.py and
@@ -97,6 +99,9 @@ for model in mlp conv conv64; do
       > "$out/bench-$model-$device.txt" 2>&1
     echo "bench-$model-$device: exit $?" | tee -a "$out/timings.txt"
   done
+  timeout 60 "$vae" bench --model "$model" --device cuda --profile --steps 100 --warm-up 20 --eval-images 0 --importance-samples 0 \
+    > "$out/bench-$model-profile.txt" 2>&1
+  echo "bench-$model-profile: exit $?" | tee -a "$out/timings.txt"
 done
 python3 benchmarks/device_summary.py "$out" 2>&1 | tee "$out/summary.txt"
 exit "$status"

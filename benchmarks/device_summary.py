@@ -74,6 +74,13 @@ for model in ("mlp", "conv", "conv64"):
     if "cuda" in medians:
         host = f"; issuing it costs the host {medians['dispatch']:.3f} ms" if "dispatch" in medians else ""
         print(f"bench {model}: {medians['cuda']:.3f} ms per step on the GPU (median){host}")
+    # `vae bench --profile`: the step's GPU time by kind of work (CUDA events around each op).
+    try:
+        for line in open(os.path.join(directory, f"bench-{model}-profile.txt")):
+            if line.startswith("profile ") or line.lstrip().startswith("kernels by device time"):
+                print(f"  {model} {line.strip()}")
+    except OSError:
+        pass
 
 import json
 evaluations = {}

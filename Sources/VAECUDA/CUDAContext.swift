@@ -35,6 +35,9 @@ public final class CUDAContext: KernelDevice {
     let sgemm: Sgemm
     let setCurrent: @convention(c) (OpaquePointer?) -> Status
     var context: OpaquePointer?
+    /// The event functions and the events given back for reuse (``DeviceClock``), loaded at the first mark.
+    var events: CUDAEvents?
+    var spareEvents: [OpaquePointer] = []
 
     /// Opens device `index`: an error naming what is missing (driver, GPU, library) or what failed.
     public init(device index: Int = 0, search: CUDALibrarySearch = CUDALibrarySearch(), cache: KernelCache = KernelCache()) throws {
@@ -85,6 +88,7 @@ public final class CUDAContext: KernelDevice {
     deinit {
         typealias Release = @convention(c) (OpaquePointer?) -> Status
         typealias ReleaseContext = @convention(c) (Int32) -> Status
+        if let events { for event in spareEvents { _ = events.destroy(event) } }
         if let blasHandle, let destroy = try? cublas.function("cublasDestroy_v2", as: Release.self) { _ = destroy(blasHandle) }
         if let module, let unload = try? driver.function("cuModuleUnload", as: Release.self) { _ = unload(module) }
         if let release = try? driver.function("cuDevicePrimaryCtxRelease_v2", as: ReleaseContext.self) { _ = release(deviceHandle) }

@@ -29,6 +29,8 @@ struct Bench: ParsableCommand {
     var shards: Int?
     @Option(help: "Where the steps run: cpu, cuda (GPU 0), or dispatch (the CUDA backend over a device that does no work: what issuing a step costs the host, and the work it hands a GPU).")
     var device = "cpu"
+    @Flag(help: "With --device cuda: time each kernel, GEMM and copy of the timed steps on the GPU's clock (CUDA events) and print where a step's device time goes, idle time included.")
+    var profile = false
     @Flag(name: .customLong("skip-shapes"), help: "Do not time the model's own GEMM shapes one by one.")
     var skipShapes = false
     @Flag(help: "Print one JSON object instead of text.")
@@ -44,6 +46,7 @@ struct Bench: ParsableCommand {
         if let shards, shards < 1 { throw ValidationError("--shards must be 1 or more, got \(shards)") }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
         if !["cpu", "cuda", "dispatch"].contains(device) { throw ValidationError("--device must be cpu, cuda or dispatch, got '\(device)'") }
+        if profile && device != "cuda" { throw ValidationError("--profile times work on a GPU's clock: use it with --device cuda (got --device \(device))") }
     }
 
     func run() throws {
@@ -60,13 +63,16 @@ struct Bench: ParsableCommand {
             options.shards = shards ?? 0
             options.timeModelShapes = !skipShapes
             let backend = device == "dispatch" ? CUDABackend(device: CachingDevice(DispatchOnlyDevice()))
-                : try cudaBackend(device, flag: "--device cuda", group: SingleProcess())
+                : try cudaBackend(device, flag: "--device cuda", group: SingleProcess(), profiling: profile)
             options.backend = backend
             let caching = backend?.ops.device as? CachingDevice
             var timed: (before: DeviceWork?, after: DeviceWork?)
+            let profiler = caching?.base as? ProfilingDevice
             options.aroundTimedSteps = { starting in
                 guard let caching else { return }
                 if starting { timed.before = DeviceWork(caching) } else { timed.after = DeviceWork(caching) }
+                if starting { profiler?.reset() }
+                profiler?.isRecording = starting
             }
             let report = try Benchmark.run(config: config, options: options) { stage in
                 if !json { FileHandle.standardError.write(Data("bench: \(stage)\n".utf8)) }
@@ -77,6 +83,10 @@ struct Bench: ParsableCommand {
                 report.lines.forEach { print($0) }
                 if let backend, let caching, let before = timed.before, let after = timed.after {
                     print(workLines(backend, caching, steps: after - before, report: report).joined(separator: "\n"))
+                }
+                if let profiler {
+                    try profiler.collect()
+                    print(profiler.summary(steps: report.steps).joined(separator: "\n"))
                 }
             }
         }

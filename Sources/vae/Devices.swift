@@ -99,14 +99,15 @@ struct Devices: ParsableCommand {
 /// The backend `device: cuda` runs on (GPU 0 through the caching allocator), or nil for the CPU. Without a usable GPU
 /// it stops here, before anything is written, with `flag` and what this machine lacks (the driver, a GPU, a
 /// library, and where it was looked for).
-func cudaBackend(_ device: String, flag: String, group: any ProcessGroup) throws -> CUDABackend? {
+func cudaBackend(_ device: String, flag: String, group: any ProcessGroup, profiling: Bool = false) throws -> CUDABackend? {
     guard device == "cuda" else { return nil }
     guard group.size == 1 else {
         throw TrainingError("\(flag): MPI ranks run on the CPU in this version; run one process per GPU without mpirun, or --device cpu")
     }
     if let problem = CUDAProbe.run().problem { throw TrainingError("\(flag): \(problem)") }
     do {
-        return CUDABackend(device: CachingDevice(try CUDAContext(device: 0)))
+        let context = try CUDAContext(device: 0)
+        return CUDABackend(device: CachingDevice(profiling ? ProfilingDevice(context) : context))
     } catch {
         throw TrainingError("\(flag): \(error)")
     }
