@@ -39,6 +39,9 @@ public protocol VariationalAutoencoder: Module {
     /// share of the rows, add up to the batch's, and the shards may run on separate threads (data-parallel
     /// training). False by default.
     var lossSplitsOverRows: Bool { get }
+    /// True when the model reads its input's values on the host (the text models' token ids): a trainer on a
+    /// device then leaves the batch on the host instead of copying it there and back. False by default.
+    var readsInputOnHost: Bool { get }
     /// Work to do once the training epochs are done, with the trained weights fixed (VQ-VAE fits its prior over
     /// codes): the trainer runs it without knowing the model. Nil (the default) when there is none.
     var postTrainingFit: (any PostTrainingFit)? { get }
@@ -85,6 +88,7 @@ public struct LossTerms {
 extension VariationalAutoencoder {
     public var conditionClasses: Int { 0 }
     public var lossSplitsOverRows: Bool { false }
+    public var readsInputOnHost: Bool { false }
     public var postTrainingFit: (any PostTrainingFit)? { nil }
     public var auxiliaryTraining: (any AuxiliaryTraining)? { nil }
     public func scheduleValues(atStep step: Int) -> [(name: String, value: Double)] { [] }

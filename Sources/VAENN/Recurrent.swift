@@ -63,25 +63,33 @@ public class RecurrentStack: Module {
         let steps = input.shape[0] / batch
         precondition(lengths.allSatisfy { (1...steps).contains($0) }, "recurrent lengths must be 1…\(steps), got \(lengths)")
         precondition(initial.map { $0.count == layers } ?? true, "one initial state per layer (\(layers))")
-        // Per step, the rows still running (nil when all are) as a [batch, 1] mask of 0 and 1.
-        let masks: [Tensor?] = (0..<steps).map { step in
-            lengths.allSatisfy { $0 > step } ? nil
-                : Tensor(shape: [batch, 1], scalars: lengths.map { $0 > step ? 1 : 0 })
+        // Per step, the rows still running as a [batch, 1] mask of 0 and 1 and its complement (nil when all rows
+        // run): made once for every step and moved to where the input lives (one copy to a device per call).
+        let running = (0..<steps).map { step in lengths.allSatisfy { $0 > step } }
+        var masks = [(keep: Tensor, other: Tensor)?](repeating: nil, count: steps)
+        if running.contains(false) {
+            let flags = (0..<steps).flatMap { step in lengths.map { $0 > step ? Float(1) : 0 } }
+            let all = Tensor(shape: [steps * batch, 1], scalars: flags).moved(to: input.backend)
+            let others = 1 - all
+            for step in 0..<steps where !running[step] {
+                let rows = (step * batch)..<((step + 1) * batch)
+                masks[step] = (all.slice(rows), others.slice(rows))
+            }
         }
         var sequence = input
         var finals: [RecurrentState] = []
         for (layer, weights) in layerWeights.enumerated() {
             let inputGates = sequence.linear(weight: weights.inputWeight.tensor, bias: weights.inputBias.tensor)
             let (hiddenWeight, hiddenBias) = (weights.hiddenWeight.tensor, weights.hiddenBias.tensor)
-            var state = initial?[layer] ?? cell.zeroState(batch: batch, hiddenSize: hiddenSize)
+            var state = initial?[layer] ?? cell.zeroState(batch: batch, hiddenSize: hiddenSize, on: input.backend)
             var outputs: [Tensor] = []
             for step in 0..<steps {
                 let gates = (input: inputGates.slice((step * batch)..<((step + 1) * batch)),
                              hidden: state.hidden.linear(weight: hiddenWeight, bias: hiddenBias))
                 let next = cell.step(gates, state: state, hiddenSize: hiddenSize)
                 if let mask = masks[step] {
-                    state = next.keeping(state, where: mask)
-                    outputs.append(state.hidden * mask)
+                    state = next.keeping(state, where: mask.keep, elsewhere: mask.other)
+                    outputs.append(state.hidden * mask.keep)
                 } else {
                     state = next
                     outputs.append(state.hidden)
@@ -104,11 +112,11 @@ public struct RecurrentState {
         self.cell = cell
     }
 
-    /// This state where `mask` (`[batch, 1]`, 0 or 1) is 1 and `previous` where it is 0 (exactly: x·1 + y·0 = x).
-    func keeping(_ previous: RecurrentState, where mask: Tensor) -> RecurrentState {
-        let other = 1 - mask
-        return RecurrentState(hidden: hidden * mask + previous.hidden * other,
-                              cell: cell.map { $0 * mask + previous.cell! * other })
+    /// This state where `mask` (`[batch, 1]`, 0 or 1) is 1 and `previous` where it is 0 (exactly: x·1 + y·0 = x);
+    /// `other` is 1 − mask.
+    func keeping(_ previous: RecurrentState, where mask: Tensor, elsewhere other: Tensor) -> RecurrentState {
+        RecurrentState(hidden: hidden * mask + previous.hidden * other,
+                       cell: cell.map { $0 * mask + previous.cell! * other })
     }
 }
 
@@ -122,8 +130,9 @@ public enum RecurrentCell: String, CaseIterable, Sendable {
 
     public var gates: Int { self == .gru ? 3 : 4 }
 
-    func zeroState(batch: Int, hiddenSize: Int) -> RecurrentState {
-        let zeros = Tensor(shape: [batch, hiddenSize], scalars: [Float](repeating: 0, count: batch * hiddenSize))
+    /// Zeros, made on `backend` (nil: the host) rather than copied there.
+    func zeroState(batch: Int, hiddenSize: Int, on backend: (any TensorBackend)?) -> RecurrentState {
+        let zeros = backend.map { Tensor(device: $0.filled([batch, hiddenSize], with: 0)) } ?? .zeros([batch, hiddenSize])
         return RecurrentState(hidden: zeros, cell: self == .lstm ? zeros : nil)
     }
 

@@ -131,19 +131,49 @@ public struct BenchmarkReport: Codable, Equatable {
 }
 
 /// Times training steps and evaluation of a model on synthetic data (uniform pixels in [0, 1], which every
-/// likelihood accepts), after warm-up; see ``BenchmarkReport``.
+/// likelihood accepts; for text, sentences of random words), after warm-up; see ``BenchmarkReport``.
 public enum Benchmark {
-    /// The input shape a config trains on: dSprites' 1×64×64, its image folder size, or 1×28×28 (the IDX datasets).
+    /// The input shape a config trains on: dSprites' 1×64×64, its image folder size, 1×28×28 (the IDX datasets),
+    /// or for text (`format: text`) rows of `max_length` + 1 token ids.
     public static func inputShape(_ config: RunConfig) -> [Int] {
+        if config.data.format == "text" { return [config.data.maximumLength + 1] }
         if config.data.dataset == "dsprites" { return [1, DSprites.side, DSprites.side] }
         return config.data.imageSize > 0 ? [config.data.channels > 0 ? config.data.channels : 3, config.data.imageSize, config.data.imageSize]
                                   : [1, 28, 28]
     }
 
+    /// The config a bench builds its model from: a text model whose `vocabulary_size` is 0 (a run takes it from its
+    /// data) gets `max_vocabulary` words.
+    public static func resolved(_ config: RunConfig) -> RunConfig {
+        var config = config
+        if config.data.format == "text", config.model[SentenceSettings.vocabularySize] == 0 {
+            config.model[SentenceSettings.vocabularySize] = config.data.maximumVocabulary
+        }
+        return config
+    }
+
+    /// `count` synthetic examples for `model`: uniform pixels in [0, 1], or for a text config sentences of a length
+    /// drawn uniformly from 1 to half of `max_length` tokens, each word drawn uniformly from the vocabulary's (the
+    /// special tokens aside), then `<eos>` and padding, as a run's text batches are.
+    public static func syntheticExamples(_ count: Int, model: any VariationalAutoencoder, config: RunConfig,
+                                         random: inout RandomStream) -> Tensor {
+        guard config.data.format == "text" else { return random.uniform(shape: [count, model.specification.inputSize]) }
+        let (width, words) = (model.specification.inputSize, max(model.specification[SentenceSettings.vocabularySize], Vocabulary.end + 2))
+        let longest = max(1, (width - 1) / 2)
+        let sentences = (0..<count).map { _ in
+            (0..<(1 + random.integer(below: longest))).map { _ in Vocabulary.end + 1 + random.integer(below: words - Vocabulary.end - 1) } + [Vocabulary.end]
+        }
+        return SentenceVAE.rows(sentences, width: width)
+    }
+
     /// sgemm FLOPs of one forward pass of the training loss on `batch` images (no tape).
     public static func forwardFLOPs(_ model: any VariationalAutoencoder, batch: Int) -> Double {
         var random = RandomStream(seed: 0, name: "bench-data")
-        let input = random.uniform(shape: [batch, model.specification.inputSize])
+        return forwardFLOPs(model, input: random.uniform(shape: [batch, model.specification.inputSize]))
+    }
+
+    /// sgemm FLOPs of one forward pass of the training loss on `input` (no tape).
+    static func forwardFLOPs(_ model: any VariationalAutoencoder, input: Tensor) -> Double {
         let recorder = GEMMRecorder()
         withoutGradients {
             recorder.recording { _ = model.loss(input, context: LossContext(noise: RandomStream(seed: 0, name: "noise"))) }
@@ -158,18 +188,21 @@ public enum Benchmark {
         var trainer = config.trainer
         trainer.threads = threads
         let shardThreads = trainer.shardThreads
+        let config = resolved(config)
         let shape = inputShape(config)
         let model = try Factory.model(config, inputShape: shape)
         let batchSize = options.batchSize > 0 ? options.batchSize : config.data.batchSize
         // The sgemm FLOPs of a forward pass, recorded on the host (evaluation mode: no state changes).
         model.setTraining(false)
-        let forward = forwardFLOPs(model, batch: batchSize)
+        var data = RandomStream(seed: config.experiment.seed, name: "bench-data")
+        let input = syntheticExamples(batchSize, model: model, config: config, random: &data)
+        let forward = forwardFLOPs(model, input: input)
         let backend = options.backend
+        // Where the batches go: the device, unless the model reads them on the host (token ids).
+        let inputBackend = model.readsInputOnHost ? nil : backend
         model.move(to: backend)
         defer { model.move(to: nil) }
         let optimizer = try Factory.optimizer(config)
-        var data = RandomStream(seed: config.experiment.seed, name: "bench-data")
-        let input = data.uniform(shape: [batchSize, model.specification.inputSize])
         let parameters = model.parameters
         var noise = RandomStream(seed: config.experiment.seed, name: "noise")
         var stepCount = 0
@@ -179,7 +212,7 @@ public enum Benchmark {
         model.setTraining(true)
         var optimizerSeconds = 0.0
         func step(shards: Int, rows: Tensor? = nil) {
-            let batch = BatchGradients(model: model, parameters: parameters, input: (rows ?? input).moved(to: backend), labels: nil,
+            let batch = BatchGradients(model: model, parameters: parameters, input: (rows ?? input).moved(to: inputBackend), labels: nil,
                                        noise: &noise, step: stepCount, shards: shards)
             let updateStart = Date()
             optimizer.update(parameters, summing: batch.parts)
@@ -244,7 +277,7 @@ public enum Benchmark {
         var evaluationRate: Double?, evaluationGFLOPs: Double?
         if options.evaluationImages > 0 {
             progress?("timing −ELBO evaluation")
-            let images = data.uniform(shape: [options.evaluationImages, model.specification.inputSize]).moved(to: backend)
+            let images = syntheticExamples(options.evaluationImages, model: model, config: config, random: &data).moved(to: inputBackend)
             let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: evaluationThreads)
             var noise = RandomStream(seed: 1, name: "evaluation")
             _ = evaluator.negativeELBO(images.slice(0..<min(options.evaluationImages, config.data.testBatchSize)), noise: &noise)
@@ -264,7 +297,7 @@ public enum Benchmark {
         var importanceRate: Double?, importanceGFLOPs: Double?
         if options.importanceSamples > 0 && options.importanceImages > 0 {
             progress?("timing IWAE k = \(options.importanceSamples)")
-            let images = data.uniform(shape: [options.importanceImages, model.specification.inputSize]).moved(to: backend)
+            let images = syntheticExamples(options.importanceImages, model: model, config: config, random: &data).moved(to: inputBackend)
             let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: evaluationThreads)
             var noise = RandomStream(seed: 1, name: "importance")
             _ = evaluator.negativeLogLikelihood(images.slice(0..<1), samples: options.importanceSamples, noise: &noise)

@@ -240,7 +240,7 @@ public final class Trainer {
             func window(_ stream: RandomStream) -> RandomStream { ranked ? stream.rows(rows, of: indices.count) : stream }
             var augmentation = BatchAugmentation(binarizing: config.data.binarize ? window(binarization) : nil,
                                                  flipping: config.data.horizontalFlip ? window(flipping) : nil)
-            let input = train.batch(mine, augmentation: &augmentation).moved(to: backend)
+            let input = train.batch(mine, augmentation: &augmentation).moved(to: model.readsInputOnHost ? nil : backend)
             if let binarizing = augmentation.binarizing { binarization = ranked ? binarization.joined([binarizing]) : binarizing }
             if let flips = augmentation.flipping { flipping = ranked ? flipping.joined([flips]) : flips }
 

@@ -1,4 +1,5 @@
 import XCTest
+import VAEData
 import VAETensor
 @testable import VAETraining
 
@@ -18,6 +19,34 @@ final class BenchmarkTests: XCTestCase {
         config.data.dataset = "dsprites"
         XCTAssertEqual(Benchmark.inputShape(config), [1, 64, 64])
         XCTAssertEqual(Benchmark.inputShape(try ConfigLoader.load("mlp")), [1, 28, 28])
+    }
+
+    /// A text config is timed on rows of max_length + 1 token ids: synthetic sentences of known words, each ending
+    /// in <eos> and padded, with the vocabulary of max_vocabulary words (a run takes it from its data).
+    func testTextConfigsAreTimedOnSyntheticSentences() throws {
+        var config = try ConfigLoader.load("sentence-vae")
+        config.data.maximumVocabulary = 300
+        XCTAssertEqual(Benchmark.inputShape(config), [41])
+        let resolved = Benchmark.resolved(config)
+        let model = try Factory.model(resolved, inputShape: Benchmark.inputShape(resolved))
+        var random = RandomStream(seed: 1, name: "bench-data")
+        let rows = Benchmark.syntheticExamples(50, model: model, config: resolved, random: &random)
+        XCTAssertEqual(rows.shape, [50, 41])
+        for row in 0..<50 {
+            let ids = rows.scalars[(row * 41)..<((row + 1) * 41)].map { Int($0) }
+            let end = try XCTUnwrap(ids.firstIndex(of: Vocabulary.end), "row \(row) has no <eos>")
+            XCTAssertTrue((1...20).contains(end), "row \(row): \(end) words")
+            XCTAssertTrue(ids[..<end].allSatisfy { (Vocabulary.end + 1)..<300 ~= $0 }, "row \(row): \(ids)")
+            XCTAssertTrue(ids[(end + 1)...].allSatisfy { $0 == Vocabulary.padding })
+        }
+        var options = twoSteps(threads: 1)
+        (options.evaluationImages, options.importanceImages, options.timeModelShapes) = (4, 2, false)
+        options.importanceSamples = 3
+        let report = try Benchmark.run(config: config, options: options)
+        XCTAssertEqual(report.inputShape, [41])
+        XCTAssertEqual(report.parameters, model.parameterCount)
+        XCTAssertGreaterThan(report.trainingFLOPsPerStep, 0)
+        XCTAssertNotNil(report.importanceImagesPerSecond)
     }
 
     /// A direct convolution's multiply-adds count as FLOPs beside the GEMMs': a 3-channel stride-1 layer on 8 images.
