@@ -55,12 +55,13 @@ extension Tensor {
     }
 
     /// ``scalarValues(_:)`` and ``firstNonFinite(_:)`` of `checked` (a step's loss with its terms, and its
-    /// gradients) in one copy back when they all live on one device: the finiteness flag is computed there and
-    /// read back with the values. Where the flag is set, the tensors are checked one by one.
+    /// gradients) in one copy back when the gradients and the values not on the host live on one device: the
+    /// finiteness flag is computed there and read back with the values. Where the flag is set, the tensors are
+    /// checked one by one.
     public static func scalarValues(_ tensors: [Tensor], checkingFinite checked: [Tensor]) -> (values: [Float], firstNonFinite: Int?) {
         let storages = checked.compactMap(\.deviceStorage)
         guard let backend = storages.first?.backend, storages.count == checked.count,
-              storages.allSatisfy({ $0.backend === backend }), tensors.allSatisfy({ $0.deviceStorage?.backend === backend }) else {
+              storages.allSatisfy({ $0.backend === backend }), tensors.allSatisfy({ $0.deviceStorage.map { $0.backend === backend } ?? true }) else {
             return (scalarValues(tensors), firstNonFinite(checked))
         }
         let values = scalarValues(tensors + [Tensor(device: backend.nonFiniteFlag(storages))])

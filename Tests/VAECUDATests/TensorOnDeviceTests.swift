@@ -309,6 +309,14 @@ extension TensorOnDeviceTests {
         let before = caching.copiesToHost
         #expect(Tensor.scalarValues(tensors) == values)
         #expect(caching.copiesToHost == before + 1)
+        // With the gradients' finiteness flag (a step's loss, its terms, one of them on the host: a schedule's
+        // weight): still one copy back; with an infinite gradient, the flag finds it.
+        let gradients = [Tensor(shape: [3], scalars: [1, 2, 3]).moved(to: device), Tensor(shape: [2], scalars: [4, 5]).moved(to: device)]
+        let checked = Tensor.scalarValues(tensors, checkingFinite: gradients)
+        #expect(checked.values == values && checked.firstNonFinite == nil)
+        #expect(caching.copiesToHost == before + 2, "\(caching.copiesToHost - before - 1) copies back for the values and the flag")
+        let infinite = Tensor(shape: [2], scalars: [4, .infinity]).moved(to: device)
+        #expect(Tensor.scalarValues(tensors, checkingFinite: [gradients[0], infinite]).firstNonFinite == 1)
     }
 
     /// A host tensor meeting a device tensor moves to the device (recorded): its gradient comes back to the host.
