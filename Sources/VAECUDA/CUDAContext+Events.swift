@@ -29,7 +29,7 @@ extension CUDAContext: DeviceClock {
         let events = events!
         var event = spareEvents.popLast()
         if event == nil { try check(events.create(&event, 0), "cuEventCreate") }
-        try check(events.record(event, nil), "cuEventRecord")
+        do { try check(events.record(event, nil), "cuEventRecord") } catch { spareEvents.append(event!); throw error }
         return DeviceMark(UInt64(UInt(bitPattern: event)))
     }
 

@@ -18,7 +18,8 @@ public protocol DeviceClock: AnyObject {
 /// A ``KernelDevice`` that times each launch, GEMM and copy of the device below it on that device's clock, with a
 /// mark before and after each: the device time of each kernel by name, of the GEMMs and of the copies, and the span
 /// from the first mark to the last, so that span − busy time is the time the device sat idle waiting for the host
-/// to issue work (launch-bound steps). Recording starts and stops with ``isRecording``; ``collect()`` reads the
+/// to issue work (launch-bound steps). The span is summed over the stretches between two reads of the marks (the
+/// gap where the host reads them is left out), and a copy is synchronous: its time includes the host's part. Recording starts and stops with ``isRecording``; ``collect()`` reads the
 /// marks (waiting for their work) and adds them up. The marks cost the host a little per op: a profile shows where
 /// device time goes, not the step time of an unprofiled run.
 public final class ProfilingDevice: KernelDevice {
@@ -47,6 +48,8 @@ public final class ProfilingDevice: KernelDevice {
     static let collectAfter = 1024
 
     public init(_ base: KernelDevice & DeviceClock) { self.base = base }
+
+    deinit { reset() }
 
     /// The busy seconds: the sum over every entry.
     public var busySeconds: Double { entries.values.reduce(0) { $0 + $1.seconds } }
@@ -98,8 +101,15 @@ public final class ProfilingDevice: KernelDevice {
     func timed(_ name: String, _ body: () throws -> Void) throws {
         guard isRecording else { return try body() }
         let start = try base.recordMark()
-        do { try body() } catch { base.releaseMark(start); throw error }
-        pending.append((name, start, try base.recordMark()))
+        let end: DeviceMark
+        do {
+            try body()
+            end = try base.recordMark()
+        } catch {
+            base.releaseMark(start)
+            throw error
+        }
+        pending.append((name, start, end))
     }
 
     public func allocate(bytes: Int) throws -> DeviceAddress { try base.allocate(bytes: bytes) }

@@ -47,6 +47,8 @@ public struct BenchmarkReport: Codable, Equatable {
     /// The device the steps ran on, or nil for the CPU.
     public var device: String?
     public var inputShape: [Int]
+    /// What an example is: "images", or "sentences" for a text model.
+    public var examples: String = "images"
     public var parameters: Int
     public var batchSize: Int
     public var threads: Int
@@ -97,7 +99,7 @@ public struct BenchmarkReport: Codable, Equatable {
                    device.map { "on \($0)" } ?? "\(threads) threads  "
                        + (shards > 1 ? "training in \(shards) shards of rows, one single-threaded BLAS each"
                           : threads > 1 ? "training on one tape, BLAS threaded" : "training on one tape")),
-            String(format: "train  %.2f ms/step (median %.2f, fastest %.2f over %d steps)  %.0f images/s  %.1f GFLOP/s (%.3f GFLOP/step = 3 × forward %.3f)",
+            String(format: "train  %.2f ms/step (median %.2f, fastest %.2f over %d steps)  %.0f \(examples)/s  %.1f GFLOP/s (%.3f GFLOP/step = 3 × forward %.3f)",
                    millisecondsPerStep, medianMillisecondsPerStep, fastestMillisecondsPerStep, steps, trainingImagesPerSecond,
                    trainingGFLOPsPerSecond, trainingFLOPsPerStep / 1e9, forwardFLOPsPerStep / 1e9),
             String(format: "       of which %.2f ms in the optimiser's update, %.2f ms forward and backward",
@@ -119,10 +121,10 @@ public struct BenchmarkReport: Codable, Equatable {
         // GFLOP/s from the host's recorded sgemm calls (none on a device).
         func gflopsText(_ gflops: Double?) -> String { gflops.map { $0 > 0 ? String(format: "  %.1f GFLOP/s", $0) : "" } ?? "" }
         if let rate = evaluationImagesPerSecond {
-            lines.append(String(format: "eval   −ELBO forward on %d images: %.0f images/s", evaluationImages, rate) + gflopsText(evaluationGFLOPsPerSecond))
+            lines.append(String(format: "eval   −ELBO forward on %d \(examples): %.0f \(examples)/s", evaluationImages, rate) + gflopsText(evaluationGFLOPsPerSecond))
         }
         if let rate = importanceImagesPerSecond {
-            lines.append(String(format: "eval   IWAE k = %d on %d images: %.2f images/s (%.1f s per 1000 images)",
+            lines.append(String(format: "eval   IWAE k = %d on %d \(examples): %.2f \(examples)/s (%.1f s per 1000 \(examples))",
                                 importanceSamples, importanceImages, rate, 1000 / rate) + gflopsText(importanceGFLOPsPerSecond))
         }
         lines.append(String(format: "memory peak RSS %.0f MiB", peakResidentMiB))
@@ -158,11 +160,11 @@ public enum Benchmark {
     public static func syntheticExamples(_ count: Int, model: any VariationalAutoencoder, config: RunConfig,
                                          random: inout RandomStream) -> Tensor {
         guard config.data.format == "text" else { return random.uniform(shape: [count, model.specification.inputSize]) }
-        let (width, words) = (model.specification.inputSize, max(model.specification[SentenceSettings.vocabularySize], Vocabulary.end + 2))
-        let longest = max(1, (width - 1) / 2)
-        let sentences = (0..<count).map { _ in
-            (0..<(1 + random.integer(below: longest))).map { _ in Vocabulary.end + 1 + random.integer(below: words - Vocabulary.end - 1) } + [Vocabulary.end]
-        }
+        let (width, words) = (model.specification.inputSize, model.specification[SentenceSettings.vocabularySize])
+        let (longest, first) = (max(1, (width - 1) / 2), Vocabulary.end + 1)
+        // `<unk>` when the vocabulary has no word beyond the special tokens.
+        func word() -> Int { words > first ? first + random.integer(below: words - first) : Vocabulary.unknown }
+        let sentences = (0..<count).map { _ in (0..<(1 + random.integer(below: longest))).map { _ in word() } + [Vocabulary.end] }
         return SentenceVAE.rows(sentences, width: width)
     }
 
@@ -317,7 +319,8 @@ public enum Benchmark {
 
         let trainingRate = trainingFLOPs / trainingSeconds / 1e9
         return BenchmarkReport(
-            model: config.model.name, device: backend?.name, inputShape: shape, parameters: model.parameterCount, batchSize: batchSize,
+            model: config.model.name, device: backend?.name, inputShape: shape, examples: config.data.format == "text" ? "sentences" : "images",
+            parameters: model.parameterCount, batchSize: batchSize,
             threads: threads, shards: shards, steps: max(options.steps, 1), forwardFLOPsPerStep: forward, trainingFLOPsPerStep: trainingFLOPs,
             recordedTrainingFLOPsPerStep: recorder.flops, millisecondsPerStep: 1000 * trainingSeconds,
             medianMillisecondsPerStep: 1000 * stepSeconds[stepSeconds.count / 2],

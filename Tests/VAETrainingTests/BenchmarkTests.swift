@@ -47,6 +47,8 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertEqual(report.parameters, model.parameterCount)
         XCTAssertGreaterThan(report.trainingFLOPsPerStep, 0)
         XCTAssertNotNil(report.importanceImagesPerSecond)
+        XCTAssertEqual(report.examples, "sentences")
+        XCTAssertTrue(report.lines.contains { $0.contains("sentences/s") }, "\(report.lines)")
     }
 
     /// A direct convolution's multiply-adds count as FLOPs beside the GEMMs': a 3-channel stride-1 layer on 8 images.

@@ -8,7 +8,8 @@ import Foundation
 /// For more than two classes (the multinomial deviance), each stage fits one tree per class to the residuals
 /// y_k − p_k of the softmax of the raw scores, which start at the log class priors. For two classes (the binomial
 /// deviance, as scikit-learn), each stage fits one tree to y − p of the logistic sigmoid of one raw score, which
-/// starts at the log odds of class 1 and predicts class 1 where it is 0 or more. A tree grows level
+/// starts at the log odds of class 1 and predicts class 1 where it is 0 or more. As scikit-learn does, the classes
+/// are those the training labels hold: a factor of three values with two of them seen is a two-class problem. A tree grows level
 /// by level: every feature's samples are scanned once per level in that feature's sorted order, each node keeping its
 /// own running sums, so a level costs O(samples × features). `featureImportances` are scikit-learn's: per tree, the
 /// weighted impurity (variance) decrease of each split over the root's sample count, averaged over the trees that split
@@ -16,6 +17,8 @@ import Foundation
 /// the first feature wins, so importances can differ from a scikit-learn fit in such ties.
 struct GradientBoostedTrees {
     let classes: Int
+    /// The classes the training labels hold, in order: the trees' classes (the labels they predict).
+    let fittedClasses: [Int]
     let learningRate: Double
     /// The raw scores before the first stage: one per class, or the log odds of class 1 for two classes.
     let initial: [Double]
@@ -46,12 +49,17 @@ struct GradientBoostedTrees {
         // scikit-learn's trees read float32 features.
         let columns = (0..<width).map { feature in features.map { Double(Float($0[feature])) } }
         let order = columns.map { column in (0..<n).sorted { column[$0] < column[$1] || (column[$0] == column[$1] && $0 < $1) } }
-        var counts = [Double](repeating: 0, count: classes)
-        for label in labels { counts[label] += 1 }
-        // The class priors, clipped as scikit-learn's to [ε, 1 − ε] (float64's ε), through the link: log, or logit.
+        // scikit-learn's label encoding: the classes present, numbered in order.
+        fittedClasses = Set(labels).sorted()
+        let number = Dictionary(uniqueKeysWithValues: fittedClasses.enumerated().map { ($1, $0) })
+        let encoded = labels.map { number[$0]! }
+        let fitted = fittedClasses.count
+        var counts = [Double](repeating: 0, count: fitted)
+        for label in encoded { counts[label] += 1 }
+        // The class priors, clipped as scikit-learn 1.9's to [ε, 1 − ε] (float64's ε), through the link: log, or logit.
         let priors = counts.map { min(max($0 / Double(max(n, 1)), Double.ulpOfOne), 1 - Double.ulpOfOne) }
-        let binary = classes == 2
-        let outputs = binary ? 1 : classes
+        let binary = fitted == 2
+        let outputs = binary ? 1 : fitted
         initial = binary ? [Foundation.log(priors[1] / (1 - priors[1]))] : priors.map { Foundation.log($0) }
         var raw = [Double](repeating: 0, count: n * outputs)
         for row in 0..<n { for k in 0..<outputs { raw[row * outputs + k] = initial[k] } }
@@ -60,20 +68,20 @@ struct GradientBoostedTrees {
         var splittingTrees = 0
         var probability = [Double](repeating: 0, count: n * outputs)
         // One Newton step's scale: (K − 1)/K for the multinomial deviance (scikit-learn keeps Friedman's factor), 1 for the binomial.
-        let leafScale = binary ? 1 : Double(classes - 1) / Double(classes)
+        let leafScale = binary ? 1 : Double(fitted - 1) / Double(fitted)
         for _ in 0..<stages {
             for row in 0..<n {
                 let base = row * outputs
                 guard !binary else { probability[row] = 1 / (1 + Foundation.exp(-raw[row])); continue }
-                let largest = raw[base..<(base + classes)].max()!
+                let largest = raw[base..<(base + fitted)].max()!
                 var total = 0.0
-                for k in 0..<classes { probability[base + k] = Foundation.exp(raw[base + k] - largest); total += probability[base + k] }
-                for k in 0..<classes { probability[base + k] /= total }
+                for k in 0..<fitted { probability[base + k] = Foundation.exp(raw[base + k] - largest); total += probability[base + k] }
+                for k in 0..<fitted { probability[base + k] /= total }
             }
             var stage: [Tree] = []
             for k in 0..<outputs {
                 let positive = binary ? 1 : k
-                let residual = (0..<n).map { (labels[$0] == positive ? 1.0 : 0.0) - probability[$0 * outputs + k] }
+                let residual = (0..<n).map { (encoded[$0] == positive ? 1.0 : 0.0) - probability[$0 * outputs + k] }
                 var importance = [Double](repeating: 0, count: width)
                 var (tree, leafOf) = Self.fitTree(columns: columns, order: order, residual: residual, depth: depth,
                                                   importance: &importance)
@@ -182,8 +190,9 @@ struct GradientBoostedTrees {
             let input = row.map { Double(Float($0)) }
             var raw = initial
             for stage in trees { for (k, tree) in stage.enumerated() { raw[k] += learningRate * tree.predict(input) } }
-            if raw.count == 1 { return raw[0] >= 0 ? 1 : 0 }
-            return raw.indices.max { raw[$0] < raw[$1] }!
+            guard !fittedClasses.isEmpty else { return 0 }
+            if fittedClasses.count == 2 { return fittedClasses[raw[0] >= 0 ? 1 : 0] }
+            return fittedClasses[raw.indices.max { raw[$0] < raw[$1] }!]
         }
     }
 
