@@ -19,9 +19,10 @@ public protocol DeviceClock: AnyObject {
 /// mark before and after each: the device time of each kernel by name, of the GEMMs and of the copies, and the span
 /// from the first mark to the last, so that span − busy time is the time the device sat idle waiting for the host
 /// to issue work (launch-bound steps). The span is summed over the stretches between two reads of the marks (the
-/// gap where the host reads them is left out), and a copy is synchronous: its time includes the host's part. Recording starts and stops with ``isRecording``; ``collect()`` reads the
-/// marks (waiting for their work) and adds them up. The marks cost the host a little per op: a profile shows where
-/// device time goes, not the step time of an unprofiled run.
+/// gap where the host reads them is left out), and a copy is synchronous: its time includes the host's part.
+/// Recording starts and stops with ``isRecording``; ``collect()`` reads the marks (waiting for their work) and adds
+/// them up. The marks cost the host a little per op: a profile shows where device time goes, not the step time of
+/// an unprofiled run.
 public final class ProfilingDevice: KernelDevice {
     public let base: KernelDevice & DeviceClock
     public var name: String { base.name }
@@ -82,7 +83,7 @@ public final class ProfilingDevice: KernelDevice {
         let gemm = entries[Self.gemmName] ?? Entry()
         let copies = (entries[Self.copyToDeviceName]?.seconds ?? 0) + (entries[Self.copyToHostName]?.seconds ?? 0)
         let kernelEntries = entries.filter { ![Self.gemmName, Self.copyToDeviceName, Self.copyToHostName].contains($0.key) }
-        let kernelSeconds = kernelEntries.values.reduce(0) { $0 + $1.seconds }
+        let kernelSeconds = max(0, busySeconds - gemm.seconds - copies)
         let idle = max(0, spanSeconds - busySeconds)
         func share(_ seconds: Double) -> String { String(format: "%.0f%%", spanSeconds > 0 ? 100 * seconds / spanSeconds : 0) }
         let tflops = gemm.seconds > 0 ? Double(gemmOperations) / gemm.seconds / 1e12 : 0

@@ -30,23 +30,16 @@ extension Tensor {
     /// scalar op that gives the same bits (x − s is x + (−s) in IEEE arithmetic), so the constant is not copied to the
     /// device; nil for other operands and for division (x·(1/s) is not x/s).
     static func withHostConstant(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ backend: any TensorBackend) -> Tensor? {
-        if let s = b.hostConstant, a.deviceStorage != nil {
-            switch op {
-            case .add: return a.onDevice(.scalar(.add, s), backend)
-            case .subtract: return a.onDevice(.scalar(.add, -s), backend)
-            case .multiply: return a.onDevice(.scalar(.multiply, s), backend)
-            case .divide: return nil
-            }
+        let (x, s, constantFirst): (Tensor, Float, Bool)
+        if let value = b.hostConstant, a.deviceStorage != nil { (x, s, constantFirst) = (a, value, false) }
+        else if let value = a.hostConstant, b.deviceStorage != nil { (x, s, constantFirst) = (b, value, true) }
+        else { return nil }
+        switch op {
+        case .add: return x.onDevice(.scalar(.add, s), backend)
+        case .multiply: return x.onDevice(.scalar(.multiply, s), backend)
+        case .subtract: return x.onDevice(constantFirst ? .scalar(.subtractFrom, s) : .scalar(.add, -s), backend)
+        case .divide: return nil
         }
-        if let s = a.hostConstant, b.deviceStorage != nil {
-            switch op {
-            case .add: return b.onDevice(.scalar(.add, s), backend)
-            case .subtract: return b.onDevice(.scalar(.subtractFrom, s), backend)
-            case .multiply: return b.onDevice(.scalar(.multiply, s), backend)
-            case .divide: return nil
-            }
-        }
-        return nil
     }
 
     func onDevice(_ op: DeviceElementwise, _ backend: any TensorBackend) -> Tensor {

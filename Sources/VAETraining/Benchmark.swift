@@ -138,7 +138,7 @@ public enum Benchmark {
     /// The input shape a config trains on: dSprites' 1×64×64, its image folder size, 1×28×28 (the IDX datasets),
     /// or for text (`format: text`) rows of `max_length` + 1 token ids.
     public static func inputShape(_ config: RunConfig) -> [Int] {
-        if config.data.format == "text" { return [config.data.maximumLength + 1] }
+        if config.data.isText { return [config.data.maximumLength + 1] }
         if config.data.dataset == "dsprites" { return [1, DSprites.side, DSprites.side] }
         return config.data.imageSize > 0 ? [config.data.channels > 0 ? config.data.channels : 3, config.data.imageSize, config.data.imageSize]
                                   : [1, 28, 28]
@@ -148,7 +148,7 @@ public enum Benchmark {
     /// data) gets `max_vocabulary` words.
     public static func resolved(_ config: RunConfig) -> RunConfig {
         var config = config
-        if config.data.format == "text", config.model[SentenceSettings.vocabularySize] == 0 {
+        if config.data.isText, config.model[SentenceSettings.vocabularySize] == 0 {
             config.model[SentenceSettings.vocabularySize] = config.data.maximumVocabulary
         }
         return config
@@ -159,7 +159,7 @@ public enum Benchmark {
     /// special tokens aside), then `<eos>` and padding, as a run's text batches are.
     public static func syntheticExamples(_ count: Int, model: any VariationalAutoencoder, config: RunConfig,
                                          random: inout RandomStream) -> Tensor {
-        guard config.data.format == "text" else { return random.uniform(shape: [count, model.specification.inputSize]) }
+        guard config.data.isText else { return random.uniform(shape: [count, model.specification.inputSize]) }
         let (width, words) = (model.specification.inputSize, model.specification[SentenceSettings.vocabularySize])
         let (longest, first) = (max(1, (width - 1) / 2), Vocabulary.end + 1)
         // `<unk>` when the vocabulary has no word beyond the special tokens.
@@ -319,7 +319,7 @@ public enum Benchmark {
 
         let trainingRate = trainingFLOPs / trainingSeconds / 1e9
         return BenchmarkReport(
-            model: config.model.name, device: backend?.name, inputShape: shape, examples: config.data.format == "text" ? "sentences" : "images",
+            model: config.model.name, device: backend?.name, inputShape: shape, examples: config.data.isText ? "sentences" : "images",
             parameters: model.parameterCount, batchSize: batchSize,
             threads: threads, shards: shards, steps: max(options.steps, 1), forwardFLOPsPerStep: forward, trainingFLOPsPerStep: trainingFLOPs,
             recordedTrainingFLOPsPerStep: recorder.flops, millisecondsPerStep: 1000 * trainingSeconds,

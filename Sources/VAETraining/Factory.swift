@@ -59,7 +59,7 @@ public enum Factory {
     /// Text (`format: text`) is ``TextData``'s: sentences as ids of `vocabulary` (nil: counted from the training split).
     public static func dataset(_ config: RunConfig, split: DatasetSplit, limit: Int,
                                vocabulary: Vocabulary? = nil, group: any ProcessGroup = SingleProcess()) throws -> any Dataset {
-        if config.data.format == "text" {
+        if config.data.isText {
             return try TextData.dataset(config, split: split, limit: limit, vocabulary: vocabulary)
         }
         if config.data.dataset == "dsprites" {

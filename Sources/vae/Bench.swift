@@ -70,8 +70,12 @@ struct Bench: ParsableCommand {
             let profiler = caching?.base as? ProfilingDevice
             options.aroundTimedSteps = { starting in
                 guard let caching else { return }
-                if starting { timed.before = DeviceWork(caching) } else { timed.after = DeviceWork(caching) }
-                if starting { profiler?.reset() }
+                if starting {
+                    timed.before = DeviceWork(caching)
+                    profiler?.reset()
+                } else {
+                    timed.after = DeviceWork(caching)
+                }
                 profiler?.isRecording = starting
             }
             let report = try Benchmark.run(config: config, options: options) { stage in

@@ -57,6 +57,8 @@ public struct RunConfig: Equatable, Sendable {
         /// Where examples come from (`format`): `idx`, `folder` (PNG/JPEG files), `auto` (IDX files if present) or
         /// `text` (sentences, one per line: a file, a directory of train/valid/test files, or WordNet's directory).
         public var format: String
+        /// Whether the examples are sentences (`format: text`).
+        public var isText: Bool { format == "text" }
         /// Centre-crop and resize images to this square size (`image_size`); 0 keeps the native size.
         public var imageSize: Int
         /// Convert images to 1 (grey) or 3 (RGB) channels (`channels`); 0 keeps the native count.
