@@ -106,13 +106,14 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         run(Broadcasting.resultShape(a.shape, b.shape) ?? a.shape, [a, b]) { try ops.binary(op, $0[0], $0[1]) }
     }
 
-    public func binaryGradients(_ op: BinaryOp, upstream g: any DeviceStorage, _ a: any DeviceStorage,
-                                _ b: any DeviceStorage) -> (any DeviceStorage, any DeviceStorage) {
-        let gradients = run([a.shape, b.shape], [g, a, b]) {
-            let (forA, forB) = try ops.binaryGradients(op, upstream: $0[0], $0[1], $0[2])
-            return [forA, forB]
-        }
-        return (gradients[0], gradients[1])
+    public func binaryGradients(_ op: BinaryOp, upstream g: any DeviceStorage, _ a: any DeviceStorage, _ b: any DeviceStorage,
+                                needing: (a: Bool, b: Bool)) -> (a: (any DeviceStorage)?, b: (any DeviceStorage)?) {
+        let shapes = [needing.a ? a.shape : nil, needing.b ? b.shape : nil].compactMap { $0 }
+        var gradients = run(shapes, [g, a, b]) {
+            let result = try ops.binaryGradients(op, upstream: $0[0], $0[1], $0[2], needing: needing)
+            return [result.a, result.b].compactMap { $0 }
+        }.makeIterator()
+        return (needing.a ? gradients.next() : nil, needing.b ? gradients.next() : nil)
     }
 
     public func expand(_ x: any DeviceStorage, to shape: [Int]) -> any DeviceStorage {
@@ -247,6 +248,32 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
     public func gaussianRowLogDensityGradient(upstream g: any DeviceStorage, _ x: any DeviceStorage, mean: any DeviceStorage,
                                               slope: Float) -> any DeviceStorage {
         run(x.shape, [g, x, mean]) { try ops.gaussianRowLogDensityGradient(upstream: $0[0], $0[1], mean: $0[2], slope: slope) }
+    }
+
+    public func gruCell(inputGates: any DeviceStorage, hiddenGates: any DeviceStorage, hidden: any DeviceStorage) -> any DeviceStorage {
+        run(hidden.shape, [inputGates, hiddenGates, hidden]) { try ops.gruCell(inputGates: $0[0], hiddenGates: $0[1], hidden: $0[2]) }
+    }
+
+    public func gruCellGradients(upstream g: any DeviceStorage, inputGates: any DeviceStorage, hiddenGates: any DeviceStorage,
+                                 hidden: any DeviceStorage) -> (inputGates: any DeviceStorage, hiddenGates: any DeviceStorage, hidden: any DeviceStorage) {
+        let gradients = run([inputGates.shape, hiddenGates.shape, hidden.shape], [g, inputGates, hiddenGates, hidden]) {
+            let result = try ops.gruCellGradients(upstream: $0[0], inputGates: $0[1], hiddenGates: $0[2], hidden: $0[3])
+            return [result.inputGates, result.hiddenGates, result.hidden]
+        }
+        return (gradients[0], gradients[1], gradients[2])
+    }
+
+    public func lstmCell(inputGates: any DeviceStorage, hiddenGates: any DeviceStorage, cell: any DeviceStorage) -> any DeviceStorage {
+        run([2] + cell.shape, [inputGates, hiddenGates, cell]) { try ops.lstmCell(inputGates: $0[0], hiddenGates: $0[1], cell: $0[2]) }
+    }
+
+    public func lstmCellGradients(upstream g: any DeviceStorage, inputGates: any DeviceStorage, hiddenGates: any DeviceStorage,
+                                  cell: any DeviceStorage) -> (gates: any DeviceStorage, cell: any DeviceStorage) {
+        let gradients = run([inputGates.shape, cell.shape], [g, inputGates, hiddenGates, cell]) {
+            let result = try ops.lstmCellGradients(upstream: $0[0], inputGates: $0[1], hiddenGates: $0[2], cell: $0[3])
+            return [result.gates, result.cell]
+        }
+        return (gradients[0], gradients[1])
     }
 
     public func binaryCrossEntropySums(logits: any DeviceStorage, targets: any DeviceStorage)

@@ -1,8 +1,8 @@
 /// The CUDA C of the CUDA backend's own kernels (GEMMs go to cuBLAS): one `extern "C"` kernel per primitive that
 /// the CPU backend computes in loops — elementwise ops and their derivatives, broadcasting arithmetic, reductions,
-/// the losses, Adam, im2col/col2im, batch normalisation, layout copies, gathers and Philox random numbers —
-/// compiled at run time by ``NVRTC`` for the card's architecture (and cached, ``KernelCache``). ``CUDAOpTable``
-/// maps every op of VAETensor and every CKernels loop to the kernels here.
+/// the losses, Adam, im2col/col2im, batch normalisation, layout copies, gathers, the recurrent cells and Philox
+/// random numbers — compiled at run time by ``NVRTC`` for the card's architecture (and cached, ``KernelCache``).
+/// ``CUDAOpTable`` maps every op of VAETensor and every CKernels loop to the kernels here.
 ///
 /// Conventions: sizes are `long long`; elementwise kernels run grid-stride loops, so any launch shape covers any
 /// size; the block reductions need blocks of ``reductionThreads``. Reductions sum in a fixed order (one thread per
@@ -18,7 +18,7 @@ public enum CUDAKernelSource {
     public static let reductionThreads = 256
 
     /// The whole source: the shared definitions, then each family's kernels (one file each).
-    public static let text = [common, elementwise, reductions, training, layout].joined(separator: "\n\n")
+    public static let text = [common, elementwise, reductions, training, layout, recurrent].joined(separator: "\n\n")
 
     /// Macros, VAETensor's math (exp polynomial, sigmoid, softplus) and the block sum the reductions share.
     static let common = #"""

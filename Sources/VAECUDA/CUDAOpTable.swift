@@ -74,6 +74,9 @@ public enum CUDAOpTable {
         "transposed": .kernels(["vae_strided_copy"]),
         "slice": .kernels(["vae_strided_copy", "vae_fill", "vae_strided_scatter"]),
         "concatenate": .kernels(["vae_copy_block", "vae_copy_blocks"]),
+        "split": .composite(["slice", "concatenate", "zeros"]),
+        "gruCell": .kernels(["vae_gru_cell", "vae_gru_cell_gradient"]),
+        "lstmCell": .kernels(["vae_lstm_cell", "vae_lstm_cell_gradient"]),
         "stackingRows": .composite(["concatenate"]),
         "gathering": .kernels(["vae_gather", "vae_gather_gradient"]),
     ]

@@ -26,10 +26,14 @@ extension DeviceOps {
         return y
     }
 
-    /// Entries `range` along `axis` (`Tensor.slice`).
+    /// Entries `range` along `axis` (`Tensor.slice`): a view of `x`'s memory when they are consecutive there (no
+    /// axis before `axis` has more than one entry: a recurrence's time step of a sequence), else a strided copy.
     public func sliced(_ x: DeviceTensor, _ range: Range<Int>, alongAxis axis: Int) throws -> DeviceTensor {
         var shape = x.shape
         shape[axis] = range.count
+        if x.shape[..<axis].allSatisfy({ $0 == 1 }) {
+            return DeviceTensor(viewing: x, from: range.lowerBound * x.shape[(axis + 1)...].reduce(1, *), shape: shape)
+        }
         let y = try make(shape)
         try copy(x, into: y, layout: sliceLayout(x.shape, range, axis))
         return y

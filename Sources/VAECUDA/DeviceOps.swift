@@ -117,7 +117,9 @@ public struct DeviceOps {
     }
 
     /// The gradients of a ∘ b for each input, from the output's gradient `g`: each summed back to its input's shape.
-    public func binaryGradients(_ op: BinaryOp, upstream g: DeviceTensor, _ a: DeviceTensor, _ b: DeviceTensor) throws -> (DeviceTensor, DeviceTensor) {
+    /// The gradients of a ∘ b for the inputs `needing` says (nil for the others), each summed back to its shape.
+    public func binaryGradients(_ op: BinaryOp, upstream g: DeviceTensor, _ a: DeviceTensor, _ b: DeviceTensor,
+                                needing: (a: Bool, b: Bool) = (true, true)) throws -> (a: DeviceTensor?, b: DeviceTensor?) {
         let shape = g.shape
         func perElement(_ kernel: String, _ left: DeviceTensor, _ right: DeviceTensor, leftShape: [Int], rightShape: [Int]) throws -> DeviceTensor {
             let y = try make(shape)
@@ -125,20 +127,27 @@ public struct DeviceOps {
                               [.int64(y.count), Self.broadcastBytes(shape, leftShape, rightShape), .address(left.address), .address(right.address), .address(y.address)])
             return y
         }
-        switch op {
-        case .add: return (try reduce(g, to: a.shape), try reduce(g, to: b.shape))
-        case .subtract: return (try reduce(g, to: a.shape), try reduce(try scaled(g, by: -1), to: b.shape))
-        case .multiply:
-            return (try reduce(try perElement("vae_multiply", g, b, leftShape: shape, rightShape: b.shape), to: a.shape),
-                    try reduce(try perElement("vae_multiply", g, a, leftShape: shape, rightShape: a.shape), to: b.shape))
-        case .divide:
-            let forA = try perElement("vae_divide", g, b, leftShape: shape, rightShape: b.shape)
-            let forB = try make(shape)
-            try device.launch("vae_divide_denominator_gradient", grid: grid(shape.reduce(1, *)), block: blockSize,
-                              [.int64(forB.count), Self.broadcastBytes(shape, a.shape, b.shape), .address(g.address),
-                               .address(a.address), .address(b.address), .address(forB.address)])
-            return (try reduce(forA, to: a.shape), try reduce(forB, to: b.shape))
+        func forA() throws -> DeviceTensor {
+            switch op {
+            case .add, .subtract: return g
+            case .multiply: return try perElement("vae_multiply", g, b, leftShape: shape, rightShape: b.shape)
+            case .divide: return try perElement("vae_divide", g, b, leftShape: shape, rightShape: b.shape)
+            }
         }
+        func forB() throws -> DeviceTensor {
+            switch op {
+            case .add: return g
+            case .subtract: return try scaled(g, by: -1)
+            case .multiply: return try perElement("vae_multiply", g, a, leftShape: shape, rightShape: a.shape)
+            case .divide:
+                let forB = try make(shape)
+                try device.launch("vae_divide_denominator_gradient", grid: grid(shape.reduce(1, *)), block: blockSize,
+                                  [.int64(forB.count), Self.broadcastBytes(shape, a.shape, b.shape), .address(g.address),
+                                   .address(a.address), .address(b.address), .address(forB.address)])
+                return forB
+            }
+        }
+        return (needing.a ? try reduce(try forA(), to: a.shape) : nil, needing.b ? try reduce(try forB(), to: b.shape) : nil)
     }
 
     /// `x` summed over the axes along which `shape` was broadcast to `x.shape` (one pass per such axis).

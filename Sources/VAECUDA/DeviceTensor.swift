@@ -16,14 +16,19 @@ public final class DeviceTensor {
         address = try device.allocate(bytes: max(shape.reduce(1, *), 1) * 4)
     }
 
-    init(viewing tensor: DeviceTensor, shape: [Int]) {
-        precondition(shape.reduce(1, *) == tensor.count, "DeviceTensor: \(tensor.shape) cannot be viewed as \(shape)")
-        (device, address, self.shape, owner) = (tensor.device, tensor.address, shape, tensor.owner ?? tensor)
+    /// `shape.reduce(1, *)` of `tensor`'s elements from element `offset` on, in its memory.
+    init(viewing tensor: DeviceTensor, from offset: Int = 0, shape: [Int]) {
+        precondition(offset >= 0 && offset + shape.reduce(1, *) <= tensor.count,
+                     "DeviceTensor: \(tensor.shape) has no \(shape) from element \(offset)")
+        (device, self.shape, owner) = (tensor.device, shape, tensor.owner ?? tensor)
+        address = tensor.address.advanced(by: 4 * offset)
     }
 
     /// The same memory under another shape of the same count.
     public func reshaped(_ shape: [Int]) -> DeviceTensor {
-        shape == self.shape ? self : DeviceTensor(viewing: self, shape: shape)
+        guard shape != self.shape else { return self }
+        precondition(shape.reduce(1, *) == count, "DeviceTensor: \(self.shape) cannot be viewed as \(shape)")
+        return DeviceTensor(viewing: self, shape: shape)
     }
 
     /// `values` copied to the device.

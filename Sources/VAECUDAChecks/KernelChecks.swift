@@ -55,6 +55,7 @@ public struct KernelChecks {
         try checks.convolution()
         try checks.batchNormalisation()
         try checks.gaussianTerms()
+        try checks.recurrentCells()
         try checks.layout()
         try checks.optimisers()
         try checks.randomNumbers()
@@ -357,6 +358,41 @@ public struct KernelChecks {
         let klGradients = gradients([mean, logVariance], upstream: upstream) { .standardNormalKL(mean: $0[0], logVariance: $0[1]) }
         record("vae_standard_normal_kl_gradient", try read(dMean, n) + read(dLogVariance, n),
                klGradients[0].scalars + klGradients[1].scalars, tolerance: 2e-6)
+    }
+
+    /// The GRU and LSTM cells against the operators they fuse (`Tensor.gruCell`, `Tensor.lstmCell` on the host),
+    /// and their gradients from the tape; a state of 3 rows × 37 (a grid-stride loop over more than one block).
+    mutating func recurrentCells() throws {
+        let (rows, hidden) = (3, 37)
+        let n = rows * hidden
+        for (name, gates) in [("gru", 3), ("lstm", 4)] {
+            let (x, h) = (values(n * gates, seed: 54), values(n * gates, seed: 55))
+            let (state, g) = (values(n, seed: 56, in: -1...1), values(2 * n, seed: 57))
+            let tensors = [Tensor(shape: [rows, gates * hidden], scalars: x), Tensor(shape: [rows, gates * hidden], scalars: h),
+                           Tensor(shape: [rows, hidden], scalars: state)]
+            let (xBuffer, hBuffer, stateBuffer, gBuffer) = (try buffer(x), try buffer(h), try buffer(state), try buffer(g))
+            let host: ([Tensor]) -> Tensor = name == "gru" ? { .gruCell(inputGates: $0[0], hiddenGates: $0[1], hidden: $0[2]) } : {
+                let next = Tensor.lstmCell(inputGates: $0[0], hiddenGates: $0[1], cell: $0[2])
+                return .concatenate([next.hidden, next.cell])
+            }
+            let outputs = name == "gru" ? n : 2 * n
+            let y = try buffer(count: outputs)
+            try device.launch("vae_\(name)_cell", grid: 2, block: 32, [.int64(n), .int64(hidden), xBuffer, hBuffer, stateBuffer, y])
+            record("vae_\(name)_cell", try read(y, outputs), host(tensors).scalars, tolerance: 2e-6)
+            let upstream = Tensor(shape: name == "gru" ? [rows, hidden] : [2 * rows, hidden], scalars: Array(g.prefix(outputs)))
+            let expected = gradients(tensors, upstream: upstream, host)
+            let (dx, dstate) = (try buffer(count: n * gates), try buffer(count: n))
+            if name == "gru" {
+                let dh = try buffer(count: n * gates)
+                try device.launch("vae_gru_cell_gradient", grid: 2, block: 32, [.int64(n), .int64(hidden), gBuffer, xBuffer, hBuffer, stateBuffer, dx, dh, dstate])
+                record("vae_gru_cell_gradient", try read(dx, n * gates) + read(dh, n * gates) + read(dstate, n),
+                       expected.flatMap(\.scalars), tolerance: 1e-5)
+            } else {
+                try device.launch("vae_lstm_cell_gradient", grid: 2, block: 32, [.int64(n), .int64(hidden), gBuffer, xBuffer, hBuffer, stateBuffer, dx, dstate])
+                let gates = try read(dx, n * gates)
+                record("vae_lstm_cell_gradient", try gates + gates + read(dstate, n), expected.flatMap(\.scalars), tolerance: 1e-5)
+            }
+        }
     }
 
     mutating func layout() throws {

@@ -79,14 +79,16 @@ public class RecurrentStack: Module {
         var sequence = input
         var finals: [RecurrentState] = []
         for (layer, weights) in layerWeights.enumerated() {
+            // Each step's input gates: parts of one split, whose gradient is one concatenation.
             let inputGates = sequence.linear(weight: weights.inputWeight.tensor, bias: weights.inputBias.tensor)
+                .split(into: steps)
             let (hiddenWeight, hiddenBias) = (weights.hiddenWeight.tensor, weights.hiddenBias.tensor)
             var state = initial?[layer] ?? cell.zeroState(batch: batch, hiddenSize: hiddenSize, on: input.backend)
             var outputs: [Tensor] = []
             for step in 0..<steps {
-                let gates = (input: inputGates.slice((step * batch)..<((step + 1) * batch)),
+                let gates = (input: inputGates[step],
                              hidden: state.hidden.linear(weight: hiddenWeight, bias: hiddenBias))
-                let next = cell.step(gates, state: state, hiddenSize: hiddenSize)
+                let next = cell.step(gates, state: state)
                 if let mask = masks[step] {
                     state = next.keeping(state, where: mask.keep, elsewhere: mask.other)
                     outputs.append(state.hidden * mask.keep)
@@ -136,22 +138,14 @@ public enum RecurrentCell: String, CaseIterable, Sendable {
         return RecurrentState(hidden: zeros, cell: self == .lstm ? zeros : nil)
     }
 
-    func step(_ gates: (input: Tensor, hidden: Tensor), state: RecurrentState, hiddenSize: Int) -> RecurrentState {
-        func part(_ tensor: Tensor, _ index: Int) -> Tensor {
-            tensor.slice((index * hiddenSize)..<((index + 1) * hiddenSize), alongAxis: 1)
-        }
+    /// One step from the input's and the state's gate products (`Tensor.gruCell`, `Tensor.lstmCell`).
+    func step(_ gates: (input: Tensor, hidden: Tensor), state: RecurrentState) -> RecurrentState {
         switch self {
         case .gru:
-            let reset = (part(gates.input, 0) + part(gates.hidden, 0)).sigmoid()
-            let update = (part(gates.input, 1) + part(gates.hidden, 1)).sigmoid()
-            let candidate = (part(gates.input, 2) + reset * part(gates.hidden, 2)).tanh()
-            return RecurrentState(hidden: candidate + update * (state.hidden - candidate))
+            return RecurrentState(hidden: .gruCell(inputGates: gates.input, hiddenGates: gates.hidden, hidden: state.hidden))
         case .lstm:
-            let sum = gates.input + gates.hidden
-            let (input, forget) = (part(sum, 0).sigmoid(), part(sum, 1).sigmoid())
-            let (candidate, output) = (part(sum, 2).tanh(), part(sum, 3).sigmoid())
-            let cell = forget * state.cell! + input * candidate
-            return RecurrentState(hidden: output * cell.tanh(), cell: cell)
+            let next = Tensor.lstmCell(inputGates: gates.input, hiddenGates: gates.hidden, cell: state.cell!)
+            return RecurrentState(hidden: next.hidden, cell: next.cell)
         }
     }
 }

@@ -51,9 +51,10 @@ public protocol TensorBackend: AnyObject {
                        output y: any DeviceStorage, parameter: Float) -> any DeviceStorage
     func scalar(_ op: ScalarOp, _ x: any DeviceStorage, _ s: Float) -> any DeviceStorage
     func binary(_ op: BinaryOp, _ a: any DeviceStorage, _ b: any DeviceStorage) -> any DeviceStorage
-    /// The gradients of a ∘ b for each input, each summed back to its input's shape.
-    func binaryGradients(_ op: BinaryOp, upstream g: any DeviceStorage, _ a: any DeviceStorage,
-                         _ b: any DeviceStorage) -> (any DeviceStorage, any DeviceStorage)
+    /// The gradients of a ∘ b for the inputs `needing` says (nil for the others: a constant operand costs no
+    /// launch), each summed back to its input's shape.
+    func binaryGradients(_ op: BinaryOp, upstream g: any DeviceStorage, _ a: any DeviceStorage, _ b: any DeviceStorage,
+                         needing: (a: Bool, b: Bool)) -> (a: (any DeviceStorage)?, b: (any DeviceStorage)?)
     /// `x` (whose shape broadcasts to `shape`) repeated to `shape`.
     func expand(_ x: any DeviceStorage, to shape: [Int]) -> any DeviceStorage
     /// a + b for equal shapes: the tape's sum of two contributions to one gradient.
@@ -158,6 +159,19 @@ public protocol TensorBackend: AnyObject {
     /// Its gradient for the mean, g_row·(x − μ)·slope with slope = −2·factor·scale (the value's is its negation).
     func gaussianRowLogDensityGradient(upstream g: any DeviceStorage, _ x: any DeviceStorage, mean: any DeviceStorage,
                                        slope: Float) -> any DeviceStorage
+
+    /// One GRU step (`Tensor.gruCell`): h' from the gate products `[batch, 3·hidden]` and h `[batch, hidden]`.
+    func gruCell(inputGates: any DeviceStorage, hiddenGates: any DeviceStorage, hidden: any DeviceStorage) -> any DeviceStorage
+    /// Its gradients for both gate products and h, in one pass (the gates recomputed from its inputs).
+    func gruCellGradients(upstream g: any DeviceStorage, inputGates: any DeviceStorage, hiddenGates: any DeviceStorage,
+                          hidden: any DeviceStorage) -> (inputGates: any DeviceStorage, hiddenGates: any DeviceStorage, hidden: any DeviceStorage)
+    /// One LSTM step (`Tensor.lstmCell`): h' and c' as `[2, batch, hidden]`, from the gate products `[batch,
+    /// 4·hidden]` and c `[batch, hidden]`.
+    func lstmCell(inputGates: any DeviceStorage, hiddenGates: any DeviceStorage, cell: any DeviceStorage) -> any DeviceStorage
+    /// Its gradients from g `[2, batch, hidden]` (h′'s then c′'s): the gates' (the same for both gate products) and
+    /// c's, in one pass.
+    func lstmCellGradients(upstream g: any DeviceStorage, inputGates: any DeviceStorage, hiddenGates: any DeviceStorage,
+                           cell: any DeviceStorage) -> (gates: any DeviceStorage, cell: any DeviceStorage)
 
     /// The binary cross-entropy with logits per element (`Tensor.binaryCrossEntropy`).
     func binaryCrossEntropy(logits: any DeviceStorage, targets: any DeviceStorage) -> any DeviceStorage

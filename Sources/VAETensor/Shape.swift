@@ -78,6 +78,54 @@ extension Tensor {
         }
     }
 
+    /// The tensor cut along `axis` into consecutive parts of `sizes` (0 or more each, summing to the axis's length),
+    /// as `torch.split`. Each part is the slice there; the gradient is one concatenation of the parts' gradients
+    /// (zeros for a part with none), where a slice each would give a zero-padded tensor of the whole per part.
+    public func split(_ sizes: [Int], alongAxis axis: Int = 0) -> [Tensor] {
+        let axis = resolve(axis: axis, "split")
+        precondition(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == shape[axis],
+                     "split: sizes \(sizes) must be 0 or more and sum to \(shape[axis]), the length of axis \(axis) of \(shape)")
+        var ranges: [Range<Int>] = []
+        for size in sizes {
+            let start = ranges.last?.upperBound ?? 0
+            ranges.append(start ..< start + size)
+        }
+        let parts = withoutGradients { ranges.map { slice($0, alongAxis: axis) } }
+        guard let tape = GradientTape.current, tape.contains(self) else { return parts }
+        let shapes = parts.map(\.shape)
+        if let backend {
+            return tape.recordSplit(of: self, into: parts) { Tensor.joinedOnDevice($0, shapes: shapes, alongAxis: axis, backend) }
+        }
+        let outer = shape[..<axis].reduce(1, *)
+        let widths = parts.map { $0.count / Swift.max(outer, 1) }
+        return tape.recordSplit(of: self, into: parts) { gradients in
+            .host(Tensor.interleaved(gradients.map { $0?.hostValues }, widths: widths, outer: outer))
+        }
+    }
+
+    /// ``split(_:alongAxis:)`` into `count` parts of equal size.
+    public func split(into count: Int, alongAxis axis: Int = 0) -> [Tensor] {
+        let length = shape[resolve(axis: axis, "split")]
+        precondition(count > 0 && length % count == 0, "split: \(length) entries do not split into \(count) equal parts")
+        return split(Array(repeating: length / count, count: count), alongAxis: axis)
+    }
+
+    /// Row `o` of the result is row `o` of each part in turn (`[outer, width]` each; zeros for a nil part).
+    static func interleaved(_ parts: [[Float]?], widths: [Int], outer: Int) -> [Float] {
+        var output = [Float]()
+        output.reserveCapacity(outer * widths.reduce(0, +))
+        for o in 0..<outer {
+            for (part, width) in zip(parts, widths) {
+                if let part {
+                    output.append(contentsOf: part[o * width ..< (o + 1) * width])
+                } else {
+                    output.append(contentsOf: repeatElement(0, count: width))
+                }
+            }
+        }
+        return output
+    }
+
     /// `body` applied to consecutive row ranges of `0..<count`, `chunk` rows at a time, the results joined along axis
     /// 0 (a single range's result as it is): for passes whose activations would not fit one batch.
     public static func stackingRows(_ count: Int, chunk: Int, _ body: (Range<Int>) -> Tensor) -> Tensor {
@@ -102,14 +150,7 @@ extension Tensor {
         let outer = tensors[0].shape[..<axis].reduce(1, *)
         let widths = tensors.map { $0.count / Swift.max(outer, 1) }
         let totalWidth = widths.reduce(0, +)
-        var output = [Float]()
-        output.reserveCapacity(outer * totalWidth)
-        let inputs = tensors.map(\.scalars)   // once each: on a device, each read of `scalars` is a copy
-        for o in 0..<outer {
-            for (input, width) in zip(inputs, widths) {
-                output.append(contentsOf: input[o * width ..< (o + 1) * width])
-            }
-        }
+        let output = interleaved(tensors.map(\.scalars), widths: widths, outer: outer)
         var outputShape = tensors[0].shape
         outputShape[axis] = tensors.map { $0.shape[axis] }.reduce(0, +)
         let needs = tensors.map(\.isTracked)

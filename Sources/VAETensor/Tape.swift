@@ -21,6 +21,11 @@ public final class GradientTape {
         let pullback: Pullback?
         var storagePullback: StoragePullback? = nil
         let count: Int
+        /// For one part of a split (``Tensor/split(_:alongAxis:)``): the split's node, this part's position and the
+        /// number of parts. The part's gradient is held until the walk reaches the split.
+        var part: (split: Int, index: Int, of: Int)? = nil
+        /// For a split: its input's gradient from its parts' (nil for a part that has none), in one piece.
+        var join: (([TensorStorage?]) -> TensorStorage)? = nil
     }
 
     var records: [Record] = []
@@ -91,8 +96,23 @@ public final class GradientTape {
         } else {
             gradients[loss.node] = [1]
         }
+        // The gradients of a split's parts, by the split's node, until the walk reaches it.
+        var partGradients: [Int: [TensorStorage?]] = [:]
         for index in stride(from: loss.node, through: 0, by: -1) {
             let record = records[index]
+            if let join = record.join {
+                if let parts = partGradients.removeValue(forKey: index) {
+                    add([join(parts)], to: record.inputs, &gradients, &deviceGradients)
+                }
+                continue
+            }
+            if let part = record.part {
+                let upstream = gradients[index].map(TensorStorage.host) ?? deviceGradients[index].map(TensorStorage.device)
+                guard let upstream else { continue }
+                if !wanted[index] { (gradients[index], deviceGradients[index]) = (nil, nil) }
+                partGradients[part.split, default: Array(repeating: nil, count: part.of)][part.index] = upstream
+                continue
+            }
             if let upstream = gradients[index] {
                 if !wanted[index] { gradients[index] = nil }
                 if let pullback = record.pullback {
@@ -205,6 +225,19 @@ extension Tensor {
 }
 
 extension GradientTape {
+    /// Records `parts`, cut from `input` (tracked on this tape), as one split: returns them tracked.
+    func recordSplit(of input: Tensor, into parts: [Tensor], join: @escaping ([TensorStorage?]) -> TensorStorage) -> [Tensor] {
+        let split = records.count
+        records.append(Record(inputs: [node(of: input)], pullback: nil, count: input.count, join: join))
+        return parts.enumerated().map { index, part in
+            var part = part
+            part.node = records.count
+            part.tapeSerial = serial
+            records.append(Record(inputs: [], pullback: nil, count: part.count, part: (split, index, parts.count)))
+            return part
+        }
+    }
+
     /// The tape recording now, if any.
     public static var active: GradientTape? { current }
     /// True when `tensor` is a node of this tape.

@@ -18,8 +18,8 @@ extension Tensor {
         let (x, y) = (a.storage, b.storage)
         let (needA, needB) = (a.isTracked, b.isTracked)
         return record(Tensor(device: backend.binary(op, x, y)), inputs: [a, b]) { g in
-            let (gradientA, gradientB) = backend.binaryGradients(op, upstream: g.device, x, y)
-            return [needA ? .device(gradientA) : nil, needB ? .device(gradientB) : nil]
+            let gradients = backend.binaryGradients(op, upstream: g.device, x, y, needing: (needA, needB))
+            return [gradients.a.map(TensorStorage.device), gradients.b.map(TensorStorage.device)]
         }
     }
 
@@ -229,6 +229,20 @@ extension Tensor {
                 return needed ? .device(backend.sliced(g.device, range, alongAxis: axis)) : nil
             }
         }
+    }
+
+    /// A split's gradient on a device (``split(_:alongAxis:)``): its parts' gradients (zeros for a part with none)
+    /// joined along `axis`.
+    static func joinedOnDevice(_ gradients: [TensorStorage?], shapes: [[Int]], alongAxis axis: Int,
+                               _ backend: any TensorBackend) -> TensorStorage {
+        let parts = zip(gradients, shapes).map { gradient, shape -> any DeviceStorage in
+            switch gradient {
+            case .device(let storage)?: return backend.reshaped(storage, to: shape)
+            case .host(let values)?: return backend.upload(values, shape: shape)
+            case nil: return backend.filled(shape, with: 0)
+            }
+        }
+        return .device(backend.concatenated(parts, alongAxis: axis))
     }
 
     /// `value`'s elements (moved here) with `self`'s gradient passing through.

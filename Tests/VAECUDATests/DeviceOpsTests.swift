@@ -37,8 +37,11 @@ struct DeviceOpsTests {
                 return tape.gradients(of: (f(x, y) * g).sum(), withRespectTo: [x, y])
             }
             let (da, db) = try ops.binaryGradients(op, upstream: try upload(g), try upload(a), try upload(b))
-            try expectClose(da, expected[0], "\(op)'s gradient for a")
-            try expectClose(db, expected[1], "\(op)'s gradient for b")
+            try expectClose(try #require(da), expected[0], "\(op)'s gradient for a")
+            try expectClose(try #require(db), expected[1], "\(op)'s gradient for b")
+            let alone = try ops.binaryGradients(op, upstream: try upload(g), try upload(a), try upload(b), needing: (false, true))
+            #expect(alone.a == nil)
+            try expectClose(try #require(alone.b), expected[1], "\(op)'s gradient for b alone")
         }
         #expect(Broadcasting.resultShape([3, 1, 4], [5, 1]) == [3, 5, 4])
         #expect(Broadcasting.resultShape([3, 2], [3]) == nil)

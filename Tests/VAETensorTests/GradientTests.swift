@@ -89,6 +89,45 @@ struct GradientTests {
         checkGradients([a, smoothValues([3, 2], seed: 20)]) { Tensor.concatenate([$0[0], $0[1]], alongAxis: 1) }
         checkGradients([a, smoothValues([1, 4], seed: 21)]) { Tensor.concatenate([$0[0], $0[1], $0[0]], alongAxis: 0) }
     }
+    /// A split's parts used in other orders, one part unused (its gradient zeros), and the input used beside them.
+    @Test func split() {
+        checkGradients([smoothValues([2, 5, 3], seed: 22)]) {
+            let parts = $0[0].split([1, 3, 1], alongAxis: 1)
+            return parts[0] * parts[2] + parts[1].sum(alongAxis: 1, keepingDimension: true)
+        }
+        checkGradients([a]) { let parts = $0[0].split(into: 2, alongAxis: 1); return parts[1].exp() * 2 }
+        checkGradients([a]) { let parts = $0[0].split([2, 1]); return Tensor.concatenate([parts[1], parts[0]]) * $0[0] }
+    }
+
+    /// The split's gradient is the slices' gradient bit for bit: one concatenation in place of a sum of
+    /// zero-padded tensors.
+    @Test func splitGradientIsTheSlicesGradient() {
+        let x = smoothValues([4, 6], seed: 23), w = smoothValues([4, 2], seed: 24)
+        func gradient(_ parts: (Tensor) -> [Tensor]) -> [Float] {
+            let tape = GradientTape()
+            return tape.recording {
+                let tracked = tape.watch(x)
+                let loss = parts(tracked).enumerated().map { ($0.element * w * Float($0.offset + 1)).tanh().sum() }.reduce(Tensor(0), +)
+                return tape.gradients(of: loss, withRespectTo: [tracked])[0].scalars
+            }
+        }
+        let split = gradient { $0.split(into: 3, alongAxis: 1) }
+        let sliced = gradient { x in (0..<3).map { x.slice((2 * $0)..<(2 * $0 + 2), alongAxis: 1) } }
+        #expect(split.map(\.bitPattern) == sliced.map(\.bitPattern))
+        #expect(withoutGradients { x.split([1, 3]) }.map(\.shape) == [[1, 6], [3, 6]])
+    }
+
+    @Test func recurrentCells() {
+        let (x, h, state) = (smoothValues([2, 12], seed: 25), smoothValues([2, 12], seed: 26), smoothValues([2, 3], seed: 27))
+        checkGradients([x.slice(0..<9, alongAxis: 1), h.slice(3..<12, alongAxis: 1), state]) {
+            .gruCell(inputGates: $0[0], hiddenGates: $0[1], hidden: $0[2])
+        }
+        checkGradients([x, h, state]) {
+            let next = Tensor.lstmCell(inputGates: $0[0], hiddenGates: $0[1], cell: $0[2])
+            return .concatenate([next.hidden, next.cell * 0.5])
+        }
+    }
+
     @Test func gather() {
         checkGradients([a]) { $0[0].gathering([2, 0, 2, 1]) }
         checkGradients([a]) { $0[0].gathering([3, 3, 0], alongAxis: 1) }
