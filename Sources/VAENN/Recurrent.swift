@@ -6,10 +6,10 @@ import VAETensor
 /// `torch.nn.GRU` / `torch.nn.LSTM` (`batch_first=False`, unidirectional). ``GRU`` and ``LSTM`` differ only in the
 /// cell (``RecurrentCell``).
 ///
-/// A sequence batch is time-major: row `t·batch + b` is item `b` at step `t`. Item `b` runs for `lengths[b]` steps;
-/// after that its state stays as it was (the final state is the one at its last step, as a packed sequence gives)
-/// and its outputs are zero. Per step and layer the cost is one product for the hidden state over the whole batch;
-/// the input products of all steps are one product per layer.
+/// A sequence batch is time-major: row `t·batch + b` is item `b` at step `t`. Item `b` has `lengths[b]` steps: its
+/// outputs after them are zero and its final state is the one at its last step, as a packed sequence gives. Per step
+/// and layer the cost is one product for the hidden state over the whole batch and one cell op; the input products
+/// of all steps are one product per layer.
 public class RecurrentStack: Module {
     /// One layer's weights: `[gates·hidden, input]`, `[gates·hidden, hidden]` and two `[gates·hidden]` biases.
     public struct LayerWeights {
@@ -54,8 +54,9 @@ public class RecurrentStack: Module {
 
     /// Runs the stack over `input` (`[steps·batch, inputSize]`, time-major) for items of `lengths` (each 1…steps).
     /// `initial` gives each layer's starting state (zeros when nil). Returns the top layer's outputs
-    /// `[steps·batch, hiddenSize]` and each layer's final state.
-    public func callAsFunction(_ input: Tensor, lengths: [Int], initial: [RecurrentState]? = nil)
+    /// `[steps·batch, hiddenSize]` and each layer's final state (none with `finalStates` false: a decoder that reads
+    /// only the outputs saves gathering them).
+    public func callAsFunction(_ input: Tensor, lengths: [Int], initial: [RecurrentState]? = nil, finalStates: Bool = true)
     -> (outputs: Tensor, final: [RecurrentState]) {
         let batch = lengths.count
         precondition(batch > 0 && input.shape.count == 2 && input.shape[0] % batch == 0 && input.shape[1] == inputSize,
@@ -63,19 +64,19 @@ public class RecurrentStack: Module {
         let steps = input.shape[0] / batch
         precondition(lengths.allSatisfy { (1...steps).contains($0) }, "recurrent lengths must be 1…\(steps), got \(lengths)")
         precondition(initial.map { $0.count == layers } ?? true, "one initial state per layer (\(layers))")
-        // Per step, the rows still running as a [batch, 1] mask of 0 and 1 and its complement (nil when all rows
-        // run): made once for every step and moved to where the input lives (one copy to a device per call).
-        let running = (0..<steps).map { step in lengths.allSatisfy { $0 > step } }
-        var masks = [(keep: Tensor, other: Tensor)?](repeating: nil, count: steps)
-        if running.contains(false) {
+        // Rows never mix, so every row runs every step: a finished row's outputs are zeroed (by a mask of the
+        // running rows, made once and moved once, at the steps where some row has finished) and its final state is
+        // read at its last step (one gather), rather than its state carried through the steps after it.
+        let ragged = lengths.contains { $0 < steps }
+        var masks = [Tensor?](repeating: nil, count: steps)
+        if ragged {
             let flags = (0..<steps).flatMap { step in lengths.map { $0 > step ? Float(1) : 0 } }
-            let all = Tensor(shape: [steps * batch, 1], scalars: flags).moved(to: input.backend)
-            let others = 1 - all
-            for step in 0..<steps where !running[step] {
-                let rows = (step * batch)..<((step + 1) * batch)
-                masks[step] = (all.slice(rows), others.slice(rows))
+            let running = Tensor(shape: [steps * batch, 1], scalars: flags).moved(to: input.backend)
+            for step in 0..<steps where lengths.contains(where: { $0 <= step }) {
+                masks[step] = running.slice((step * batch)..<((step + 1) * batch))
             }
         }
+        let lastRows = lengths.enumerated().map { item, length in (length - 1) * batch + item }
         var sequence = input
         var finals: [RecurrentState] = []
         for (layer, weights) in layerWeights.enumerated() {
@@ -84,21 +85,16 @@ public class RecurrentStack: Module {
                 .split(into: steps)
             let (hiddenWeight, hiddenBias) = (weights.hiddenWeight.tensor, weights.hiddenBias.tensor)
             var state = initial?[layer] ?? cell.zeroState(batch: batch, hiddenSize: hiddenSize, on: input.backend)
-            var outputs: [Tensor] = []
+            var outputs: [Tensor] = [], cells: [Tensor] = []
             for step in 0..<steps {
-                let gates = (input: inputGates[step],
-                             hidden: state.hidden.linear(weight: hiddenWeight, bias: hiddenBias))
-                let next = cell.step(gates, state: state)
-                if let mask = masks[step] {
-                    state = next.keeping(state, where: mask.keep, elsewhere: mask.other)
-                    outputs.append(state.hidden * mask.keep)
-                } else {
-                    state = next
-                    outputs.append(state.hidden)
-                }
+                state = cell.step((input: inputGates[step], hidden: state.hidden.linear(weight: hiddenWeight, bias: hiddenBias)), state: state)
+                outputs.append(masks[step].map { state.hidden * $0 } ?? state.hidden)
+                if ragged && finalStates, let cellState = state.cell { cells.append(cellState) }
             }
-            finals.append(state)
             sequence = Tensor.concatenate(outputs, alongAxis: 0)
+            guard finalStates else { continue }
+            finals.append(ragged ? RecurrentState(hidden: sequence.gathering(lastRows),
+                                                  cell: cells.isEmpty ? nil : Tensor.concatenate(cells).gathering(lastRows)) : state)
         }
         return (sequence, finals)
     }
@@ -112,13 +108,6 @@ public struct RecurrentState {
     public init(hidden: Tensor, cell: Tensor? = nil) {
         self.hidden = hidden
         self.cell = cell
-    }
-
-    /// This state where `mask` (`[batch, 1]`, 0 or 1) is 1 and `previous` where it is 0 (exactly: x·1 + y·0 = x);
-    /// `other` is 1 − mask.
-    func keeping(_ previous: RecurrentState, where mask: Tensor, elsewhere other: Tensor) -> RecurrentState {
-        RecurrentState(hidden: hidden * mask + previous.hidden * other,
-                       cell: cell.map { $0 * mask + previous.cell! * other })
     }
 }
 

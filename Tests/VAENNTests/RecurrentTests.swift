@@ -97,6 +97,35 @@ import VAETensor
         }
     }
 
+    /// An item's input gradient in a padded batch is the one it has alone (its padding's is zero), through the
+    /// outputs and the final states; without final states the outputs are the same.
+    @Test(arguments: [RecurrentCell.gru, .lstm])
+    func paddingChangesNoGradient(cell: RecurrentCell) {
+        let stack = Self.stack(cell, input: 3, hidden: 4)
+        let (steps, batch, lengths) = (5, 3, [5, 2, 4])
+        let input = smoothValues([steps * batch, 3], seed: 9)
+        func inputGradient(_ input: Tensor, _ lengths: [Int]) -> Tensor {
+            let tape = GradientTape()
+            return tape.recording {
+                let x = tape.watch(input)
+                let (outputs, finals) = stack(x, lengths: lengths)
+                let loss = (outputs * outputs).sum() + finals.map { ($0.hidden.tanh() + ($0.cell ?? $0.hidden)).sum() }.reduce(Tensor(0), +)
+                return tape.gradients(of: loss, withRespectTo: [x])[0]
+            }
+        }
+        let gradient = inputGradient(input, lengths)
+        for item in 0..<batch {
+            let rows = (0..<lengths[item]).map { $0 * batch + item }
+            let alone = inputGradient(input.gathering(rows), [lengths[item]])
+            let worst = zip(gradient.gathering(rows).scalars, alone.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-6 && alone.scalars.contains { $0 != 0 }, "item \(item): largest difference \(worst)")
+            let padded = (lengths[item]..<steps).map { $0 * batch + item }
+            #expect(padded.isEmpty || gradient.gathering(padded).scalars.allSatisfy { $0 == 0 })
+        }
+        let withoutFinals = withoutGradients { stack(input, lengths: lengths, finalStates: false) }
+        #expect(withoutFinals.final.isEmpty && withoutFinals.outputs.scalars == withoutGradients { stack(input, lengths: lengths) }.outputs.scalars)
+    }
+
     @Test func embeddingRowsAndTheirGradients() {
         var random = RandomStream(seed: 9, name: "embedding")
         let embedding = Embedding(vocabularySize: 6, embeddingSize: 3, random: &random)

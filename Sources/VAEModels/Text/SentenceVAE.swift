@@ -132,7 +132,8 @@ public final class SentenceVAE: Module {
         let batch = sentences.count
         let lengths = sentences.map(\.count)
         let steps = lengths.max() ?? 1
-        let (outputs, _) = decoder(embedded(inputs, steps: steps), lengths: lengths, initial: initialState(latent, batch: batch))
+        let (outputs, _) = decoder(embedded(inputs, steps: steps), lengths: lengths, initial: initialState(latent, batch: batch),
+                                   finalStates: false)
         // The vocabulary projection, the costliest product, runs on the real positions only (padding is about half
         // of a batch's steps × rows); each position's loss then goes back to its place, padding's being 0.
         var valid: [Int] = [], places = [Int](repeating: 0, count: steps * batch)
