@@ -9,10 +9,10 @@
 #   NAME.log, NAME.metrics.csv   `vae train` runs: mlp at batch 128 and 1024 and conv on cuda and on the CPU
 #                 (the −ELBO comparison), conv64 (VanillaVAE) on cuda on 5000 64×64 RGB images that
 #                 scripts/make_image_folder.py writes there from Fashion-MNIST
-#   bench-*.txt   `vae bench` of mlp, conv and conv64: 200 steps on cuda, and on the dispatch-only device (the host's
-#                 cost of issuing them), with launches per kernel; bench-*-profile.txt: 100 steps on cuda with
-#                 --profile (each kernel, GEMM and copy timed by CUDA events: where a step's GPU time goes, idle
-#                 time included)
+#   bench-*.txt   `vae bench` of mlp, conv, conv64 and sentence-vae (synthetic sentences): 200 steps on cuda, and
+#                 on the dispatch-only device (the host's cost of issuing them), with launches per kernel;
+#                 bench-*-profile.txt: 100 steps on cuda with --profile (each kernel, GEMM and copy timed by CUDA
+#                 events: where a step's GPU time goes, idle time included)
 #   eval-*.json   `vae eval` (IWAE NLL, k = 5000) of the cuda mlp run: the whole test set on cuda, 1000 images on
 #                 cuda and on the CPU
 #   torch-*.txt   benchmarks/torch_mlp_vae.py on cuda at batch 128 and 1024, torch_conv_vae.py and
@@ -93,7 +93,7 @@ evaluate eval-1000-cuda --device cuda --limit 1000
 evaluate eval-1000-cpu --device cpu --limit 1000
 # Steps alone on the GPU (synthetic batches, each step ending with its loss read back) and the work per step by
 # kernel; the same steps on a device that does no work give the host's share.
-for model in mlp conv conv64; do
+for model in mlp conv conv64 sentence-vae; do
   for device in cuda dispatch; do
     timeout 60 "$vae" bench --model "$model" --device "$device" --steps 200 --warm-up 20 --eval-images 0 --importance-samples 0 \
       > "$out/bench-$model-$device.txt" 2>&1

@@ -62,7 +62,7 @@ for name in sorted(runs):
               f">= {float(work[-1]) / float(timings[name]) / 1e3:.3f} TFLOP/s on average")
 
 # `vae bench` on the GPU against the same steps on the dispatch-only device (the host's cost of issuing them).
-for model in ("mlp", "conv", "conv64"):
+for model in ("mlp", "conv", "conv64", "sentence-vae"):
     medians = {}
     for device in ("cuda", "dispatch"):
         try:
