@@ -79,6 +79,7 @@ public enum CUDAOpTable {
         "lstmCell": .kernels(["vae_lstm_cell", "vae_lstm_cell_gradient"]),
         "stackingRows": .composite(["concatenate"]),
         "gathering": .kernels(["vae_gather", "vae_gather_gradient"]),
+        "repeatingEachRow": .kernels(["vae_strided_copy", "vae_sum_axis"]),
     ]
 
     /// CKernels' loops (CKernels.h) by C name; `vae_pool_run` (the CPU's thread pool) has no counterpart: a GPU

@@ -18,6 +18,13 @@ public struct DiagonalNormal {
         DiagonalNormal(mean: .zeros(shape), logVariance: .zeros(shape))
     }
 
+    /// log N(z; 0, I) summed over the last axis, with the mean and log-variance as constants (0) instead of tensors of
+    /// z's shape: the values of `standard(shape: z.shape).logProbability(z)`, bit for bit, and on a device nothing
+    /// copied there (one kernel each way).
+    public static func standardLogProbability(_ z: Tensor) -> Tensor {
+        .gaussianLogDensity(z, mean: Tensor(0), logVariance: Tensor(0))
+    }
+
     public var standardDeviation: Tensor { (logVariance * 0.5).exp() }
 
     /// A reparameterised draw z = μ + σ·ε with ε ~ N(0, I) from `random`: gradients flow to μ and log σ². ε is
@@ -42,9 +49,9 @@ public struct DiagonalNormal {
         .standardNormalKL(mean: mean, logVariance: logVariance)
     }
 
-    /// The distribution of the rows at `indices` (e.g. each row repeated for importance samples).
-    public func repeatingRows(_ indices: [Int]) -> DiagonalNormal {
-        DiagonalNormal(mean: mean.gathering(indices), logVariance: logVariance.gathering(indices))
+    /// The distribution of each row repeated `times` times in a row (an image's importance samples together).
+    public func repeatingEachRow(_ times: Int) -> DiagonalNormal {
+        DiagonalNormal(mean: mean.repeatingEachRow(times), logVariance: logVariance.repeatingEachRow(times))
     }
 
     /// KL(self ‖ other) = ½ Σ (log σ₂² − log σ₁² + (σ₁² + (μ₁ − μ₂)²)/σ₂² − 1), per row.

@@ -102,7 +102,7 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
         let bound = condition.shape[0]
         if count == bound { return condition }
         precondition(bound > 0 && count % bound == 0, "\(count) rows for \(bound) bound labels")
-        return condition.gathering(repeatedRows(bound, samples: count / bound))
+        return condition.repeatingEachRow(count / bound)
     }
 
     /// The encoder's features for `input` `[batch, features]`.
@@ -160,7 +160,7 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
     public func logImportanceWeights(_ input: Tensor, samples: Int, noise: inout RandomStream) -> Tensor {
         let batch = input.shape[0]
         let draw = latent.importanceDraw(features(input), samples: samples, noise: &noise)
-        let logLikelihood = decode(draw.code).logProbability(input.gathering(repeatedRows(batch, samples: samples)))
+        let logLikelihood = decode(draw.code).logProbability(input.repeatingEachRow(samples))
         return draw.logWeights(logLikelihood: logLikelihood).reshaped([batch, samples])
     }
 

@@ -37,13 +37,15 @@ extension Tensor {
 
     /// Σ over the last axis of −½((x − μ)²·e^(−log σ²) + log σ² + log 2π): the log-density of independent
     /// Gaussians, one value per row (its negation with `negated`); `logVariance` has μ's shape or broadcasts against
-    /// it. On a device, with x and μ of one shape and log σ² a constant on the host (one value, not tracked: a fixed
-    /// variance), one kernel each way.
+    /// it. On a device, with μ of x's shape or a constant on the host (one value, not tracked: a prior's 0, filled
+    /// there) and log σ² a constant on the host (a fixed variance), one kernel each way.
     public static func gaussianLogDensity(_ value: Tensor, mean: Tensor, logVariance: Tensor, negated: Bool = false) -> Tensor {
-        if let backend = backend(value, mean), value.shape == mean.shape, !value.shape.isEmpty, let c = logVariance.hostConstant {
+        if let backend = backend(value, mean), value.shape == mean.shape || mean.hostConstant != nil, !value.shape.isEmpty,
+           let c = logVariance.hostConstant {
             // e^(−log σ²) as the host computes it in the terms below.
             let scale = (-logVariance).exp().scalar
-            let (value, mean) = (value.moved(to: backend), mean.moved(to: backend))
+            let value = value.moved(to: backend)
+            let mean = mean.hostConstant.map { Tensor(device: backend.filled(value.shape, with: $0)) } ?? mean.moved(to: backend)
             let (x, m) = (value.storage, mean.storage)
             let factor: Float = negated ? 0.5 : -0.5
             let (needValue, needMean) = (value.isTracked, mean.isTracked)

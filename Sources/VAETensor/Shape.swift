@@ -170,6 +170,15 @@ extension Tensor {
         }
     }
 
+    /// Each row (entry of the first axis) `times` times in a row, rows `0, 0, …, 1, 1, …` (an image's importance
+    /// samples together): on the host the gather of those rows; on a device one broadcasting copy forward and one sum
+    /// back, with no indices to copy there.
+    public func repeatingEachRow(_ times: Int) -> Tensor {
+        precondition(rank >= 1 && times >= 1, "repeatingEachRow: \(times) times for a tensor of shape \(shape)")
+        if let backend = Tensor.backend(self) { return repeatingEachRowOnDevice(times, backend) }
+        return gathering((0..<shape[0]).flatMap { Array(repeating: $0, count: times) })
+    }
+
     /// Entries `indices` along `axis` (repeats allowed); the gradient scatter-adds back.
     public func gathering(_ indices: [Int], alongAxis axis: Int = 0) -> Tensor {
         let axis = resolve(axis: axis, "gather")

@@ -127,6 +127,17 @@ extension Tensor {
         }
     }
 
+    /// `[rows, 1, width]` broadcast to `[rows, times, width]`; the gradient its sum along the repeats.
+    func repeatingEachRowOnDevice(_ times: Int, _ backend: any TensorBackend) -> Tensor {
+        let (inputShape, rows) = (shape, shape[0])
+        let width = shape.dropFirst().reduce(1, *)
+        let repeated = backend.expand(backend.reshaped(storage, to: [rows, 1, width]), to: [rows, times, width])
+        return Tensor.record(Tensor(device: backend.reshaped(repeated, to: [rows * times] + shape.dropFirst())), inputs: [self]) { g in
+            let summed = backend.sum(backend.reshaped(g.device, to: [rows, times, width]), alongAxis: 1)
+            return [.device(backend.reshaped(summed, to: inputShape))]
+        }
+    }
+
     func reshapedOnDevice(_ newShape: [Int], _ backend: any TensorBackend) -> Tensor {
         let inputShape = shape
         return Tensor.record(Tensor(device: backend.reshaped(storage, to: newShape)), inputs: [self]) { g in

@@ -74,6 +74,26 @@ extension TensorOnDeviceTests {
         #expect(launches["vae_multiply"] == 2 && launches["vae_sum_axis"] == nil, "one product each way: \(launches)")
     }
 
+    /// Each row repeated (an image's importance samples): the host's gather of those rows, values and gradients; on
+    /// the device a broadcasting copy and a sum back, with nothing copied there.
+    @Test func repeatingEachRowCopiesNoIndices() throws {
+        expectAgreement("repeatingEachRow of rows", [values([3, 4], seed: 35)]) { $0[0].repeatingEachRow(3) }
+        expectAgreement("repeatingEachRow of images", [values([2, 1, 2, 3], seed: 36)]) { $0[0].repeatingEachRow(2) }
+        let x = values([3, 4], seed: 35)
+        #expect(x.repeatingEachRow(2).scalars == x.gathering([0, 0, 1, 1, 2, 2]).scalars)
+
+        let (counting, counted) = try countingBackend()
+        let onDevice = x.moved(to: counted)
+        let (copies, before) = (counting.copiesToDevice, counting.launchesByKernel)
+        let tape = GradientTape()
+        let gradient = tape.recording {
+            let tracked = tape.watch(onDevice)
+            return tape.gradients(of: tracked.repeatingEachRow(5).sum(), withRespectTo: [tracked])[0]
+        }
+        #expect(gradient.scalars == [Float](repeating: 5, count: 12) && counting.copiesToDevice == copies)
+        #expect(counting.launches(since: before)["vae_gather"] == nil)
+    }
+
     func countingBackend() throws -> (CachingDevice, CUDABackend) {
         let counting = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
         return (counting, CUDABackend(ops: DeviceOps(device: counting, blockSize: 64, maximumBlocks: 2)))

@@ -403,6 +403,9 @@ extension TensorOnDeviceTests {
         expectAgreement("gaussianLogDensity, a variance per column", [x, mean, values([70], seed: 25)]) {
             .gaussianLogDensity($0[0], mean: $0[1], logVariance: $0[2])
         }
+        expectAgreement("gaussianLogDensity, a constant mean (a prior's)", [mean]) {
+            .gaussianLogDensity($0[0], mean: Tensor(Float(0.25)), logVariance: fixed)
+        }
 
         let counting = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
         let counted = CUDABackend(ops: DeviceOps(device: counting, blockSize: 64, maximumBlocks: 2))
@@ -418,5 +421,14 @@ extension TensorOnDeviceTests {
         // The sum and its gradient's expansion, the seed's fill, and one kernel each way for the density.
         #expect(launches == ["vae_gaussian_row_log_density": 1, "vae_gaussian_row_log_density_gradient": 1, "vae_sum_all": 1,
                              "vae_fill": 1, "vae_strided_copy": 1], "\(launches)")
+
+        // N(0, I)'s log-density with its parameters as constants: the mean a fill there, nothing copied.
+        let (copiesBefore, launchesBefore) = (counting.copiesToDevice, counting.launchesByKernel)
+        let prior = tape.recording {
+            let z = tape.watch(meanOnDevice)
+            return tape.gradients(of: Tensor.gaussianLogDensity(z, mean: Tensor(0), logVariance: Tensor(0)).sum(), withRespectTo: [z])[0]
+        }
+        #expect(prior.backend === counted && counting.copiesToDevice == copiesBefore)
+        #expect(counting.launches(since: launchesBefore)["vae_gaussian_row_log_density"] == 1)
     }
 }

@@ -129,6 +129,22 @@ extension VAEModelsTests {
                 DiagonalNormal(mean: $0[0], logVariance: $0[1]).logProbability($0[2])
             }
         }
+
+        /// The standard normal's log-density with constant parameters: the bits of the one with zero tensors, value
+        /// and gradient.
+        @Test func standardLogProbabilityIsTheZeroTensorsOne() {
+            let z = smoothValues([3, 5], seed: 13) * 3
+            func valueAndGradient(_ f: (Tensor) -> Tensor) -> [UInt32] {
+                let tape = GradientTape()
+                return tape.recording {
+                    let tracked = tape.watch(z)
+                    let density = f(tracked)
+                    return (density.scalars + tape.gradients(of: (density * density).sum(), withRespectTo: [tracked])[0].scalars).map(\.bitPattern)
+                }
+            }
+            #expect(valueAndGradient { DiagonalNormal.standardLogProbability($0) } ==
+                    valueAndGradient { DiagonalNormal.standard(shape: [3, 5]).logProbability($0) })
+        }
     }
 
     @Suite("Bernoulli on logits")

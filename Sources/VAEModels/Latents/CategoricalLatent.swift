@@ -107,12 +107,11 @@ public final class CategoricalLatent: Module, LatentSpace {
 
     public func importanceDraw(_ features: Tensor, samples: Int, noise: inout RandomStream) -> ImportanceDraw {
         let posterior = posterior(features)
-        let rows = repeatedRows(features.shape[0], samples: samples)
-        let categorical = Categorical(logits: posterior.categorical.logits.gathering(rows), categories: categories)
+        let categorical = Categorical(logits: posterior.categorical.logits.repeatingEachRow(samples), categories: categories)
         var gaussianDraw: Tensor?
         var logRatio = Tensor(Categorical.uniformLogProbability(variables: variables, categories: categories))
         if let gaussian = posterior.gaussian {
-            let repeated = gaussian.repeatingRows(rows)
+            let repeated = gaussian.repeatingEachRow(samples)
             let draw = repeated.sample(using: &noise)
             logRatio = logRatio + prior.logProbability(draw) - repeated.logProbability(draw)
             gaussianDraw = draw

@@ -48,7 +48,7 @@ public final class GaussianLatent: Module, LatentSpace {
 
     public func importanceDraw(_ features: Tensor, samples: Int, noise: inout RandomStream) -> ImportanceDraw {
         let posterior = posterior(features)
-        let repeated = posterior.repeatingRows(repeatedRows(features.shape[0], samples: samples))
+        let repeated = posterior.repeatingEachRow(samples)
         let code = repeated.sample(using: &noise)
         return ImportanceDraw(code: code, added: prior.logProbability(code), subtracted: repeated.logProbability(code))
     }

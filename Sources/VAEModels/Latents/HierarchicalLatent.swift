@@ -69,7 +69,7 @@ public final class HierarchicalLatent: Module, LatentSpace {
         }
 
         var logPrior: Tensor {
-            let top = DiagonalNormal.standard(shape: draws.last!.shape).logProbability(draws.last!)
+            let top = DiagonalNormal.standardLogProbability(draws.last!)
             return zip(priors, draws).reduce(top) { $0 + $1.0.logProbability($1.1) }
         }
     }
@@ -127,7 +127,7 @@ public final class HierarchicalLatent: Module, LatentSpace {
     }
 
     public func importanceDraw(_ features: Tensor, samples: Int, noise: inout RandomStream) -> ImportanceDraw {
-        let pass = sampledPass(features.gathering(repeatedRows(features.shape[0], samples: samples)), noise: &noise)
+        let pass = sampledPass(features.repeatingEachRow(samples), noise: &noise)
         return ImportanceDraw(code: pass.draws[0], added: pass.logPrior, subtracted: pass.logPosterior)
     }
 

@@ -58,7 +58,7 @@ public struct TotalCorrelationObjective: Objective {
         let logQ = (pairs.sum(alongAxis: 2, keepingDimension: true) + weights).logSumExp(alongAxis: 1).reshaped([rows])
         let logMarginals = (pairs + weights).logSumExp(alongAxis: 1).sum(alongAxis: 1)
         let logPosterior = posterior.logProbability(z)
-        let logPrior = DiagonalNormal.standard(shape: z.shape).logProbability(z)
+        let logPrior = DiagonalNormal.standardLogProbability(z)
         return (logPosterior - logQ, logQ - logMarginals, logMarginals - logPrior)
     }
 

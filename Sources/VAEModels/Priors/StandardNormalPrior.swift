@@ -15,9 +15,7 @@ public final class StandardNormalPrior: Module, LatentPrior {
         posterior.klPerDimensionFromStandardNormal()
     }
 
-    public func logProbability(_ z: Tensor) -> Tensor {
-        DiagonalNormal.standard(shape: z.shape).logProbability(z)
-    }
+    public func logProbability(_ z: Tensor) -> Tensor { DiagonalNormal.standardLogProbability(z) }
 
     public func sample(count: Int, dimensions: Int, random: inout RandomStream) -> Tensor {
         random.normal(shape: [count, dimensions])

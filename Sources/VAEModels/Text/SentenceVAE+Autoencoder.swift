@@ -97,10 +97,9 @@ extension SentenceVAE: VariationalAutoencoder {
             return logLikelihood.gathering([Int](repeating: 0, count: samples), alongAxis: 1)
         }
         let repeated = repeatedRows(sentences.count, samples: samples).map { sentences[$0] }
-        let posterior = posteriorDistribution(sentences).repeatingRows(repeatedRows(sentences.count, samples: samples))
+        let posterior = posteriorDistribution(sentences).repeatingEachRow(samples)
         let code = posterior.sample(using: &noise)
-        let prior = DiagonalNormal.standard(shape: code.shape)
-        let logWeights = -groupedReconstruction(repeated, codes: code) + prior.logProbability(code)
+        let logWeights = -groupedReconstruction(repeated, codes: code) + DiagonalNormal.standardLogProbability(code)
             - posterior.logProbability(code)
         return logWeights.reshaped([sentences.count, samples])
     }
