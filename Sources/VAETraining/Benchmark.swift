@@ -145,11 +145,15 @@ public enum Benchmark {
     }
 
     /// The config a bench builds its model from: a text model whose `vocabulary_size` is 0 (a run takes it from its
-    /// data) gets `max_vocabulary` words.
+    /// data) gets `max_vocabulary` words, and a conditional model whose `class_count` is 0 (a run counts its data's
+    /// labels) Fashion-MNIST's 10 classes.
     public static func resolved(_ config: RunConfig) -> RunConfig {
         var config = config
         if config.data.isText, config.model[SentenceSettings.vocabularySize] == 0 {
             config.model[SentenceSettings.vocabularySize] = config.data.maximumVocabulary
+        }
+        if config.model[ComposedVAE.classCount] == 0 && ModelRegistry.recipe(config.model.name)?.conditional == true {
+            config.model[ComposedVAE.classCount] = 10
         }
         return config
     }
@@ -198,7 +202,9 @@ public enum Benchmark {
         model.setTraining(false)
         var data = RandomStream(seed: config.experiment.seed, name: "bench-data")
         let input = syntheticExamples(batchSize, model: model, config: config, random: &data)
-        let forward = forwardFLOPs(model, input: input)
+        // A conditional model's labels, uniform over its classes.
+        let labels = model.conditionClasses > 0 ? (0..<batchSize).map { _ in data.integer(below: model.conditionClasses) } : nil
+        let forward = forwardFLOPs(model.bound(labels.map { $0[...] }), input: input)
         let backend = options.backend
         // Where the batches go: the device, unless the model reads them on the host (token ids).
         let inputBackend = model.readsInputOnHost ? nil : backend
@@ -213,9 +219,9 @@ public enum Benchmark {
         let evaluationThreads = backend != nil ? 1 : shardThreads
         model.setTraining(true)
         var optimizerSeconds = 0.0
-        func step(shards: Int, rows: Tensor? = nil) {
-            let batch = BatchGradients(model: model, parameters: parameters, input: (rows ?? input).moved(to: inputBackend), labels: nil,
-                                       noise: &noise, step: stepCount, shards: shards)
+        func step(shards: Int, rows: Range<Int>? = nil) {
+            let batch = BatchGradients(model: model, parameters: parameters, input: (rows.map { input.slice($0) } ?? input).moved(to: inputBackend),
+                                       labels: labels.map { $0[rows ?? 0..<batchSize] }, noise: &noise, step: stepCount, shards: shards)
             let updateStart = Date()
             optimizer.update(parameters, summing: batch.parts)
             optimizerSeconds += Date().timeIntervalSince(updateStart)
@@ -233,7 +239,7 @@ public enum Benchmark {
         var timedRecorder = recorder
         if shards > 1 {
             timedRecorder = GEMMRecorder()
-            timedRecorder.recording { step(shards: 1, rows: input.slice(Parallel.partition(batchSize, into: shards)[0])) }
+            timedRecorder.recording { step(shards: 1, rows: Parallel.partition(batchSize, into: shards)[0]) }
         }
         progress?("timing \(options.steps) training steps")
         var stepSeconds: [Double] = []

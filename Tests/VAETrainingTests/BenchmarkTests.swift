@@ -1,5 +1,6 @@
 import XCTest
 import VAEData
+import VAEModels
 import VAETensor
 @testable import VAETraining
 
@@ -49,6 +50,21 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertNotNil(report.importanceImagesPerSecond)
         XCTAssertEqual(report.examples, "sentences")
         XCTAssertTrue(report.lines.contains { $0.contains("sentences/s") }, "\(report.lines)")
+    }
+
+    /// A conditional config (class_count 0: a run counts its data's labels) is timed with Fashion-MNIST's 10
+    /// classes and a label per row, whole and in shards.
+    func testConditionalConfigsAreTimedWithLabels() throws {
+        let config = try ConfigLoader.load("cvae")
+        XCTAssertEqual(Benchmark.resolved(config).model[ComposedVAE.classCount], 10)
+        XCTAssertEqual(Benchmark.resolved(try ConfigLoader.load("mlp")).model[ComposedVAE.classCount], 0)
+        for threads in [1, 2] {
+            var options = twoSteps(threads: threads)
+            options.shards = threads
+            let report = try Benchmark.run(config: config, options: options)
+            XCTAssertGreaterThan(report.trainingFLOPsPerStep, 0)
+            XCTAssertEqual(report.parameters, try Factory.model(Benchmark.resolved(config), inputShape: [1, 28, 28]).parameterCount)
+        }
     }
 
     /// A direct convolution's multiply-adds count as FLOPs beside the GEMMs': a 3-channel stride-1 layer on 8 images.
