@@ -165,6 +165,20 @@ extension VAEModelsTests {
             }
         }
 
+        /// The penalty γ·|KL − C| and its gradient γ·sign(KL − C), on both sides of C, exactly.
+        @Test func capacityPenaltyIsTheAbsoluteDifference() {
+            let schedule = CapacitySchedule(maximum: 2, steps: 0, gamma: 10)
+            for kl: Float in [3.25, 0.75] {
+                let tape = GradientTape()
+                let (penalty, gradient) = tape.recording {
+                    let tracked = tape.watch(Tensor(kl))
+                    let penalty = schedule.penalty(tracked, step: 0)
+                    return (penalty, tape.gradients(of: penalty, withRespectTo: [tracked])[0])
+                }
+                #expect(penalty.scalar == abs(kl - 2) * 10 && gradient.scalar == (kl > 2 ? 10 : -10), "KL \(kl)")
+            }
+        }
+
         // MARK: IWAE / MIWAE
 
         /// With K = 1, M = 1 the IWAE loss draws exactly negativeELBO's latents, so it equals the one-sample

@@ -20,12 +20,12 @@ public struct CapacitySchedule: Equatable, Sendable {
         return maximum * min(1, Double(max(step, 0)) / Double(steps))
     }
 
-    /// γ·|kl − C(step)| for a scalar `kl` (a batch mean), differentiable in `kl`.
+    /// γ·|kl − C(step)| for a scalar `kl` (a batch mean), differentiable in `kl` (gradient γ·sign).
     public func penalty(_ kl: Tensor, step: Int) -> Tensor {
-        let capacity = Float(capacity(atStep: step))
-        // The derivative of |u| is sign(u); VAETensor has no abs op.
-        let sign: Float = kl.scalar >= capacity ? 1 : -1
-        return (kl - capacity) * (sign * Float(gamma))
+        // |u| as relu(u) + relu(−u), one of them 0: exactly |u|, and computed where `kl` lives (a sign read on the
+        // host would wait for a device).
+        let excess = kl - Float(capacity(atStep: step))
+        return (excess.relu() + (-excess).relu()) * Float(gamma)
     }
 }
 
