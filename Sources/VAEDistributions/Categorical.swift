@@ -104,7 +104,7 @@ public struct RelaxedOneHotCategorical {
     /// straight-through estimator: the forward value is the one-hot argmax, the gradient is the relaxed one's.
     public func sample(using random: inout RandomStream, hard: Bool = false) -> Tensor {
         let (rows, width, categories) = (categorical.rows, categorical.logits.shape[1], categorical.categories)
-        let noise = Tensor(shape: [rows, width], scalars: Gumbel.noise(count: rows * width, random: &random))
+        let noise = Gumbel.noise(shape: [rows, width], on: categorical.logits.backend, random: &random)
         let scaled = ((categorical.logits + noise) * (1 / temperature)).reshaped([rows * width / categories, categories])
         let relaxed = (scaled - scaled.logSumExp(alongAxis: 1, keepingDimension: true)).exp().reshaped([rows, width])
         guard hard else { return relaxed }
@@ -117,5 +117,12 @@ public struct RelaxedOneHotCategorical {
 enum Gumbel {
     static func noise(count: Int, random: inout RandomStream) -> [Float] {
         random.uniform(count: count).map { -Foundation.log(-Foundation.log($0)) }
+    }
+
+    /// Noise of `shape` where `backend` is: on the host the values above; on a device −log(−log u) of the same
+    /// uniforms drawn there (within its rounding of log), rather than values copied there.
+    static func noise(shape: [Int], on backend: (any TensorBackend)?, random: inout RandomStream) -> Tensor {
+        guard backend != nil else { return Tensor(shape: shape, scalars: noise(count: shape.reduce(1, *), random: &random)) }
+        return -(-random.uniform(shape: shape, on: backend).log()).log()
     }
 }

@@ -154,9 +154,20 @@ public struct RandomStream: Equatable, Sendable {
     /// moves as for ``normal(shape:)``.
     public mutating func normal(shape: [Int], on backend: (any TensorBackend)?) -> Tensor {
         guard let backend else { return normal(shape: shape) }
+        return draw(shape: shape, on: backend, normal: true)
+    }
+
+    /// Uniform draws in (0, 1) of `shape` made on `backend` (the values of ``uniform(shape:in:)``, bit for bit), or on
+    /// the host for nil. The counter moves as for ``uniform(shape:in:)``.
+    public mutating func uniform(shape: [Int], on backend: (any TensorBackend)?) -> Tensor {
+        guard let backend else { return uniform(shape: shape) }
+        return draw(shape: shape, on: backend, normal: false)
+    }
+
+    mutating func draw(shape: [Int], on backend: any TensorBackend, normal: Bool) -> Tensor {
         let (values, start) = reserve(shape.reduce(1, *))
         return Tensor(device: backend.random(shape: shape, first: values.lowerBound, counter: start, seed: seed,
-                                             stream: streamIdentifier, normal: true))
+                                             stream: streamIdentifier, normal: normal))
     }
 
     /// Two standard normal pairs from four words: r·cos θ, r·sin θ for (a, b) then (c, d).

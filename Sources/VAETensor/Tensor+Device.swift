@@ -28,7 +28,8 @@ extension Tensor {
 
     /// A device tensor and a constant on the host (one value, shape [], not tracked: a fixed variance's log) as the
     /// scalar op that gives the same bits (x − s is x + (−s) in IEEE arithmetic), so the constant is not copied to the
-    /// device; nil for other operands and for division (x·(1/s) is not x/s).
+    /// device (a copy there waits for the device's queue); a division (x·(1/s) is not x/s) as the division, with s
+    /// set there by a fill. Nil for other operands.
     static func withHostConstant(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ backend: any TensorBackend) -> Tensor? {
         let (x, s, constantFirst): (Tensor, Float, Bool)
         if let value = b.hostConstant, a.deviceStorage != nil { (x, s, constantFirst) = (a, value, false) }
@@ -38,7 +39,9 @@ extension Tensor {
         case .add: return x.onDevice(.scalar(.add, s), backend)
         case .multiply: return x.onDevice(.scalar(.multiply, s), backend)
         case .subtract: return x.onDevice(constantFirst ? .scalar(.subtractFrom, s) : .scalar(.add, -s), backend)
-        case .divide: return nil
+        case .divide:
+            let constant = Tensor(device: backend.filled([], with: s))
+            return constantFirst ? onDevice(.divide, constant, x, backend) : onDevice(.divide, x, constant, backend)
         }
     }
 

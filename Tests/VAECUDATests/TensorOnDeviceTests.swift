@@ -219,15 +219,17 @@ extension TensorOnDeviceTests {
     }
 
     /// A constant on the host (one value, not tracked: a fixed Gaussian variance's log) with a device tensor runs as
-    /// the scalar op: the same bits as the CPU's, values and gradients, and no copy of the constant to the device.
+    /// the scalar op: the same bits as the CPU's, values and gradients, and no copy of the constant to the device;
+    /// in a division it is filled there.
     @Test func aHostConstantIsNotCopiedToTheDevice() throws {
         let c = Tensor(Float(-0.7))
         let cases: [(String, (Tensor) -> Tensor)] = [("x + c", { $0 + c }), ("c + x", { c + $0 }), ("x − c", { $0 - c }),
                                                      ("c − x", { c - $0 }), ("x · c", { $0 * c }), ("c · x", { c * $0 })]
         // The input and g.
         for (what, f) in cases { try expectCopies(2, what, [3, 5], tolerance: 0, f) }
-        // Division is not a multiplication by 1/c: the constant goes to the device.
-        try expectCopies(3, "x / c", [3, 5]) { $0 / c }
+        // Division is not a multiplication by 1/c: the division, with the constant filled there.
+        try expectCopies(2, "x / c", [3, 5]) { $0 / c }
+        try expectCopies(2, "c / x", [3, 5]) { c / ($0.squared() + 1) }
     }
 
     /// `f` of an input and the input's gradient (of Σ f·g) on the CPU and on a counting device: `copies` copies to the

@@ -2,6 +2,7 @@ import Testing
 import VAECUDA
 @testable import VAETensor
 
+// What a step hands the device: splits, the recurrent cells, repeated rows, constant operands and draws made there.
 extension TensorOnDeviceTests {
     /// A split's parts on the device: the host's values and gradients (a part unused, parts reordered); along the
     /// first axis the parts are views (no launch) and the gradient one block copy.
@@ -92,6 +93,14 @@ extension TensorOnDeviceTests {
         }
         #expect(gradient.scalars == [Float](repeating: 5, count: 12) && counting.copiesToDevice == copies)
         #expect(counting.launches(since: before)["vae_gather"] == nil)
+    }
+
+    /// Uniform draws made on the device are the host's, bit for bit, and move the stream alike (the Gumbel-softmax's
+    /// noise is drawn there rather than copied there).
+    @Test func uniformDrawsOnTheDeviceAreTheHosts() {
+        var (host, device) = (RandomStream(seed: 3, name: "uniform"), RandomStream(seed: 3, name: "uniform"))
+        let (a, b) = (host.uniform(shape: [5, 7], on: nil), device.uniform(shape: [5, 7], on: backend))
+        #expect(b.backend === backend && a.scalars == b.scalars && host == device)
     }
 
     func countingBackend() throws -> (CachingDevice, CUDABackend) {
