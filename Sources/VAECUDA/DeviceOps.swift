@@ -116,8 +116,8 @@ public struct DeviceOps {
         return y
     }
 
-    /// The gradients of a ∘ b for each input, from the output's gradient `g`: each summed back to its input's shape.
-    /// The gradients of a ∘ b for the inputs `needing` says (nil for the others), each summed back to its shape.
+    /// The gradients of a ∘ b for the inputs `needing` says (nil for the others), from the output's gradient `g`:
+    /// each summed back to its input's shape.
     public func binaryGradients(_ op: BinaryOp, upstream g: DeviceTensor, _ a: DeviceTensor, _ b: DeviceTensor,
                                 needing: (a: Bool, b: Bool) = (true, true)) throws -> (a: DeviceTensor?, b: DeviceTensor?) {
         let shape = g.shape

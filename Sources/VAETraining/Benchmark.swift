@@ -152,7 +152,7 @@ public enum Benchmark {
         if config.data.isText, config.model[SentenceSettings.vocabularySize] == 0 {
             config.model[SentenceSettings.vocabularySize] = config.data.maximumVocabulary
         }
-        if config.model[ComposedVAE.classCount] == 0 && ModelRegistry.recipe(config.model.name)?.conditional == true {
+        if config.model.countsClassesFromLabels {
             config.model[ComposedVAE.classCount] = 10
         }
         return config

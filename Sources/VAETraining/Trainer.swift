@@ -74,7 +74,7 @@ public final class Trainer {
         // A conditional model's class count defaults to the labels' (class_count: 0); the run's config.yaml
         // keeps the resolved count so the checkpoint reloads without the data.
         var resolved = config
-        if resolved.model[ComposedVAE.classCount] == 0 && ModelRegistry.recipe(config.model.name)?.conditional == true {
+        if resolved.model.countsClassesFromLabels {
             resolved.model[ComposedVAE.classCount] = train.classCount
         }
         // β-TCVAE's estimator needs the number of training examples (dataset_size: 0); config.yaml keeps it.

@@ -254,3 +254,11 @@ public struct RunConfig: Equatable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+extension RunConfig.Model {
+    /// True for a conditional model whose `class_count` is 0: its classes are counted from a run's labels (and a
+    /// bench, which has none, takes Fashion-MNIST's 10).
+    public var countsClassesFromLabels: Bool {
+        self[ComposedVAE.classCount] == 0 && ModelRegistry.recipe(name)?.conditional == true
+    }
+}
