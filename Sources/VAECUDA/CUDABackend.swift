@@ -14,6 +14,8 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
     public private(set) var hostFallbacks: [String: Int] = [:]
     public func noteHostFallback(_ op: String) { lock.withLock { hostFallbacks[op, default: 0] += 1 } }
     let lock = NSLock()
+    /// ``constant(_:make:)``'s storages by key.
+    var constants: [String: any DeviceStorage] = [:]
     public var name: String { ops.device.name }
 
     public init(device: KernelDevice) { ops = DeviceOps(device: device) }
@@ -58,6 +60,14 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
 
     public func upload(_ values: [Float], shape: [Int]) -> any DeviceStorage {
         run(shape, []) { _ in try DeviceTensor(device: ops.device, shape: shape, values: values) }
+    }
+
+    public func constant(_ key: String, make: () -> Tensor) -> any DeviceStorage {
+        if let made = lock.withLock({ constants[key] }) { return made }
+        let value = make()
+        let made = upload(value.scalars, shape: value.shape)
+        lock.withLock { constants[key] = made }
+        return made
     }
 
     public func filled(_ shape: [Int], with value: Float) -> any DeviceStorage {
@@ -317,6 +327,28 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         run(sigmoids.shape, [g, sigmoids, targets]) {
             try ops.binaryCrossEntropyGradient(upstream: $0[0], sigmoids: $0[1], targets: $0[2])
         }
+    }
+
+    public func gather(_ x: any DeviceStorage, positions: any DeviceStorage, count: Int) -> any DeviceStorage {
+        var shape = x.shape
+        shape[0] = count
+        return run(shape, [x, positions]) { try ops.gather($0[0], positions: $0[1], count: count) }
+    }
+
+    public func oneHot(positions: any DeviceStorage, count: Int, classes: Int) -> any DeviceStorage {
+        run([count, classes], [positions]) { try ops.oneHot(positions: $0[0], count: count, classes: classes) }
+    }
+
+    public func sortRows(_ x: any DeviceStorage) -> (values: any DeviceStorage, order: any DeviceStorage) {
+        let outputs = run([x.shape, [2 * x.shape.reduce(1, *)]], [x]) {
+            let result = try ops.sortRows($0[0])
+            return [result.values, result.order]
+        }
+        return (outputs[0], outputs[1])
+    }
+
+    public func sortRowsGradient(upstream g: any DeviceStorage, order: any DeviceStorage, shape: [Int]) -> any DeviceStorage {
+        run(shape, [g, order]) { try ops.sortRowsGradient(upstream: $0[0], order: $0[1]) }
     }
 
     public func upsampledNearest(_ x: any DeviceStorage, factor: Int) -> any DeviceStorage {

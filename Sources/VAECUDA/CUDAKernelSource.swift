@@ -18,7 +18,7 @@ public enum CUDAKernelSource {
     public static let reductionThreads = 256
 
     /// The whole source: the shared definitions, then each family's kernels (one file each).
-    public static let text = [common, elementwise, reductions, training, layout, recurrent].joined(separator: "\n\n")
+    public static let text = [common, elementwise, reductions, training, layout, recurrent, ordering].joined(separator: "\n\n")
 
     /// Macros, VAETensor's math (exp polynomial, sigmoid, softplus) and the block sum the reductions share.
     static let common = #"""

@@ -57,6 +57,7 @@ public struct KernelChecks {
         try checks.gaussianTerms()
         try checks.recurrentCells()
         try checks.layout()
+        try checks.ordering()
         try checks.optimisers()
         try checks.randomNumbers()
         return checks.results

@@ -28,6 +28,8 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
     private var holdsBatchStatistics = false
     /// One-hot labels bound by ``conditioned(on:)``.
     private let condition: Tensor?
+    /// ``condition`` where the rows it conditions live, moved there once for the encoder and the decoder.
+    private var placedCondition: Tensor?
 
     /// Builds the parts in the order their weights are drawn from `random`: encoder, latent heads, decoder.
     public init(_ specification: ModelSpecification, network: NetworkFamily, conditionClasses: Int,
@@ -96,9 +98,13 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
 
     /// The condition for `count` rows: none for an unconditional model; the bound labels, each repeated
     /// `count / bound` times for image-major importance samples; all zeros when none are bound.
-    private func conditionRows(_ count: Int) -> Tensor? {
+    private func conditionRows(_ count: Int, beside other: Tensor) -> Tensor? {
         guard conditionClasses > 0 else { return nil }
-        guard let condition else { return .zeros([count, conditionClasses]) }
+        guard var condition else { return .zeros([count, conditionClasses]) }
+        if condition.backend !== other.backend {
+            if placedCondition == nil || placedCondition!.backend !== other.backend { placedCondition = condition.moved(to: other.backend) }
+            condition = placedCondition!
+        }
         let bound = condition.shape[0]
         if count == bound { return condition }
         precondition(bound > 0 && count % bound == 0, "\(count) rows for \(bound) bound labels")
@@ -107,7 +113,7 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
 
     /// The encoder's features for `input` `[batch, features]`.
     public func features(_ input: Tensor) -> Tensor {
-        encoder.features(input, condition: conditionRows(input.shape[0]))
+        encoder.features(input, condition: conditionRows(input.shape[0], beside: input))
     }
 
     /// q(z|x) of the Gaussian part of the latent, when it has one.
@@ -120,7 +126,7 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
     }
 
     public func decode(_ latent: Tensor) -> any Likelihood {
-        let code = conditionRows(latent.shape[0]).map { Tensor.concatenate([latent, $0], alongAxis: 1) } ?? latent
+        let code = conditionRows(latent.shape[0], beside: latent).map { Tensor.concatenate([latent, $0], alongAxis: 1) } ?? latent
         return observation(decoder.output(code))
     }
 
@@ -168,5 +174,10 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
 
     public func samplePrior(count: Int, random: inout RandomStream) -> Tensor {
         latent.samplePrior(count: count, random: &random)
+    }
+
+    /// The prior's codes beside `other` (a loss's codes): on a device, drawn there where the prior can.
+    public func samplePrior(count: Int, random: inout RandomStream, beside other: Tensor) -> Tensor {
+        latent.samplePrior(count: count, random: &random, on: other.backend)
     }
 }

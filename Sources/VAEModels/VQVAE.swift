@@ -26,7 +26,8 @@ public final class VQVAE: Module, VariationalAutoencoder {
     public let observation: ObservationModel
     /// Fitted after training; not trained by the loss above (excluded from ``namedParameters``).
     public let prior: CodePrior
-    /// 1 once the prior has been fitted (a buffer, so it travels with checkpoints).
+    /// 1 once the prior has been fitted (a buffer, so it travels with checkpoints; kept on the host, as every
+    /// step reads it).
     public let priorFitted: Parameter
 
     public let side: Int
@@ -50,7 +51,7 @@ public final class VQVAE: Module, VariationalAutoencoder {
         decoder = VQConvNetwork.decoder(specification, codeWidth: width, random: &random)
         observation = try ObservationModel(specification)
         prior = CodePrior(codes: codes, side: side, random: &random)
-        priorFitted = Parameter(.zeros([]), trainable: false)
+        priorFitted = Parameter(.zeros([]), trainable: false, keptOnHost: true)
         super.init()
     }
 
@@ -79,7 +80,9 @@ public final class VQVAE: Module, VariationalAutoencoder {
     }
 
     /// The latent code of code maps (`positions` codebook indices per image).
-    public func latent(codes maps: [Int]) -> Tensor { latent(quantizer.codebook.tensor.gathering(maps)) }
+    public func latent(codes maps: [Int]) -> Tensor { latent(codes: RowIndices(maps)) }
+
+    func latent(codes maps: RowIndices) -> Tensor { latent(quantizer.codebook.tensor.gathering(maps)) }
 
     public func decode(_ latent: Tensor) -> any Likelihood {
         let batch = latent.shape[0]
@@ -95,15 +98,18 @@ public final class VQVAE: Module, VariationalAutoencoder {
     }
 
     /// The code map of each image, `batch · positions` indices.
-    public func codeMaps(_ input: Tensor) -> [Int] { withoutGradients { quantizer.nearestCodes(encodedRows(input)) } }
+    public func codeMaps(_ input: Tensor) -> [Int] { withoutGradients { quantizer.nearestCodes(encodedRows(input)).values } }
 
     /// −log p(codes) per image `[batch]`: under the fitted prior, else uniform (P·log K).
-    public func negativeLogPrior(_ maps: [Int]) -> Tensor {
+    public func negativeLogPrior(_ maps: [Int]) -> Tensor { negativeLogPrior(RowIndices(maps)) }
+
+    /// The uniform prior needs only the count (indices on a device stay there).
+    func negativeLogPrior(_ maps: RowIndices) -> Tensor {
         let count = maps.count / positions
         guard isPriorFitted else {
             return Tensor(repeating: -Categorical.uniformLogProbability(variables: positions, categories: codes), shape: [count])
         }
-        return prior.negativeLogProbability(maps)
+        return prior.negativeLogProbability(maps.values)
     }
 
     public func loss(_ input: Tensor, context: LossContext) -> LossTerms {
@@ -135,7 +141,7 @@ public final class VQVAE: Module, VariationalAutoencoder {
 
     /// −log p(x|z_q) and −log p(codes) (the KL of a deterministic posterior); no noise is drawn.
     public func negativeELBO(_ input: Tensor, noise: inout RandomStream) -> (reconstruction: Tensor, kl: Tensor) {
-        let maps = codeMaps(input)
+        let maps = withoutGradients { quantizer.nearestCodes(encodedRows(input)) }
         return (decode(latent(codes: maps)).negativeLogProbability(input), negativeLogPrior(maps))
     }
 

@@ -37,6 +37,10 @@ public protocol TensorBackend: AnyObject {
     func noteHostFallback(_ op: String)
 
     func upload(_ values: [Float], shape: [Int]) -> any DeviceStorage
+    /// The constant `key` names: `make()`'s values copied to the device the first time `key` is asked for on this
+    /// backend, and the same storage every time after (no op writes to its inputs, so it stays as made). `key` names
+    /// every value the constant depends on (``Tensor/constant(_:beside:make:)``).
+    func constant(_ key: String, make: () -> Tensor) -> any DeviceStorage
     /// `value` in every element of `shape`, set on the device (no copy from the host, which would wait for it).
     func filled(_ shape: [Int], with value: Float) -> any DeviceStorage
     func download(_ x: any DeviceStorage) -> [Float]
@@ -113,6 +117,18 @@ public protocol TensorBackend: AnyObject {
     func transposedConv2dGradients(upstream g: any DeviceStorage, inputShape: [Int], weight: any DeviceStorage,
                                    saved: any DeviceStorage, geometry: ConvolutionGeometry)
         -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage)
+
+    /// Rows of `x` along its first axis at `count` positions held on the device (8-byte integers, as
+    /// ``maximum(_:alongAxis:)``'s winners); ``gatherGradient(upstream:indices:alongAxis:inputShape:)`` takes them.
+    func gather(_ x: any DeviceStorage, positions: any DeviceStorage, count: Int) -> any DeviceStorage
+    /// `[count, classes]`: 1 at each row's position (held as in ``gather(_:positions:count:)``), 0 elsewhere.
+    func oneHot(positions: any DeviceStorage, count: Int, classes: Int) -> any DeviceStorage
+
+    /// Each row of `[rows, length]` sorted ascending, ties by position (`Tensor.sortedWithinRows`), and where each
+    /// entry came from (opaque storage, for the gradient).
+    func sortRows(_ x: any DeviceStorage) -> (values: any DeviceStorage, order: any DeviceStorage)
+    /// Its gradient: each sorted entry's g back at the position it came from, in `shape`.
+    func sortRowsGradient(upstream g: any DeviceStorage, order: any DeviceStorage, shape: [Int]) -> any DeviceStorage
 
     /// Each pixel of NCHW images repeated `factor` × `factor` times (`Tensor.upsampledNearest`).
     func upsampledNearest(_ x: any DeviceStorage, factor: Int) -> any DeviceStorage

@@ -34,6 +34,15 @@ extension Tensor {
         }
     }
 
+    /// A constant the host makes (a mask, a window, weights), placed beside `other`: on the host, `make()`; on a
+    /// device, made and copied there once per backend and `key`, then reused, instead of a copy each step (a copy to
+    /// a GPU waits for its queued work). `key` must name every value the constant depends on (its sizes, its
+    /// settings), as two constants with one key are one. Not tracked by the tape.
+    public static func constant(_ key: String, beside other: Tensor, make: () -> Tensor) -> Tensor {
+        guard let backend = other.backend else { return make() }
+        return Tensor(device: backend.constant(key, make: make))
+    }
+
     /// The backend of the first input that lives on a device, else nil (no allocation on the host's path). The
     /// op then runs there, moving any other input there first (recorded, so its gradient goes back).
     @inline(__always)

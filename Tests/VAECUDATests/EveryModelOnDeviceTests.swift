@@ -36,6 +36,7 @@ struct EveryModelOnDeviceTests {
         (ModelSpecification(name: "dip-vae", inputShape: [1, 4, 4], settings: gaussian), false, []),
         (ModelSpecification(name: "joint-vae", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 2, "categorical_size": 1, "categories": 4]), false, []),
         (ModelSpecification(name: "vq-vae", inputShape: [1, 8, 8], settings: ["hidden_sizes": [8]]), false, []),
+        (ModelSpecification(name: "vq-vae", inputShape: [1, 8, 8], settings: ["hidden_sizes": [8], "ema_decay": 0.9, "codebook_size": 6]), false, []),
     ]
 
     @Test(arguments: cases.indices) func aStepAsOnTheCPU(_ index: Int) throws {
@@ -55,22 +56,47 @@ struct EveryModelOnDeviceTests {
         try expectSameStep(specification, tokens, labelled: false, allowed: [])
     }
 
+    /// Copies to the device in a training step after the first, where a model makes any (each waits for the
+    /// device's queued work): the bound labels, once per batch; the ops in docs/cuda.md's table still made on the host.
+    /// The LSTM's second state is gathered at each row's last step with its own copy of the indices.
+    static let copiesInAStep = ["cvae": 1, "sentence-vae": 10, "sentence-vae/lstm": 11, "rnnlm": 6]
+    /// Copies back in such a step (the trainer's read of the loss comes after it): VQ-VAE reads its entries' usage
+    /// to pick those to restart; the text models read their token ids, which this test puts on the device (the
+    /// trainer keeps a text batch on the host: `readsInputOnHost`).
+    static let copiesBackInAStep = ["vq-vae": 1, "sentence-vae": 1, "rnnlm": 1]
+
     /// One training step, then the loss in evaluation mode, on the host and on the emulated device: the loss, the
-    /// gradients and every buffer agree, nothing left the device, and only `allowed` ops ran on host copies.
+    /// gradients and every buffer agree, nothing left the device, only `allowed` ops ran on host copies, and a
+    /// step after the first copies to the device only what ``copiesInAStep`` says (its constants were made there once).
     func expectSameStep(_ specification: ModelSpecification, _ images: Tensor, labelled: Bool, allowed: Set<String>) throws {
         let label = "\(specification.name)/\(specification.network)"
-        let backend = CUDABackend(ops: DeviceOps(device: EmulatedDevice(try KernelEmulator.shared.get()), blockSize: 64, maximumBlocks: 2))
+        let counting = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let backend = CUDABackend(ops: DeviceOps(device: counting, blockSize: 64, maximumBlocks: 2))
         let rows = images.shape[0]
-        /// One training step, then the loss in evaluation mode (running averages, no noise), on the host or the device.
+        /// Two training steps (the second's loss and gradients kept), then the loss in evaluation mode (running
+        /// averages, no noise), on the host or the device.
         func run(on device: CUDABackend?) throws -> (model: any VariationalAutoencoder, loss: Tensor, gradients: [Tensor], evaluation: Tensor) {
             var random = RandomStream(seed: 1, name: "init")
             let model = try ModelRegistry.make(specification, random: &random)
             model.move(to: device)
-            let bound = labelled ? model.conditioned(on: (0..<rows).map { $0 % 3 }) : model
             let input = images.moved(to: device)
-            let (loss, gradients) = model.valueWithGradients {
-                bound.loss(input, context: LossContext(noise: RandomStream(seed: 3, name: "noise"), step: 0)).total
+            func step(_ seed: UInt64) -> (Tensor, [Tensor]) {
+                let bound = labelled ? model.conditioned(on: (0..<rows).map { $0 % 3 }) : model
+                return model.valueWithGradients {
+                    bound.loss(input, context: LossContext(noise: RandomStream(seed: seed, name: "noise"), step: 0)).total
+                }
             }
+            _ = step(5)
+            let (copies, copiesBack) = (counting.copiesToDevice, counting.copiesToHost)
+            let (loss, gradients) = step(3)
+            if device != nil {
+                let back = Self.copiesBackInAStep[specification.name] ?? 0
+                #expect(counting.copiesToHost - copiesBack == back, "\(label): \(counting.copiesToHost - copiesBack) copies back in a step, expected \(back)")
+                let cell = specification.settings["rnn_cell"] == .text("lstm") ? "/lstm" : ""
+                let expected = Self.copiesInAStep[specification.name + cell] ?? 0
+                #expect(counting.copiesToDevice - copies == expected, "\(label): \(counting.copiesToDevice - copies) copies to the device in a step, expected \(expected)")
+            }
+            let bound = labelled ? model.conditioned(on: (0..<rows).map { $0 % 3 }) : model
             model.setTraining(false)
             let evaluation = withoutGradients { bound.loss(input, context: LossContext(noise: RandomStream(seed: 4, name: "noise"), step: 1)).total }
             return (model, loss, gradients, evaluation)

@@ -1,5 +1,6 @@
 import Testing
 import VAECUDA
+import VAEModels
 @testable import VAETensor
 
 // What a step hands the device: splits, the recurrent cells, repeated rows, constant operands and draws made there.
@@ -113,5 +114,98 @@ extension CachingDevice {
     /// Launches by kernel since `before` (an earlier ``launchesByKernel``), without the kernels not launched since.
     func launches(since before: [String: Int]) -> [String: Int] {
         launchesByKernel.merging(before.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value != 0 }
+    }
+}
+
+extension TensorOnDeviceTests {
+    /// A constant the host makes goes to the device once per key and is reused after, with the host's values; on
+    /// the host it is what `make` returns. The diagonal masks are such constants.
+    @Test func aConstantIsCopiedToTheDeviceOncePerKey() throws {
+        let (counting, counted) = try countingBackend()
+        let x = values([3, 3], seed: 40).moved(to: counted)
+        let copies = counting.copiesToDevice
+        var made = 0
+        func mask(_ key: String) -> Tensor {
+            Tensor.constant(key, beside: x) { made += 1; return Tensor(shape: [3, 3], scalars: (0..<9).map(Float.init)) }
+        }
+        let first = x * mask("a")
+        let second = x * mask("a")
+        #expect(counting.copiesToDevice - copies == 1 && made == 1)
+        #expect(first.scalars == second.scalars && first.scalars == (values([3, 3], seed: 40) * Tensor(shape: [3, 3], scalars: (0..<9).map(Float.init))).scalars)
+        _ = mask("b")
+        #expect(counting.copiesToDevice - copies == 2 && made == 2, "another key is another constant")
+        #expect(Tensor.constant("a", beside: values([1], seed: 1)) { Tensor(7) }.scalar == 7, "on the host: make's value")
+
+        let identity = Tensor.identity(3, beside: x), offDiagonal = Tensor.offDiagonal(3, beside: x)
+        #expect(identity.backend === counted && identity.scalars == [1, 0, 0, 0, 1, 0, 0, 0, 1])
+        #expect(offDiagonal.scalars == [0, 1, 1, 1, 0, 1, 1, 1, 0])
+        let before = counting.copiesToDevice
+        _ = (Tensor.identity(3, beside: x), Tensor.offDiagonal(3, beside: x))
+        #expect(counting.copiesToDevice == before)
+    }
+}
+
+extension TensorOnDeviceTests {
+    /// Sorting rows on the device: the host's values and gradients (ties, a row of one, lengths not a power of
+    /// two), with no copy either way; the sliced Wasserstein distance then runs there whole.
+    @Test func rowsAreSortedOnTheDevice() throws {
+        var tied = values([4, 13], seed: 41).scalars
+        for i in stride(from: 0, to: tied.count, by: 3) { tied[i] = -0.25 }
+        expectAgreement("sortedWithinRows with ties", [Tensor(shape: [4, 13], scalars: tied)], { $0[0].sortedWithinRows() * $0[0] }, tolerance: 0)
+        expectAgreement("sortedWithinRows of one column", [values([5, 1], seed: 42)], { $0[0].sortedWithinRows().exp() }, tolerance: 0)
+        expectAgreement("sortedWithinRows of 300", [values([2, 300], seed: 43)], { $0[0].sortedWithinRows().squared() }, tolerance: 0)
+        #expect(Tensor(shape: [1, 4], scalars: [3, -1, 3, 0]).sortedWithinRows().scalars == [-1, 0, 3, 3])
+
+        let (counting, counted) = try countingBackend()
+        let (a, b) = (values([16, 3], seed: 44).moved(to: counted), values([16, 3], seed: 45).moved(to: counted))
+        let (copiesTo, copiesBack) = (counting.copiesToDevice, counting.copiesToHost)
+        var random = RandomStream(seed: 9, name: "directions")
+        let distance = SlicedWasserstein(projections: 7, power: 2)(a, b, random: &random)
+        #expect(distance.backend === counted && counting.copiesToDevice == copiesTo && counting.copiesToHost == copiesBack)
+        var hostRandom = RandomStream(seed: 9, name: "directions")
+        let onHost = SlicedWasserstein(projections: 7, power: 2)(values([16, 3], seed: 44), values([16, 3], seed: 45), random: &hostRandom)
+        #expect(abs(distance.scalar - onHost.scalar) <= 1e-5 * abs(onHost.scalar) && hostRandom == random, "\(distance.scalar) vs \(onHost.scalar)")
+    }
+}
+
+extension TensorOnDeviceTests {
+    /// The positions of row maxima stay on the device: read back they are the host's (first on ties); rows gathered
+    /// by them and one-hot rows made from them are the host's, the gathered rows' gradient too, with no copy to
+    /// the device.
+    @Test func rowIndicesStayOnTheDevice() throws {
+        var scalars = values([6, 5], seed: 46).scalars
+        (scalars[7], scalars[9]) = (1, 1)   // a tie in row 1 (the values are in ±0.5): the first maximum wins
+        let scores = Tensor(shape: [6, 5], scalars: scalars)
+        let table = values([5, 3], seed: 47)
+        let host = scores.positionsOfRowMaxima()
+        func firstMaximum(_ row: Int) -> Int {
+            let entries = Array(scalars[(row * 5)..<(row * 5 + 5)])
+            return entries.firstIndex(of: entries.max()!)!
+        }
+        #expect(host.values == (0..<6).map(firstMaximum) && host.values[1] == 2)
+
+        let (counting, counted) = try countingBackend()
+        let (onDeviceScores, onDeviceTable) = (scores.moved(to: counted), table.moved(to: counted))
+        let copies = counting.copiesToDevice
+        let positions = onDeviceScores.positionsOfRowMaxima()
+        #expect(positions.backend === counted && positions.count == 6)
+        let tape = GradientTape()
+        let (gathered, gradient) = tape.recording {
+            let watched = tape.watch(onDeviceTable)
+            let rows = watched.gathering(positions)
+            return (rows, tape.gradients(of: (rows * rows).sum(), withRespectTo: [watched])[0])
+        }
+        let oneHot = Tensor.oneHot(positions, classes: 5)
+        #expect(counting.copiesToDevice == copies, "\(counting.copiesToDevice - copies) copies to the device")
+        #expect(positions.values == host.values)
+        #expect(gathered.scalars == table.gathering(host.values).scalars)
+        let hostTape = GradientTape()
+        let hostGradient = hostTape.recording {
+            let watched = hostTape.watch(table)
+            let rows = watched.gathering(host)
+            return hostTape.gradients(of: (rows * rows).sum(), withRespectTo: [watched])[0]
+        }
+        #expect(gradient.scalars == hostGradient.scalars)
+        #expect(oneHot.scalars == Tensor.oneHot(host, classes: 5).scalars)
     }
 }

@@ -60,7 +60,11 @@ public final class GaussianLatent: Module, LatentSpace {
     }
 
     public func samplePrior(count: Int, random: inout RandomStream) -> Tensor {
-        prior.sample(count: count, dimensions: codeSize, random: &random)
+        samplePrior(count: count, random: &random, on: nil)
+    }
+
+    public func samplePrior(count: Int, random: inout RandomStream, on backend: (any TensorBackend)?) -> Tensor {
+        prior.sample(count: count, dimensions: codeSize, random: &random, on: backend)
     }
 }
 

@@ -21,6 +21,8 @@ public protocol LatentSpace: Module {
     func summary(_ features: Tensor) -> LatentSummary
     /// `count` codes from the prior.
     func samplePrior(count: Int, random: inout RandomStream) -> Tensor
+    /// The same codes where `backend` is (nil: the host). A default: ``samplePrior(count:random:)``, then moved.
+    func samplePrior(count: Int, random: inout RandomStream, on backend: (any TensorBackend)?) -> Tensor
     /// Gives a prior built from the model's own encoder (the VampPrior) the encoder's `features` of any input;
     /// called once by the model. A default that does nothing.
     func attachPrior(features: @escaping (Tensor) -> Tensor)
@@ -85,4 +87,8 @@ public struct LatentPart: Sendable {
 
 extension LatentSpace {
     public func attachPrior(features: @escaping (Tensor) -> Tensor) {}
+
+    public func samplePrior(count: Int, random: inout RandomStream, on backend: (any TensorBackend)?) -> Tensor {
+        samplePrior(count: count, random: &random).moved(to: backend)
+    }
 }

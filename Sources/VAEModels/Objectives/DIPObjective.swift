@@ -25,18 +25,14 @@ public struct DIPObjective: Objective {
         let centered = means - means.mean(alongAxis: 0, keepingDimension: true)
         let spread = centered.matmul(centered, transposingSelf: true) * (1 / rows)
         guard kind == .ii else { return spread }
-        return spread + Self.identity(means.shape[1]) * logVariances.exp().mean(alongAxis: 0, keepingDimension: true)
-    }
-
-    static func identity(_ width: Int) -> Tensor {
-        Tensor(shape: [width, width], scalars: (0..<width * width).map { $0 % (width + 1) == 0 ? 1 : 0 })
+        return spread + Tensor.identity(means.shape[1], beside: means) * logVariances.exp().mean(alongAxis: 0, keepingDimension: true)
     }
 
     /// Σ_{i≠j} C_ij² and Σ_i (C_ii − 1)².
     public func penalties(_ covariance: Tensor) -> (offDiagonal: Tensor, diagonal: Tensor) {
-        let identity = Self.identity(covariance.shape[0])
-        let diagonal = (covariance * identity).sum(alongAxis: 1)
-        return ((covariance * (1 - identity)).squared().sum(), (diagonal - 1).squared().sum())
+        let width = covariance.shape[0]
+        let diagonal = (covariance * Tensor.identity(width, beside: covariance)).sum(alongAxis: 1)
+        return ((covariance * Tensor.offDiagonal(width, beside: covariance)).squared().sum(), (diagonal - 1).squared().sum())
     }
 
     public func loss(_ model: ComposedVAE, input: Tensor, context: LossContext) -> LossTerms {

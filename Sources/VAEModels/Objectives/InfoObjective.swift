@@ -19,7 +19,7 @@ public struct InfoObjective: Objective {
 
     public func loss(_ model: ComposedVAE, input: Tensor, context: LossContext) -> LossTerms {
         let terms = MeanTerms(model, input: input, context: context)
-        let prior = model.samplePrior(count: terms.code.shape[0], random: &context.noise)
+        let prior = model.samplePrior(count: terms.code.shape[0], random: &context.noise, beside: terms.code)
         let discrepancy = mmd(terms.code, prior)
         let total = terms.reconstruction + terms.kl * Float(1 - alpha) + discrepancy * Float(alpha + lambda - 1)
         return LossTerms(total: total, terms: terms.logged + [("mmd", discrepancy)])

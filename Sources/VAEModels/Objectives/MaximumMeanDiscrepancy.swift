@@ -35,7 +35,7 @@ public struct MaximumMeanDiscrepancy: Sendable, Equatable {
         let (n, m) = (a.shape[0], b.shape[0])
         precondition(n >= 2 && m >= 2, "MMD: needs at least 2 rows on each side")
         let within = { (x: Tensor, count: Int) -> Tensor in
-            (self.kernelMatrix(x, x) * Self.offDiagonal(count)).sum() * (1 / Float(count * (count - 1)))
+            (self.kernelMatrix(x, x) * Tensor.offDiagonal(count, beside: x)).sum() * (1 / Float(count * (count - 1)))
         }
         return within(a, n) + within(b, m) - kernelMatrix(a, b).sum() * (2 / Float(n * m))
     }
@@ -45,13 +45,6 @@ public struct MaximumMeanDiscrepancy: Sendable, Equatable {
         let normsA = a.squared().sum(alongAxis: 1, keepingDimension: true)          // [n, 1]
         let normsB = b.squared().sum(alongAxis: 1).reshaped([1, b.shape[0]])        // [1, m]
         return normsA + normsB - a.matmul(b, transposingOther: true) * 2
-    }
-
-    /// 1 off the diagonal, 0 on it: `[count, count]`.
-    static func offDiagonal(_ count: Int) -> Tensor {
-        var values = [Float](repeating: 1, count: count * count)
-        for index in 0..<count { values[index * count + index] = 0 }
-        return Tensor(shape: [count, count], scalars: values)
     }
 }
 

@@ -21,18 +21,22 @@ public struct SlicedWasserstein: Sendable, Equatable {
     public func callAsFunction(_ a: Tensor, _ b: Tensor, random: inout RandomStream) -> Tensor {
         precondition(a.shape == b.shape && a.rank == 2, "sliced Wasserstein: samples of the same [n, d] shape")
         let (n, d) = (a.shape[0], a.shape[1])
-        let directions = Self.unitDirections(count: projections, dimensions: d, random: &random)   // [d, L]
-        // Projections as rows of one direction each, [L, n], flattened: sort each direction's n values.
-        let (left, right) = (a.matmul(directions).transposed().reshaped([projections * n, 1]),
-                             b.matmul(directions).transposed().reshaped([projections * n, 1]))
-        let difference = left.gathering(Self.sortingIndices(left, groups: projections))
-            - right.gathering(Self.sortingIndices(right, groups: projections))
+        let directions = Self.unitDirections(count: projections, dimensions: d, random: &random, beside: a)   // [d, L]
+        // Projections as rows of one direction each, [L, n]: sort each direction's n values.
+        let difference = a.matmul(directions).transposed().sortedWithinRows() - b.matmul(directions).transposed().sortedWithinRows()
         let powered = power == 2 ? difference.squared() : Self.absolutePower(difference, power)
         return powered.sum() * (1 / Float(projections * n))
     }
 
     /// `count` directions, uniform on the unit sphere in `dimensions` dimensions (normalised Gaussian draws),
-    /// as the columns of `[dimensions, count]`.
+    /// as the columns of `[dimensions, count]`, made where `other` lives (on a device, drawn and normalised there).
+    static func unitDirections(count: Int, dimensions: Int, random: inout RandomStream, beside other: Tensor) -> Tensor {
+        guard let backend = other.backend else { return unitDirections(count: count, dimensions: dimensions, random: &random) }
+        let draws = random.normal(shape: [dimensions, count], on: backend)
+        let norms = draws.squared().sum(alongAxis: 0, keepingDimension: true).sqrt()
+        return draws / ((norms - 1e-12).relu() + 1e-12)
+    }
+
     static func unitDirections(count: Int, dimensions: Int, random: inout RandomStream) -> Tensor {
         var values = random.normal(shape: [dimensions, count]).scalars
         for column in 0..<count {
@@ -41,17 +45,6 @@ public struct SlicedWasserstein: Sendable, Equatable {
             for row in 0..<dimensions { values[row * count + column] /= Swift.max(norm, 1e-12) }
         }
         return Tensor(shape: [dimensions, count], scalars: values)
-    }
-
-    /// For `groups` consecutive runs of equal length in a column `[groups·n, 1]`, the row order that sorts each run
-    /// ascending (ties by position).
-    static func sortingIndices(_ column: Tensor, groups: Int) -> [Int] {
-        let values = column.scalars
-        let length = values.count / groups
-        return (0..<groups).flatMap { group -> [Int] in
-            let start = group * length
-            return (start..<(start + length)).sorted { (values[$0], $0) < (values[$1], $1) }
-        }
     }
 
     /// |x|^p, differentiable (the sign of each x is taken as a constant; for p ≠ 1, 1e-12 keeps log finite at 0).

@@ -81,14 +81,16 @@ public struct StructuralSimilarity: Sendable {
     }()
 
     static func filtered(_ planes: Tensor) -> Tensor {
-        planes.conv2d(weight: window, bias: nil, geometry: ConvolutionGeometry(kernelSize: windowSize))
+        planes.conv2d(weight: Tensor.constant("SSIM window", beside: planes) { window }, bias: nil,
+                      geometry: ConvolutionGeometry(kernelSize: windowSize))
     }
 
     /// 2×2 average pooling, stride 2 (an odd last row or column is dropped).
     static func halved(_ images: Tensor) -> Tensor {
         let channels = images.shape[1]
         let planes = planes(images)
-        let pooled = planes.conv2d(weight: Tensor(shape: [1, 1, 2, 2], scalars: [0.25, 0.25, 0.25, 0.25]), bias: nil,
+        let average = Tensor.constant("2×2 average", beside: planes) { Tensor(shape: [1, 1, 2, 2], scalars: [0.25, 0.25, 0.25, 0.25]) }
+        let pooled = planes.conv2d(weight: average, bias: nil,
                                    geometry: ConvolutionGeometry(kernelSize: 2, stride: 2))
         return pooled.reshaped([images.shape[0], channels, pooled.shape[2], pooled.shape[3]])
     }

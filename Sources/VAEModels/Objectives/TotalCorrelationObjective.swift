@@ -31,7 +31,12 @@ public struct TotalCorrelationObjective: Objective {
 
     public var splitsOverRows: Bool { false }
 
-    /// log w_ij of the estimator, `[M, M]`: row i's weights over the batch's posteriors j.
+    /// log w_ij of the estimator, `[M, M]`: row i's weights over the batch's posteriors j, placed beside `other`
+    /// (on a device, made once per batch size).
+    func logWeights(batch: Int, beside other: Tensor) -> Tensor {
+        Tensor.constant("β-TCVAE log weights \(sampling) \(batch) \(datasetSize)", beside: other) { logWeights(batch: batch) }
+    }
+
     func logWeights(batch: Int) -> Tensor {
         let (m, n) = (Double(batch), Double(max(datasetSize, batch)))
         guard sampling == .mss && batch > 2 else {
@@ -54,7 +59,7 @@ public struct TotalCorrelationObjective: Objective {
         // log q(z_ik | x_j) for every pair: [M, M, d].
         let pairs = gaussianLogDensityPerCoordinate(z.reshaped([rows, 1, width]), mean: posterior.mean.reshaped([1, rows, width]),
                                                     logVariance: posterior.logVariance.reshaped([1, rows, width]))
-        let weights = logWeights(batch: rows).reshaped([rows, rows, 1])
+        let weights = logWeights(batch: rows, beside: z).reshaped([rows, rows, 1])
         let logQ = (pairs.sum(alongAxis: 2, keepingDimension: true) + weights).logSumExp(alongAxis: 1).reshaped([rows])
         let logMarginals = (pairs + weights).logSumExp(alongAxis: 1).sum(alongAxis: 1)
         let logPosterior = posterior.logProbability(z)

@@ -24,7 +24,7 @@ public struct WassersteinObjective: Objective {
 
     /// D(codes, prior draws) and its log name; the prior draws (and the directions) come from the context's noise.
     public func divergence(_ model: ComposedVAE, codes: Tensor, context: LossContext) -> (name: String, value: Tensor) {
-        let prior = model.samplePrior(count: codes.shape[0], random: &context.noise)
+        let prior = model.samplePrior(count: codes.shape[0], random: &context.noise, beside: codes)
         switch divergence {
         case .mmd(let mmd): return ("mmd", mmd(codes, prior))
         case .slicedWasserstein(let distance): return ("sliced_wasserstein", distance(codes, prior, random: &context.noise))

@@ -15,6 +15,9 @@ public protocol LatentPrior: Module {
     func logProbability(_ z: Tensor) -> Tensor
     /// `count` draws of `dimensions` coordinates.
     func sample(count: Int, dimensions: Int, random: inout RandomStream) -> Tensor
+    /// The same draws made where `backend` is (nil: the host), so a loss on a device does not copy them there in the
+    /// middle of a step. A default: drawn by ``sample(count:dimensions:random:)``, then moved.
+    func sample(count: Int, dimensions: Int, random: inout RandomStream, on backend: (any TensorBackend)?) -> Tensor
     /// Gives a prior built from the model's own encoder (the VampPrior) q(z|x) for any input; called once when
     /// the model is built. Others ignore it.
     func attach(posterior: @escaping (Tensor) -> DiagonalNormal)
@@ -22,6 +25,10 @@ public protocol LatentPrior: Module {
 
 extension LatentPrior {
     public func attach(posterior: @escaping (Tensor) -> DiagonalNormal) {}
+
+    public func sample(count: Int, dimensions: Int, random: inout RandomStream, on backend: (any TensorBackend)?) -> Tensor {
+        sample(count: count, dimensions: dimensions, random: &random).moved(to: backend)
+    }
 }
 
 /// How a latent part builds its prior: the settings it reads and the build (its weights drawn from the init stream

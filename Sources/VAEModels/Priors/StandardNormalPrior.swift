@@ -18,7 +18,12 @@ public final class StandardNormalPrior: Module, LatentPrior {
     public func logProbability(_ z: Tensor) -> Tensor { DiagonalNormal.standardLogProbability(z) }
 
     public func sample(count: Int, dimensions: Int, random: inout RandomStream) -> Tensor {
-        random.normal(shape: [count, dimensions])
+        sample(count: count, dimensions: dimensions, random: &random, on: nil)
+    }
+
+    /// Drawn on the device itself (``RandomStream/normal(shape:on:)``).
+    public func sample(count: Int, dimensions: Int, random: inout RandomStream, on backend: (any TensorBackend)?) -> Tensor {
+        random.normal(shape: [count, dimensions], on: backend)
     }
 }
 

@@ -1,0 +1,31 @@
+import VAECUDA
+import VAETensor
+
+// Sorting rows against the host's sort, with ties and more rows than blocks; one-hot rows from positions.
+extension KernelChecks {
+    /// `sortedWithinRows` of 3 rows × 37 (padded to 64; 2 blocks of 16 threads, so a block sorts two rows and a
+    /// thread runs several pairs) with repeated values, whose order is by position; its gradient goes back through
+    /// the permutation, exactly.
+    mutating func ordering() throws {
+        let (rows, length) = (3, 37)
+        var xValues = values(rows * length, seed: 60)
+        for i in stride(from: 0, to: xValues.count, by: 5) { xValues[i] = 0.5 }   // ties within each row
+        let x = Tensor(shape: [rows, length], scalars: xValues)
+        let padded = 64
+        let (sorted, order) = (try buffer(count: rows * length), try buffer(count: 2 * rows * length))
+        try device.launch("vae_sort_rows", grid: 2, block: 16,
+                          [.int64(rows), .int64(length), .int64(padded), try buffer(xValues), try buffer(count: rows * padded),
+                           try buffer(count: 2 * rows * padded), sorted, order])
+        record("vae_sort_rows", try read(sorted, rows * length), x.sortedWithinRows().scalars, tolerance: 0)
+        let g = values(rows * length, seed: 61), dx = try buffer(count: rows * length)
+        try device.launch("vae_sort_rows_gradient", grid: 2, block: 32, [.int64(rows), .int64(length), order, try buffer(g), dx])
+        record("vae_sort_rows_gradient", try read(dx, rows * length),
+               gradients([x], upstream: Tensor(shape: [rows, length], scalars: g)) { $0[0].sortedWithinRows() }[0].scalars, tolerance: 0)
+
+        // One-hot rows of 7 positions over 5 classes (a repeated one, the first and last class).
+        let positions = [4, 0, 2, 2, 1, 4, 3]
+        let oneHot = try buffer(count: 35)
+        try device.launch("vae_one_hot", grid: 2, block: 16, [.int64(7), .int64(5), try buffer(integers: positions), oneHot])
+        record("vae_one_hot", try read(oneHot, 35), Tensor.oneHot(RowIndices(positions), classes: 5).scalars, tolerance: 0)
+    }
+}
