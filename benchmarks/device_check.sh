@@ -13,8 +13,8 @@
 #                 on the dispatch-only device (the host's cost of issuing them), with launches per kernel;
 #                 bench-*-profile.txt: 100 steps on cuda with --profile (each kernel, GEMM and copy timed by CUDA
 #                 events: where a step's GPU time goes, idle time included)
-#   eval-*.json   `vae eval` (IWAE NLL, k = 5000) of the cuda mlp run: the whole test set on cuda, 1000 images on
-#                 cuda and on the CPU
+#   eval-*.json   `vae eval` (IWAE NLL, k = 5000) of the cuda mlp run: the whole test set on cuda (passes of 2048
+#                 rows, and of 32768), 1000 images on cuda and on the CPU
 #   torch-*.txt   benchmarks/torch_mlp_vae.py on cuda at batch 128 and 1024, torch_conv_vae.py and
 #                 torch_vanilla_vae.py (PyTorch-VAE's VanillaVAE, the same images) on cuda, torch-eval-full-cuda.out
 #                 benchmarks/torch_iwae_nll.py on cuda (when the machine's Python has torch with CUDA)
@@ -84,6 +84,7 @@ evaluate() {  # NAME ARGS…: `vae eval` of that run, at most 200 s
   echo "$name: exit $?" | tee -a "$out/timings.txt"
 }
 evaluate eval-full-cuda --device cuda --limit 0
+evaluate eval-full-cuda-chunk32768 --device cuda --limit 0 --chunk 32768   # 6 images per pass: fewer launches and syncs
 if [ "$have_torch" = 1 ]; then
   timeout 200 python3 benchmarks/torch_iwae_nll.py --run "$evaluated" --data "$data" --device cuda --limit 0 -k 5000 \
     > "$out/torch-eval-full-cuda.out" 2>&1

@@ -16,6 +16,8 @@ public struct BenchmarkOptions: @unchecked Sendable {
     /// k of the timed IWAE estimate and the images it runs on (either 0 skips it).
     public var importanceSamples = 5000
     public var importanceImages = 10
+    /// Decoder rows per pass of the timed IWAE estimate (``Evaluator/importanceChunk``).
+    public var importanceChunk = 2048
     /// BLAS threads (0: the config's).
     public var threads = 0
     /// Shards each training batch is split into (0: as the trainer does — see ``BatchGradients`` and
@@ -86,6 +88,8 @@ public struct BenchmarkReport: Codable, Equatable {
     public var evaluationGFLOPsPerSecond: Double?
     public var importanceSamples: Int
     public var importanceImages: Int
+    /// Decoder rows per pass of the IWAE estimate.
+    public var importanceChunk: Int
     public var importanceImagesPerSecond: Double?
     public var importanceGFLOPsPerSecond: Double?
     /// Peak resident set size of the process (getrusage ru_maxrss), in MiB.
@@ -124,8 +128,8 @@ public struct BenchmarkReport: Codable, Equatable {
             lines.append(String(format: "eval   −ELBO forward on %d \(examples): %.0f \(examples)/s", evaluationImages, rate) + gflopsText(evaluationGFLOPsPerSecond))
         }
         if let rate = importanceImagesPerSecond {
-            lines.append(String(format: "eval   IWAE k = %d on %d \(examples): %.2f \(examples)/s (%.1f s per 1000 \(examples))",
-                                importanceSamples, importanceImages, rate, 1000 / rate) + gflopsText(importanceGFLOPsPerSecond))
+            lines.append(String(format: "eval   IWAE k = %d on %d \(examples) in passes of %d rows: %.2f \(examples)/s (%.1f s per 1000 \(examples))",
+                                importanceSamples, importanceImages, importanceChunk, rate, 1000 / rate) + gflopsText(importanceGFLOPsPerSecond))
         }
         lines.append(String(format: "memory peak RSS %.0f MiB", peakResidentMiB))
         return lines
@@ -306,7 +310,8 @@ public enum Benchmark {
         if options.importanceSamples > 0 && options.importanceImages > 0 {
             progress?("timing IWAE k = \(options.importanceSamples)")
             let images = syntheticExamples(options.importanceImages, model: model, config: config, random: &data).moved(to: inputBackend)
-            let evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: evaluationThreads)
+            var evaluator = Evaluator(model: model, batchSize: config.data.testBatchSize, threads: evaluationThreads)
+            evaluator.importanceChunk = options.importanceChunk
             var noise = RandomStream(seed: 1, name: "importance")
             _ = evaluator.negativeLogLikelihood(images.slice(0..<1), samples: options.importanceSamples, noise: &noise)
             // FLOPs of one image on one thread (every image costs the same), untimed; see the −ELBO pass above.
@@ -314,7 +319,8 @@ public enum Benchmark {
             var countingNoise = noise
             _ = importanceRecorder.recording {
                 Evaluator(model: model, batchSize: config.data.testBatchSize, threads: 1)
-                    .negativeLogLikelihood(images.slice(0..<1), samples: options.importanceSamples, noise: &countingNoise)
+                    .negativeLogLikelihood(images.slice(0..<1), samples: options.importanceSamples, noise: &countingNoise,
+                                           chunk: options.importanceChunk)
             }
             let start = Date()
             _ = evaluator.negativeLogLikelihood(images, samples: options.importanceSamples, noise: &noise)
@@ -337,7 +343,7 @@ public enum Benchmark {
             fractionOfModelShapes: modelShapes.map { trainingRate / $0 }, gemmTimings: timings, gemmFractionOfStep: gemmFraction,
             evaluationImages: options.evaluationImages, evaluationImagesPerSecond: evaluationRate,
             evaluationGFLOPsPerSecond: evaluationGFLOPs, importanceSamples: options.importanceSamples,
-            importanceImages: options.importanceImages, importanceImagesPerSecond: importanceRate,
+            importanceImages: options.importanceImages, importanceChunk: options.importanceChunk, importanceImagesPerSecond: importanceRate,
             importanceGFLOPsPerSecond: importanceGFLOPs, peakResidentMiB: peakResidentMiB())
     }
 

@@ -23,6 +23,8 @@ struct Bench: ParsableCommand {
     var importanceSamples = 5000
     @Option(name: .customLong("iwae-images"), help: "Images of the timed IWAE estimate.")
     var iwaeImages = 10
+    @Option(name: .customLong("iwae-chunk"), help: "Decoder rows per pass of the timed IWAE estimate (`vae eval --chunk`).")
+    var iwaeChunk = 2048
     @Option(help: "Threads: the BLAS's, and data-parallel shards of each batch (default: the config's).")
     var threads: Int?
     @Option(help: "Shards per training batch (default: one per thread for models whose loss splits over rows; 1: one tape, BLAS threaded).")
@@ -43,6 +45,7 @@ struct Bench: ParsableCommand {
         if evalImages < 0 { throw ValidationError("--eval-images must be 0 or more, got \(evalImages)") }
         if importanceSamples < 0 { throw ValidationError("--importance-samples must be 0 or more, got \(importanceSamples)") }
         if iwaeImages < 0 { throw ValidationError("--iwae-images must be 0 or more, got \(iwaeImages)") }
+        if !(1...(1 << 24)).contains(iwaeChunk) { throw ValidationError("--iwae-chunk must be from 1 to 16777216 decoder rows, got \(iwaeChunk)") }
         if let shards, shards < 1 { throw ValidationError("--shards must be 1 or more, got \(shards)") }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
         if !["cpu", "cuda", "dispatch"].contains(device) { throw ValidationError("--device must be cpu, cuda or dispatch, got '\(device)'") }
@@ -59,6 +62,7 @@ struct Bench: ParsableCommand {
             options.evaluationImages = evalImages
             options.importanceSamples = importanceSamples
             options.importanceImages = iwaeImages
+            options.importanceChunk = iwaeChunk
             options.threads = threads ?? 0
             options.shards = shards ?? 0
             options.timeModelShapes = !skipShapes

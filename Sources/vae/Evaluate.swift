@@ -43,10 +43,14 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Where to evaluate: cpu, or cuda (GPU 0; `vae devices` shows what this machine has).")
     var device = "cpu"
 
+    @Option(parsing: .unconditional, help: "Decoder rows per pass of the NLL: k samples of one image, or the samples of several images together (default 2048, which keeps a CPU's passes in cache; on a GPU a larger pass, e.g. 32768, issues fewer launches and reads back fewer times, at the cost of memory).")
+    var chunk = 2048
+
     func run() throws {
         Console.quiet = quiet
         try reportingErrors {
             guard ["cpu", "cuda"].contains(device) else { throw ValidationError("--device must be cpu or cuda, got '\(device)'") }
+            guard (1...(1 << 24)).contains(chunk) else { throw ValidationError("--chunk must be from 1 to 16777216 decoder rows, got \(chunk)") }
             // Under mpirun the images are split across the ranks (each rank's shards on its threads); rank 0 prints and
             // writes. A rank waits for the others' whole share of the NLL, hence the day-long timeout.
             let group = try processGroup(timeout: 86_400)
@@ -56,8 +60,9 @@ struct Evaluate: ParsableCommand {
             BLAS.setThreadCount(run.config.trainer.threads)
             let (test, images) = try run.testData(dataDirectory: data, limit: limit)
             run.model.move(to: backend)
-            let evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize,
+            var evaluator = Evaluator(model: run.model, labels: test.labels, batchSize: run.config.data.testBatchSize,
                                       threads: backend == nil ? run.config.trainer.shardThreads : 1, group: group)
+            evaluator.importanceChunk = chunk
             let bar = Console.progressBar
             let importanceSamples = self.importanceSamples ?? (test is TextDataset ? 100 : 5000)
             var report = evaluator.report(images, importanceSamples: importanceSamples, seed: UInt64(seed),

@@ -39,6 +39,8 @@ import Testing
 
         let bad = try runVAE(["train", "--device", "tpu"], in: workspace)
         #expect(bad.errorLines == ["error: --device must be cpu or cuda, got 'tpu'"])
+        let noRows = try runVAE(["eval", workspace + "/run", "--chunk", "0"], in: workspace)
+        #expect(noRows.errorLines == ["error: --chunk must be from 1 to 16777216 decoder rows, got 0"])
         try "trainer_params: {device: gpu}\n".write(toFile: workspace + "/gpu.yaml", atomically: true, encoding: .utf8)
         let config = try runVAE(["train", "--config", workspace + "/gpu.yaml"], in: workspace)
         #expect(config.status != 0)
