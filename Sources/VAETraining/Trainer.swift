@@ -49,6 +49,9 @@ public final class Trainer {
     /// the host. The model moves there when ``run(in:report:progress:epochMetrics:)`` starts and each batch once;
     /// a batch is then one shard (the device is parallel itself), and the ranks of MPI stay on the host.
     public var backend: (any TensorBackend)?
+    /// The training examples on ``backend`` when they can stay there (made at the first epoch; nil otherwise).
+    private var deviceTrainingSet: DeviceTrainingSet?
+    private var deviceTrainingSetChecked = false
     /// Seconds this epoch spent exchanging gradients between ranks, and the part of them inside MPI's collectives.
     var exchangeSeconds = 0.0, collectiveSeconds = 0.0
 
@@ -152,7 +155,7 @@ public final class Trainer {
             let metrics = try trainEpoch(progress: progress)
             epoch += 1
             try log.append(metrics)
-            try board?.logEpoch(metrics, step: step, model: model, testImages: testImages)
+            try board?.logEpoch(metrics, step: step, model: model, testImages: deviceTrainingSet?.testImages ?? testImages)
             epochMetrics?(metrics)
             if metrics.testLoss < bestTestLoss ?? .infinity {
                 (bestTestLoss, bestEpoch) = (metrics.testLoss, epoch)
@@ -226,6 +229,12 @@ public final class Trainer {
         model.setTraining(true)
         let started = Date()
         let order = shuffle.permutation(train.count)
+        if !deviceTrainingSetChecked {
+            deviceTrainingSet = DeviceTrainingSet(train, testImages: testImages, config: config, model: model, backend: backend,
+                                                  processes: group.size)
+            deviceTrainingSetChecked = true
+        }
+        let ordered = deviceTrainingSet?.epoch(order)
         let batchSize = config.data.batchSize
         let batches = (train.count + batchSize - 1) / batchSize
         let parameters = model.parameters
@@ -240,7 +249,8 @@ public final class Trainer {
             func window(_ stream: RandomStream) -> RandomStream { ranked ? stream.rows(rows, of: indices.count) : stream }
             var augmentation = BatchAugmentation(binarizing: config.data.binarize ? window(binarization) : nil,
                                                  flipping: config.data.horizontalFlip ? window(flipping) : nil)
-            let input = train.batch(mine, augmentation: &augmentation).moved(to: model.readsInputOnHost ? nil : backend)
+            let input = ordered.map { $0.slice(mine.startIndex..<mine.endIndex) }
+                ?? train.batch(mine, augmentation: &augmentation).moved(to: model.readsInputOnHost ? nil : backend)
             if let binarizing = augmentation.binarizing { binarization = ranked ? binarization.joined([binarizing]) : binarizing }
             if let flips = augmentation.flipping { flipping = ranked ? flipping.joined([flips]) : flips }
 
@@ -278,7 +288,7 @@ public final class Trainer {
         var evaluationNoise = RandomStream(seed: config.experiment.seed, name: "evaluation")
         let testTerms = Evaluator(model: model, labels: test.labels, batchSize: config.data.testBatchSize,
                                   threads: backend != nil ? 1 : config.trainer.shardThreads, group: group)
-            .negativeELBO(testImages, noise: &evaluationNoise)
+            .negativeELBO(deviceTrainingSet?.testImages ?? testImages, noise: &evaluationNoise)
         let n = Double(train.count)
         return EpochMetrics(epoch: epoch + 1, trainLoss: sums[0] / n, testLoss: testTerms.total,
                             reconstruction: testTerms.reconstruction, kl: testTerms.kl, seconds: seconds,

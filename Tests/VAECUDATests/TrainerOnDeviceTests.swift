@@ -100,3 +100,33 @@ struct TrainerOnDeviceTests {
         #expect(backend.failure == nil)
     }
 }
+
+extension TrainerOnDeviceTests {
+    /// The training examples go to the device once: an epoch after the first copies there only its order and the
+    /// test batches, not one batch per step; and the losses are the CPU's (the batches are the same rows).
+    @Test func trainingExamplesStayOnTheDevice() throws {
+        var config = RunConfig.defaults
+        (config.data.trainLimit, config.data.testLimit, config.data.batchSize) = (256, 64, 32)
+        (config.trainer.epochs, config.trainer.threads, config.trainer.pictureCount) = (2, 1, 4)
+        config.model[NetworkSettings.hiddenSizes] = [16]
+        config.model[GaussianLatent.latentSize] = 2
+        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        var losses: [[Double]] = [[], []]
+        var copiesAfterEpoch: [Int] = []
+        for (index, device) in [nil, backend].enumerated() {
+            let directory = try makeTemporaryDirectory("device-examples")
+            defer { removeDirectory(directory) }
+            let trainer = try Trainer(config: config)
+            trainer.backend = device
+            try trainer.run(in: directory, report: { _ in }, epochMetrics: { metrics in
+                losses[index].append(metrics.trainLoss)
+                if device != nil { copiesAfterEpoch.append(caching.copiesToDevice) }
+            })
+        }
+        #expect(backend.failure == nil)
+        for (d, c) in zip(losses[1], losses[0]) { #expect(abs(d - c) <= 1e-4 * abs(c), "train loss \(d) on the device, \(c) on the CPU") }
+        // Epoch 2: only its order, where a copy per batch was 8, and the test −ELBO's host images were copied 3 times.
+        #expect(copiesAfterEpoch.count == 2 && copiesAfterEpoch[1] - copiesAfterEpoch[0] == 1, "copies to the device after each epoch: \(copiesAfterEpoch)")
+    }
+}

@@ -21,7 +21,7 @@ public final class StandardNormalPrior: Module, LatentPrior {
         sample(count: count, dimensions: dimensions, random: &random, on: nil)
     }
 
-    /// Drawn on the device itself (``RandomStream/normal(shape:on:)``).
+    /// Drawn on the device itself (`RandomStream.normal(shape:on:)`).
     public func sample(count: Int, dimensions: Int, random: inout RandomStream, on backend: (any TensorBackend)?) -> Tensor {
         random.normal(shape: [count, dimensions], on: backend)
     }
