@@ -10,12 +10,18 @@ import VAETraining
 /// losses as on the CPU, and a run directory whose checkpoint and pictures are written from the device's values.
 @Suite(.serialized, .enabled(if: emulatorAvailable && hasFashionMNIST, "needs a C++ compiler and Fashion-MNIST"))
 struct TrainerOnDeviceTests {
-    @Test func anEpochOnTheDeviceMatchesTheCPU() throws {
+    /// The default `mlp` run, small: 256 training and 64 test images, latent size 2, 4 pictures, one thread.
+    static func smallRun(batchSize: Int, epochs: Int, hidden: Int) -> RunConfig {
         var config = RunConfig.defaults
-        (config.data.trainLimit, config.data.testLimit, config.data.batchSize) = (256, 64, 64)
-        (config.trainer.epochs, config.trainer.threads, config.trainer.pictureCount) = (1, 1, 4)
-        config.model[NetworkSettings.hiddenSizes] = [32]
+        (config.data.trainLimit, config.data.testLimit, config.data.batchSize) = (256, 64, batchSize)
+        (config.trainer.epochs, config.trainer.threads, config.trainer.pictureCount) = (epochs, 1, 4)
+        config.model[NetworkSettings.hiddenSizes] = [hidden]
         config.model[GaussianLatent.latentSize] = 2
+        return config
+    }
+
+    @Test func anEpochOnTheDeviceMatchesTheCPU() throws {
+        var config = Self.smallRun(batchSize: 64, epochs: 1, hidden: 32)
         config.experiment.seed = 7
 
         func train(on backend: CUDABackend?) throws -> (metrics: EpochMetrics, directory: String, trainer: Trainer) {
@@ -105,11 +111,7 @@ extension TrainerOnDeviceTests {
     /// The training examples go to the device once: an epoch after the first copies there only its order and the
     /// test batches, not one batch per step; and the losses are the CPU's (the batches are the same rows).
     @Test func trainingExamplesStayOnTheDevice() throws {
-        var config = RunConfig.defaults
-        (config.data.trainLimit, config.data.testLimit, config.data.batchSize) = (256, 64, 32)
-        (config.trainer.epochs, config.trainer.threads, config.trainer.pictureCount) = (2, 1, 4)
-        config.model[NetworkSettings.hiddenSizes] = [16]
-        config.model[GaussianLatent.latentSize] = 2
+        let config = Self.smallRun(batchSize: 32, epochs: 2, hidden: 16)
         let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
         let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
         var losses: [[Double]] = [[], []]
