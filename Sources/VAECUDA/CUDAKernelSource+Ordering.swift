@@ -1,5 +1,5 @@
 extension CUDAKernelSource {
-    /// Sorting rows and its gradient; one-hot rows from positions on the device.
+    /// Sorting rows and its gradient; one-hot rows from positions on the device; mirroring image lines.
     static let ordering = #"""
 // ---- Ordering: each row of [rows, length] sorted ascending, ties by position (Tensor.sortedWithinRows). ----
 // One block per row: the row and its positions go to scratch memory (keys, positions: `padded` entries per row, a
@@ -58,6 +58,17 @@ extern "C" __global__ void vae_one_hot(long long count, long long classes, const
                                        float *__restrict__ y) {
     VAE_LOOP(i, count * classes) {
         y[i] = positions[i / classes] == i % classes ? 1.0f : 0.0f;
+    }
+}
+
+// Rows [count, features] of images: a row whose draw is below ½ has every line of `width` values reversed (the
+// horizontal flip), the others are copied.
+extern "C" __global__ void vae_mirror_lines(long long count, long long features, long long width,
+                                            const float *__restrict__ draws, const float *__restrict__ x,
+                                            float *__restrict__ y) {
+    VAE_LOOP(i, count * features) {
+        long long column = i % width;
+        y[i] = draws[i / features] < 0.5f ? x[i - column + width - 1 - column] : x[i];
     }
 }
 """#

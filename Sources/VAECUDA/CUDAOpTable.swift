@@ -64,6 +64,7 @@ public enum CUDAOpTable {
         "sortedWithinRows": .kernels(["vae_sort_rows", "vae_sort_rows_gradient"]),
         "positionsOfRowMaxima": .kernels(["vae_max_axis"]),
         "oneHot": .kernels(["vae_one_hot"]),
+        "mirroringLines": .kernels(["vae_mirror_lines"]),
         "logSumExp": .kernels(["vae_log_sum_exp_axis", "vae_softmax_axis_gradient"]),
         "logMeanExp": .composite(["logSumExp", "-"]),
         "matmul": .cublas(kernels: []),

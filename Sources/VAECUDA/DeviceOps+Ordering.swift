@@ -1,7 +1,7 @@
 import VAETensor
 
-// Sorting rows on the device (`Tensor.sortedWithinRows`), and gathering and one-hot rows by positions held there
-// (`RowIndices`).
+// Sorting rows on the device (`Tensor.sortedWithinRows`), gathering and one-hot rows by positions held there
+// (`RowIndices`), and mirroring image lines (`Tensor.mirroringLines`).
 extension DeviceOps {
     /// Each row of `[rows, length]` sorted ascending, ties by position, and the position each sorted entry came
     /// from (8-byte integers, a tensor of twice the count): one block per row runs a bitonic network over the row
@@ -43,6 +43,17 @@ extension DeviceOps {
         let y = try make([count, classes])
         try device.launch("vae_one_hot", grid: grid(y.count), block: blockSize,
                           [.int64(count), .int64(classes), .address(positions.address), .address(y.address)])
+        return y
+    }
+
+    /// Rows `[count, features]` with each row whose draw is below ½ reversed within every line of `width` values.
+    public func mirroredLines(_ x: DeviceTensor, draws: DeviceTensor, width: Int) throws -> DeviceTensor {
+        guard x.shape.count == 2, width > 0, x.shape[1] % width == 0, draws.count == x.shape[0] else {
+            throw CUDAError("mirroredLines: needs [count, features] rows of whole lines of \(width) and a draw per row, got \(x.shape) and \(draws.shape)")
+        }
+        let y = try make(x.shape)
+        try device.launch("vae_mirror_lines", grid: grid(y.count), block: blockSize,
+                          [.int64(x.shape[0]), .int64(x.shape[1]), .int64(width), .address(draws.address), .address(x.address), .address(y.address)])
         return y
     }
 }

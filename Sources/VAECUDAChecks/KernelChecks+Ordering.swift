@@ -27,5 +27,12 @@ extension KernelChecks {
         let oneHot = try buffer(count: 35)
         try device.launch("vae_one_hot", grid: 2, block: 16, [.int64(7), .int64(5), try buffer(integers: positions), oneHot])
         record("vae_one_hot", try read(oneHot, 35), Tensor.oneHot(RowIndices(positions), classes: 5).scalars, tolerance: 0)
+
+        // Mirrored lines of 5 values in rows of 3 lines, where a row's draw is below ½ (the second row: exactly ½ keeps).
+        let (images, draws) = (values(60, seed: 62), [0.1, 0.5, 0.49, 0.9] as [Float])
+        let mirrored = try buffer(count: 60)
+        try device.launch("vae_mirror_lines", grid: 2, block: 16, [.int64(4), .int64(15), .int64(5), try buffer(draws), try buffer(images), mirrored])
+        record("vae_mirror_lines", try read(mirrored, 60),
+               Tensor(shape: [4, 15], scalars: images).mirroringLines(width: 5, where: Tensor(shape: [4], scalars: draws)).scalars, tolerance: 0)
     }
 }

@@ -261,19 +261,8 @@ extension ImageDataset {
     /// probability ½.
     public func flippedHorizontally(_ batch: Tensor, random: inout RandomStream) -> Tensor {
         precondition(batch.rank == 2 && batch.shape[1] == featureCount)
-        let count = batch.shape[0]
-        let draws = random.uniform(count: count)
-        var values = batch.scalars
-        let width = imageShape[imageShape.count - 1]
-        let rows = featureCount / width  // channels × height lines per image, each mirrored on its own
-        values.withUnsafeMutableBufferPointer { buffer in
-            for image in 0..<count where draws[image] < 0.5 {
-                for line in 0..<rows {
-                    let start = image * featureCount + line * width
-                    for column in 0..<(width / 2) { buffer.swapAt(start + column, start + width - 1 - column) }
-                }
-            }
-        }
-        return Tensor(shape: batch.shape, scalars: values)
+        // Channels × height lines per image, each mirrored on its own; the draws where the batch lives.
+        return batch.mirroringLines(width: imageShape[imageShape.count - 1],
+                                    where: random.uniform(shape: [batch.shape[0]], on: batch.backend))
     }
 }

@@ -124,6 +124,10 @@ public protocol TensorBackend: AnyObject {
     /// `[count, classes]`: 1 at each row's position (held as in ``gather(_:positions:count:)``), 0 elsewhere.
     func oneHot(positions: any DeviceStorage, count: Int, classes: Int) -> any DeviceStorage
 
+    /// Rows `[count, features]` with each row whose draw (`[count]`) is below ½ reversed within every line of
+    /// `width` values (`Tensor.mirroringLines`).
+    func mirroredLines(_ x: any DeviceStorage, draws: any DeviceStorage, width: Int) -> any DeviceStorage
+
     /// Each row of `[rows, length]` sorted ascending, ties by position (`Tensor.sortedWithinRows`), and where each
     /// entry came from (opaque storage, for the gradient).
     func sortRows(_ x: any DeviceStorage) -> (values: any DeviceStorage, order: any DeviceStorage)

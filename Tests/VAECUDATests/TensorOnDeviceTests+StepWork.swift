@@ -209,3 +209,22 @@ extension TensorOnDeviceTests {
         #expect(oneHot.scalars == Tensor.oneHot(host, classes: 5).scalars)
     }
 }
+
+extension TensorOnDeviceTests {
+    /// Mirrored image lines on the device are the host's, with the draws made there (nothing copied to it).
+    @Test func linesAreMirroredOnTheDevice() throws {
+        let images = values([5, 12], seed: 48)
+        var (hostDraws, deviceDraws) = (RandomStream(seed: 4, name: "flip"), RandomStream(seed: 4, name: "flip"))
+        let onHost = images.mirroringLines(width: 4, where: hostDraws.uniform(shape: [5], on: nil))
+        let (counting, counted) = try countingBackend()
+        let onDevice = images.moved(to: counted)
+        let copies = counting.copiesToDevice
+        let mirrored = onDevice.mirroringLines(width: 4, where: deviceDraws.uniform(shape: [5], on: counted))
+        #expect(counting.copiesToDevice == copies && mirrored.backend === counted)
+        #expect(mirrored.scalars == onHost.scalars && hostDraws == deviceDraws)
+        #expect(onHost.scalars != images.scalars, "some row was mirrored")
+        let row = Tensor(shape: [1, 6], scalars: [1, 2, 3, 4, 5, 6])
+        #expect(row.mirroringLines(width: 3, where: Tensor(shape: [1], scalars: [0.2])).scalars == [3, 2, 1, 6, 5, 4])
+        #expect(row.mirroringLines(width: 3, where: Tensor(shape: [1], scalars: [0.5])).scalars == [1, 2, 3, 4, 5, 6])
+    }
+}

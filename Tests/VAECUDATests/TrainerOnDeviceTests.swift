@@ -108,10 +108,11 @@ struct TrainerOnDeviceTests {
 }
 
 extension TrainerOnDeviceTests {
-    /// The training examples go to the device once: an epoch after the first copies there only its order and the
-    /// test batches, not one batch per step; and the losses are the CPU's (the batches are the same rows).
-    @Test func trainingExamplesStayOnTheDevice() throws {
-        let config = Self.smallRun(batchSize: 32, epochs: 2, hidden: 16)
+    /// The training examples go to the device once: an epoch after the first copies there only its order, not one
+    /// batch per step; and the losses are the CPU's (the batches are the same rows, mirrored by the same draws).
+    @Test(arguments: [false, true]) func trainingExamplesStayOnTheDevice(flipping: Bool) throws {
+        var config = Self.smallRun(batchSize: 32, epochs: 2, hidden: 16)
+        config.data.horizontalFlip = flipping
         let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
         let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
         var losses: [[Double]] = [[], []]
