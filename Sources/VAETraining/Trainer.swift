@@ -46,8 +46,9 @@ public final class Trainer {
     /// How the ranks' gradients are added.
     public var rankReduction = RankReduction.ordered
     /// The device the run trains on (`trainer_params.device: cuda`: the CLI makes VAECUDA's backend), or nil for
-    /// the host. The model moves there when ``run(in:report:progress:epochMetrics:)`` starts and each batch once;
-    /// a batch is then one shard (the device is parallel itself), and the ranks of MPI stay on the host.
+    /// the host. The model moves there when ``run(in:report:progress:epochMetrics:)`` starts, and the training
+    /// examples once where they can stay there (`DeviceTrainingSet`), else each batch once; a batch is then one
+    /// shard (the device is parallel itself), and the ranks of MPI stay on the host.
     public var backend: (any TensorBackend)?
     /// The training examples on ``backend`` when they can stay there (made at the first epoch; nil otherwise).
     private var deviceTrainingSet: DeviceTrainingSet?
