@@ -87,14 +87,7 @@ public final class ComposedVAE: Module, VariationalAutoencoder {
     }
 
     /// One-hot rows `[labels.count, classes]`; every label must be in 0..<classes (callers check user data).
-    public static func oneHot(_ labels: [Int], classes: Int) -> Tensor {
-        var scalars = [Float](repeating: 0, count: labels.count * classes)
-        for (row, label) in labels.enumerated() {
-            precondition((0..<classes).contains(label), "label \(label) outside 0..<\(classes)")
-            scalars[row * classes + label] = 1
-        }
-        return Tensor(shape: [labels.count, classes], scalars: scalars)
-    }
+    public static func oneHot(_ labels: [Int], classes: Int) -> Tensor { Tensor.oneHot(RowIndices(labels), classes: classes) }
 
     /// The condition for `count` rows: none for an unconditional model; the bound labels, each repeated
     /// `count / bound` times for image-major importance samples; all zeros when none are bound.
