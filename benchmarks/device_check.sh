@@ -8,7 +8,7 @@
 # then, unless --checks-only, the timings (each run bounded by `timeout`, its log beside it):
 #   NAME.log, NAME.metrics.csv   `vae train` runs: mlp at batch 128 and 1024 and conv on cuda and on the CPU
 #                 (the −ELBO comparison), conv64 (VanillaVAE) on cuda on 5000 64×64 RGB images that
-#                 scripts/make_image_folder.py writes there from Fashion-MNIST
+#                 scripts/make_image_folder.py writes there from Fashion-MNIST; conv and conv64 again with --tf32
 #   bench-*.txt   `vae bench` of mlp, conv, conv64 and sentence-vae (synthetic sentences): 200 steps on cuda, and
 #                 on the dispatch-only device (the host's cost of issuing them), with launches per kernel;
 #                 bench-*-profile.txt: 100 steps on cuda with --profile (each kernel, GEMM and copy timed by CUDA
@@ -16,7 +16,8 @@
 #   eval-*.json   `vae eval` (IWAE NLL, k = 5000) of the cuda mlp run: the whole test set on cuda (passes of 2048
 #                 rows, and of 32768), 1000 images on cuda and on the CPU
 #   torch-*.txt   benchmarks/torch_mlp_vae.py on cuda at batch 128 and 1024, torch_conv_vae.py and
-#                 torch_vanilla_vae.py (PyTorch-VAE's VanillaVAE, the same images) on cuda, torch-eval-full-cuda.out
+#                 torch_vanilla_vae.py (PyTorch-VAE's VanillaVAE, the same images) on cuda, in FP32 (--tf32 off), and
+#                 the last two again in TF32 (--tf32 on, beside VAEKit's --tf32 runs); torch-eval-full-cuda.out
 #                 benchmarks/torch_iwae_nll.py on cuda (when the machine's Python has torch with CUDA)
 #   summary.txt   benchmarks/device_summary.py: median epoch seconds (epochs after the first), VAEKit/PyTorch
 #                 ratios, test −ELBO against the CPU run, and the GEMMs' achieved TFLOP/s
@@ -63,13 +64,14 @@ rm -rf "$images64"
 timeout 120 python3 scripts/make_image_folder.py "$images64" --per-class 500 --test-per-class 20 --source "$data" > /dev/null
 echo "image folder: exit $?" | tee -a "$out/timings.txt"
 train mlp-b128-cuda --config mlp --device cuda
-torch_run torch-mlp-b128-cuda 120 benchmarks/torch_mlp_vae.py --data "$data" --epochs "$epochs" --batch 128
+# FP32 against FP32 first (PyTorch's convolutions would run in TF32 by default: --tf32 off); TF32 pairs come later.
+torch_run torch-mlp-b128-cuda 120 benchmarks/torch_mlp_vae.py --data "$data" --epochs "$epochs" --batch 128 --tf32 off
 train mlp-b1024-cuda --config mlp --device cuda --batch-size 1024
-torch_run torch-mlp-b1024-cuda 120 benchmarks/torch_mlp_vae.py --data "$data" --epochs "$epochs" --batch 1024
+torch_run torch-mlp-b1024-cuda 120 benchmarks/torch_mlp_vae.py --data "$data" --epochs "$epochs" --batch 1024 --tf32 off
 train conv-cuda --config conv --device cuda
-torch_run torch-conv-cuda 150 benchmarks/torch_conv_vae.py --data "$data" --epochs "$epochs"
+torch_run torch-conv-cuda 150 benchmarks/torch_conv_vae.py --data "$data" --epochs "$epochs" --tf32 off
 TRAIN_DATA=$images64 train conv64-cuda --config conv64 --device cuda
-torch_run torch-conv64-cuda 150 benchmarks/torch_vanilla_vae.py --data "$images64" --epochs "$epochs"
+torch_run torch-conv64-cuda 150 benchmarks/torch_vanilla_vae.py --data "$images64" --epochs "$epochs" --tf32 off
 train mlp-b128-cpu --config mlp --device cpu --threads "$(nproc)"
 train mlp-b1024-cpu --config mlp --device cpu --threads "$(nproc)" --batch-size 1024
 train conv-cpu --config conv --device cpu --threads "$(nproc)"
@@ -92,6 +94,11 @@ if [ "$have_torch" = 1 ]; then
 fi
 evaluate eval-1000-cuda --device cuda --limit 1000
 evaluate eval-1000-cpu --device cpu --limit 1000
+# TF32 on both sides (`vae train --tf32`; PyTorch's matmuls and convolutions in TF32): the convolutional models.
+train conv-tf32-cuda --config conv --device cuda --tf32
+torch_run torch-conv-tf32-cuda 150 benchmarks/torch_conv_vae.py --data "$data" --epochs "$epochs" --tf32 on
+TRAIN_DATA=$images64 train conv64-tf32-cuda --config conv64 --device cuda --tf32
+torch_run torch-conv64-tf32-cuda 150 benchmarks/torch_vanilla_vae.py --data "$images64" --epochs "$epochs" --tf32 on
 # Steps alone on the GPU (synthetic batches, each step ending with its loss read back) and the work per step by
 # kernel; the same steps on a device that does no work give the host's share.
 for model in mlp conv conv64 sentence-vae; do
@@ -100,6 +107,8 @@ for model in mlp conv conv64 sentence-vae; do
       > "$out/bench-$model-$device.txt" 2>&1
     echo "bench-$model-$device: exit $?" | tee -a "$out/timings.txt"
   done
+  [ "$model" = conv64 ] && { timeout 60 "$vae" bench --model conv64 --device cuda --tf32 --steps 200 --warm-up 20 --eval-images 0 \
+    --importance-samples 0 > "$out/bench-conv64-tf32-cuda.txt" 2>&1; echo "bench-conv64-tf32-cuda: exit $?" | tee -a "$out/timings.txt"; }
   timeout 60 "$vae" bench --model "$model" --device cuda --profile --steps 100 --warm-up 20 --eval-images 0 --importance-samples 0 \
     > "$out/bench-$model-profile.txt" 2>&1
   echo "bench-$model-profile: exit $?" | tee -a "$out/timings.txt"

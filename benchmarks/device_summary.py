@@ -1,8 +1,9 @@
 """Summarises benchmarks/device_check.sh's timings in DIR (its $OUT): for each `vae train` run (NAME.metrics.csv) and
 PyTorch run (torch-*.txt), the median seconds per epoch over the epochs after the first (the first compiles kernels
 and warms the caches), the ratios VAEKit / PyTorch on the same GPU, the test −ELBO of the cuda runs against the
-CPU runs after the same epochs, the achieved TFLOP/s of the mlp's GEMMs (3 products of each layer per step:
-forward, and the input's and weight's gradients), and the IWAE NLL's seconds and values (`vae eval`, PyTorch).
+CPU runs after the same epochs (FP32 on both sides, then conv and conv64 in TF32 on both), the achieved TFLOP/s of
+the mlp's GEMMs (3 products of each layer per step: forward, and the input's and weight's gradients), the GPU's
+GEMM peak as `vae bench` timed it, and the IWAE NLL's seconds and values (`vae eval`, PyTorch).
 
     python3 benchmarks/device_summary.py DIR
 """
@@ -40,13 +41,14 @@ for name, (seconds, test) in runs.items():
         line += f", GEMMs {flops / median / 1e12:.3f} TFLOP/s"
     print(line)
 
-for model, images in (("mlp-b128", IMAGES), ("mlp-b1024", IMAGES), ("conv", IMAGES), ("conv64", CONV64_IMAGES)):
+for model, images in (("mlp-b128", IMAGES), ("mlp-b1024", IMAGES), ("conv", IMAGES), ("conv64", CONV64_IMAGES),
+                      ("conv-tf32", IMAGES), ("conv64-tf32", CONV64_IMAGES)):
     ours, theirs = runs.get(f"{model}-cuda"), runs.get(f"torch-{model}-cuda")
     if ours and theirs:
         seconds = [statistics.median(later_epochs(run[0])) for run in (ours, theirs)]
         print(f"{model} on the GPU: VAEKit / PyTorch = {seconds[0] / seconds[1]:.2f} (target <= 1.0); "
               f"images/s {images / seconds[0]:.0f} vs {images / seconds[1]:.0f}")
-    cpu = runs.get(f"{model}-cpu")
+    cpu = runs.get(f"{model.replace('-tf32', '')}-cpu")   # a TF32 run against the CPU's FP32 one
     if ours and cpu:
         print(f"{model}: test -ELBO cuda - cpu = {ours[1] - cpu[1]:+.2f} nats (target within 0.5)")
 
@@ -62,15 +64,19 @@ for name in sorted(runs):
               f">= {float(work[-1]) / float(timings[name]) / 1e3:.3f} TFLOP/s on average")
 
 # `vae bench` on the GPU against the same steps on the dispatch-only device (the host's cost of issuing them).
-for model in ("mlp", "conv", "conv64", "sentence-vae"):
+for model in ("mlp", "conv", "conv64", "conv64-tf32", "sentence-vae"):
     medians = {}
     for device in ("cuda", "dispatch"):
         try:
-            found = re.findall(r"median ([\d.]+),", open(os.path.join(directory, f"bench-{model}-{device}.txt")).read())
-            if found:
-                medians[device] = float(found[0])
+            text = open(os.path.join(directory, f"bench-{model}-{device}.txt")).read()
         except OSError:
-            pass
+            continue
+        found = re.findall(r"median ([\d.]+),", text)
+        if found:
+            medians[device] = float(found[0])
+        for line in text.splitlines():
+            if line.startswith("gemm   4096"):   # the GPU's GEMM peak, timed in the same run
+                print(f"  {model} {line.strip()}")
     if "cuda" in medians:
         host = f"; issuing it costs the host {medians['dispatch']:.3f} ms" if "dispatch" in medians else ""
         print(f"bench {model}: {medians['cuda']:.3f} ms per step on the GPU (median){host}")

@@ -42,6 +42,17 @@ class GaussianMLPVAE(nn.Module):
         return reconstruction + kl
 
 
+TF32_HELP = ("TF32 products on a GPU: on (matmuls and convolutions), off (FP32 throughout, as `vae train` without "
+             "--tf32), or default (PyTorch's: convolutions in TF32 through cuDNN, matmuls in FP32)")
+
+
+def set_tf32(choice):
+    """Applies --tf32 and prints the setting in force (a line the summary keeps)."""
+    if choice != "default":
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = choice == "on"
+    print(f"tf32 matmul {torch.backends.cuda.matmul.allow_tf32} convolution {torch.backends.cudnn.allow_tf32}", flush=True)
+
+
 def main(make_model=GaussianMLPVAE):
     """Trains `make_model()` (a module with `negative_elbo(x)`, x a batch of flattened 28×28 images) and prints one
     line per epoch; benchmarks/torch_conv_vae.py passes its own model."""
@@ -52,7 +63,9 @@ def main(make_model=GaussianMLPVAE):
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tf32", choices=("on", "off", "default"), default="default", help=TF32_HELP)
     arguments = parser.parse_args()
+    set_tf32(arguments.tf32)
     torch.manual_seed(arguments.seed)
     torch.set_num_threads(arguments.threads)
     device = torch.device(arguments.device)

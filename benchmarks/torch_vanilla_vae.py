@@ -30,6 +30,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from torch_mlp_vae import TF32_HELP, set_tf32
+
 WIDTHS = (32, 64, 128, 256, 512)
 VARIANCE = 0.1   # model_params.likelihood_variance of conv64.yaml: fixed σ² of the Gaussian decoder
 SIZE, CHANNELS = 64, 3
@@ -194,7 +196,9 @@ def main():
     p.add_argument("--limit", type=int, default=0, help="train on the first N images only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu or cuda (the images are copied there once)")
+    p.add_argument("--tf32", choices=("on", "off", "default"), default="default", help=TF32_HELP)
     a = p.parse_args()
+    set_tf32(a.tf32)
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     device = torch.device(a.device)

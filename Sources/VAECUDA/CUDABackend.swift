@@ -389,12 +389,19 @@ extension CUDABackend {
     }
 
     public func batchNormalized(_ x: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage, epsilon: Float,
-                                activationSlope: Float) -> (output: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage) {
-        let outputs = run([x.shape, [x.shape[1]], [x.shape[1]]], [x, weight, bias]) {
-            let result = try ops.batchNormalized($0[0], weight: $0[1], bias: $0[2], epsilon: epsilon, activationSlope: activationSlope)
-            return [result.output, result.mean, result.variance]
+                                activationSlope: Float,
+                                running: (mean: any DeviceStorage, variance: any DeviceStorage, momentum: Float, correction: Float)?)
+        -> (output: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage,
+            running: (mean: any DeviceStorage, variance: any DeviceStorage)?) {
+        let channels = [x.shape[1]]
+        let inputs: [any DeviceStorage] = [x, weight, bias] + (running.map { [$0.mean, $0.variance] } ?? [])
+        let outputs = run([x.shape, channels, channels] + (running == nil ? [] : [channels, channels]), inputs) { tensors in
+            let moving = running.map { (mean: tensors[3], variance: tensors[4], momentum: $0.momentum, correction: $0.correction) }
+            let result = try ops.batchNormalized(tensors[0], weight: tensors[1], bias: tensors[2], epsilon: epsilon,
+                                                 activationSlope: activationSlope, running: moving)
+            return [result.output, result.mean, result.variance] + (result.running.map { [$0.mean, $0.variance] } ?? [])
         }
-        return (outputs[0], outputs[1], outputs[2])
+        return (outputs[0], outputs[1], outputs[2], running == nil ? nil : (outputs[3], outputs[4]))
     }
 
     public func softmaxCrossEntropy(_ logits: any DeviceStorage, targets: [Int])

@@ -2,8 +2,8 @@ import Foundation
 
 /// An NVIDIA GPU through the CUDA driver API and cuBLAS, loaded at run time: the primary context of device
 /// `index`, VAEKit's kernels compiled by NVRTC for its architecture (a CUBIN, cached) and loaded as one module,
-/// device memory, launches on the default stream (each waited for), and SGEMMs through cuBLAS (FP32, the default
-/// math mode: no TF32).
+/// device memory, launches on the default stream (queued: a copy back waits for them), and SGEMMs through cuBLAS:
+/// FP32 by default, or TF32 on the tensor cores (``usesTF32``).
 public final class CUDAContext: KernelDevice {
     public let name: String
     public let architecture: Int
@@ -13,6 +13,10 @@ public final class CUDAContext: KernelDevice {
     var blasHandle: OpaquePointer?
     let cublas: SharedLibrary
     var deviceHandle: Int32 = 0
+    /// Whether cuBLAS's products run in TF32 (`CUBLAS_TF32_TENSOR_OP_MATH`): each input rounded to 10 bits of
+    /// mantissa on the tensor cores, the sums in FP32, several times FP32's peak on Ampere and Hopper. False
+    /// (`CUBLAS_DEFAULT_MATH`) keeps every product in FP32. Set by ``useTF32(_:)``.
+    public private(set) var usesTF32 = false
 
     typealias Status = Int32
     typealias MemAlloc = @convention(c) (UnsafeMutablePointer<UInt64>, Int) -> Status
@@ -81,6 +85,16 @@ public final class CUDAContext: KernelDevice {
         let blasStatus = try cublas.function("cublasCreate_v2", as: BlasCreate.self)(&blas)
         guard blasStatus == 0 else { throw CUDAError("cuBLAS: cublasCreate failed (status \(blasStatus))") }
         blasHandle = blas
+    }
+
+    /// Turns TF32 products on or off for the GEMMs issued after it (``usesTF32``).
+    public func useTF32(_ on: Bool) throws {
+        typealias SetMathMode = @convention(c) (OpaquePointer?, Int32) -> Status
+        let (tf32Math, defaultMath): (Int32, Int32) = (3, 0)   // cublasMath_t's CUBLAS_TF32_TENSOR_OP_MATH, CUBLAS_DEFAULT_MATH
+        try makeCurrent()
+        let status = try cublas.function("cublasSetMathMode", as: SetMathMode.self)(blasHandle, on ? tf32Math : defaultMath)
+        guard status == 0 else { throw CUDAError("cuBLAS on \(name): cublasSetMathMode(\(on ? "TF32" : "default")) failed with status \(status)") }
+        usesTF32 = on
     }
 
     /// Releases the cuBLAS handle, the module and the primary context (what the process's device memory holds

@@ -140,11 +140,18 @@ extern "C" __global__ void vae_upsample_nearest_gradient(long long images, long 
 }
 
 // ---- Batch normalisation (training mode), one block per channel, with a fused leaky ReLU (slope 1: none). ----
+// With runningMean non-null it also writes the running averages moved toward the batch's statistics, as
+// vae_moving_average would: average·keep + (statistic·momentum)·scale, the mean's scale 1 and the variance's
+// `correction` (Tensor.batchNormalized(…movingAverages:momentum:)).
 extern "C" __global__ void vae_batch_norm_forward(long long batch, long long channels, long long plane,
                                                   const float *__restrict__ x, const float *__restrict__ gamma,
                                                   const float *__restrict__ beta, float epsilon, float slope,
                                                   float *__restrict__ y, float *__restrict__ mean,
-                                                  float *__restrict__ variance) {
+                                                  float *__restrict__ variance,
+                                                  const float *__restrict__ runningMean,
+                                                  const float *__restrict__ runningVariance, float keep,
+                                                  float momentum, float correction, float *__restrict__ newMean,
+                                                  float *__restrict__ newVariance) {
     VAE_REQUIRE_REDUCTION_BLOCK();
     __shared__ float lanes[VAE_REDUCTION_THREADS];
     long long count = batch * plane;
@@ -164,7 +171,14 @@ extern "C" __global__ void vae_batch_norm_forward(long long batch, long long cha
             float out = (x[i] - m) * scale + beta[c];
             y[i] = out > 0.0f ? out : slope * out;
         }
-        if (threadIdx.x == 0) { mean[c] = m; variance[c] = v; }
+        if (threadIdx.x == 0) {
+            mean[c] = m;
+            variance[c] = v;
+            if (runningMean) {
+                newMean[c] = runningMean[c] * keep + m * momentum * 1.0f;
+                newVariance[c] = runningVariance[c] * keep + v * momentum * correction;
+            }
+        }
     }
 }
 

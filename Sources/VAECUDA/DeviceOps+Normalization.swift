@@ -3,16 +3,23 @@ import VAETensor
 // Batch normalisation in training mode (one block per channel) and the running averages it keeps.
 extension DeviceOps {
     /// `Tensor.batchNormalized`: one block per channel (`vae_batch_norm_forward`); also returns the batch's mean and
-    /// biased variance per channel.
-    public func batchNormalized(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, epsilon: Float, activationSlope: Float) throws
-        -> (output: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor) {
+    /// biased variance per channel and, given `running` averages, those averages moved toward them in the same
+    /// launch (x·(1 − momentum) + (statistic·momentum)·scale, the variance's scale `correction`).
+    public func batchNormalized(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, epsilon: Float, activationSlope: Float,
+                                running: (mean: DeviceTensor, variance: DeviceTensor, momentum: Float, correction: Float)? = nil) throws
+        -> (output: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor, running: (mean: DeviceTensor, variance: DeviceTensor)?) {
         let (batch, channels, plane) = Self.normalizationSplit(x.shape)
         let (y, mean, variance) = (try make(x.shape), try make([channels]), try make([channels]))
+        if let running { try requireSameShape("batchNormalized's running averages", running.mean, running.variance, mean) }
+        let moved = try running.map { _ in (mean: try make([channels]), variance: try make([channels])) }
         try device.launch("vae_batch_norm_forward", grid: min(channels, maximumBlocks), block: CUDAKernelSource.reductionThreads,
                           [.int64(batch), .int64(channels), .int64(plane), .address(x.address), .address(weight.address),
                            .address(bias.address), .float(epsilon), .float(activationSlope), .address(y.address),
-                           .address(mean.address), .address(variance.address)])
-        return (y, mean, variance)
+                           .address(mean.address), .address(variance.address), .address(running?.mean.address ?? .null),
+                           .address(running?.variance.address ?? .null), .float(1 - (running?.momentum ?? 0)),
+                           .float(running?.momentum ?? 0), .float(running?.correction ?? 1), .address(moved?.mean.address ?? .null),
+                           .address(moved?.variance.address ?? .null)])
+        return (y, mean, variance, moved)
     }
 
     /// The gradients of ``batchNormalized(_:weight:bias:epsilon:activationSlope:)`` (x's only `needingInput`).

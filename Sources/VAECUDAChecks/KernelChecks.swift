@@ -312,10 +312,25 @@ public struct KernelChecks {
         let reference = x.batchNormalized(weight: weight, bias: bias, epsilon: 1e-5, activationSlope: 0.2)
         let (input, y, mean, variance) = (try buffer(xValues), try buffer(count: 72), try buffer(count: 3), try buffer(count: 3))
         let (gammaBuffer, betaBuffer) = (try buffer(gamma), try buffer(beta))
+        let unused: [KernelArgument] = [.address(.null), .address(.null), .float(1), .float(0), .float(1), .address(.null), .address(.null)]
         try device.launch("vae_batch_norm_forward", grid: 2, block: CUDAKernelSource.reductionThreads, [.int64(6), .int64(3), .int64(4), input, gammaBuffer, betaBuffer,
-                                                                           .float(1e-5), .float(0.2), y, mean, variance])
+                                                                           .float(1e-5), .float(0.2), y, mean, variance] + unused)
         record("vae_batch_norm_forward", try read(y, 72), reference.output.scalars, tolerance: 1e-5)
         record("vae_batch_norm_forward (mean, variance)", try read(mean, 3) + read(variance, 3), reference.mean.scalars + reference.variance.scalars, tolerance: 1e-6)
+        // With running averages: the same output, and the averages as the host's moving averages of its statistics
+        // (from the device's statistics, the same products in the same order: exact).
+        let (averages, movedMean, movedVariance) = ([Float(0.5), -0.25, 2], try buffer(count: 3), try buffer(count: 3))
+        let (y2, mean2, variance2) = (try buffer(count: 72), try buffer(count: 3), try buffer(count: 3))
+        try device.launch("vae_batch_norm_forward", grid: 2, block: CUDAKernelSource.reductionThreads,
+                          [.int64(6), .int64(3), .int64(4), input, gammaBuffer, betaBuffer, .float(1e-5), .float(0.2), y2, mean2, variance2,
+                           try buffer(averages), try buffer(averages.map { $0 + 1 }), .float(1 - Float(0.1)), .float(0.1), .float(24.0 / 23.0),
+                           movedMean, movedVariance])
+        let (deviceMean, deviceVariance) = (Tensor(shape: [3], scalars: try read(mean2, 3)), Tensor(shape: [3], scalars: try read(variance2, 3)))
+        record("vae_batch_norm_forward (with running averages)", try read(y2, 72), reference.output.scalars, tolerance: 1e-5)
+        record("vae_batch_norm_forward (running averages)", try read(movedMean, 3) + read(movedVariance, 3),
+               Tensor(shape: [3], scalars: averages).movingAverage(toward: deviceMean, momentum: 0.1).scalars
+                   + Tensor(shape: [3], scalars: averages.map { $0 + 1 }).movingAverage(toward: deviceVariance, momentum: 0.1, scale: 24.0 / 23.0).scalars,
+               tolerance: 0)
         let expected = gradients([x, weight, bias], upstream: Tensor(shape: [6, 3, 2, 2], scalars: gValues)) {
             $0[0].batchNormalized(weight: $0[1], bias: $0[2], epsilon: 1e-5, activationSlope: 0.2).output
         }

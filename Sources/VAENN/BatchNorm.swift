@@ -38,10 +38,14 @@ public final class BatchNorm: Module {
         precondition((input.rank == 2 || input.rank == 4) && input.shape[1] == channels,
                      "BatchNorm(\(channels)): expected [batch, \(channels)] or [batch, \(channels), h, w], got \(input.shape)")
         if isTraining {
-            let (output, mean, variance) = input.batchNormalized(weight: weight.tensor, bias: bias.tensor,
-                                                                 epsilon: epsilon, activationSlope: activationSlope)
-            updateRunningStatistics(mean: mean, variance: variance,
-                                    count: Float(input.count / channels))
+            // The running averages move toward the batch's statistics in the same op (one launch on a device).
+            let (output, mean, variance) = input.batchNormalized(
+                weight: weight.tensor, bias: bias.tensor, epsilon: epsilon, activationSlope: activationSlope,
+                movingAverages: (runningMean.value, runningVar.value), momentum: momentum)
+            withoutGradients {
+                (runningMean.value, runningVar.value) = (mean, variance)
+                numBatchesTracked.value = numBatchesTracked.value + 1
+            }
             return output
         }
         // View as [batch, channels, positions] so both ranks share one code path.
@@ -56,15 +60,5 @@ public final class BatchNorm: Module {
         let output = (normalized * weight.tensor.reshaped(statisticShape) + bias.tensor.reshaped(statisticShape))
             .reshaped(input.shape)
         return activationSlope == 1 ? output : output.leakyRelu(slope: activationSlope)
-    }
-
-    /// Tensor ops, so that averages on a device stay there (no copy back per layer and step): one pass each.
-    private func updateRunningStatistics(mean: Tensor, variance: Tensor, count: Float) {
-        let correction = count > 1 ? count / (count - 1) : 1
-        withoutGradients {
-            runningMean.value = runningMean.value.movingAverage(toward: mean, momentum: momentum)
-            runningVar.value = runningVar.value.movingAverage(toward: variance, momentum: momentum, scale: correction)
-            numBatchesTracked.value = numBatchesTracked.value + 1
-        }
     }
 }

@@ -139,9 +139,14 @@ public protocol TensorBackend: AnyObject {
     /// Its gradient: each input pixel gets the sum of g over its block.
     func upsampledNearestGradient(upstream g: any DeviceStorage, factor: Int) -> any DeviceStorage
 
-    /// `Tensor.batchNormalized`: the output and the batch's mean and biased variance per channel (shape [C]).
+    /// `Tensor.batchNormalized`: the output and the batch's mean and biased variance per channel (shape [C]); given
+    /// `running` averages, also those averages moved toward the batch's statistics, as ``movingAverage(_:toward:momentum:scale:)``
+    /// would (the variance's scale `correction`), in the same pass.
     func batchNormalized(_ x: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage, epsilon: Float,
-                         activationSlope: Float) -> (output: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage)
+                         activationSlope: Float,
+                         running: (mean: any DeviceStorage, variance: any DeviceStorage, momentum: Float, correction: Float)?)
+        -> (output: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage,
+            running: (mean: any DeviceStorage, variance: any DeviceStorage)?)
     /// The gradients of ``batchNormalized(_:weight:bias:epsilon:activationSlope:)`` for x (only `needingInput`),
     /// the weight and the bias, from its input, output and statistics.
     func batchNormalizedGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, output y: any DeviceStorage,

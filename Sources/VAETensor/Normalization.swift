@@ -17,7 +17,8 @@ extension Tensor {
                      "batchNormalized: input \(shape) does not fit weight \(weight.shape) and bias \(bias.shape)")
         precondition(count > 0, "batchNormalized: empty input \(shape)")
         if let backend = Tensor.backend(self, weight, bias) {
-            return batchNormalizedOnDevice(weight: weight, bias: bias, epsilon: epsilon, activationSlope: activationSlope, backend)
+            let result = batchNormalizedOnDevice(weight: weight, bias: bias, epsilon: epsilon, activationSlope: activationSlope, backend)
+            return (result.output, result.mean, result.variance)
         }
         let (batch, channels) = (shape[0], shape[1])
         let plane = rank == 4 ? shape[2] * shape[3] : 1
@@ -79,6 +80,31 @@ extension Tensor {
 }
 
 extension Tensor {
+    /// Batch normalisation in training mode (``batchNormalized(weight:bias:epsilon:activationSlope:)``) that also
+    /// moves running averages toward the batch's statistics: each average·(1 − momentum) + (statistic·momentum)·scale
+    /// (``movingAverage(toward:momentum:scale:)``), the mean's scale 1 and the variance's Bessel's correction
+    /// N/(N − 1), N = batch·plane (1 when N is 1). Returns the output and the new averages (untracked). On a device
+    /// one launch computes all three; on the host it is that op, then the two averages.
+    public func batchNormalized(weight: Tensor, bias: Tensor, epsilon: Float, activationSlope: Float = 1,
+                                movingAverages running: (mean: Tensor, variance: Tensor), momentum: Float)
+    -> (output: Tensor, runningMean: Tensor, runningVariance: Tensor) {
+        precondition(rank == 2 || rank == 4, "batchNormalized: input \(shape) is neither [batch, channels] nor [batch, channels, h, w]")
+        precondition(running.mean.shape == [shape[1]] && running.variance.shape == [shape[1]],
+                     "batchNormalized: running averages \(running.mean.shape) and \(running.variance.shape) do not fit \(shape[1]) channels")
+        let count = Float(self.count / shape[1])
+        let correction = count > 1 ? count / (count - 1) : 1
+        if let backend = Tensor.backend(self, weight, bias) {
+            let result = batchNormalizedOnDevice(weight: weight, bias: bias, epsilon: epsilon, activationSlope: activationSlope, backend,
+                                                 running: (running.mean, running.variance, momentum, correction))
+            return (result.output, result.running!.mean, result.running!.variance)
+        }
+        let (output, mean, variance) = batchNormalized(weight: weight, bias: bias, epsilon: epsilon, activationSlope: activationSlope)
+        return withoutGradients {
+            (output, running.mean.movingAverage(toward: mean, momentum: momentum),
+             running.variance.movingAverage(toward: variance, momentum: momentum, scale: correction))
+        }
+    }
+
     /// self·(1 − momentum) + (new·momentum)·scale, elementwise for equal shapes: a running average moved toward a
     /// batch's statistic in one pass (batch normalisation's running mean and, with Bessel's correction as `scale`,
     /// variance). Gradients: (1 − momentum) for self, momentum·scale for `new`.

@@ -265,13 +265,19 @@ extension Tensor {
         return Tensor.record(Tensor(device: value.storage), inputs: [moved(to: backend)]) { g in [g] }
     }
 
-    func batchNormalizedOnDevice(weight: Tensor, bias: Tensor, epsilon: Float, activationSlope: Float,
-                                 _ backend: any TensorBackend) -> (output: Tensor, mean: Tensor, variance: Tensor) {
+    /// `batchNormalized` on `backend`; given `running` averages (moved there, untracked), also those averages moved
+    /// toward the batch's statistics by the same launch.
+    func batchNormalizedOnDevice(weight: Tensor, bias: Tensor, epsilon: Float, activationSlope: Float, _ backend: any TensorBackend,
+                                 running: (mean: Tensor, variance: Tensor, momentum: Float, correction: Float)? = nil)
+    -> (output: Tensor, mean: Tensor, variance: Tensor, running: (mean: Tensor, variance: Tensor)?) {
         let (input, weight, bias) = (moved(to: backend), weight.moved(to: backend), bias.moved(to: backend))
         let (x, w) = (input.storage, weight.storage)
         let (needInput, needWeight, needBias) = (input.isTracked, weight.isTracked, bias.isTracked)
-        let (y, mean, variance) = backend.batchNormalized(x, weight: w, bias: bias.storage, epsilon: epsilon,
-                                                          activationSlope: activationSlope)
+        let averages = withoutGradients {
+            running.map { ($0.mean.moved(to: backend).storage, $0.variance.moved(to: backend).storage, $0.momentum, $0.correction) }
+        }
+        let (y, mean, variance, moved) = backend.batchNormalized(x, weight: w, bias: bias.storage, epsilon: epsilon,
+                                                                 activationSlope: activationSlope, running: averages)
         let output = Tensor.record(Tensor(device: y), inputs: [input, weight, bias]) { g in
             let gradients = backend.batchNormalizedGradients(upstream: g.device, input: x, output: y, weight: w, mean: mean,
                                                              variance: variance, epsilon: epsilon,
@@ -279,6 +285,6 @@ extension Tensor {
             return [gradients.input.map(TensorStorage.device), needWeight ? .device(gradients.weight) : nil,
                     needBias ? .device(gradients.bias) : nil]
         }
-        return (output, Tensor(device: mean), Tensor(device: variance))
+        return (output, Tensor(device: mean), Tensor(device: variance), moved.map { (Tensor(device: $0.mean), Tensor(device: $0.variance)) })
     }
 }

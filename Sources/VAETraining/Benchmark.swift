@@ -32,6 +32,9 @@ public struct BenchmarkOptions: @unchecked Sendable {
     /// Called with true just before the timed training steps and with false just after them (a device's counters
     /// read there give the work of those steps alone, without moving the model or the first steps' state).
     public var aroundTimedSteps: ((_ starting: Bool) -> Void)?
+    /// On a device, also time a 4096³ product there (``peakGFLOPsPerSecond``): a GPU's GEMM peak in the same run.
+    /// Off for a device that does no work (the dispatch-only one).
+    public var timeDevicePeak = false
 
     public init() {}
 }
@@ -72,9 +75,9 @@ public struct BenchmarkReport: Codable, Equatable {
     public var optimizerMillisecondsPerStep: Double
     public var trainingImagesPerSecond: Double
     public var trainingGFLOPsPerSecond: Double
-    /// sgemm of 1024³ on this machine now, and the rate the step's own GEMM shapes reach when timed alone (all
-    /// cores together; with shards, one shard's shapes timed on every core at once, single-threaded each). 0 on a
-    /// device.
+    /// sgemm of 1024³ on this machine now (on a device with ``BenchmarkOptions/timeDevicePeak``, a 4096³ product
+    /// there; else 0 on a device), and the rate the step's own GEMM shapes reach when timed alone (all cores
+    /// together; with shards, one shard's shapes timed on every core at once, single-threaded each).
     public var peakGFLOPsPerSecond: Double
     public var modelShapesGFLOPsPerSecond: Double?
     public var fractionOfPeak: Double
@@ -111,6 +114,9 @@ public struct BenchmarkReport: Codable, Equatable {
         ]
         if device == nil {
             lines.append(String(format: "sgemm  1024³ %.1f GFLOP/s → train at %.0f %% of it", peakGFLOPsPerSecond, 100 * fractionOfPeak))
+        } else if peakGFLOPsPerSecond > 0 {
+            lines.append(String(format: "gemm   4096³ on the device %.1f TFLOP/s → train at %.1f %% of it", peakGFLOPsPerSecond / 1000,
+                                100 * fractionOfPeak))
         }
         if let shapes = modelShapesGFLOPsPerSecond, let fraction = fractionOfModelShapes {
             let how = shards > 1 ? "one shard's shapes on each of \(shards) cores at once" : "the step's own shapes alone"
@@ -174,6 +180,21 @@ public enum Benchmark {
         func word() -> Int { words > first ? first + random.integer(below: words - first) : Vocabulary.unknown }
         let sentences = (0..<count).map { _ in (0..<(1 + random.integer(below: longest))).map { _ in word() } + [Vocabulary.end] }
         return SentenceVAE.rows(sentences, width: width)
+    }
+
+    /// GFLOP/s of 4096³ products on `backend`, timed from the host: one to warm up, then 10, each ended by reading
+    /// back the sum of the last (the read waits for the work).
+    public static func devicePeakGFLOPs(_ backend: any TensorBackend, side: Int = 4096) -> Double {
+        var random = RandomStream(seed: 0, name: "bench-peak")
+        let (a, b) = (random.uniform(shape: [side, side]).moved(to: backend), random.uniform(shape: [side, side]).moved(to: backend))
+        return withoutGradients {
+            _ = a.matmul(b).sum().scalars
+            let (repetitions, started) = (10, Date())
+            var product = a.matmul(b)
+            for _ in 1..<repetitions { product = a.matmul(b) }
+            _ = product.sum().scalars
+            return 2 * Double(side * side * side) * Double(repetitions) / Date().timeIntervalSince(started) / 1e9
+        }
     }
 
     /// sgemm FLOPs of one forward pass of the training loss on `batch` images (no tape).
@@ -266,6 +287,9 @@ public enum Benchmark {
             progress?("timing sgemm")
             let peakShape = GEMMShape(m: 1024, n: 1024, k: 1024)
             peak = peakShape.flops / BLAS.time(peakShape, repetitions: 10) / 1e9
+        } else if let backend, options.timeDevicePeak {
+            progress?("timing a 4096³ product on the device")
+            peak = devicePeakGFLOPs(backend)
         }
         var timings: [GEMMTiming] = []
         var modelShapes: Double?, gemmFraction: Double?

@@ -31,6 +31,8 @@ struct Bench: ParsableCommand {
     var shards: Int?
     @Option(help: "Where the steps run: cpu, cuda (GPU 0), or dispatch (the CUDA backend over a device that does no work: what issuing a step costs the host, and the work it hands a GPU).")
     var device = "cpu"
+    @Flag(help: "With --device cuda: products in TF32 on the tensor cores (`vae train --tf32`); FP32 without it.")
+    var tf32 = false
     @Flag(help: "With --device cuda: time each kernel, GEMM and copy of the timed steps on the GPU's clock (CUDA events) and print where a step's device time goes, idle time included.")
     var profile = false
     @Flag(name: .customLong("skip-shapes"), help: "Do not time the model's own GEMM shapes one by one.")
@@ -49,6 +51,7 @@ struct Bench: ParsableCommand {
         if let shards, shards < 1 { throw ValidationError("--shards must be 1 or more, got \(shards)") }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
         if !["cpu", "cuda", "dispatch"].contains(device) { throw ValidationError("--device must be cpu, cuda or dispatch, got '\(device)'") }
+        if tf32 && device != "cuda" { throw ValidationError("--tf32 sets how a GPU multiplies: use it with --device cuda (got --device \(device))") }
         if profile && device != "cuda" { throw ValidationError("--profile times work on a GPU's clock: use it with --device cuda (got --device \(device))") }
     }
 
@@ -67,8 +70,9 @@ struct Bench: ParsableCommand {
             options.shards = shards ?? 0
             options.timeModelShapes = !skipShapes
             let backend = device == "dispatch" ? CUDABackend(device: CachingDevice(DispatchOnlyDevice()))
-                : try cudaBackend(device, flag: "--device cuda", group: SingleProcess(), profiling: profile)
+                : try cudaBackend(device, flag: "--device cuda", group: SingleProcess(), profiling: profile, tf32: tf32)
             options.backend = backend
+            options.timeDevicePeak = device == "cuda"
             let caching = backend?.ops.device as? CachingDevice
             var timed: (before: DeviceWork?, after: DeviceWork?)
             let profiler = caching?.base as? ProfilingDevice

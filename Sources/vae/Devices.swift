@@ -19,7 +19,7 @@ struct Devices: ParsableCommand {
     var json = false
     @Flag(help: "Also compile VAEKit's CUDA kernels with NVRTC (a CUBIN for the first GPU's architecture, else PTX for compute_90) and report it; the result is cached.")
     var compile = false
-    @Flag(help: "Also run every CUDA kernel (and cuBLAS's SGEMM) on the first GPU against the CPU backend, with the tolerances of `KernelChecks`; exits non-zero when one differs.")
+    @Flag(help: "Also run every CUDA kernel (and cuBLAS's SGEMM, in FP32 and in TF32) on the first GPU against the CPU backend, with the tolerances of `KernelChecks`; exits non-zero when one differs.")
     var check = false
 
     /// What `--json` prints (keys in snake case).
@@ -50,7 +50,7 @@ struct Devices: ParsableCommand {
                             libraries: probe.libraries.map { .init(name: $0.library.rawValue, path: $0.path, version: $0.version, problem: $0.problem) },
                             devices: probe.devices.map { .init(index: $0.index, name: $0.name, architecture: "sm_\($0.architecture)", memoryBytes: $0.memoryBytes) }),
                 kernels: compile ? try compileKernels(probe) : nil,
-                checks: check ? try KernelChecks.run(on: CUDAContext()) : nil)
+                checks: check ? try gpuChecks() : nil)
             let failed = (report.checks ?? []).filter { !$0.passed }
             if json {
                 print(try JSONOutput.encode(report))
@@ -83,6 +83,15 @@ struct Devices: ParsableCommand {
         }
     }
 
+    /// Every kernel check on the first GPU, then products of a size cuBLAS tiles, in FP32 and again in TF32.
+    func gpuChecks() throws -> [KernelCheck] {
+        let context = try CUDAContext()
+        var checks = try KernelChecks.run(on: context) + KernelChecks.products(on: context, tf32: false)
+        try context.useTF32(true)
+        checks += try KernelChecks.products(on: context, tf32: true)
+        return checks
+    }
+
     /// Compiles ``CUDAKernelSource`` for the first GPU (a CUBIN for its sm_XY) or, without one, to PTX for compute_90.
     func compileKernels(_ probe: CUDAProbe) throws -> Report.Kernels {
         let nvrtc = try NVRTC()
@@ -98,15 +107,21 @@ struct Devices: ParsableCommand {
 
 /// The backend `device: cuda` runs on (GPU 0 through the caching allocator), or nil for the CPU. Without a usable GPU
 /// it stops here, before anything is written, with `flag` and what this machine lacks (the driver, a GPU, a
-/// library, and where it was looked for).
-func cudaBackend(_ device: String, flag: String, group: any ProcessGroup, profiling: Bool = false) throws -> CUDABackend? {
-    guard device == "cuda" else { return nil }
+/// library, and where it was looked for). `tf32` runs its GEMMs in TF32 (`CUDAContext.useTF32(_:)`); on the CPU,
+/// whose products are FP32, it is noted and has no effect.
+func cudaBackend(_ device: String, flag: String, group: any ProcessGroup, profiling: Bool = false,
+                 tf32: Bool = false) throws -> CUDABackend? {
+    guard device == "cuda" else {
+        if tf32 { Console.note("note: TF32 applies to --device cuda; the CPU's products stay FP32") }
+        return nil
+    }
     guard group.size == 1 else {
         throw TrainingError("\(flag): MPI ranks run on the CPU in this version; run one process per GPU without mpirun, or --device cpu")
     }
     if let problem = CUDAProbe.run().problem { throw TrainingError("\(flag): \(problem)") }
     do {
         let context = try CUDAContext(device: 0)
+        if tf32 { try context.useTF32(true) }
         return CUDABackend(device: CachingDevice(profiling ? ProfilingDevice(context) : context))
     } catch {
         throw TrainingError("\(flag): \(error)")

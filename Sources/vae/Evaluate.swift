@@ -43,6 +43,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Where to evaluate: cpu, or cuda (GPU 0; `vae devices` shows what this machine has).")
     var device = "cpu"
 
+    @Flag(help: "With --device cuda: products in TF32 on the tensor cores (faster, inputs rounded to 10 bits of mantissa); FP32 without it, whatever the run trained with.")
+    var tf32 = false
+
     @Option(parsing: .unconditional, help: "Decoder rows per pass of the NLL: k samples of one image, or the samples of several images together (default 2048, which keeps a CPU's passes in cache; on a GPU a larger pass, e.g. 32768, issues fewer launches and reads back fewer times, at the cost of memory).")
     var chunk = 2048
 
@@ -55,7 +58,8 @@ struct Evaluate: ParsableCommand {
             // writes. A rank waits for the others' whole share of the NLL, hence the day-long timeout.
             let group = try processGroup(timeout: 86_400)
             if group.rank != 0 { Console.quiet = true }
-            let backend = try cudaBackend(device, flag: "--device cuda", group: group)
+            guard !tf32 || device == "cuda" else { throw ValidationError("--tf32 sets how a GPU multiplies: use it with --device cuda (got --device \(device))") }
+            let backend = try cudaBackend(device, flag: "--device cuda", group: group, tf32: tf32)
             let run = try TrainedRun(directory: runDirectory)
             BLAS.setThreadCount(run.config.trainer.threads)
             let (test, images) = try run.testData(dataDirectory: data, limit: limit)

@@ -25,6 +25,8 @@ struct Train: ParsableCommand {
     var threads: Int?
     @Option(help: "Where to train (trainer_params.device): cpu, or cuda (an NVIDIA GPU; `vae devices` shows what this machine has).")
     var device: String?
+    @Flag(help: "On --device cuda, products (linear layers, convolutions) in TF32 on the tensor cores (trainer_params.tf32): inputs rounded to 10 bits of mantissa, as PyTorch's convolutions by default; FP32 without it.")
+    var tf32 = false
     @Option(parsing: .unconditional, help: "Use only the first N training images (data_params.train_limit; 0 = all).")
     var trainLimit: Int?
     @Option(parsing: .unconditional, help: "Use only the first N test images (data_params.test_limit; 0 = all).")
@@ -62,7 +64,7 @@ struct Train: ParsableCommand {
         if resume != nil {
             // Everything else would change the model, the data or the random streams half-way through the run.
             let given: [(String, Bool)] = [("config", config != nil), ("data", data != nil), ("batch-size", batchSize != nil),
-                                           ("seed", seed != nil), ("threads", threads != nil), ("device", device != nil), ("train-limit", trainLimit != nil),
+                                           ("seed", seed != nil), ("threads", threads != nil), ("device", device != nil), ("tf32", tf32), ("train-limit", trainLimit != nil),
                                            ("test-limit", testLimit != nil), ("binarize", binarize), ("output", output != nil)]
             if let (flag, _) = given.first(where: \.1) {
                 throw ValidationError("--\(flag) cannot be used with --resume: a resumed run keeps the config in RUN_DIR/config.yaml (only --epochs and --learning-rate may change)")
@@ -79,6 +81,7 @@ struct Train: ParsableCommand {
         if let seed { resolved.experiment.seed = UInt64(seed) }
         if let threads { resolved.trainer.threads = threads }
         if let device { resolved.trainer.device = device }
+        if tf32 { resolved.trainer.tf32 = true }
         if let trainLimit { resolved.data.trainLimit = trainLimit }
         if let testLimit { resolved.data.testLimit = testLimit }
         if binarize { resolved.data.binarize = true }
@@ -94,7 +97,8 @@ struct Train: ParsableCommand {
             if group.rank != 0 { Console.quiet = true }
             if let resume { return try continueRun(in: resume, group: group) }
             let resolved = try resolvedConfig()
-            let backend = try cudaBackend(resolved.trainer.device, flag: "--device cuda (trainer_params.device)", group: group)
+            let backend = try cudaBackend(resolved.trainer.device, flag: "--device cuda (trainer_params.device)", group: group,
+                                          tf32: resolved.trainer.tf32)
             let trainer = try Trainer(config: resolved, group: group)
             (trainer.rankReduction, trainer.backend) = (mpiReduction, backend)
             // Rank 0 picks the directory (runs/mlp-2 when runs/mlp is taken) and tells the others.
@@ -153,7 +157,8 @@ extension Train {
         resolved.trainer.epochs = total
         if let learningRate { resolved.experiment.learningRate = learningRate }
         try resolved.validate()
-        let backend = try cudaBackend(resolved.trainer.device, flag: "--device cuda (trainer_params.device)", group: group)
+        let backend = try cudaBackend(resolved.trainer.device, flag: "--device cuda (trainer_params.device)", group: group,
+                                          tf32: resolved.trainer.tf32)
         let trainer = try Trainer(config: resolved, group: group)
         (trainer.rankReduction, trainer.backend) = (mpiReduction, backend)
         try trainer.restore(from: directory)

@@ -64,11 +64,19 @@ extension DevicesCommandTests {
 
 extension DevicesCommandTests {
     /// `vae eval --device cuda` without a GPU names what is missing; a device that is neither is refused by name.
+    /// `--tf32` on the CPU: a note for `train` (the config keeps it), a refusal for `eval` and with `--resume`.
     @Test func evaluatingOnCUDANeedsAGPU() throws {
         let workspace = try makeTemporaryDirectory("device-eval")
         defer { removeDirectory(workspace) }
-        let trained = try runVAE(["train", "--epochs", "1", "--train-limit", "256", "--test-limit", "64", "--output", workspace + "/run", "--quiet"], in: workspace)
+        let trained = try runVAE(["train", "--epochs", "1", "--train-limit", "256", "--test-limit", "64", "--output", workspace + "/run", "--tf32"], in: workspace)
         #expect(trained.status == 0, "stderr: \(trained.standardError)")
+        #expect(trained.errorLines.contains("note: TF32 applies to --device cuda; the CPU's products stay FP32"), "stderr: \(trained.standardError)")
+        let saved = try String(contentsOfFile: workspace + "/run/config.yaml", encoding: .utf8)
+        #expect(saved.contains("tf32: true"), "\(saved)")
+        let resumed = try runVAE(["train", "--resume", workspace + "/run", "--epochs", "2", "--tf32"], in: workspace)
+        #expect(resumed.errorLines.first?.hasPrefix("error: --tf32 cannot be used with --resume") == true, "stderr: \(resumed.standardError)")
+        let cpuTF32 = try runVAE(["eval", workspace + "/run", "--limit", "8", "-k", "4", "--tf32"], in: workspace)
+        #expect(cpuTF32.errorLines == ["error: --tf32 sets how a GPU multiplies: use it with --device cuda (got --device cpu)"])
         let result = try runVAE(["eval", workspace + "/run", "--limit", "8", "-k", "4", "--device", "cuda"], in: workspace)
         #expect(result.status != 0)
         #expect(result.errorLines.count == 1 && result.standardError.hasPrefix("error: --device cuda: ") && result.standardError.contains("libcuda"),
@@ -98,5 +106,7 @@ extension DevicesCommandTests {
                 "stderr: \(cuda.standardError)")
         let bad = try runVAE(["bench", "--device", "tpu"])
         #expect(bad.errorLines == ["error: --device must be cpu, cuda or dispatch, got 'tpu'"])
+        let tf32 = try runVAE(["bench", "--device", "dispatch", "--tf32"])
+        #expect(tf32.errorLines == ["error: --tf32 sets how a GPU multiplies: use it with --device cuda (got --device dispatch)"])
     }
 }

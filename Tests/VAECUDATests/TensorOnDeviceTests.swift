@@ -18,8 +18,8 @@ struct TensorOnDeviceTests {
         return stream.uniform(shape: shape, in: range)
     }
 
-    func expectClose(_ device: Tensor, _ cpu: Tensor, _ what: String, tolerance: Float = 1e-5) {
-        #expect(device.backend === backend, "\(what): not on the device")
+    func expectClose(_ device: Tensor, _ cpu: Tensor, _ what: String, tolerance: Float = 1e-5, on other: CUDABackend? = nil) {
+        #expect(device.backend === (other ?? backend), "\(what): not on the device")
         #expect(device.shape == cpu.shape, "\(what): shape \(device.shape), expected \(cpu.shape)")
         let worst = zip(device.scalars, cpu.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
         #expect(worst <= tolerance, "\(what): largest relative difference \(worst)")
@@ -284,6 +284,38 @@ extension TensorOnDeviceTests {
             expectClose(device.variance, cpu.variance, "batch variance \(shape)")
         }
         #expect(backend.hostFallbacks == before, "ran on the host: \(backend.hostFallbacks)")
+    }
+
+    /// Batch normalisation that moves its running averages: on the device one launch (the forward kernel), the
+    /// output and the averages the host's (the averages exactly, from the device's statistics), for 4-D and 2-D
+    /// inputs and a batch of one row (Bessel's correction 1).
+    @Test func runningAveragesMoveInTheNormalisationsLaunch() throws {
+        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let device = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let (weight, bias) = (values([3], seed: 60, in: 0.5...1.5).moved(to: device), values([3], seed: 61).moved(to: device))
+        let (mean, variance) = (values([3], seed: 62).moved(to: device), values([3], seed: 63, in: 0.5...2).moved(to: device))
+        for shape in [[5, 3, 2, 2], [6, 3], [1, 3]] {
+            let input = values(shape, seed: 64).moved(to: device)
+            let launches = caching.launches
+            let fused = input.batchNormalized(weight: weight, bias: bias, epsilon: 1e-5, activationSlope: 0.2,
+                                              movingAverages: (mean, variance), momentum: 0.1)
+            #expect(caching.launches - launches == 1, "\(shape): \(caching.launches - launches) launches")
+            let plain = input.batchNormalized(weight: weight, bias: bias, epsilon: 1e-5, activationSlope: 0.2)
+            let count = Float(input.count / 3), correction = count > 1 ? count / (count - 1) : 1
+            #expect(fused.output.scalars == plain.output.scalars, "\(shape): output")
+            #expect(fused.runningMean.scalars == mean.movingAverage(toward: plain.mean, momentum: 0.1).scalars, "\(shape): running mean")
+            #expect(fused.runningVariance.scalars == variance.movingAverage(toward: plain.variance, momentum: 0.1, scale: correction).scalars,
+                    "\(shape): running variance")
+            // The host's op: the output within the device's rounding, the averages from the host's statistics.
+            let host = values(shape, seed: 64).batchNormalized(weight: weight.moved(to: nil), bias: bias.moved(to: nil), epsilon: 1e-5,
+                                                               activationSlope: 0.2, movingAverages: (mean.moved(to: nil), variance.moved(to: nil)),
+                                                               momentum: 0.1)
+            expectClose(fused.output, host.output, "\(shape): output on the host", on: device)
+            expectClose(fused.runningMean, host.runningMean, "\(shape): running mean on the host", on: device)
+            expectClose(fused.runningVariance, host.runningVariance, "\(shape): running variance on the host", on: device)
+            #expect(!fused.runningMean.isTracked && !fused.runningVariance.isTracked)
+        }
+        #expect(device.failure == nil)
     }
 
     /// Finiteness of many device tensors in one check (more than one launch's 8), and the index of the bad one.

@@ -133,3 +133,15 @@ extension TrainerOnDeviceTests {
         #expect(copiesAfterEpoch.count == 2 && copiesAfterEpoch[1] - copiesAfterEpoch[0] == 1, "copies to the device after each epoch: \(copiesAfterEpoch)")
     }
 }
+
+/// `vae bench --device cuda`'s GEMM peak: products on the device (one to warm up, 10 timed), each pass ended by
+/// reading back one sum, the operands copied there once.
+@Test(.enabled(if: emulatorAvailable, "no C++ compiler to emulate the kernels"))
+func theDevicePeakTimesProductsOnTheDevice() throws {
+    let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+    let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+    let rate = Benchmark.devicePeakGFLOPs(backend, side: 40)
+    #expect(rate > 0 && rate.isFinite)
+    #expect(backend.failure == nil)
+    #expect((caching.gemms, caching.copiesToDevice, caching.copiesToHost) == (11, 2, 2))
+}

@@ -84,6 +84,7 @@ extension ConfigField {
         field("trainer_params", "output_dir", \.trainer.outputDirectory, .nonEmpty),
         field("trainer_params", "threads", \.trainer.threads, .integers(1...256)),
         field("trainer_params", "device", \.trainer.device, .oneOf(["cpu", "cuda"])),
+        field("trainer_params", "tf32", \.trainer.tf32),
         field("trainer_params", "data_parallel", \.trainer.dataParallel),
         field("trainer_params", "picture_count", \.trainer.pictureCount, .integers(1...1024)),
         field("trainer_params", "picture_every", \.trainer.pictureEvery, .integers(0...100_000)),

@@ -144,6 +144,10 @@ public struct RunConfig: Equatable, Sendable {
         /// Where the tensors live (`device`): `cpu` (BLAS and VAEKit's C kernels) or `cuda` (an NVIDIA GPU, through
         /// libraries loaded at run time; `vae devices` says what this machine has).
         public var device: String
+        /// On `cuda`, run the GEMMs (linear layers and convolutions) in TF32 on the tensor cores (`tf32`, default
+        /// false: FP32): inputs rounded to 10 bits of mantissa, several times the FP32 rate on Ampere and Hopper,
+        /// what PyTorch's convolutions do by default. The CPU's products are FP32 either way.
+        public var tf32: Bool
         /// Split each batch (and the test-set evaluation) into one shard of rows per thread for models whose loss
         /// is a row mean (`data_parallel`, default true); false keeps every batch on one tape with the BLAS
         /// threaded, as runs before data-parallel steps did (their results are reproduced exactly).
@@ -160,9 +164,10 @@ public struct RunConfig: Equatable, Sendable {
         public init(
             epochs: Int = 10, runName: String = "mlp", outputDirectory: String = "runs", threads: Int = 2,
             pictureCount: Int = 64, pictureEvery: Int = 0, dataParallel: Bool = true, tensorboard: Bool = true,
-            device: String = "cpu"
+            device: String = "cpu", tf32: Bool = false
         ) {
             self.device = device
+            self.tf32 = tf32
             self.epochs = epochs
             self.runName = runName
             self.outputDirectory = outputDirectory
