@@ -343,6 +343,10 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         run(x.shape, [x, draws]) { try ops.mirroredLines($0[0], draws: $0[1], width: width) }
     }
 
+    public func binarized(_ x: any DeviceStorage, draws: any DeviceStorage) -> any DeviceStorage {
+        run(x.shape, [x, draws]) { try ops.binarized($0[0], draws: $0[1]) }
+    }
+
     public func sortRows(_ x: any DeviceStorage) -> (values: any DeviceStorage, order: any DeviceStorage) {
         let outputs = run([x.shape, [2 * x.shape.reduce(1, *)]], [x]) {
             let result = try ops.sortRows($0[0])

@@ -1,5 +1,5 @@
 extension CUDAKernelSource {
-    /// Sorting rows and its gradient; one-hot rows from positions on the device; mirroring image lines.
+    /// Sorting rows and its gradient; one-hot rows from positions on the device; mirroring image lines and binarising values.
     static let ordering = #"""
 // ---- Ordering: each row of [rows, length] sorted ascending, ties by position (Tensor.sortedWithinRows). ----
 // One block per row: the row and its positions go to scratch memory (keys, positions: `padded` entries per row, a
@@ -70,6 +70,12 @@ extern "C" __global__ void vae_mirror_lines(long long count, long long features,
         long long column = i % width;
         y[i] = draws[i / features] < 0.5f ? x[i - column + width - 1 - column] : x[i];
     }
+}
+
+// Dynamic binarisation: 1 where the value's draw is below it, else 0 (Tensor.binarized).
+extern "C" __global__ void vae_binarize(long long n, const float *__restrict__ x, const float *__restrict__ draws,
+                                        float *__restrict__ y) {
+    VAE_LOOP(i, n) y[i] = draws[i] < x[i] ? 1.0f : 0.0f;
 }
 """#
 }

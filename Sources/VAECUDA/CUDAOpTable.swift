@@ -65,6 +65,7 @@ public enum CUDAOpTable {
         "positionsOfRowMaxima": .kernels(["vae_max_axis"]),
         "oneHot": .kernels(["vae_one_hot"]),
         "mirroringLines": .kernels(["vae_mirror_lines"]),
+        "binarized": .kernels(["vae_binarize"]),
         "logSumExp": .kernels(["vae_log_sum_exp_axis", "vae_softmax_axis_gradient"]),
         "logMeanExp": .composite(["logSumExp", "-"]),
         "matmul": .cublas(kernels: []),

@@ -1,7 +1,8 @@
 import VAETensor
 
 // Sorting rows on the device (`Tensor.sortedWithinRows`), gathering and one-hot rows by positions held there
-// (`RowIndices`), and mirroring image lines (`Tensor.mirroringLines`).
+// (`RowIndices`), and the augmentations: mirroring image lines (`Tensor.mirroringLines`) and binarising
+// (`Tensor.binarized`).
 extension DeviceOps {
     /// Each row of `[rows, length]` sorted ascending, ties by position, and the position each sorted entry came
     /// from (8-byte integers, a tensor of twice the count): one block per row runs a bitonic network over the row
@@ -55,5 +56,10 @@ extension DeviceOps {
         try device.launch("vae_mirror_lines", grid: grid(y.count), block: blockSize,
                           [.int64(x.shape[0]), .int64(x.shape[1]), .int64(width), .address(draws.address), .address(x.address), .address(y.address)])
         return y
+    }
+
+    /// 1 where the draw is below the value, 0 elsewhere: dynamic binarisation (`Tensor.binarized`).
+    public func binarized(_ x: DeviceTensor, draws: DeviceTensor) throws -> DeviceTensor {
+        try elementwise("vae_binarize", "binarized", x, draws)
     }
 }

@@ -34,5 +34,12 @@ extension KernelChecks {
         try device.launch("vae_mirror_lines", grid: 2, block: 16, [.int64(4), .int64(15), .int64(5), try buffer(draws), try buffer(images), mirrored])
         record("vae_mirror_lines", try read(mirrored, 60),
                Tensor(shape: [4, 15], scalars: images).mirroringLines(width: 5, where: Tensor(shape: [4], scalars: draws)).scalars, tolerance: 0)
+
+        // Binarised values, with draws equal to their values (0) and values of 0 and 1.
+        let (grey, greyDraws) = (values(50, seed: 63, in: 0...1) + [0, 1, 0.25], values(50, seed: 64, in: 0...1) + [0, 0.999, 0.25])
+        let binary = try buffer(count: 53)
+        try device.launch("vae_binarize", grid: 2, block: 16, [.int64(53), try buffer(grey), try buffer(greyDraws), binary])
+        record("vae_binarize", try read(binary, 53),
+               Tensor(shape: [53], scalars: grey).binarized(by: Tensor(shape: [53], scalars: greyDraws)).scalars, tolerance: 0)
     }
 }

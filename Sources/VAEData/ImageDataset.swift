@@ -43,29 +43,24 @@ public struct ImageDataset: Dataset {
     }
 
     /// The images at `indices`, as a `[indices.count, featureCount]` batch. With `binarizing`, each pixel
-    /// becomes 1 with probability equal to its grey level (dynamic binarisation, a fresh draw every call).
+    /// becomes 1 with probability equal to its grey level (dynamic binarisation, a fresh draw every call:
+    /// `Tensor.binarized(by:)`).
     public func batch(_ indices: some Collection<Int>, binarizing random: inout RandomStream?) -> Tensor {
         let width = featureCount
         let rows = Array(indices)
-        let uniforms = random?.uniform(count: rows.count * width)
         let values = images.scalars.withUnsafeBufferPointer { source in
             [Float](unsafeUninitializedCapacity: rows.count * width) { target, initialized in
                 let (from, to) = (source.baseAddress!, target.baseAddress!)
                 // Rows split over the threads; one block copy per row (an element loop here ran scalar).
                 Parallel.forEachChunk(of: rows.count, minimumWork: width, grain: 1 << 15) { chunk in
-                    for row in chunk {
-                        (to + row * width).initialize(from: from + rows[row] * width, count: width)
-                        guard let uniforms else { continue }
-                        uniforms.withUnsafeBufferPointer { draws in
-                            let (pixel, draw) = (to + row * width, draws.baseAddress! + row * width)
-                            for column in 0..<width { pixel[column] = draw[column] < pixel[column] ? 1 : 0 }
-                        }
-                    }
+                    for row in chunk { (to + row * width).initialize(from: from + rows[row] * width, count: width) }
                 }
                 initialized = rows.count * width
             }
         }
-        return Tensor(shape: [rows.count, width], scalars: values)
+        let batch = Tensor(shape: [rows.count, width], scalars: values)
+        guard random != nil else { return batch }
+        return batch.binarized(by: random!.uniform(shape: batch.shape))
     }
 }
 

@@ -127,6 +127,8 @@ public protocol TensorBackend: AnyObject {
     /// Rows `[count, features]` with each row whose draw (`[count]`) is below ½ reversed within every line of
     /// `width` values (`Tensor.mirroringLines`).
     func mirroredLines(_ x: any DeviceStorage, draws: any DeviceStorage, width: Int) -> any DeviceStorage
+    /// 1 where the draw (the same shape) is below the value, 0 elsewhere (`Tensor.binarized`).
+    func binarized(_ x: any DeviceStorage, draws: any DeviceStorage) -> any DeviceStorage
 
     /// Each row of `[rows, length]` sorted ascending, ties by position (`Tensor.sortedWithinRows`), and where each
     /// entry came from (opaque storage, for the gradient).

@@ -9,9 +9,9 @@ import VAETensor
 /// there once too, for each epoch's test −ELBO and TensorBoard's histograms (from the host, each op of a pass that
 /// read its input copied it).
 ///
-/// Used when the run trains on a device in one process, the model takes its input there, and no binarisation draws
-/// per batch (it is made on the host); and when the examples take at most ``limitBytes``, since the epoch's order
-/// is a second copy. Horizontal flips are made there (``batch(_:of:flipping:)``), from the same draws.
+/// Used when the run trains on a device in one process and the model takes its input there, and when the examples
+/// take at most ``limitBytes``, since the epoch's order is a second copy. Dynamic binarisation and horizontal flips
+/// are made there (``batch(_:of:augmentation:width:)``), from the host's draws, in the host's order.
 struct DeviceTrainingSet {
     /// The most the examples may take on the device (the epoch's gathered copy takes as much again).
     static let limitBytes = 1 << 30
@@ -24,8 +24,8 @@ struct DeviceTrainingSet {
     init?(_ train: any Dataset, testImages: Tensor, config: RunConfig, model: any VariationalAutoencoder,
           backend: (any TensorBackend)?, processes: Int) {
         let bytes = (train.count * train.exampleSize + testImages.count) * MemoryLayout<Float>.size
-        guard let backend, processes == 1, !model.readsInputOnHost, !config.data.binarize,
-              !config.data.horizontalFlip || train is ImageDataset, train.count > 0, bytes <= Self.limitBytes else { return nil }
+        guard let backend, processes == 1, !model.readsInputOnHost,
+              !(config.data.horizontalFlip || config.data.binarize) || train is ImageDataset, train.count > 0, bytes <= Self.limitBytes else { return nil }
         examples = withoutGradients { train.batch(0..<train.count).moved(to: backend) }
         self.testImages = withoutGradients { testImages.moved(to: backend) }
     }
@@ -33,12 +33,20 @@ struct DeviceTrainingSet {
     /// The examples in `order`, on the device: the epoch's batches are consecutive slices of it.
     func epoch(_ order: [Int]) -> Tensor { withoutGradients { examples.gathering(order) } }
 
-    /// Rows `rows` of an epoch's examples, each image mirrored left–right where its draw from `flipping` (when
-    /// given) is below ½, as the host's `ImageDataset.batch(_:augmentation:)` mirrors them.
-    func batch(_ rows: Range<Int>, of epoch: Tensor, flipping: inout RandomStream?, width: Int) -> Tensor {
-        let batch = epoch.slice(rows)
-        guard var stream = flipping else { return batch }
-        defer { flipping = stream }
-        return batch.mirroringLines(width: width, where: stream.uniform(shape: [rows.count], on: batch.backend))
+    /// Rows `rows` of an epoch's examples, augmented as the host's `ImageDataset.batch(_:augmentation:)` does it:
+    /// binarised with draws from `augmentation.binarizing` (when given), then each image mirrored left–right where
+    /// its draw from `augmentation.flipping` (when given) is below ½. The draws are made on the device, the host's
+    /// values; the streams move as on the host.
+    func batch(_ rows: Range<Int>, of epoch: Tensor, augmentation: inout BatchAugmentation, width: Int) -> Tensor {
+        var batch = epoch.slice(rows)
+        if var stream = augmentation.binarizing {
+            batch = batch.binarized(by: stream.uniform(shape: batch.shape, on: batch.backend))
+            augmentation.binarizing = stream
+        }
+        if var stream = augmentation.flipping {
+            batch = batch.mirroringLines(width: width, where: stream.uniform(shape: [rows.count], on: batch.backend))
+            augmentation.flipping = stream
+        }
+        return batch
     }
 }

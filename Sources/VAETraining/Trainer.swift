@@ -250,7 +250,7 @@ public final class Trainer {
             func window(_ stream: RandomStream) -> RandomStream { ranked ? stream.rows(rows, of: indices.count) : stream }
             var augmentation = BatchAugmentation(binarizing: config.data.binarize ? window(binarization) : nil,
                                                  flipping: config.data.horizontalFlip ? window(flipping) : nil)
-            let input = ordered.map { deviceTrainingSet!.batch(mine.startIndex..<mine.endIndex, of: $0, flipping: &augmentation.flipping,
+            let input = ordered.map { deviceTrainingSet!.batch(mine.startIndex..<mine.endIndex, of: $0, augmentation: &augmentation,
                                                                width: train.exampleShape.last ?? 1) }
                 ?? train.batch(mine, augmentation: &augmentation).moved(to: model.readsInputOnHost ? nil : backend)
             if let binarizing = augmentation.binarizing { binarization = ranked ? binarization.joined([binarizing]) : binarizing }

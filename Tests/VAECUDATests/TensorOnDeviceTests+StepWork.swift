@@ -228,3 +228,22 @@ extension TensorOnDeviceTests {
         #expect(row.mirroringLines(width: 3, where: Tensor(shape: [1], scalars: [0.5])).scalars == [1, 2, 3, 4, 5, 6])
     }
 }
+
+extension TensorOnDeviceTests {
+    /// Binarised values on the device are the host's, with the draws made there (nothing copied to it); a draw
+    /// equal to its value gives 0, as on the host.
+    @Test func valuesAreBinarisedOnTheDevice() throws {
+        let grey = values([6, 20], seed: 49, in: 0...1)
+        var (hostDraws, deviceDraws) = (RandomStream(seed: 5, name: "binarize"), RandomStream(seed: 5, name: "binarize"))
+        let onHost = grey.binarized(by: hostDraws.uniform(shape: [6, 20], on: nil))
+        let (counting, counted) = try countingBackend()
+        let onDevice = grey.moved(to: counted)
+        let copies = counting.copiesToDevice
+        let binary = onDevice.binarized(by: deviceDraws.uniform(shape: [6, 20], on: counted))
+        #expect(counting.copiesToDevice == copies && binary.backend === counted)
+        #expect(binary.scalars == onHost.scalars && hostDraws == deviceDraws)
+        #expect(Set(onHost.scalars) == [0, 1])
+        let edges = Tensor(shape: [4], scalars: [0, 1, 0.5, 0.5]).binarized(by: Tensor(shape: [4], scalars: [0, 0.999, 0.5, 0.49]))
+        #expect(edges.scalars == [0, 1, 0, 1])
+    }
+}

@@ -109,10 +109,12 @@ struct TrainerOnDeviceTests {
 
 extension TrainerOnDeviceTests {
     /// The training examples go to the device once: an epoch after the first copies there only its order, not one
-    /// batch per step; and the losses are the CPU's (the batches are the same rows, mirrored by the same draws).
-    @Test(arguments: [false, true]) func trainingExamplesStayOnTheDevice(flipping: Bool) throws {
+    /// batch per step; and the losses are the CPU's (the batches are the same rows, binarised and mirrored by the
+    /// same draws).
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func trainingExamplesStayOnTheDevice(flipping: Bool, binarizing: Bool) throws {
         var config = Self.smallRun(batchSize: 32, epochs: 2, hidden: 16)
-        config.data.horizontalFlip = flipping
+        (config.data.horizontalFlip, config.data.binarize) = (flipping, binarizing)
         let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
         let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
         var losses: [[Double]] = [[], []]
