@@ -17,6 +17,7 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
     /// ``constant(_:make:)``'s storages by key.
     var constants: [String: any DeviceStorage] = [:]
     public var name: String { ops.device.name }
+    public var availableBytes: Int? { ops.device.availableBytes }
 
     public init(device: KernelDevice) { ops = DeviceOps(device: device) }
     /// With the launch sizes of `ops` (the tests' emulated device runs small blocks).

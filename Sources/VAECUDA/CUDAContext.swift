@@ -121,6 +121,14 @@ public final class CUDAContext: KernelDevice {
         return DeviceAddress(address)
     }
 
+    /// The GPU's free memory now (`cuMemGetInfo`), or nil if the driver does not say.
+    public var availableBytes: Int? {
+        typealias MemGetInfo = @convention(c) (UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>) -> Status
+        guard (try? makeCurrent()) != nil, let getInfo = try? driver.function("cuMemGetInfo_v2", as: MemGetInfo.self) else { return nil }
+        var (free, total) = (0, 0)
+        return getInfo(&free, &total) == 0 ? free : nil
+    }
+
     public func free(_ address: DeviceAddress) {
         _ = setCurrent(context)
         _ = memFree(address.rawValue)

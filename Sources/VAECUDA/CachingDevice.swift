@@ -8,6 +8,8 @@ import Foundation
 public final class CachingDevice: KernelDevice, @unchecked Sendable {
     public let base: KernelDevice
     public var name: String { base.name }
+    /// The base device's free memory and this cache's blocks, which it hands out again.
+    public var availableBytes: Int? { base.availableBytes.map { $0 + lock.withLock { bytesCached } } }
     /// Freed blocks by rounded size.
     var cached: [Int: [DeviceAddress]] = [:]
     /// Rounded size of every block handed out.

@@ -90,9 +90,14 @@ public protocol KernelDevice: AnyObject {
     /// C[m×n] = A[m×k]·B[k×n] (row-major, each optionally transposed as stored): cuBLAS's SGEMM on a GPU.
     func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool,
               c: DeviceAddress) throws
+    /// Bytes the device could still hand out now (a GPU's free memory, `cuMemGetInfo`), or nil where it does not
+    /// say (an emulated device, the dispatch-only one).
+    var availableBytes: Int? { get }
 }
 
 extension KernelDevice {
+    public var availableBytes: Int? { nil }
+
     /// Floats on the device, filled from `values`.
     public func upload(_ values: [Float]) throws -> DeviceAddress {
         let address = try allocate(bytes: max(values.count, 1) * 4)

@@ -26,6 +26,7 @@ public protocol DeviceClock: AnyObject {
 public final class ProfilingDevice: KernelDevice {
     public let base: KernelDevice & DeviceClock
     public var name: String { base.name }
+    public var availableBytes: Int? { base.availableBytes }
 
     /// One kind of work: how often it ran and its device seconds in all.
     public struct Entry: Sendable, Equatable {

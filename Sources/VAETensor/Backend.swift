@@ -32,6 +32,8 @@ public protocol TensorBackend: AnyObject {
     var name: String { get }
     /// The first error since this backend was made, if any.
     var failure: (any Error)? { get }
+    /// Bytes of memory the device could still hand out now, or nil where it does not say.
+    var availableBytes: Int? { get }
     /// Notes that `op`, which has no device version yet, ran on the host with its inputs copied there and its
     /// result copied back (``Tensor``'s ops do this so that every model runs; the count says what to port next).
     func noteHostFallback(_ op: String)

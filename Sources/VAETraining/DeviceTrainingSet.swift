@@ -10,11 +10,17 @@ import VAETensor
 /// read its input copied it).
 ///
 /// Used when the run trains on a device in one process and the model takes its input there, and when the examples
-/// take at most ``limitBytes``, since the epoch's order is a second copy. Dynamic binarisation and horizontal flips
+/// take at most ``limit(on:)``: a quarter of the device's free memory, since the epoch's order is a second copy. Dynamic binarisation and horizontal flips
 /// are made there (``batch(_:of:augmentation:width:)``), from the host's draws, in the host's order.
 struct DeviceTrainingSet {
-    /// The most the examples may take on the device (the epoch's gathered copy takes as much again).
+    /// The most the examples may take on a device that does not say how much memory it has free (the epoch's
+    /// gathered copy takes as much again).
     static let limitBytes = 1 << 30
+
+    /// The most the examples and test images may take on `backend`: a quarter of its free memory (the epoch's copy
+    /// takes as much again, which leaves half for the model, its optimiser and a step's temporaries), or
+    /// ``limitBytes`` where the device does not say.
+    static func limit(on backend: any TensorBackend) -> Int { backend.availableBytes.map { $0 / 4 } ?? limitBytes }
 
     /// `[count, example size]` on the device.
     let examples: Tensor
@@ -25,7 +31,7 @@ struct DeviceTrainingSet {
           backend: (any TensorBackend)?, processes: Int) {
         let bytes = (train.count * train.exampleSize + testImages.count) * MemoryLayout<Float>.size
         guard let backend, processes == 1, !model.readsInputOnHost,
-              !(config.data.horizontalFlip || config.data.binarize) || train is ImageDataset, train.count > 0, bytes <= Self.limitBytes else { return nil }
+              !(config.data.horizontalFlip || config.data.binarize) || train is ImageDataset, train.count > 0, bytes <= Self.limit(on: backend) else { return nil }
         examples = withoutGradients { train.batch(0..<train.count).moved(to: backend) }
         self.testImages = withoutGradients { testImages.moved(to: backend) }
     }

@@ -136,6 +136,45 @@ extension TrainerOnDeviceTests {
     }
 }
 
+extension TrainerOnDeviceTests {
+    /// The examples (256 training and 64 test images: 1 MB) go to the device when a quarter of its free memory holds
+    /// them: with 8 MB free an epoch after the first copies its order alone; with 2 MB each batch is copied.
+    @Test func theExamplesStayWhenAQuarterOfTheFreeMemoryHoldsThem() throws {
+        final class Limited: KernelDevice {
+            let base: EmulatedDevice, free: Int
+            init(_ base: EmulatedDevice, free: Int) { (self.base, self.free) = (base, free) }
+            var name: String { "limited" }
+            var availableBytes: Int? { free }
+            func allocate(bytes: Int) throws -> DeviceAddress { try base.allocate(bytes: bytes) }
+            func free(_ address: DeviceAddress) { base.free(address) }
+            func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws { try base.copy(bytes, to: address) }
+            func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws { try base.copy(from: address, into: bytes) }
+            func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
+                try base.launch(name, grid: grid, block: block, arguments)
+            }
+            func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool, c: DeviceAddress) throws {
+                try base.gemm(m: m, n: n, k: k, a: a, transposingA: transposingA, b: b, transposingB: transposingB, c: c)
+            }
+        }
+        let config = Self.smallRun(batchSize: 32, epochs: 2, hidden: 16)
+        var copiesInSecondEpoch: [Int] = []
+        for free in [8 << 20, 2 << 20] {
+            let caching = CachingDevice(Limited(EmulatedDevice(try KernelEmulator.shared.get()), free: free))
+            #expect(caching.availableBytes == free)
+            let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+            let directory = try makeTemporaryDirectory("device-limited")
+            defer { removeDirectory(directory) }
+            let trainer = try Trainer(config: config)
+            trainer.backend = backend
+            var copies: [Int] = []
+            try trainer.run(in: directory, report: { _ in }, epochMetrics: { _ in copies.append(caching.copiesToDevice) })
+            #expect(backend.failure == nil)
+            copiesInSecondEpoch.append(copies[1] - copies[0])
+        }
+        #expect(copiesInSecondEpoch[0] == 1 && copiesInSecondEpoch[1] >= 8, "copies to the device in epoch 2: \(copiesInSecondEpoch)")
+    }
+}
+
 /// `vae bench --device cuda`'s GEMM peak: products on the device (one to warm up, 10 timed), each pass ended by
 /// reading back one sum, the operands copied there once.
 @Test(.enabled(if: emulatorAvailable, "no C++ compiler to emulate the kernels"))
