@@ -418,6 +418,14 @@ extension CUDABackend {
         return (outputs[0], outputs[1], outputs[2])
     }
 
+    public func softmaxCrossEntropy(_ logits: any DeviceStorage, labels: any DeviceStorage) -> (losses: any DeviceStorage, softmax: any DeviceStorage) {
+        let outputs = run([[logits.shape[0]], logits.shape], [logits, labels]) {
+            let result = try ops.softmaxCrossEntropy($0[0], labels: $0[1])
+            return [result.losses, result.softmax]
+        }
+        return (outputs[0], outputs[1])
+    }
+
     public func softmaxCrossEntropyGradient(upstream g: any DeviceStorage, softmax: any DeviceStorage, labels: any DeviceStorage) -> any DeviceStorage {
         run(softmax.shape, [g, softmax, labels]) { try ops.softmaxCrossEntropyGradient(upstream: $0[0], softmax: $0[1], labels: $0[2]) }
     }

@@ -63,13 +63,20 @@ extension DeviceOps {
     /// on the device (one 8-byte integer each, in a tensor of twice their count), which the gradient reads again
     /// instead of copying them a second time: one block per row (`vae_softmax_cross_entropy`).
     public func softmaxCrossEntropy(_ logits: DeviceTensor, targets: [Int]) throws -> (losses: DeviceTensor, softmax: DeviceTensor, labels: DeviceTensor) {
-        let (rows, classes) = (logits.shape[0], logits.shape[1])
-        let (losses, softmax) = (try make([rows]), try make(logits.shape))
         let labels = try integers(targets)
+        let result = try softmaxCrossEntropy(logits, labels: labels)
+        return (result.losses, result.softmax, labels)
+    }
+
+    /// The same with the targets on the device (8-byte integers, one per row).
+    public func softmaxCrossEntropy(_ logits: DeviceTensor, labels: DeviceTensor) throws -> (losses: DeviceTensor, softmax: DeviceTensor) {
+        let (rows, classes) = (logits.shape[0], logits.shape[1])
+        guard labels.count == 2 * rows else { throw CUDAError("softmaxCrossEntropy: \(rows) rows of logits, \(labels.count / 2) targets") }
+        let (losses, softmax) = (try make([rows]), try make(logits.shape))
         try device.launch("vae_softmax_cross_entropy", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
                           [.int64(rows), .int64(classes), .address(logits.address), .address(labels.address), .address(losses.address),
                            .address(softmax.address)])
-        return (losses, softmax, labels)
+        return (losses, softmax)
     }
 
     /// g_row · (softmax − one-hot(target)), with the targets ``softmaxCrossEntropy(_:targets:)`` put on the device.

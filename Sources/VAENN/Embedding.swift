@@ -17,4 +17,9 @@ public final class Embedding: Module {
     public func callAsFunction(_ tokens: [Int]) -> Tensor {
         weight.tensor.gathering(tokens)
     }
+
+    /// The same for ids where they are (on a device: gathered there, no copy).
+    public func callAsFunction(_ tokens: RowIndices) -> Tensor {
+        weight.tensor.gathering(tokens)
+    }
 }

@@ -59,24 +59,31 @@ public class RecurrentStack: Module {
     public func callAsFunction(_ input: Tensor, lengths: [Int], initial: [RecurrentState]? = nil, finalStates: Bool = true)
     -> (outputs: Tensor, final: [RecurrentState]) {
         let batch = lengths.count
-        precondition(batch > 0 && input.shape.count == 2 && input.shape[0] % batch == 0 && input.shape[1] == inputSize,
+        precondition(batch > 0 && input.shape.count == 2 && input.shape[0] % batch == 0,
                      "recurrent input must be [steps·batch, \(inputSize)] for \(batch) items, got \(input.shape)")
-        let steps = input.shape[0] / batch
-        precondition(lengths.allSatisfy { (1...steps).contains($0) }, "recurrent lengths must be 1…\(steps), got \(lengths)")
+        return self(input, layout: SequenceLayout(lengths: lengths, steps: input.shape[0] / batch, on: input.backend), initial: initial,
+                    finalStates: finalStates)
+    }
+
+    /// The same with the batch's ``SequenceLayout`` made beforehand (its mask and last rows placed with the step's
+    /// other host-made values, in one copy to a device).
+    public func callAsFunction(_ input: Tensor, layout: SequenceLayout, initial: [RecurrentState]? = nil, finalStates: Bool = true)
+    -> (outputs: Tensor, final: [RecurrentState]) {
+        let (lengths, steps, batch) = (layout.lengths, layout.steps, layout.lengths.count)
+        precondition(batch > 0 && input.shape == [steps * batch, inputSize],
+                     "recurrent input must be [steps·batch, \(inputSize)] = [\(steps * batch), \(inputSize)], got \(input.shape)")
         precondition(initial.map { $0.count == layers } ?? true, "one initial state per layer (\(layers))")
         // Rows never mix, so every row runs every step: a finished row's outputs are zeroed (by a mask of the
         // running rows, made once and moved once, at the steps where some row has finished) and its final state is
         // read at its last step (one gather), rather than its state carried through the steps after it.
-        let ragged = lengths.contains { $0 < steps }
+        let ragged = layout.running != nil
         var masks = [Tensor?](repeating: nil, count: steps)
-        if ragged {
-            let flags = (0..<steps).flatMap { step in lengths.map { $0 > step ? Float(1) : 0 } }
-            let running = Tensor(shape: [steps * batch, 1], scalars: flags).moved(to: input.backend)
+        if let running = layout.running {
             for step in 0..<steps where lengths.contains(where: { $0 <= step }) {
                 masks[step] = running.slice((step * batch)..<((step + 1) * batch))
             }
         }
-        let lastRows = lengths.enumerated().map { item, length in (length - 1) * batch + item }
+        let lastRows = layout.lastRows
         var sequence = input
         var finals: [RecurrentState] = []
         for (layer, weights) in layerWeights.enumerated() {
@@ -97,6 +104,46 @@ public class RecurrentStack: Module {
                                                   cell: cells.isEmpty ? nil : Tensor.concatenate(cells).gathering(lastRows)) : state)
         }
         return (sequence, finals)
+    }
+}
+
+/// Where the items of a padded, time-major batch end (``RecurrentStack``): the mask of the items still running at
+/// each step and the row of each item's last step, where its final state is read.
+public struct SequenceLayout {
+    /// Each item's steps, 1…``steps``.
+    public let lengths: [Int]
+    public let steps: Int
+    /// `[steps·batch, 1]`: 1 where the item is still running, 0 after its end; nil when no item ends early.
+    public let running: Tensor?
+    /// Row `(length − 1)·batch + item` of each item.
+    public let lastRows: RowIndices
+
+    /// The values the layout holds, made on the host: the running flags (nil when no item ends early) and the last
+    /// rows, to place with ``init(lengths:steps:running:lastRows:)``.
+    public static func hostParts(lengths: [Int], steps: Int) -> (runningFlags: [Float]?, lastRows: [Int]) {
+        precondition(!lengths.isEmpty && lengths.allSatisfy { (1...steps).contains($0) }, "recurrent lengths must be 1…\(steps), got \(lengths)")
+        let batch = lengths.count
+        let flags = lengths.contains { $0 < steps } ? (0..<steps).flatMap { step in lengths.map { $0 > step ? Float(1) : 0 } } : nil
+        return (flags, lengths.enumerated().map { item, length in (length - 1) * batch + item })
+    }
+
+    /// A layout from its parts, placed where the batch is.
+    public init(lengths: [Int], steps: Int, running: Tensor?, lastRows: RowIndices) {
+        precondition(running.map { $0.shape == [steps * lengths.count, 1] } ?? true && lastRows.count == lengths.count,
+                     "SequenceLayout: parts do not fit \(lengths.count) items of \(steps) steps")
+        (self.lengths, self.steps, self.running, self.lastRows) = (lengths, steps, running, lastRows)
+    }
+
+    /// The layout of items of `lengths`, made on the host and placed on `backend` in one copy; none when every item
+    /// runs every step (the stack then reads neither the mask nor the last rows).
+    public init(lengths: [Int], steps: Int, on backend: (any TensorBackend)?) {
+        let (flags, lastRows) = Self.hostParts(lengths: lengths, steps: steps)
+        guard let flags else {
+            self.init(lengths: lengths, steps: steps, running: nil, lastRows: RowIndices(lastRows))
+            return
+        }
+        let placed = PackedUpload(indices: [lastRows], values: [([steps * lengths.count, 1], flags)], to: backend)
+        self.init(lengths: lengths, steps: steps, running: placed.values[0], lastRows: placed.indices[0])
     }
 }
 

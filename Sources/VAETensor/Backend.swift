@@ -162,6 +162,8 @@ public protocol TensorBackend: AnyObject {
     /// and the targets its gradient needs (`Tensor.softmaxCrossEntropy`): the targets go to the device once.
     func softmaxCrossEntropy(_ logits: any DeviceStorage, targets: [Int])
         -> (losses: any DeviceStorage, softmax: any DeviceStorage, labels: any DeviceStorage)
+    /// The same with the targets already on the device (8-byte integers, as ``gather(_:positions:count:)`` reads).
+    func softmaxCrossEntropy(_ logits: any DeviceStorage, labels: any DeviceStorage) -> (losses: any DeviceStorage, softmax: any DeviceStorage)
     /// g_row · (softmax − one-hot(target)), 0 in rows of a negative target; `labels`: the targets as the forward
     /// op put them on the device (opaque storage).
     func softmaxCrossEntropyGradient(upstream g: any DeviceStorage, softmax: any DeviceStorage, labels: any DeviceStorage) -> any DeviceStorage

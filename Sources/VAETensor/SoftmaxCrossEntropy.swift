@@ -2,6 +2,19 @@ import CKernels
 import Foundation
 
 extension Tensor {
+    /// ``softmaxCrossEntropy(targets:)`` with the targets where they are: on a device (a ``PackedUpload``'s part),
+    /// read there with no copy; there they must already be below the class count (the host's are checked).
+    public func softmaxCrossEntropy(targets: RowIndices) -> Tensor {
+        guard case .device(let labels) = targets.storage, let backend = Tensor.backend(self) else {
+            return softmaxCrossEntropy(targets: targets.values)
+        }
+        precondition(shape.count == 2 && targets.count == shape[0], "softmaxCrossEntropy: [rows, classes] logits and one target per row")
+        let (losses, softmax) = backend.softmaxCrossEntropy(storage, labels: labels)
+        return Tensor.record(Tensor(device: losses), inputs: [self]) { g in
+            [.device(backend.softmaxCrossEntropyGradient(upstream: g.device, softmax: softmax, labels: labels))]
+        }
+    }
+
     /// −log softmax(row)[target] for each row of `[rows, classes]` logits: `[rows]`, 0 where the target is
     /// negative (padding). One pass forward (the maximum subtracted, sums in Double) and the gradient
     /// upstream·(softmax − one-hot) without building a one-hot matrix: a language model's loss over a vocabulary.

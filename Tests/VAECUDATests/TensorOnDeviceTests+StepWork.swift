@@ -247,3 +247,40 @@ extension TensorOnDeviceTests {
         #expect(edges.scalars == [0, 1, 0, 1])
     }
 }
+
+extension TensorOnDeviceTests {
+    /// A step's host-made index lists and float arrays go to the device in one copy: the indices read back as given
+    /// (negative and beyond 32 bits too), the arrays in their shapes, and gathers and the softmax cross-entropy read
+    /// the parts there, with the values of the host's lists.
+    @Test func aPackedUploadIsOneCopy() throws {
+        let lists = [[3, 0, 2], [], [-1, 1 << 40, 7], [4]]
+        let arrays: [(shape: [Int], scalars: [Float])] = [([2, 2], [1, -2, 0.5, .infinity]), ([3], [0, 0, 1])]
+        let (counting, counted) = try countingBackend()
+        let copies = counting.copiesToDevice
+        let packed = PackedUpload(indices: lists, values: arrays, to: counted)
+        #expect(counting.copiesToDevice == copies + 1)
+        #expect(packed.indices.map(\.values) == lists && packed.indices.allSatisfy { $0.backend === counted })
+        #expect(packed.values.map(\.shape) == [[2, 2], [3]] && packed.values.map(\.scalars) == arrays.map(\.scalars))
+        let host = PackedUpload(indices: lists, values: arrays, to: nil)
+        #expect(host.indices.map(\.values) == lists && host.indices.allSatisfy { $0.backend == nil })
+
+        let logits = values([3, 5], seed: 70).moved(to: counted)
+        let table = values([5, 2], seed: 71).moved(to: counted)
+        let before = counting.copiesToDevice
+        let losses = logits.softmaxCrossEntropy(targets: packed.indices[0])
+        let rows = table.gathering(packed.indices[0])
+        #expect(counting.copiesToDevice == before, "reading the parts copied to the device")
+        #expect(losses.scalars == logits.softmaxCrossEntropy(targets: lists[0]).scalars)
+        #expect(rows.scalars == table.gathering(lists[0]).scalars)
+        let tape = GradientTape()
+        let gradient = tape.recording {
+            let watched = tape.watch(logits)
+            return tape.gradients(of: watched.softmaxCrossEntropy(targets: packed.indices[0]).sum(), withRespectTo: [watched])[0]
+        }
+        let expected = tape.recording {
+            let watched = tape.watch(logits)
+            return tape.gradients(of: watched.softmaxCrossEntropy(targets: lists[0]).sum(), withRespectTo: [watched])[0]
+        }
+        #expect(gradient.scalars == expected.scalars)
+    }
+}

@@ -52,8 +52,8 @@ extension SentenceVAE: VariationalAutoencoder {
     /// depend on the batch's composition, so the loss is not split over data-parallel shards.
     public var lossSplitsOverRows: Bool { false }
 
-    /// The rows are token ids, which the model reads on the host (``sentences(_:)``): the embedding's gather and
-    /// the softmax cross-entropy put them on a device themselves.
+    /// The rows are token ids, which the model reads on the host (``sentences(_:)``): the ids, masks and positions
+    /// it makes of them go to a device in one copy per batch (`SentenceBatch`).
     public var readsInputOnHost: Bool { true }
 
     public func scheduleValues(atStep step: Int) -> [(name: String, value: Double)] {

@@ -99,22 +99,17 @@ public final class SentenceVAE: Module {
     public var latentSize: Int { mean?.outputSize ?? 0 }
     public var vocabularySize: Int { embedding.vocabularySize }
 
-    /// Rows of ids (each ending with `<eos>`, then padding) as the time-major embedded batch
-    /// `[steps·batch, embedding]` of their first `lengths` ids, and the lengths.
-    func embedded(_ rows: [[Int]], steps: Int) -> Tensor {
-        let batch = rows.count
-        let ids = (0..<(steps * batch)).map { index -> Int in
-            let (step, item) = (index / batch, index % batch)
-            return step < rows[item].count ? rows[item][step] : Self.padding
-        }
-        return embedding(ids)
-    }
+    /// Where the model's weights are (nil: the host): a batch's host-made values go there in one copy.
+    var backend: (any TensorBackend)? { embedding.weight.tensor.backend }
 
     /// q(z|x): the posterior means and log-variances `[batch, latent]` of sentences (ids up to `<eos>`).
     public func posterior(_ sentences: [[Int]]) -> (mean: Tensor, logVariance: Tensor) {
-        guard let encoder, let mean, let logVariance else { preconditionFailure("posterior: a language model has no latent") }
-        let lengths = sentences.map(\.count)
-        let (_, finals) = encoder(embedded(sentences, steps: lengths.max() ?? 1), lengths: lengths)
+        posterior(SentenceBatch(sentences, encoding: true, decoderInputs: nil, vocabularySize: vocabularySize, on: backend))
+    }
+
+    func posterior(_ batch: SentenceBatch) -> (mean: Tensor, logVariance: Tensor) {
+        guard let encoder, let mean, let logVariance, let ids = batch.encoderIds else { preconditionFailure("posterior: a language model has no latent") }
+        let (_, finals) = encoder(embedding(ids), layout: batch.layout)
         let last = finals[finals.count - 1].hidden
         return (mean(last), logVariance(last))
     }
@@ -129,23 +124,21 @@ public final class SentenceVAE: Module {
     /// −log p(x|z) per sentence `[batch]` (natural log, summed over the tokens and `<eos>`), the decoder reading
     /// `inputs` (each sentence's `<bos>` and tokens but the last, word dropout already applied) from `latent`.
     public func reconstruction(_ sentences: [[Int]], inputs: [[Int]], latent: Tensor?) -> Tensor {
-        let batch = sentences.count
-        let lengths = sentences.map(\.count)
-        let steps = lengths.max() ?? 1
-        let (outputs, _) = decoder(embedded(inputs, steps: steps), lengths: lengths, initial: initialState(latent, batch: batch),
-                                   finalStates: false)
-        // The vocabulary projection, the costliest product, runs on the real positions only (padding is about half
-        // of a batch's steps × rows); each position's loss then goes back to its place, padding's being 0.
-        var valid: [Int] = [], places = [Int](repeating: 0, count: steps * batch)
-        for index in 0..<(steps * batch) {
-            let (step, item) = (index / batch, index % batch)
-            if step < lengths[item] { places[index] = valid.count; valid.append(index) }
+        reconstruction(SentenceBatch(sentences, encoding: false, decoderInputs: inputs, vocabularySize: vocabularySize, on: backend),
+                       latent: latent)
+    }
+
+    func reconstruction(_ batch: SentenceBatch, latent: Tensor?) -> Tensor {
+        guard let ids = batch.decoderIds, let valid = batch.valid, let targets = batch.targets, let places = batch.places else {
+            preconditionFailure("reconstruction: the batch was made without the decoder's inputs")
         }
-        for index in 0..<(steps * batch) where index / batch >= lengths[index % batch] { places[index] = valid.count }
-        let targets = valid.map { sentences[$0 % batch][$0 / batch] }
+        let (outputs, _) = decoder(embedding(ids), layout: batch.layout, initial: initialState(latent, batch: batch.batch),
+                                   finalStates: false)
+        // The vocabulary projection runs on the real positions only; padding's loss is the zero after theirs.
         let losses = output(outputs.gathering(valid)).softmaxCrossEntropy(targets: targets)
-        let placed = Tensor.concatenate([losses, Tensor.zeros([1])], alongAxis: 0).gathering(places)
-        return placed.reshaped([steps, batch]).sum(alongAxis: 0)
+        let zero = Tensor.constant("sentence-vae padding loss", beside: losses) { .zeros([1]) }
+        let placed = Tensor.concatenate([losses, zero], alongAxis: 0).gathering(places)
+        return placed.reshaped([batch.steps, batch.batch]).sum(alongAxis: 0)
     }
 
     /// The decoder's inputs for sentences: `<bos>` then each sentence without its last id.
@@ -161,12 +154,13 @@ extension SentenceVAE {
     public func terms(_ sentences: [[Int]], noise: inout RandomStream,
                       wordDropout: WordDropout) -> (reconstruction: Tensor, klPerDimension: Tensor?) {
         let inputs = wordDropout.apply(Self.decoderInputs(sentences), random: &noise)
-        guard latentSize > 0 else { return (reconstruction(sentences, inputs: inputs, latent: nil), nil) }
-        let (mean, logVariance) = posterior(sentences)
-        let epsilon = noise.normal(shape: mean.shape)
+        let batch = SentenceBatch(sentences, encoding: latentSize > 0, decoderInputs: inputs, vocabularySize: vocabularySize, on: backend)
+        guard latentSize > 0 else { return (reconstruction(batch, latent: nil), nil) }
+        let (mean, logVariance) = posterior(batch)
+        let epsilon = noise.normal(shape: mean.shape, on: mean.backend)
         let latent = mean + (logVariance * 0.5).exp() * epsilon
         let kl = (mean.squared() + logVariance.exp() - logVariance - 1) * 0.5
-        return (reconstruction(sentences, inputs: inputs, latent: latent), kl)
+        return (reconstruction(batch, latent: latent), kl)
     }
 
     /// The training loss: the batch mean of −log p(x|z) plus `klWeight` times the KL term, which with free bits
