@@ -158,8 +158,10 @@ extension SentenceVAE {
         guard latentSize > 0 else { return (reconstruction(batch, latent: nil), nil) }
         let (mean, logVariance) = posterior(batch)
         let epsilon = noise.normal(shape: mean.shape, on: mean.backend)
-        let latent = mean + (logVariance * 0.5).exp() * epsilon
-        let kl = (mean.squared() + logVariance.exp() - logVariance - 1) * 0.5
+        // z = μ + exp(½·log σ²)·ε and the KL to N(0, I) per dimension: the same operators on the host, one kernel
+        // each way on a device.
+        let latent = Tensor.reparameterizedSample(mean: mean, logVariance: logVariance, noise: epsilon)
+        let kl = Tensor.standardNormalKL(mean: mean, logVariance: logVariance)
         return (reconstruction(batch, latent: latent), kl)
     }
 
