@@ -22,7 +22,7 @@ extension DeviceOps {
         return (y, mean, variance, moved)
     }
 
-    /// The gradients of ``batchNormalized(_:weight:bias:epsilon:activationSlope:)`` (x's only `needingInput`).
+    /// The gradients of ``batchNormalized(_:weight:bias:epsilon:activationSlope:running:)`` (x's only `needingInput`).
     public func batchNormalizedGradients(upstream g: DeviceTensor, input x: DeviceTensor, output y: DeviceTensor, weight: DeviceTensor,
                                          mean: DeviceTensor, variance: DeviceTensor, epsilon: Float, activationSlope: Float,
                                          needingInput: Bool) throws -> (input: DeviceTensor?, weight: DeviceTensor, bias: DeviceTensor) {

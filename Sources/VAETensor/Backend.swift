@@ -151,7 +151,7 @@ public protocol TensorBackend: AnyObject {
                          running: (mean: any DeviceStorage, variance: any DeviceStorage, momentum: Float, correction: Float)?)
         -> (output: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage,
             running: (mean: any DeviceStorage, variance: any DeviceStorage)?)
-    /// The gradients of ``batchNormalized(_:weight:bias:epsilon:activationSlope:)`` for x (only `needingInput`),
+    /// The gradients of ``batchNormalized(_:weight:bias:epsilon:activationSlope:running:)`` for x (only `needingInput`),
     /// the weight and the bias, from its input, output and statistics.
     func batchNormalizedGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, output y: any DeviceStorage,
                                   weight: any DeviceStorage, mean: any DeviceStorage, variance: any DeviceStorage,

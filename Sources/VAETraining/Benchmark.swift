@@ -32,7 +32,7 @@ public struct BenchmarkOptions: @unchecked Sendable {
     /// Called with true just before the timed training steps and with false just after them (a device's counters
     /// read there give the work of those steps alone, without moving the model or the first steps' state).
     public var aroundTimedSteps: ((_ starting: Bool) -> Void)?
-    /// On a device, also time a 4096³ product there (``peakGFLOPsPerSecond``): a GPU's GEMM peak in the same run.
+    /// On a device, also time a 4096³ product there (``BenchmarkReport/peakGFLOPsPerSecond``): a GPU's GEMM peak in the same run.
     /// Off for a device that does no work (the dispatch-only one).
     public var timeDevicePeak = false
 

@@ -53,6 +53,10 @@ public final class Trainer {
     /// The training examples on ``backend`` when they can stay there (made at the first epoch; nil otherwise).
     private var deviceTrainingSet: DeviceTrainingSet?
     private var deviceTrainingSetChecked = false
+    /// Whether the training examples were kept on the device (`DeviceTrainingSet`): nil before the first epoch and
+    /// on the CPU; false when each batch was copied there (too large for a quarter of its free memory, several
+    /// processes, or a model that reads its input on the host).
+    public var examplesKeptOnDevice: Bool? { backend == nil || !deviceTrainingSetChecked ? nil : deviceTrainingSet != nil }
     /// Seconds this epoch spent exchanging gradients between ranks, and the part of them inside MPI's collectives.
     var exchangeSeconds = 0.0, collectiveSeconds = 0.0
 

@@ -195,6 +195,10 @@ extension Train {
             if let caching = backend.ops.device as? CachingDevice {
                 Console.note("note: on \(backend.name), \(trainer.step) steps with their evaluations and pictures: \(caching.workSummary)")
             }
+            if let kept = trainer.examplesKeptOnDevice {
+                Console.note(kept ? "note: the training examples stayed on \(backend.name): copied there once, each epoch's order gathered there"
+                    : "note: each batch was copied to \(backend.name): the examples were not kept there (more than a quarter of its free memory, or a model that reads its input on the host)")
+            }
             if !backend.hostFallbacks.isEmpty {
                 let ops = backend.hostFallbacks.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }
                 Console.note("note: on \(backend.name), ops without a CUDA kernel yet ran on the CPU with copies: \(ops.joined(separator: ", "))")

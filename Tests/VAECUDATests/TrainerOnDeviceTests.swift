@@ -157,7 +157,7 @@ extension TrainerOnDeviceTests {
             }
         }
         let config = Self.smallRun(batchSize: 32, epochs: 2, hidden: 16)
-        var copiesInSecondEpoch: [Int] = []
+        var copiesInSecondEpoch: [Int] = [], kept: [Bool?] = []
         for free in [8 << 20, 2 << 20] {
             let caching = CachingDevice(Limited(EmulatedDevice(try KernelEmulator.shared.get()), free: free))
             #expect(caching.availableBytes == free)
@@ -170,8 +170,11 @@ extension TrainerOnDeviceTests {
             try trainer.run(in: directory, report: { _ in }, epochMetrics: { _ in copies.append(caching.copiesToDevice) })
             #expect(backend.failure == nil)
             copiesInSecondEpoch.append(copies[1] - copies[0])
+            kept.append(trainer.examplesKeptOnDevice)
         }
         #expect(copiesInSecondEpoch[0] == 1 && copiesInSecondEpoch[1] >= 8, "copies to the device in epoch 2: \(copiesInSecondEpoch)")
+        #expect(kept == [true, false])
+        #expect(try Trainer(config: config).examplesKeptOnDevice == nil, "on the CPU")
     }
 }
 
