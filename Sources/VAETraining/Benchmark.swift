@@ -32,8 +32,8 @@ public struct BenchmarkOptions: @unchecked Sendable {
     /// Called with true just before the timed training steps and with false just after them (a device's counters
     /// read there give the work of those steps alone, without moving the model or the first steps' state).
     public var aroundTimedSteps: ((_ starting: Bool) -> Void)?
-    /// On a device, also time a 4096³ product there (``BenchmarkReport/peakGFLOPsPerSecond``): a GPU's GEMM peak in the same run.
-    /// Off for a device that does no work (the dispatch-only one).
+    /// On a device, also time a 4096³ product there (``BenchmarkReport/peakGFLOPsPerSecond``): a GPU's GEMM peak in
+    /// the same run. Off for a device that does no work (the dispatch-only one).
     public var timeDevicePeak = false
 
     public init() {}
@@ -182,8 +182,8 @@ public enum Benchmark {
         return SentenceVAE.rows(sentences, width: width)
     }
 
-    /// GFLOP/s of 4096³ products on `backend`, timed from the host: one to warm up, then 10, each ended by reading
-    /// back the sum of the last (the read waits for the work).
+    /// GFLOP/s of 4096³ products on `backend`, timed from the host: one to warm up (its sum read back), then 10 in a
+    /// row, ended by reading back the sum of the last (the read waits for the work).
     public static func devicePeakGFLOPs(_ backend: any TensorBackend, side: Int = 4096) -> Double {
         var random = RandomStream(seed: 0, name: "bench-peak")
         let (a, b) = (random.uniform(shape: [side, side]).moved(to: backend), random.uniform(shape: [side, side]).moved(to: backend))
