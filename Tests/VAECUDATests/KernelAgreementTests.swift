@@ -29,19 +29,10 @@ struct KernelAgreementTests {
 
     /// A device whose exp is wrong (it runs sqrt) fails the exp checks and only those.
     @Test func aWrongKernelFailsItsCheck() throws {
-        final class Miswired: KernelDevice {
-            let base: EmulatedDevice
-            init(_ base: EmulatedDevice) { self.base = base }
-            var name: String { "miswired" }
-            func allocate(bytes: Int) throws -> DeviceAddress { try base.allocate(bytes: bytes) }
-            func free(_ address: DeviceAddress) { base.free(address) }
-            func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws { try base.copy(bytes, to: address) }
-            func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws { try base.copy(from: address, into: bytes) }
-            func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
+        final class Miswired: ForwardingDevice {
+            override var name: String { "miswired" }
+            override func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
                 try base.launch(name == "vae_exp" ? "vae_sqrt" : name, grid: grid, block: block, arguments)
-            }
-            func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool, c: DeviceAddress) throws {
-                try base.gemm(m: m, n: n, k: k, a: a, transposingA: transposingA, b: b, transposingB: transposingB, c: c)
             }
         }
         let failed = try KernelChecks.run(on: Miswired(device)).filter { !$0.passed }.map(\.name)
@@ -56,19 +47,15 @@ struct KernelAgreementTests {
 @Suite(.serialized, .enabled(if: emulatorAvailable, "no C++ compiler to emulate the kernels"))
 struct ProductCheckTests {
     /// The emulated device with its GEMM's operands rounded to TF32, or its transposition flags dropped.
-    final class Rounding: KernelDevice {
-        let base: EmulatedDevice, dropsTransposes: Bool
-        init(_ base: EmulatedDevice, dropsTransposes: Bool = false) { (self.base, self.dropsTransposes) = (base, dropsTransposes) }
-        var name: String { "rounding" }
-        func allocate(bytes: Int) throws -> DeviceAddress { try base.allocate(bytes: bytes) }
-        func free(_ address: DeviceAddress) { base.free(address) }
-        func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws { try base.copy(bytes, to: address) }
-        func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws { try base.copy(from: address, into: bytes) }
-        func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
-            try base.launch(name, grid: grid, block: block, arguments)
+    final class Rounding: ForwardingDevice {
+        let dropsTransposes: Bool
+        init(_ base: EmulatedDevice, dropsTransposes: Bool = false) {
+            self.dropsTransposes = dropsTransposes
+            super.init(base)
         }
+        override var name: String { "rounding" }
         static func tf32(_ x: Float) -> Float { Float(bitPattern: (x.bitPattern &+ 0x1000) & 0xFFFF_E000) }
-        func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool, c: DeviceAddress) throws {
+        override func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool, c: DeviceAddress) throws {
             if dropsTransposes {
                 return try base.gemm(m: m, n: n, k: k, a: a, transposingA: false, b: b, transposingB: false, c: c)
             }

@@ -46,12 +46,9 @@ struct ProfilingDeviceTests {
 }
 
 /// A device with the host's clock: exact for a device that finishes each op before returning (the emulator).
-final class ClockedDevice: KernelDevice, DeviceClock {
-    let base: KernelDevice
-    var name: String { base.name }
+final class ClockedDevice: ForwardingDevice, DeviceClock {
     var marks: [UInt64: UInt64] = [:]
     var next: UInt64 = 1
-    init(_ base: KernelDevice) { self.base = base }
 
     func recordMark() throws -> DeviceMark {
         defer { next += 1 }
@@ -63,13 +60,4 @@ final class ClockedDevice: KernelDevice, DeviceClock {
         return Double(last - first) / 1e9
     }
     func releaseMark(_ mark: DeviceMark) { marks[mark.rawValue] = nil }
-
-    func allocate(bytes: Int) throws -> DeviceAddress { try base.allocate(bytes: bytes) }
-    func free(_ address: DeviceAddress) { base.free(address) }
-    func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws { try base.copy(bytes, to: address) }
-    func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws { try base.copy(from: address, into: bytes) }
-    func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws { try base.launch(name, grid: grid, block: block, arguments) }
-    func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool, c: DeviceAddress) throws {
-        try base.gemm(m: m, n: n, k: k, a: a, transposingA: transposingA, b: b, transposingB: transposingB, c: c)
-    }
 }

@@ -156,24 +156,16 @@ struct TensorOnDeviceTests {
 }
 
 /// A ``KernelDevice`` whose allocations fail after `allocations` of them, as a full GPU's do.
-final class FailingDevice: KernelDevice {
-    let base: KernelDevice
+final class FailingDevice: ForwardingDevice {
     var allocations: Int
-    init(_ base: KernelDevice, allocations: Int) { (self.base, self.allocations) = (base, allocations) }
-    var name: String { base.name }
-    func allocate(bytes: Int) throws -> DeviceAddress {
+    init(_ base: KernelDevice, allocations: Int) {
+        self.allocations = allocations
+        super.init(base)
+    }
+    override func allocate(bytes: Int) throws -> DeviceAddress {
         guard allocations > 0 else { throw CUDAError("out of memory allocating \(bytes) bytes") }
         allocations -= 1
         return try base.allocate(bytes: bytes)
-    }
-    func free(_ address: DeviceAddress) { base.free(address) }
-    func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws { try base.copy(bytes, to: address) }
-    func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws { try base.copy(from: address, into: bytes) }
-    func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
-        try base.launch(name, grid: grid, block: block, arguments)
-    }
-    func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool, c: DeviceAddress) throws {
-        try base.gemm(m: m, n: n, k: k, a: a, transposingA: transposingA, b: b, transposingB: transposingB, c: c)
     }
 }
 

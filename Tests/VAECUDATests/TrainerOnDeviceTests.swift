@@ -140,21 +140,14 @@ extension TrainerOnDeviceTests {
     /// The examples (256 training and 64 test images: 1 MB) go to the device when a quarter of its free memory holds
     /// them: with 8 MB free an epoch after the first copies its order alone; with 2 MB each batch is copied.
     @Test func theExamplesStayWhenAQuarterOfTheFreeMemoryHoldsThem() throws {
-        final class Limited: KernelDevice {
-            let base: EmulatedDevice, free: Int
-            init(_ base: EmulatedDevice, free: Int) { (self.base, self.free) = (base, free) }
-            var name: String { "limited" }
-            var availableBytes: Int? { free }
-            func allocate(bytes: Int) throws -> DeviceAddress { try base.allocate(bytes: bytes) }
-            func free(_ address: DeviceAddress) { base.free(address) }
-            func copy(_ bytes: UnsafeRawBufferPointer, to address: DeviceAddress) throws { try base.copy(bytes, to: address) }
-            func copy(from address: DeviceAddress, into bytes: UnsafeMutableRawBufferPointer) throws { try base.copy(from: address, into: bytes) }
-            func launch(_ name: String, grid: Int, block: Int, _ arguments: [KernelArgument]) throws {
-                try base.launch(name, grid: grid, block: block, arguments)
+        final class Limited: ForwardingDevice {
+            let free: Int
+            init(_ base: EmulatedDevice, free: Int) {
+                self.free = free
+                super.init(base)
             }
-            func gemm(m: Int, n: Int, k: Int, a: DeviceAddress, transposingA: Bool, b: DeviceAddress, transposingB: Bool, c: DeviceAddress) throws {
-                try base.gemm(m: m, n: n, k: k, a: a, transposingA: transposingA, b: b, transposingB: transposingB, c: c)
-            }
+            override var name: String { "limited" }
+            override var availableBytes: Int? { free }
         }
         let config = Self.smallRun(batchSize: 32, epochs: 2, hidden: 16)
         var copiesInSecondEpoch: [Int] = [], kept: [Bool?] = []
