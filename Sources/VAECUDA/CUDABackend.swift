@@ -191,59 +191,72 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
         return run(shape, [a, b]) { try ops.matmul($0[0], $0[1], transposingA: transposingA, transposingB: transposingB) }
     }
 
-    public func linear(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?) -> any DeviceStorage {
+    public func linear(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,
+                       activationSlope: Float?) -> any DeviceStorage {
         run([x.shape[0], weight.shape[0]], [x, weight] + (bias.map { [$0] } ?? [])) {
-            try ops.linear($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil)
+            try ops.linear($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil, activationSlope: activationSlope)
         }
     }
 
+    /// `activation` as DeviceOps takes it: its output is the last of `tensors`, where the gradients place it among `run`'s inputs.
+    func fused(_ activation: (output: any DeviceStorage, slope: Float)?, _ tensors: [DeviceTensor]) -> (output: DeviceTensor, slope: Float)? {
+        activation.map { (tensors.last!, $0.slope) }
+    }
+
     public func linearGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, weight: any DeviceStorage,
-                                needingInput: Bool) -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage) {
-        let gradients = run([weight.shape, [weight.shape[0]]] + (needingInput ? [x.shape] : []), [g, x, weight]) {
-            let result = try ops.linearGradients(upstream: $0[0], input: $0[1], weight: $0[2], needingInput: needingInput)
+                                needingInput: Bool, activation: (output: any DeviceStorage, slope: Float)?)
+        -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage) {
+        let gradients = run([weight.shape, [weight.shape[0]]] + (needingInput ? [x.shape] : []), [g, x, weight] + (activation.map { [$0.output] } ?? [])) {
+            let result = try ops.linearGradients(upstream: $0[0], input: $0[1], weight: $0[2], needingInput: needingInput,
+                                                 activation: fused(activation, $0))
             return [result.weight, result.bias] + (result.input.map { [$0] } ?? [])
         }
         return (needingInput ? gradients[2] : nil, gradients[0], gradients[1])
     }
 
     public func conv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,
-                       geometry: ConvolutionGeometry) -> (output: any DeviceStorage, saved: any DeviceStorage) {
+                       geometry: ConvolutionGeometry, activationSlope: Float?) -> (output: any DeviceStorage, saved: any DeviceStorage) {
         let (height, width) = (geometry.convolvedSize(x.shape[2], kernel: geometry.kernelHeight), geometry.convolvedSize(x.shape[3], kernel: geometry.kernelWidth))
         let patch = weight.shape[1] * geometry.kernelHeight * geometry.kernelWidth
         let outputs = run([[x.shape[0], weight.shape[0], height, width], [patch, x.shape[0] * height * width]], [x, weight] + (bias.map { [$0] } ?? [])) {
-            let result = try ops.conv2d($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil, geometry)
+            let result = try ops.conv2d($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil, geometry, activationSlope: activationSlope)
             return [result.output, result.columns]
         }
         return (outputs[0], outputs[1])
     }
 
     public func conv2dGradients(upstream g: any DeviceStorage, inputShape: [Int], weight: any DeviceStorage,
-                                saved: any DeviceStorage, geometry: ConvolutionGeometry)
+                                saved: any DeviceStorage, geometry: ConvolutionGeometry, activation: (output: any DeviceStorage, slope: Float)?)
         -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage) {
-        let gradients = run([inputShape, weight.shape, [weight.shape[0]]], [g, weight, saved]) {
-            let result = try ops.conv2dGradients(upstream: $0[0], inputShape: inputShape, weight: $0[1], columns: $0[2], geometry)
+        let gradients = run([inputShape, weight.shape, [weight.shape[0]]], [g, weight, saved] + (activation.map { [$0.output] } ?? [])) {
+            let result = try ops.conv2dGradients(upstream: $0[0], inputShape: inputShape, weight: $0[1], columns: $0[2], geometry,
+                                                 activation: fused(activation, $0))
             return [result.input, result.weight, result.bias]
         }
         return (gradients[0], gradients[1], gradients[2])
     }
 
     public func transposedConv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,
-                                 geometry: ConvolutionGeometry, outputPadding: Int) -> (output: any DeviceStorage, saved: any DeviceStorage) {
+                                 geometry: ConvolutionGeometry, outputPadding: Int, activationSlope: Float?)
+        -> (output: any DeviceStorage, saved: any DeviceStorage) {
         let height = geometry.transposedSize(x.shape[2], kernel: geometry.kernelHeight, outputPadding: outputPadding)
         let width = geometry.transposedSize(x.shape[3], kernel: geometry.kernelWidth, outputPadding: outputPadding)
         let outputs = run([[x.shape[0], weight.shape[1], height, width], [x.shape[1], x.shape[0] * x.shape[2] * x.shape[3]]],
                           [x, weight] + (bias.map { [$0] } ?? [])) {
-            let result = try ops.transposedConv2d($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil, geometry, outputPadding: outputPadding)
+            let result = try ops.transposedConv2d($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil, geometry, outputPadding: outputPadding,
+                                                  activationSlope: activationSlope)
             return [result.output, result.inputColumns]
         }
         return (outputs[0], outputs[1])
     }
 
     public func transposedConv2dGradients(upstream g: any DeviceStorage, inputShape: [Int], weight: any DeviceStorage,
-                                          saved: any DeviceStorage, geometry: ConvolutionGeometry)
+                                          saved: any DeviceStorage, geometry: ConvolutionGeometry,
+                                          activation: (output: any DeviceStorage, slope: Float)?)
         -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage) {
-        let gradients = run([inputShape, weight.shape, [weight.shape[1]]], [g, weight, saved]) {
-            let result = try ops.transposedConv2dGradients(upstream: $0[0], inputShape: inputShape, weight: $0[1], inputColumns: $0[2], geometry)
+        let gradients = run([inputShape, weight.shape, [weight.shape[1]]], [g, weight, saved] + (activation.map { [$0.output] } ?? [])) {
+            let result = try ops.transposedConv2dGradients(upstream: $0[0], inputShape: inputShape, weight: $0[1], inputColumns: $0[2], geometry,
+                                                           activation: fused(activation, $0))
             return [result.input, result.weight, result.bias]
         }
         return (gradients[0], gradients[1], gradients[2])
@@ -259,6 +272,23 @@ public final class CUDABackend: TensorBackend, @unchecked Sendable {
     public func gaussianRowLogDensityGradient(upstream g: any DeviceStorage, _ x: any DeviceStorage, mean: any DeviceStorage,
                                               slope: Float) -> any DeviceStorage {
         run(x.shape, [g, x, mean]) { try ops.gaussianRowLogDensityGradient(upstream: $0[0], $0[1], mean: $0[2], slope: slope) }
+    }
+
+    public func gaussianRowLogDensity(_ x: any DeviceStorage, mean: any DeviceStorage, logVariances: any DeviceStorage,
+                                      factor: Float) -> any DeviceStorage {
+        run(Array(x.shape.dropLast()), [x, mean, logVariances]) {
+            try ops.gaussianRowLogDensity($0[0], mean: $0[1], logVariances: $0[2], factor: factor)
+        }
+    }
+
+    public func gaussianRowLogDensityGradients(upstream g: any DeviceStorage, _ x: any DeviceStorage, mean: any DeviceStorage,
+                                               logVariances: any DeviceStorage, factor: Float)
+        -> (value: any DeviceStorage, mean: any DeviceStorage, logVariance: any DeviceStorage) {
+        let gradients = run([x.shape, x.shape, x.shape], [g, x, mean, logVariances]) {
+            let result = try ops.gaussianRowLogDensityGradients(upstream: $0[0], $0[1], mean: $0[2], logVariances: $0[3], factor: factor)
+            return [result.value, result.mean, result.logVariance]
+        }
+        return (gradients[0], gradients[1], gradients[2])
     }
 
     public func gruCell(inputGates: any DeviceStorage, hiddenGates: any DeviceStorage, hidden: any DeviceStorage) -> any DeviceStorage {

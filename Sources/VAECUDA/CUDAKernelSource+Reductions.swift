@@ -109,10 +109,12 @@ extern "C" __global__ void vae_cross_entropy_row_sums(long long rows, long long 
 
 // Per row of `width`: Σ factor·(((x − μ)²·scale + logVariance) + logTwoPi), the terms in the order the host's
 // operators take them: a Gaussian log-density with one fixed variance (scale = e^(−log σ²), factor −½, or ½ for its
-// negation); one block per row.
+// negation) or, with logVariances non-null, a log-variance v per element (a posterior's; scale e^(−v) as vae_exp
+// computes it); one block per row.
 extern "C" __global__ void vae_gaussian_row_log_density(long long rows, long long width, const float *__restrict__ x,
                                                         const float *__restrict__ mean, float scale, float logVariance,
-                                                        float logTwoPi, float factor, float *__restrict__ sums) {
+                                                        const float *__restrict__ logVariances, float logTwoPi,
+                                                        float factor, float *__restrict__ sums) {
     VAE_REQUIRE_REDUCTION_BLOCK();
     __shared__ float lanes[VAE_REDUCTION_THREADS];
     for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
@@ -120,7 +122,8 @@ extern "C" __global__ void vae_gaussian_row_log_density(long long rows, long lon
         for (long long j = threadIdx.x; j < width; j += blockDim.x) {
             long long i = row * width + j;
             float d = x[i] - mean[i];
-            total += ((d * d * scale + logVariance) + logTwoPi) * factor;
+            float v = logVariances ? logVariances[i] : logVariance, s = logVariances ? expf(-v) : scale;
+            total += ((d * d * s + v) + logTwoPi) * factor;
         }
         float rowTotal = vae_block_sum(total, lanes);
         if (threadIdx.x == 0) sums[row] = rowTotal;
@@ -132,6 +135,24 @@ extern "C" __global__ void vae_gaussian_row_log_density_gradient(long long n, lo
                                                                  const float *__restrict__ x, const float *__restrict__ mean,
                                                                  float slope, float *__restrict__ dm) {
     VAE_LOOP(i, n) dm[i] = g[i / width] * ((x[i] - mean[i]) * slope);
+}
+
+// The gradients of a log-density with a log-variance per element from g (one value per row): the mean's g·(x − μ)·e^(−v)·(−2·factor), the value's the negation,
+// the log-variance's g·factor·(1 − (x − μ)²·e^(−v)).
+extern "C" __global__ void vae_gaussian_row_log_density_varying_gradient(long long n, long long width,
+                                                                         const float *__restrict__ g,
+                                                                         const float *__restrict__ x,
+                                                                         const float *__restrict__ mean,
+                                                                         const float *__restrict__ logVariance,
+                                                                         float factor, float *__restrict__ dx,
+                                                                         float *__restrict__ dm, float *__restrict__ dv) {
+    VAE_LOOP(i, n) {
+        float d = x[i] - mean[i], scale = expf(-logVariance[i]), gi = g[i / width];
+        float forMean = gi * (d * scale * (-2.0f * factor));
+        dx[i] = -forMean;
+        dm[i] = forMean;
+        dv[i] = gi * (factor * (1.0f - d * d * scale));
+    }
 }
 
 // Elementwise binary cross-entropy with logits.

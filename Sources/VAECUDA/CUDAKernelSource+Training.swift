@@ -70,11 +70,12 @@ extern "C" __global__ void vae_im2col(long long batch, long long channels, long 
 }
 
 // The adjoint of vae_im2col: each image element gathers (in a fixed order) the column entries that read it, then
-// adds bias[c] when `bias` is non-null. No atomics: the result is the same on every run.
+// adds bias[c] when `bias` is non-null and applies a leaky ReLU of `slope` (1: none; vae_activate). No atomics: the
+// result is the same on every run.
 extern "C" __global__ void vae_col2im(long long batch, long long channels, long long height, long long width,
                                       long long kernelHeight, long long kernelWidth, long long stride, long long padding,
                                       long long outHeight, long long outWidth, const float *__restrict__ columns,
-                                      const float *__restrict__ bias, float *__restrict__ image) {
+                                      const float *__restrict__ bias, float slope, float *__restrict__ image) {
     long long columnsWide = batch * outHeight * outWidth;
     VAE_LOOP(i, batch * channels * height * width) {
         long long x = i % width, y = (i / width) % height, c = (i / (width * height)) % channels;
@@ -94,24 +95,59 @@ extern "C" __global__ void vae_col2im(long long batch, long long channels, long 
                 total += columns[row * columnsWide + (n * outHeight + oy) * outWidth + ox];
             }
         }
-        image[i] = bias ? total + bias[c] : total;
+        image[i] = vae_activate(bias ? total + bias[c] : total, slope);
     }
 }
 
-// y[n, c, …] += bias[c] over planes of `plane` elements (a convolution's or a linear layer's bias; plane 1).
+// y[n, c, p] = act(x + bias[c]) over planes of `plane` elements (a convolution's or a linear layer's bias; plane 1),
+// act a leaky ReLU of `slope` (1: none; vae_activate). x is read as y is laid out ([N, C, P]) or, with channelMajor,
+// as a product [C, N·P] (a convolution's GEMM, laid out as NCHW in the same pass). bias may be null; y may be x.
 extern "C" __global__ void vae_add_channel_bias(long long batch, long long channels, long long plane,
-                                                const float *__restrict__ bias, float *__restrict__ y) {
-    VAE_LOOP(i, batch * channels * plane) y[i] += bias[(i / plane) % channels];
+                                                const float *x, int channelMajor, const float *__restrict__ bias,
+                                                float slope, float *y) {
+    VAE_LOOP(i, batch * channels * plane) {
+        long long c = (i / plane) % channels;
+        long long from = channelMajor ? c * batch * plane + (i / (plane * channels)) * plane + i % plane : i;
+        y[i] = vae_activate(bias ? x[from] + bias[c] : x[from], slope);
+    }
 }
 
-// Σ over batch and plane per channel (a bias's gradient), in order.
+// Σ over batch and plane per channel (a bias's gradient), in a fixed order: with `tree`, one block per channel
+// summing in a fixed tree (for many values per channel: a convolution's); otherwise one thread per channel walking
+// its values in order (few per channel: a linear layer's rows, read coalesced across channels). With y (the output
+// of a leaky ReLU of `slope`, as vae_add_channel_bias writes it) each value is first passed through the activation's
+// gradient. With out, the values summed are also written there: as g is laid out ([N, C, P]) or, with channelMajor,
+// as [C, N·P] (the matrix a convolution's weight and input gradients multiply).
 extern "C" __global__ void vae_channel_sums(long long batch, long long channels, long long plane,
-                                            const float *__restrict__ x, float *__restrict__ y) {
-    VAE_LOOP(c, channels) {
+                                            const float *__restrict__ g, const float *__restrict__ y, float slope,
+                                            float *__restrict__ out, int channelMajor, int tree,
+                                            float *__restrict__ sums) {
+    long long count = batch * plane;
+    if (!tree) {
+        VAE_LOOP(c, channels) {
+            float total = 0.0f;
+            for (long long k = 0; k < count; k++) {
+                long long i = ((k / plane) * channels + c) * plane + k % plane;
+                float v = y ? vae_activation_gradient(g[i], y[i], slope) : g[i];
+                if (out) out[channelMajor ? c * count + k : i] = v;
+                total += v;
+            }
+            sums[c] = total;
+        }
+        return;
+    }
+    VAE_REQUIRE_REDUCTION_BLOCK();
+    __shared__ float lanes[VAE_REDUCTION_THREADS];
+    for (long long c = blockIdx.x; c < channels; c += gridDim.x) {
         float total = 0.0f;
-        for (long long n = 0; n < batch; n++)
-            for (long long p = 0; p < plane; p++) total += x[(n * channels + c) * plane + p];
-        y[c] = total;
+        for (long long k = threadIdx.x; k < count; k += blockDim.x) {
+            long long i = ((k / plane) * channels + c) * plane + k % plane;
+            float v = y ? vae_activation_gradient(g[i], y[i], slope) : g[i];
+            if (out) out[channelMajor ? c * count + k : i] = v;
+            total += v;
+        }
+        total = vae_block_sum(total, lanes);
+        if (threadIdx.x == 0) sums[c] = total;
     }
 }
 

@@ -6,14 +6,14 @@
 ///
 /// Conventions: sizes are `long long`; elementwise kernels run grid-stride loops, so any launch shape covers any
 /// size; the block reductions need blocks of ``reductionThreads``. Reductions sum in a fixed order (one thread per
-/// output walks its axis in order; whole-array sums use a fixed tree of 256-thread blocks), so a GPU result is the
-/// same on every run. Compiled with `--fmad=false`
+/// output walks its axis in order; whole-array sums and the sums per channel use a fixed tree of 256-thread blocks),
+/// so a GPU result is the same on every run. Compiled with `--fmad=false`
 /// (``NVRTC/options``), so products and sums round as written, as the CPU's C kernels do; the transcendental
 /// functions are CUDA's (results agree with the CPU within a few ulps, not bit for bit). The exponential of the
 /// fused losses is VAETensor's polynomial (`vae_vexp`), as in CKernels.
 public enum CUDAKernelSource {
     public static let name = "vaekit_kernels.cu"
-    /// Threads per block of the block reductions (`vae_sum_all`, `vae_cross_entropy_row_sums`, the batch norm
+    /// Threads per block of the block reductions (`vae_sum_all`, `vae_channel_sums`, `vae_cross_entropy_row_sums`, the batch norm
     /// kernels): they stop (`__trap`) with any other block size.
     public static let reductionThreads = 256
 
@@ -32,7 +32,7 @@ struct VaeBuffers {
     const float *data[8];
     int n;
 };
-// The block reductions (vae_sum_all, vae_cross_entropy_row_sums, vae_softmax_cross_entropy, batch normalisation) run blocks of exactly this
+// The block reductions (vae_sum_all, vae_channel_sums, vae_cross_entropy_row_sums, vae_softmax_cross_entropy, batch normalisation) run blocks of exactly this
 // many threads (CUDAKernelSource.reductionThreads); another block size stops the kernel rather than sum wrongly.
 #define VAE_REDUCTION_THREADS 256
 #define VAE_REQUIRE_REDUCTION_BLOCK() if (blockDim.x != VAE_REDUCTION_THREADS) __trap()
@@ -65,6 +65,20 @@ __device__ __forceinline__ float vae_sigmoid(float x) {
 
 __device__ __forceinline__ float vae_softplus(float x) {
     return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
+// A leaky ReLU of `slope` fused into the op before it: 1 is none (v exactly), 0 a ReLU, as vae_relu and
+// vae_leaky_relu compute them (a ReLU's negative side is +0, never 0·v).
+__device__ __forceinline__ float vae_activate(float v, float slope) {
+    if (slope == 1.0f) return v;
+    return v > 0.0f ? v : (slope == 0.0f ? 0.0f : slope * v);
+}
+
+// Its gradient from the activation's output y (y > 0 exactly where its input is, for slope ≥ 0), as
+// vae_relu_gradient and vae_leaky_relu_gradient compute it from the input.
+__device__ __forceinline__ float vae_activation_gradient(float g, float y, float slope) {
+    if (slope == 1.0f) return g;
+    return y > 0.0f ? g : (slope == 0.0f ? 0.0f : slope * g);
 }
 
 // Σ value over a block of VAE_REDUCTION_THREADS threads in a fixed tree (lanes: that many shared floats); every

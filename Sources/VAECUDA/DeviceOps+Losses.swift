@@ -26,7 +26,7 @@ extension DeviceOps {
         let sums = try make(Array(x.shape.dropLast()))
         try device.launch("vae_gaussian_row_log_density", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
                           [.int64(rows), .int64(width), .address(x.address), .address(mean.address), .float(scale), .float(logVariance),
-                           .float(Float(Foundation.log(2 * Double.pi))), .float(factor), .address(sums.address)])
+                           .address(.null), .float(Float(Foundation.log(2 * Double.pi))), .float(factor), .address(sums.address)])
         return sums
     }
 
@@ -42,6 +42,36 @@ extension DeviceOps {
                           [.int64(dm.count), .int64(width), .address(g.address), .address(x.address), .address(mean.address),
                            .float(slope), .address(dm.address)])
         return dm
+    }
+
+    /// Σ over each row of factor·((x − μ)²·e^(−v) + v + log 2π) with v a log-variance per element (a posterior's
+    /// log-density, `Tensor.gaussianLogDensity`), one block per row (`vae_gaussian_row_log_density`).
+    public func gaussianRowLogDensity(_ x: DeviceTensor, mean: DeviceTensor, logVariances v: DeviceTensor, factor: Float) throws -> DeviceTensor {
+        try requireSameShape("gaussianRowLogDensity", x, mean)
+        try requireSameShape("gaussianRowLogDensity", x, v)
+        let width = x.shape.last ?? 1, rows = x.count / max(width, 1)
+        let sums = try make(Array(x.shape.dropLast()))
+        try device.launch("vae_gaussian_row_log_density", grid: max(1, min(maximumBlocks, rows)), block: CUDAKernelSource.reductionThreads,
+                          [.int64(rows), .int64(width), .address(x.address), .address(mean.address), .float(1), .float(0),
+                           .address(v.address), .float(Float(Foundation.log(2 * Double.pi))), .float(factor), .address(sums.address)])
+        return sums
+    }
+
+    /// The gradients of ``gaussianRowLogDensity(_:mean:logVariances:factor:)`` for x, the mean and the
+    /// log-variance from g (one value per row), in one launch.
+    public func gaussianRowLogDensityGradients(upstream g: DeviceTensor, _ x: DeviceTensor, mean: DeviceTensor, logVariances v: DeviceTensor,
+                                               factor: Float) throws -> (value: DeviceTensor, mean: DeviceTensor, logVariance: DeviceTensor) {
+        try requireSameShape("gaussianRowLogDensityGradients", x, mean)
+        try requireSameShape("gaussianRowLogDensityGradients", x, v)
+        let width = x.shape.last ?? 1
+        guard g.count * width == x.count else {
+            throw CUDAError("gaussianRowLogDensityGradients: upstream \(g.shape) is not one value per row of \(x.shape)")
+        }
+        let (dx, dm, dv) = (try make(x.shape), try make(x.shape), try make(x.shape))
+        try device.launch("vae_gaussian_row_log_density_varying_gradient", grid: grid(dx.count), block: blockSize,
+                          [.int64(dx.count), .int64(width), .address(g.address), .address(x.address), .address(mean.address),
+                           .address(v.address), .float(factor), .address(dx.address), .address(dm.address), .address(dv.address)])
+        return (dx, dm, dv)
     }
 
     /// g · (sigmoid(x) − t): the logits' gradient of both binary cross-entropies, with g one value per row (of

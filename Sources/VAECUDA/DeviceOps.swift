@@ -267,24 +267,55 @@ public struct DeviceOps {
         return c
     }
 
-    /// x·Wᵀ + bias for x [rows, in], W [out, in] (PyTorch's layout), as `Tensor.linear`.
-    public func linear(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor?) throws -> DeviceTensor {
+    /// act(x·Wᵀ + bias) for x [rows, in], W [out, in] (PyTorch's layout), as `Tensor.linear`; act a leaky ReLU of
+    /// `activationSlope` (0: ReLU) fused into the bias's launch, none when nil.
+    public func linear(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor?, activationSlope: Float? = nil) throws -> DeviceTensor {
         let y = try matmul(x, weight, transposingB: true)
-        if let bias {
-            try device.launch("vae_add_channel_bias", grid: grid(y.count), block: blockSize,
-                              [.int64(y.shape[0]), .int64(y.shape[1]), .int64(1), .address(bias.address), .address(y.address)])
+        if bias != nil || activationSlope != nil {
+            try addChannelBias(to: y, from: y, channelMajor: false, bias: bias, activationSlope: activationSlope)
         }
         return y
     }
 
-    /// The gradients of `linear` for x, W and the bias from the output's gradient g.
-    /// The input's gradient only `needingInput` (a first layer's input, the data, needs none: one GEMM fewer).
-    public func linearGradients(upstream g: DeviceTensor, input x: DeviceTensor, weight: DeviceTensor, needingInput: Bool = true) throws
+    /// `y` (NCHW, or [rows, features] as a plane of 1) = act(x + bias per channel), x laid out as y or `channelMajor`
+    /// ([C, N·P]): one `vae_add_channel_bias`.
+    func addChannelBias(to y: DeviceTensor, from x: DeviceTensor, channelMajor: Bool, bias: DeviceTensor?, activationSlope: Float?) throws {
+        let (batch, channels) = (y.shape[0], y.shape[1])
+        try device.launch("vae_add_channel_bias", grid: grid(y.count), block: blockSize,
+                          [.int64(batch), .int64(channels), .int64(y.count / max(1, batch * channels)), .address(x.address),
+                           .int32(channelMajor ? 1 : 0), .address(bias?.address ?? .null), .float(activationSlope ?? 1), .address(y.address)])
+    }
+
+    /// The gradient reaching an op's output through its fused activation (`activation`: that output and the slope),
+    /// its sums per channel (a bias's gradient) and, where it differs from g, the gradient itself, written as g is
+    /// laid out or as [C, N·P] (`channelMajor`): one `vae_channel_sums`, a thread per channel for up to
+    /// ``channelSumsInOneThread`` values per channel (a linear layer's batch), else a block per channel.
+    func channelSums(_ g: DeviceTensor, activation: (output: DeviceTensor, slope: Float)?, channelMajor: Bool = false) throws
+        -> (gradient: DeviceTensor, sums: DeviceTensor) {
+        let (batch, channels) = (g.shape[0], g.shape[1])
+        let plane = g.count / max(1, batch * channels)
+        let out = activation != nil || channelMajor ? try make(channelMajor ? [channels, batch * plane] : g.shape) : nil
+        let sums = try make([channels])
+        let tree = batch * plane > Self.channelSumsInOneThread
+        try device.launch("vae_channel_sums", grid: tree ? max(1, min(channels, maximumBlocks)) : grid(channels),
+                          block: tree ? CUDAKernelSource.reductionThreads : blockSize,
+                          [.int64(batch), .int64(channels), .int64(plane), .address(g.address), .address(activation?.output.address ?? .null),
+                           .float(activation?.slope ?? 1), .address(out?.address ?? .null), .int32(channelMajor ? 1 : 0),
+                           .int32(tree ? 1 : 0), .address(sums.address)])
+        return (out ?? g, sums)
+    }
+
+    /// The most values per channel that one thread of `vae_channel_sums` adds (in order); more go to a block's tree.
+    public static let channelSumsInOneThread = 1024
+
+    /// The gradients of `linear` for x, W and the bias from the output's gradient g (through the fused activation:
+    /// the output `activation.output` and its slope). The input's gradient only `needingInput` (a first layer's
+    /// input, the data, needs none: one GEMM fewer).
+    public func linearGradients(upstream g: DeviceTensor, input x: DeviceTensor, weight: DeviceTensor, needingInput: Bool = true,
+                                activation: (output: DeviceTensor, slope: Float)? = nil) throws
         -> (input: DeviceTensor?, weight: DeviceTensor, bias: DeviceTensor) {
-        let bias = try make([g.shape[1]])
-        try device.launch("vae_channel_sums", grid: grid(g.shape[1]), block: blockSize,
-                          [.int64(g.shape[0]), .int64(g.shape[1]), .int64(1), .address(g.address), .address(bias.address)])
-        return (needingInput ? try matmul(g, weight) : nil, try matmul(g, x, transposingA: true), bias)
+        let (gradient, bias) = try channelSums(g, activation: activation)
+        return (needingInput ? try matmul(gradient, weight) : nil, try matmul(gradient, x, transposingA: true), bias)
     }
 
     // MARK: convolution
@@ -298,10 +329,11 @@ public struct DeviceOps {
                 outHeight, outWidth)
     }
 
-    /// `Tensor.conv2d` for x [N, C, H, W] and an OIHW weight: im2col, one GEMM, the product's [O, N·P] laid out as
-    /// [N, O, P] (P the output's positions), then the bias per channel. Also returns the column matrix, which the
-    /// weight's gradient reads.
-    public func conv2d(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor?, _ convolution: ConvolutionGeometry) throws -> (output: DeviceTensor, columns: DeviceTensor) {
+    /// `Tensor.conv2d` for x [N, C, H, W] and an OIHW weight: im2col, one GEMM, then the product's [O, N·P] laid out
+    /// as [N, O, P] (P the output's positions) with the bias per channel and the activation of `activationSlope`
+    /// (none when nil) in one launch. Also returns the column matrix, which the weight's gradient reads.
+    public func conv2d(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor?, _ convolution: ConvolutionGeometry,
+                       activationSlope: Float? = nil) throws -> (output: DeviceTensor, columns: DeviceTensor) {
         let (batch, outChannels) = (x.shape[0], weight.shape[0])
         let patch = weight.shape[1] * convolution.kernelHeight * convolution.kernelWidth
         let (arguments, outHeight, outWidth) = geometry(x.shape, convolution)
@@ -312,26 +344,19 @@ public struct DeviceOps {
         try device.gemm(m: outChannels, n: batch * positions, k: patch, a: weight.address, transposingA: false, b: columns.address,
                         transposingB: false, c: product.address)
         let output = try make([batch, outChannels, outHeight, outWidth])
-        try device.launch("vae_strided_copy", grid: grid(output.count), block: blockSize,
-                          [.int64(output.count), .packed([[batch, outChannels, positions], [positions, batch * positions, 1]], then: [0], rank: 3),
-                           .address(product.address), .address(output.address)])
-        if let bias {
-            try device.launch("vae_add_channel_bias", grid: grid(output.count), block: blockSize,
-                              [.int64(batch), .int64(outChannels), .int64(positions), .address(bias.address), .address(output.address)])
-        }
+        try addChannelBias(to: output, from: product, channelMajor: true, bias: bias, activationSlope: activationSlope)
         return (output, columns)
     }
 
-    /// The gradients of ``conv2d(_:weight:bias:_:)`` for x, the weight and the bias from the output's gradient g:
-    /// g as [O, N·P]; the weight's G·columnsᵀ; the input's col2im(Wᵀ·G); the bias's sums per channel.
+    /// The gradients of ``conv2d(_:weight:bias:_:activationSlope:)`` for x, the weight and the bias from the output's
+    /// gradient g (through the fused activation: the output and its slope): g as [O, N·P] and the bias's sums per
+    /// channel in one launch; the weight's G·columnsᵀ; the input's col2im(Wᵀ·G).
     public func conv2dGradients(upstream g: DeviceTensor, inputShape: [Int], weight: DeviceTensor, columns: DeviceTensor,
-                                _ convolution: ConvolutionGeometry) throws -> (input: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor) {
+                                _ convolution: ConvolutionGeometry, activation: (output: DeviceTensor, slope: Float)? = nil) throws
+        -> (input: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor) {
         let (batch, outChannels, positions) = (g.shape[0], g.shape[1], g.shape[2] * g.shape[3])
         let patch = columns.shape[0]
-        let matrix = try make([outChannels, batch * positions])
-        try device.launch("vae_strided_copy", grid: grid(matrix.count), block: blockSize,
-                          [.int64(matrix.count), .packed([[outChannels, batch, positions], [positions, outChannels * positions, 1]], then: [0], rank: 3),
-                           .address(g.address), .address(matrix.address)])
+        let (matrix, sums) = try channelSums(g, activation: activation, channelMajor: true)
         let dWeight = try make(weight.shape)
         try device.gemm(m: outChannels, n: patch, k: batch * positions, a: matrix.address, transposingA: false, b: columns.address,
                         transposingB: true, c: dWeight.address)
@@ -340,11 +365,8 @@ public struct DeviceOps {
                         transposingB: false, c: dColumns.address)
         let dx = try make(inputShape)
         try device.launch("vae_col2im", grid: grid(dx.count), block: blockSize,
-                          geometry(inputShape, convolution).arguments + [.address(dColumns.address), .address(.null), .address(dx.address)])
-        let dBias = try make([outChannels])
-        try device.launch("vae_channel_sums", grid: grid(outChannels), block: blockSize,
-                          [.int64(batch), .int64(outChannels), .int64(positions), .address(g.address), .address(dBias.address)])
-        return (dx, dWeight, dBias)
+                          geometry(inputShape, convolution).arguments + [.address(dColumns.address), .address(.null), .float(1), .address(dx.address)])
+        return (dx, dWeight, sums)
     }
 
     /// `[a, b, block]` → `[b, a, block]` (an NCHW batch's planes as `[C, N, …]` and back).
@@ -357,9 +379,10 @@ public struct DeviceOps {
     }
 
     /// `Tensor.transposedConv2d` for x [N, I, H, W] and an [I, O, kh, kw] weight: x as [I, N·P], the columns Wᵀ·x,
-    /// col2im into the output with the bias. Also returns x as [I, N·P], which the weight's gradient reads.
+    /// col2im into the output with the bias and the activation of `activationSlope` (none when nil). Also returns x
+    /// as [I, N·P], which the weight's gradient reads.
     public func transposedConv2d(_ x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor?, _ convolution: ConvolutionGeometry,
-                                 outputPadding: Int) throws -> (output: DeviceTensor, inputColumns: DeviceTensor) {
+                                 outputPadding: Int, activationSlope: Float? = nil) throws -> (output: DeviceTensor, inputColumns: DeviceTensor) {
         let (batch, inChannels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let outChannels = weight.shape[1]
         let outHeight = convolution.transposedSize(height, kernel: convolution.kernelHeight, outputPadding: outputPadding)
@@ -371,19 +394,24 @@ public struct DeviceOps {
                         transposingB: false, c: columns.address)
         let output = try make([batch, outChannels, outHeight, outWidth])
         try device.launch("vae_col2im", grid: grid(output.count), block: blockSize,
-                          geometry(output.shape, convolution).arguments + [.address(columns.address), .address(bias?.address ?? .null), .address(output.address)])
+                          geometry(output.shape, convolution).arguments + [.address(columns.address), .address(bias?.address ?? .null),
+                                                                           .float(activationSlope ?? 1), .address(output.address)])
         return (output, inputColumns)
     }
 
-    /// The gradients of ``transposedConv2d(_:weight:bias:_:outputPadding:)`` for x, the weight and the bias: the
-    /// columns of g; the input's W·columns back to NCHW; the weight's x·columnsᵀ; the bias's sums per channel.
+    /// The gradients of ``transposedConv2d(_:weight:bias:_:outputPadding:activationSlope:)`` for x, the weight and
+    /// the bias (through the fused activation: the output and its slope): the gradient at the activation's input and
+    /// the bias's sums per channel in one launch; its columns; the input's W·columns back to NCHW; the weight's
+    /// x·columnsᵀ.
     public func transposedConv2dGradients(upstream g: DeviceTensor, inputShape: [Int], weight: DeviceTensor, inputColumns: DeviceTensor,
-                                          _ convolution: ConvolutionGeometry) throws -> (input: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor) {
+                                          _ convolution: ConvolutionGeometry, activation: (output: DeviceTensor, slope: Float)? = nil) throws
+        -> (input: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor) {
         let (batch, inChannels, plane) = (inputShape[0], inputShape[1], inputShape[2] * inputShape[3])
-        let (outChannels, patch) = (g.shape[1], weight.count / weight.shape[0])
+        let patch = weight.count / weight.shape[0]
+        let (gradient, sums) = try channelSums(g, activation: activation)
         let columns = try make([patch, batch * plane])
         try device.launch("vae_im2col", grid: grid(columns.count), block: blockSize,
-                          geometry(g.shape, convolution).arguments + [.address(g.address), .address(columns.address)])
+                          geometry(g.shape, convolution).arguments + [.address(gradient.address), .address(columns.address)])
         let rows = try make([inChannels, batch * plane])
         try device.gemm(m: inChannels, n: batch * plane, k: patch, a: weight.address, transposingA: false, b: columns.address,
                         transposingB: false, c: rows.address)
@@ -391,10 +419,7 @@ public struct DeviceOps {
         let dWeight = try make(weight.shape)
         try device.gemm(m: inChannels, n: patch, k: batch * plane, a: inputColumns.address, transposingA: false, b: columns.address,
                         transposingB: true, c: dWeight.address)
-        let dBias = try make([outChannels])
-        try device.launch("vae_channel_sums", grid: grid(outChannels), block: blockSize,
-                          [.int64(batch), .int64(outChannels), .int64(g.shape[2] * g.shape[3]), .address(g.address), .address(dBias.address)])
-        return (dx, dWeight, dBias)
+        return (dx, dWeight, sums)
     }
 
     // MARK: random numbers

@@ -1,3 +1,4 @@
+import Foundation
 import VAECUDA
 import VAETensor
 
@@ -28,6 +29,26 @@ extension KernelChecks {
         let klGradients = gradients([mean, logVariance], upstream: upstream) { .standardNormalKL(mean: $0[0], logVariance: $0[1]) }
         record("vae_standard_normal_kl_gradient", try read(dMean, n) + read(dLogVariance, n),
                klGradients[0].scalars + klGradients[1].scalars, tolerance: 2e-6)
+
+        // A posterior's log-density (a log-variance per element; 3 rows of 300, more than a block's threads) against
+        // the host's operators, and its three gradients.
+        let (rows, width) = (3, 300)
+        let (x, mu, lv) = (values(rows * width, seed: 74), values(rows * width, seed: 75), values(rows * width, seed: 76, in: -3...2))
+        let perRow = values(rows, seed: 77)
+        let posterior = [x, mu, lv].map { Tensor(shape: [rows, width], scalars: $0) }
+        let hostDensity: ([Tensor]) -> Tensor = { .gaussianLogDensity($0[0], mean: $0[1], logVariance: $0[2]) }
+        let (xBuffer, muBuffer, lvBuffer) = (try buffer(x), try buffer(mu), try buffer(lv))
+        let density = try buffer(count: rows)
+        try device.launch("vae_gaussian_row_log_density", grid: 2, block: CUDAKernelSource.reductionThreads,
+                          [.int64(rows), .int64(width), xBuffer, muBuffer, .float(1), .float(0), lvBuffer,
+                           .float(Float(Foundation.log(2 * Double.pi))), .float(-0.5), density])
+        record("vae_gaussian_row_log_density (a log-variance per element)", try read(density, rows), hostDensity(posterior).scalars, tolerance: 1e-5)
+        let (dx, dmu, dlv) = (try buffer(count: rows * width), try buffer(count: rows * width), try buffer(count: rows * width))
+        try device.launch("vae_gaussian_row_log_density_varying_gradient", grid: 4, block: 64,
+                          [.int64(rows * width), .int64(width), try buffer(perRow), xBuffer, muBuffer, lvBuffer, .float(-0.5), dx, dmu, dlv])
+        let densityGradients = gradients(posterior, upstream: Tensor(shape: [rows], scalars: perRow), hostDensity)
+        record("vae_gaussian_row_log_density_varying_gradient", try read(dx, rows * width) + read(dmu, rows * width) + read(dlv, rows * width),
+               densityGradients.flatMap(\.scalars), tolerance: 1e-5)
     }
 
     /// The GRU and LSTM cells against the operators they fuse (`Tensor.gruCell`, `Tensor.lstmCell` on the host),

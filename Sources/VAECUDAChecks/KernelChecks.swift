@@ -53,6 +53,7 @@ public struct KernelChecks {
         try checks.reductions()
         try checks.crossEntropies()
         try checks.convolution()
+        try checks.fusedActivations()
         try checks.batchNormalisation()
         try checks.gaussianTerms()
         try checks.recurrentCells()
@@ -232,7 +233,7 @@ public struct KernelChecks {
             let (density, dm) = (try buffer(count: rows), try buffer(count: rows * width))
             try device.launch("vae_gaussian_row_log_density", grid: 2, block: CUDAKernelSource.reductionThreads,
                               [.int64(rows), .int64(width), logitBuffer, meanBuffer, .float(scale), .float(logVariance),
-                               .float(Float(Foundation.log(2 * Double.pi))), .float(factor), density])
+                               .address(.null), .float(Float(Foundation.log(2 * Double.pi))), .float(factor), density])
             let cpu = { (inputs: [Tensor]) in Tensor.gaussianLogDensity(x, mean: inputs[0], logVariance: Tensor(logVariance), negated: negated) }
             record("vae_gaussian_row_log_density\(negated ? " (negated)" : "")", try read(density, rows), cpu([m]).scalars, tolerance: 1e-5)
             try device.launch("vae_gaussian_row_log_density_gradient", grid: 2, block: 64,
@@ -281,27 +282,32 @@ public struct KernelChecks {
         try device.gemm(m: 4, n: 32, k: 27, a: w0, transposingA: false, b: c0, transposingB: false, c: p0)
         let expectedProduct = w.reshaped([4, 27]).matmul(Tensor(shape: [27, 32], scalars: try read(columns, 27 * 32)))
         record("cublasSgemm", try read(product, 128), expectedProduct.scalars, tolerance: 1e-5)
-        // [4, 2·16] → [2, 4, 16] (a strided copy), then the bias per channel.
+        // [4, 2·16] laid out as [2, 4, 16] with the bias per channel, in one launch.
         let output = try buffer(count: 128)
-        try device.launch("vae_strided_copy", grid: 2, block: 64, [.int64(128), .packed([[2, 4, 16], [16, 32, 1]], then: [0], rank: 3), product, output])
-        try device.launch("vae_add_channel_bias", grid: 2, block: 64, [.int64(2), .int64(4), .int64(16), try buffer(bValues), output])
+        try device.launch("vae_add_channel_bias", grid: 2, block: 64, [.int64(2), .int64(4), .int64(16), product, .int32(1), try buffer(bValues), .float(1), output])
         record("vae_im2col + GEMM + vae_add_channel_bias (conv2d)", try read(output, 128), x.conv2d(weight: w, bias: bias, geometry: geometry).scalars, tolerance: 1e-5)
 
         let expected = gradients([x, w, bias], upstream: g) { $0[0].conv2d(weight: $0[1], bias: $0[2], geometry: geometry) }
-        // The upstream gradient as [4, 2·16]; the input's columns Wᵀ·G, then col2im.
-        let upstream = try buffer(count: 128), inputColumns = try buffer(count: 27 * 32), dx = try buffer(count: 294)
-        try device.launch("vae_strided_copy", grid: 2, block: 64, [.int64(128), .packed([[4, 2, 16], [16, 64, 1]], then: [0], rank: 3), try buffer(gValues), upstream])
+        // The upstream gradient as [4, 2·16] and the bias's sums per channel (one launch); the input's columns Wᵀ·G,
+        // then col2im.
+        let upstream = try buffer(count: 128), inputColumns = try buffer(count: 27 * 32), dx = try buffer(count: 294), dbias = try buffer(count: 4)
+        // Both ways of summing: a block per channel (3 blocks for 4 channels) and a thread per channel.
+        try device.launch("vae_channel_sums", grid: 3, block: CUDAKernelSource.reductionThreads,
+                          [.int64(2), .int64(4), .int64(16), try buffer(gValues), .address(.null), .float(1), upstream, .int32(1), .int32(1), dbias])
+        record("vae_channel_sums (bias gradient, a block per channel)", try read(dbias, 4), expected[2].scalars, tolerance: 1e-5)
+        let dbiasInThreads = try buffer(count: 4), upstreamInThreads = try buffer(count: 128)
+        try device.launch("vae_channel_sums", grid: 1, block: 2, [.int64(2), .int64(4), .int64(16), try buffer(gValues), .address(.null),
+                                                                  .float(1), upstreamInThreads, .int32(1), .int32(0), dbiasInThreads])
+        record("vae_channel_sums (bias gradient, a thread per channel)", try read(dbiasInThreads, 4) + read(upstreamInThreads, 128),
+               try expected[2].scalars + read(upstream, 128), tolerance: 1e-5)
         guard case .address(let u0) = upstream, case .address(let i0) = inputColumns else { return }
         try device.gemm(m: 27, n: 32, k: 4, a: w0, transposingA: true, b: u0, transposingB: false, c: i0)
-        try device.launch("vae_col2im", grid: 4, block: 64, shape + [inputColumns, .address(.null), dx])
+        try device.launch("vae_col2im", grid: 4, block: 64, shape + [inputColumns, .address(.null), .float(1), dx])
         record("vae_col2im (conv2d's input gradient)", try read(dx, 294), expected[0].scalars, tolerance: 1e-5)
         let dw = try buffer(count: 108)
         guard case .address(let d0) = dw else { return }
         try device.gemm(m: 4, n: 27, k: 32, a: u0, transposingA: false, b: c0, transposingB: true, c: d0)
         record("GEMM of im2col's columns (conv2d's weight gradient)", try read(dw, 108), expected[1].scalars, tolerance: 1e-5)
-        let dbias = try buffer(count: 4)
-        try device.launch("vae_channel_sums", grid: 1, block: 32, [.int64(2), .int64(4), .int64(16), try buffer(gValues), dbias])
-        record("vae_channel_sums (bias gradient)", try read(dbias, 4), expected[2].scalars, tolerance: 1e-5)
     }
 
     mutating func batchNormalisation() throws {

@@ -20,6 +20,11 @@ public final class Conv2d: Module {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         input.conv2d(weight: weight.tensor, bias: bias?.tensor, geometry: geometry)
     }
+
+    /// The layer followed by a leaky ReLU of `activationSlope` (0: ReLU), fused on a device (``ActivationFusing``).
+    public func callAsFunction(_ input: Tensor, activationSlope: Float) -> Tensor {
+        input.conv2d(weight: weight.tensor, bias: bias?.tensor, geometry: geometry, activationSlope: activationSlope)
+    }
 }
 
 /// Transposed 2-D convolution; weight `[inputChannels, outputChannels, k, k]` as PyTorch's `nn.ConvTranspose2d`
@@ -42,5 +47,11 @@ public final class ConvTranspose2d: Module {
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         input.transposedConv2d(weight: weight.tensor, bias: bias?.tensor, geometry: geometry, outputPadding: outputPadding)
+    }
+
+    /// The layer followed by a leaky ReLU of `activationSlope` (0: ReLU), fused on a device (``ActivationFusing``).
+    public func callAsFunction(_ input: Tensor, activationSlope: Float) -> Tensor {
+        input.transposedConv2d(weight: weight.tensor, bias: bias?.tensor, geometry: geometry, outputPadding: outputPadding,
+                               activationSlope: activationSlope)
     }
 }

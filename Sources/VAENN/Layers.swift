@@ -5,11 +5,17 @@ public protocol Layer: Module {
     func callAsFunction(_ input: Tensor) -> Tensor
 }
 
-extension Linear: Layer {}
+/// A layer that can apply a following ReLU or leaky ReLU in the same op (`activationSlope`: 0 for ReLU, the leaky
+/// slope otherwise): on a device, one launch fewer forward and one fewer backward; on the host, the same values.
+public protocol ActivationFusing: Layer {
+    func callAsFunction(_ input: Tensor, activationSlope: Float) -> Tensor
+}
+
+extension Linear: ActivationFusing {}
 extension MLP: Layer {}
-extension Conv2d: Layer {}
-extension ConvTranspose2d: Layer {}
-extension BatchNorm: Layer {}
+extension Conv2d: ActivationFusing {}
+extension ConvTranspose2d: ActivationFusing {}
+extension BatchNorm: ActivationFusing {}
 
 /// Layers applied in order; names follow PyTorch's `nn.Sequential` (`layers.0.weight`, …).
 public final class Sequential: Module, Layer {
@@ -22,17 +28,18 @@ public final class Sequential: Module, Layer {
         super.init()
     }
 
-    /// One function per layer, except that a BatchNorm followed by a ReLU or leaky-ReLU layer runs as one fused
-    /// step (the activation layer keeps its place and name; its step passes its input through).
+    /// One function per layer, except that a layer that fuses activations (``ActivationFusing``: Linear, the
+    /// convolutions, BatchNorm) followed by a ReLU or leaky-ReLU layer runs as one fused step (the activation layer
+    /// keeps its place and name).
     private static func steps(_ layers: [any Layer]) -> [(Tensor) -> Tensor] {
         var steps: [(Tensor) -> Tensor] = []
         var index = 0
         while index < layers.count {
             let layer = layers[index]
-            if let norm = layer as? BatchNorm, index + 1 < layers.count,
+            if let fusing = layer as? any ActivationFusing, index + 1 < layers.count,
                let activation = (layers[index + 1] as? ActivationLayer)?.activation,
                let slope = activation.leakySlope {
-                steps.append { norm($0, activationSlope: slope) }
+                steps.append { fusing($0, activationSlope: slope) }
                 index += 2
                 continue
             }

@@ -21,4 +21,9 @@ public final class Linear: Module {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         input.linear(weight: weight.tensor, bias: bias?.tensor)
     }
+
+    /// The layer followed by a leaky ReLU of `activationSlope` (0: ReLU), fused on a device (``ActivationFusing``).
+    public func callAsFunction(_ input: Tensor, activationSlope: Float) -> Tensor {
+        input.linear(weight: weight.tensor, bias: bias?.tensor, activationSlope: activationSlope)
+    }
 }

@@ -29,13 +29,17 @@ public final class MLP: Module {
         super.init()
     }
 
+    /// Each layer, then its batch norm and activation: a (leaky) ReLU fused into the batch norm or, without one,
+    /// into the layer (``ActivationFusing``).
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var hidden = input
         for (index, layer) in layers.enumerated() {
-            hidden = layer(hidden)
-            if activatesOutput || index < layers.count - 1 {
-                if !norms.isEmpty { hidden = norms[index](hidden) }
-                hidden = activation(hidden)
+            guard activatesOutput || index < layers.count - 1 else { return layer(hidden) }
+            switch (norms.isEmpty, activation.leakySlope) {
+            case (true, let slope?): hidden = layer(hidden, activationSlope: slope)
+            case (false, let slope?): hidden = norms[index](layer(hidden), activationSlope: slope)
+            case (true, nil): hidden = activation(layer(hidden))
+            case (false, nil): hidden = activation(norms[index](layer(hidden)))
             }
         }
         return hidden

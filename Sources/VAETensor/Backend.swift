@@ -99,25 +99,32 @@ public protocol TensorBackend: AnyObject {
     /// op(a)·op(b) for matrices.
     func matmul(_ a: any DeviceStorage, transposingA: Bool, _ b: any DeviceStorage,
                 transposingB: Bool) -> any DeviceStorage
-    /// x·Wᵀ + bias (W as [outputs, inputs]).
-    func linear(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?) -> any DeviceStorage
-    /// The gradients of ``linear(_:weight:bias:)`` for x (only `needingInput`), W and the bias.
+    /// act(x·Wᵀ + bias) (W as [outputs, inputs]), act a leaky ReLU of `activationSlope` (0: ReLU; none when nil).
+    func linear(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?, activationSlope: Float?) -> any DeviceStorage
+    /// The gradients of ``linear(_:weight:bias:activationSlope:)`` for x (only `needingInput`), W and the bias;
+    /// `activation` is the op's output and slope when it applied one.
     func linearGradients(upstream g: any DeviceStorage, input x: any DeviceStorage, weight: any DeviceStorage,
-                         needingInput: Bool) -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage)
+                         needingInput: Bool, activation: (output: any DeviceStorage, slope: Float)?)
+        -> (input: (any DeviceStorage)?, weight: any DeviceStorage, bias: any DeviceStorage)
 
-    /// `Tensor.conv2d` (NCHW input, OIHW weight), and what its gradients keep (the column matrix).
+    /// `Tensor.conv2d` (NCHW input, OIHW weight) with the activation of `activationSlope` (as in
+    /// ``linear(_:weight:bias:activationSlope:)``), and what its gradients keep (the column matrix).
     func conv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,
-                geometry: ConvolutionGeometry) -> (output: any DeviceStorage, saved: any DeviceStorage)
-    /// The gradients of ``conv2d(_:weight:bias:geometry:)`` for its input (of `inputShape`), weight and bias.
+                geometry: ConvolutionGeometry, activationSlope: Float?) -> (output: any DeviceStorage, saved: any DeviceStorage)
+    /// The gradients of ``conv2d(_:weight:bias:geometry:activationSlope:)`` for its input (of `inputShape`), weight
+    /// and bias.
     func conv2dGradients(upstream g: any DeviceStorage, inputShape: [Int], weight: any DeviceStorage,
-                         saved: any DeviceStorage, geometry: ConvolutionGeometry)
+                         saved: any DeviceStorage, geometry: ConvolutionGeometry, activation: (output: any DeviceStorage, slope: Float)?)
         -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage)
-    /// `Tensor.transposedConv2d` (IOHW weight), and what its gradients keep (the input as columns).
+    /// `Tensor.transposedConv2d` (IOHW weight) with the activation of `activationSlope`, and what its gradients keep
+    /// (the input as columns).
     func transposedConv2d(_ x: any DeviceStorage, weight: any DeviceStorage, bias: (any DeviceStorage)?,
-                          geometry: ConvolutionGeometry, outputPadding: Int) -> (output: any DeviceStorage, saved: any DeviceStorage)
-    /// The gradients of ``transposedConv2d(_:weight:bias:geometry:outputPadding:)``.
+                          geometry: ConvolutionGeometry, outputPadding: Int, activationSlope: Float?)
+        -> (output: any DeviceStorage, saved: any DeviceStorage)
+    /// The gradients of ``transposedConv2d(_:weight:bias:geometry:outputPadding:activationSlope:)``.
     func transposedConv2dGradients(upstream g: any DeviceStorage, inputShape: [Int], weight: any DeviceStorage,
-                                   saved: any DeviceStorage, geometry: ConvolutionGeometry)
+                                   saved: any DeviceStorage, geometry: ConvolutionGeometry,
+                                   activation: (output: any DeviceStorage, slope: Float)?)
         -> (input: any DeviceStorage, weight: any DeviceStorage, bias: any DeviceStorage)
 
     /// Rows of `x` along its first axis at `count` positions held on the device (8-byte integers, as
@@ -190,6 +197,14 @@ public protocol TensorBackend: AnyObject {
     /// Its gradient for the mean, g_row·(x − μ)·slope with slope = −2·factor·scale (the value's is its negation).
     func gaussianRowLogDensityGradient(upstream g: any DeviceStorage, _ x: any DeviceStorage, mean: any DeviceStorage,
                                        slope: Float) -> any DeviceStorage
+    /// The same with a log-variance v per element, all three of one shape: Σ over the last axis of
+    /// factor·((x − μ)²·e^(−v) + v + log 2π) (a posterior's log-density).
+    func gaussianRowLogDensity(_ x: any DeviceStorage, mean: any DeviceStorage, logVariances: any DeviceStorage,
+                               factor: Float) -> any DeviceStorage
+    /// Its gradients for x, μ and v from g (one value per row).
+    func gaussianRowLogDensityGradients(upstream g: any DeviceStorage, _ x: any DeviceStorage, mean: any DeviceStorage,
+                                        logVariances: any DeviceStorage, factor: Float)
+        -> (value: any DeviceStorage, mean: any DeviceStorage, logVariance: any DeviceStorage)
 
     /// One GRU step (`Tensor.gruCell`): h' from the gate products `[batch, 3·hidden]` and h `[batch, hidden]`.
     func gruCell(inputGates: any DeviceStorage, hiddenGates: any DeviceStorage, hidden: any DeviceStorage) -> any DeviceStorage

@@ -78,8 +78,10 @@ extension Tensor {
     /// 2-D convolution of `self` (`[batch, inChannels, height, width]`) with `weight`
     /// (`[outChannels, inChannels, kh, kw]`, PyTorch's OIHW) plus `bias` (`[outChannels]`): through im2col + GEMM
     /// (`columnConv2d(weight:bias:geometry:)`), or by direct loops for stride-1 layers with few output channels
-    /// (`directConv2d(weight:bias:geometry:)`).
-    public func conv2d(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) -> Tensor {
+    /// (`directConv2d(weight:bias:geometry:)`). With `activationSlope`, a leaky ReLU of that slope (0: ReLU) follows
+    /// in the same op on a device (one launch for the bias and the activation, one for both gradients); on the host
+    /// it is the `relu()` or `leakyRelu(slope:)` op after the convolution, with the same values.
+    public func conv2d(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry, activationSlope: Float? = nil) -> Tensor {
         precondition(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1] &&
                      weight.shape[2] == geometry.kernelHeight && weight.shape[3] == geometry.kernelWidth,
                      "conv2d: input \(shape) does not fit weight \(weight.shape) and kernel \(geometry.kernelHeight)×\(geometry.kernelWidth)")
@@ -88,12 +90,12 @@ extension Tensor {
                      geometry.convolvedSize(shape[3], kernel: geometry.kernelWidth) > 0,
                      "conv2d: input \(shape[2])×\(shape[3]) is smaller than the kernel")
         if let backend = Tensor.backend(self, weight, bias) {
-            return convolutionOnDevice(weight: weight, bias: bias, geometry: geometry, transposed: false, outputPadding: 0, backend)
+            return convolutionOnDevice(weight: weight, bias: bias, geometry: geometry, transposed: false, outputPadding: 0,
+                                       activationSlope: activationSlope, backend)
         }
-        if Tensor.convolvesDirectly(outChannels: weight.shape[0], geometry: geometry) {
-            return directConv2d(weight: weight, bias: bias, geometry: geometry)
-        }
-        return columnConv2d(weight: weight, bias: bias, geometry: geometry)
+        let output = Tensor.convolvesDirectly(outChannels: weight.shape[0], geometry: geometry)
+            ? directConv2d(weight: weight, bias: bias, geometry: geometry) : columnConv2d(weight: weight, bias: bias, geometry: geometry)
+        return output.rectified(slope: activationSlope)
     }
 
     /// Convolution through the column matrix. Forward: C = columns(x) (`[in·kh·kw, batch·positions]`);
@@ -136,14 +138,15 @@ extension Tensor {
         }
     }
 
-    /// Transposed 2-D convolution (the adjoint of ``conv2d(weight:bias:geometry:)`` with respect to its input):
+    /// Transposed 2-D convolution (the adjoint of ``conv2d(weight:bias:geometry:activationSlope:)`` with respect to its input):
     /// `self` is `[batch, inChannels, height, width]`, `weight` is `[inChannels, outChannels, kh, kw]` (PyTorch's
     /// layout for ConvTranspose2d). Output size: (height − 1)·stride − 2·padding + kh + outputPadding.
     ///
     /// Forward: X = x as `[in, batch·positions]`; C = Wᵀ·X (`[out·kh·kw, batch·positions]`); y = columns-adjoint(C) + b.
-    /// Derivatives: D = columns(G); dx = W·D back to NCHW, dW = X·Dᵀ, db = channel sums of G.
+    /// Derivatives: D = columns(G); dx = W·D back to NCHW, dW = X·Dᵀ, db = channel sums of G. `activationSlope` as in
+    /// ``conv2d(weight:bias:geometry:activationSlope:)``.
     public func transposedConv2d(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
-                                 outputPadding: Int = 0) -> Tensor {
+                                 outputPadding: Int = 0, activationSlope: Float? = nil) -> Tensor {
         precondition(rank == 4 && weight.rank == 4 && weight.shape[0] == shape[1] &&
                      weight.shape[2] == geometry.kernelHeight && weight.shape[3] == geometry.kernelWidth,
                      "transposedConv2d: input \(shape) does not fit weight \(weight.shape)")
@@ -156,7 +159,7 @@ extension Tensor {
         precondition(outHeight > 0 && outWidth > 0, "transposedConv2d: empty output for input \(shape)")
         if let backend = Tensor.backend(self, weight, bias) {
             return convolutionOnDevice(weight: weight, bias: bias, geometry: geometry, transposed: true,
-                                       outputPadding: outputPadding, backend)
+                                       outputPadding: outputPadding, activationSlope: activationSlope, backend)
         }
         let plane = height * width
         let positions = batch * plane
@@ -170,7 +173,7 @@ extension Tensor {
         }
         let (needInput, needWeight, needBias) = (isTracked, weight.isTracked, bias?.isTracked ?? false)
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-        return Tensor.record(shape: [batch, outChannels, outHeight, outWidth], scalars: output, inputs: inputs) { upstream in
+        let result = Tensor.record(shape: [batch, outChannels, outHeight, outWidth], scalars: output, inputs: inputs) { upstream in
             let gradientColumns = upstream.withUnsafeBufferPointer {
                 geometry.columns($0.baseAddress!, batch: batch, channels: outChannels, height: outHeight, width: outWidth,
                                  outHeight: height, outWidth: width)
@@ -189,6 +192,7 @@ extension Tensor {
             }
             return gradients
         }
+        return result.rectified(slope: activationSlope)
     }
 
     /// `[a, b, block]` → `[b, a, block]`: moves contiguous blocks (an NCHW image's planes), one copy per block,

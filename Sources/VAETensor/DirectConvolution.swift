@@ -1,7 +1,7 @@
 import CKernels
 
 extension Tensor {
-    /// Whether ``conv2d(weight:bias:geometry:)`` computes directly instead of through im2col + GEMM: stride 1 and
+    /// Whether ``conv2d(weight:bias:geometry:activationSlope:)`` computes directly instead of through im2col + GEMM: stride 1 and
     /// at most four output channels (an image's last layer). There the column matrix is kh·kw times the input
     /// (302 MB for conv64's 32 → 3 channels at 64×64, batch 64) and the GEMMs, with M = the output channels, run
     /// at a tenth of the BLAS's rate; the direct loops keep one plane in cache and split over the batch.

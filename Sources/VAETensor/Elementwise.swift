@@ -87,6 +87,14 @@ extension Tensor {
             [Kernels.reluGradient(upstream, input)]
         }
     }
+    /// `relu()` for slope 0, `leakyRelu(slope:)` otherwise, `self` for nil: the activation that the affine ops
+    /// (`linear`, `conv2d`, `transposedConv2d`) fuse on a device, as the host applies it after them.
+    func rectified(slope: Float?) -> Tensor {
+        guard let slope else { return self }
+        precondition(slope >= 0 && slope.isFinite, "a fused activation's slope must be finite and at least 0, got \(slope)")
+        return slope == 0 ? relu() : leakyRelu(slope: slope)
+    }
+
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
         unary(.unary(.leakyRelu, parameter: slope), { $0 > 0 ? $0 : slope * $0 }) { g, x, _ in x > 0 ? g : slope * g }
     }

@@ -38,7 +38,8 @@ extension Tensor {
     /// Σ over the last axis of −½((x − μ)²·e^(−log σ²) + log σ² + log 2π): the log-density of independent
     /// Gaussians, one value per row (its negation with `negated`); `logVariance` has μ's shape or broadcasts against
     /// it. On a device, with μ of x's shape or a constant on the host (one value, not tracked: a prior's 0, filled
-    /// there) and log σ² a constant on the host (a fixed variance), one kernel each way.
+    /// there) and log σ² a constant on the host (a fixed variance), or μ and log σ² both of x's shape (a posterior's),
+    /// one kernel each way.
     public static func gaussianLogDensity(_ value: Tensor, mean: Tensor, logVariance: Tensor, negated: Bool = false) -> Tensor {
         if let backend = backend(value, mean), value.shape == mean.shape || mean.hostConstant != nil, !value.shape.isEmpty,
            let c = logVariance.hostConstant {
@@ -53,6 +54,19 @@ extension Tensor {
             return record(Tensor(device: sums), inputs: [value, mean]) { g in
                 let forMean = backend.gaussianRowLogDensityGradient(upstream: g.device, x, mean: m, slope: -2 * factor * scale)
                 return [needValue ? .device(backend.scalar(.multiply, forMean, -1)) : nil, needMean ? .device(forMean) : nil]
+            }
+        }
+        if let backend = backend(value, mean, logVariance), value.shape == mean.shape, value.shape == logVariance.shape,
+           !value.shape.isEmpty {
+            // A log-variance per element (a posterior's): one kernel each way.
+            let (value, mean, logVariance) = (value.moved(to: backend), mean.moved(to: backend), logVariance.moved(to: backend))
+            let (x, m, v) = (value.storage, mean.storage, logVariance.storage)
+            let factor: Float = negated ? 0.5 : -0.5
+            let needs = [value.isTracked, mean.isTracked, logVariance.isTracked]
+            let sums = backend.gaussianRowLogDensity(x, mean: m, logVariances: v, factor: factor)
+            return record(Tensor(device: sums), inputs: [value, mean, logVariance]) { g in
+                let gradients = backend.gaussianRowLogDensityGradients(upstream: g.device, x, mean: m, logVariances: v, factor: factor)
+                return zip(needs, [gradients.value, gradients.mean, gradients.logVariance]).map { $0 ? TensorStorage.device($1) : nil }
             }
         }
         let sums = gaussianLogDensityTerms(value, mean: mean, logVariance: logVariance).sum(alongAxis: -1)

@@ -51,14 +51,16 @@ extension Tensor {
 extension Tensor {
     /// The affine map x·Wᵀ + b in one op: W is `[outputs, inputs]` (PyTorch's layout), b is `[outputs]`.
     /// The bias is written into the output rows and sgemm accumulates onto it (β = 1), so no broadcast
-    /// temporary is made. Derivatives: dx = G·W, dW = Gᵀ·x, db = column sums of G.
-    public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
+    /// temporary is made. Derivatives: dx = G·W, dW = Gᵀ·x, db = column sums of G. With `activationSlope`, a leaky
+    /// ReLU of that slope (0: ReLU) follows in the same op on a device (the bias and the activation in one launch,
+    /// both gradients in one); on the host it is the `relu()` or `leakyRelu(slope:)` op after it, with the same values.
+    public func linear(weight: Tensor, bias: Tensor?, activationSlope: Float? = nil) -> Tensor {
         precondition(rank == 2 && weight.rank == 2 && shape[1] == weight.shape[1],
                      "linear: input \(shape) does not fit weight \(weight.shape)")
         let (m, k, n) = (shape[0], shape[1], weight.shape[0])
         if let bias { precondition(bias.shape == [n], "linear: bias \(bias.shape) does not fit weight \(weight.shape)") }
         if let backend = Tensor.backend(self, weight, bias) {
-            return linearOnDevice(weight: weight, bias: bias, backend)
+            return linearOnDevice(weight: weight, bias: bias, activationSlope: activationSlope, backend)
         }
         let x = scalars, w = weight.scalars
         var output = [Float](unsafeUninitializedCapacity: m * n) { out, initialized in
@@ -84,7 +86,7 @@ extension Tensor {
         }
         let (needInput, needWeight, needBias) = (isTracked, weight.isTracked, bias?.isTracked ?? false)
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-        return Tensor.record(shape: [m, n], scalars: output, inputs: inputs) { g in
+        let result = Tensor.record(shape: [m, n], scalars: output, inputs: inputs) { g in
             var gradients: [[Float]?] = [
                 needInput ? Tensor.gemm(g, false, w, false, m: m, n: k, k: n) : nil,
                 needWeight ? Tensor.gemm(g, true, x, false, m: n, n: k, k: m) : nil,
@@ -107,5 +109,6 @@ extension Tensor {
             }
             return gradients
         }
+        return result.rectified(slope: activationSlope)
     }
 }

@@ -165,34 +165,41 @@ extension Tensor {
         }
     }
 
-    func linearOnDevice(weight: Tensor, bias: Tensor?, _ backend: any TensorBackend) -> Tensor {
+    func linearOnDevice(weight: Tensor, bias: Tensor?, activationSlope: Float?, _ backend: any TensorBackend) -> Tensor {
+        if let activationSlope { precondition(activationSlope >= 0 && activationSlope.isFinite, "linear: activation slope \(activationSlope)") }
         let (input, weight, bias) = (moved(to: backend), weight.moved(to: backend), bias?.moved(to: backend))
         let (x, w) = (input.storage, weight.storage)
         let (needInput, needWeight, needBias) = (input.isTracked, weight.isTracked, bias?.isTracked ?? false)
-        let output = backend.linear(x, weight: w, bias: bias?.storage)
+        let output = backend.linear(x, weight: w, bias: bias?.storage, activationSlope: activationSlope)
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         return Tensor.record(Tensor(device: output), inputs: inputs) { g in
-            let gradients = backend.linearGradients(upstream: g.device, input: x, weight: w, needingInput: needInput)
+            let gradients = backend.linearGradients(upstream: g.device, input: x, weight: w, needingInput: needInput,
+                                                    activation: activationSlope.map { (output, $0) })
             let result: [TensorStorage?] = [gradients.input.map(TensorStorage.device),
                                             needWeight ? .device(gradients.weight) : nil]
             return bias == nil ? result : result + [needBias ? .device(gradients.bias) : nil]
         }
     }
 
-    /// `conv2d` (`transposed`: `transposedConv2d`) with its three gradients.
+    /// `conv2d` (`transposed`: `transposedConv2d`) with its three gradients and the fused activation.
     func convolutionOnDevice(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry, transposed: Bool,
-                             outputPadding: Int, _ backend: any TensorBackend) -> Tensor {
+                             outputPadding: Int, activationSlope: Float?, _ backend: any TensorBackend) -> Tensor {
+        if let activationSlope { precondition(activationSlope >= 0 && activationSlope.isFinite, "convolution: activation slope \(activationSlope)") }
         let (input, weight, bias) = (moved(to: backend), weight.moved(to: backend), bias?.moved(to: backend))
         let (x, w, inputShape) = (input.storage, weight.storage, shape)
         let (needInput, needWeight, needBias) = (input.isTracked, weight.isTracked, bias?.isTracked ?? false)
         let (output, saved) = transposed
-            ? backend.transposedConv2d(x, weight: w, bias: bias?.storage, geometry: geometry, outputPadding: outputPadding)
-            : backend.conv2d(x, weight: w, bias: bias?.storage, geometry: geometry)
+            ? backend.transposedConv2d(x, weight: w, bias: bias?.storage, geometry: geometry, outputPadding: outputPadding,
+                                       activationSlope: activationSlope)
+            : backend.conv2d(x, weight: w, bias: bias?.storage, geometry: geometry, activationSlope: activationSlope)
+        let activation = activationSlope.map { (output: output, slope: $0) }
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         return Tensor.record(Tensor(device: output), inputs: inputs) { g in
             let gradients = transposed
-                ? backend.transposedConv2dGradients(upstream: g.device, inputShape: inputShape, weight: w, saved: saved, geometry: geometry)
-                : backend.conv2dGradients(upstream: g.device, inputShape: inputShape, weight: w, saved: saved, geometry: geometry)
+                ? backend.transposedConv2dGradients(upstream: g.device, inputShape: inputShape, weight: w, saved: saved, geometry: geometry,
+                                                    activation: activation)
+                : backend.conv2dGradients(upstream: g.device, inputShape: inputShape, weight: w, saved: saved, geometry: geometry,
+                                          activation: activation)
             let result: [TensorStorage?] = [needInput ? .device(gradients.input) : nil,
                                             needWeight ? .device(gradients.weight) : nil]
             return bias == nil ? result : result + [needBias ? .device(gradients.bias) : nil]

@@ -457,4 +457,28 @@ extension TensorOnDeviceTests {
         #expect(prior.backend === counted && counting.copiesToDevice == copiesBefore)
         #expect(counting.launches(since: launchesBefore)["vae_gaussian_row_log_density"] == 1)
     }
+
+    /// A posterior's log-density (a mean and a log-variance per element, as an importance sample's log q(z|x)): the
+    /// host's values and all three gradients, with one kernel each way instead of an operator's launch each.
+    @Test func aPosteriorsLogDensityIsOneKernelEachWay() throws {
+        let (z, mean, logVariance) = (values([6, 70], seed: 26, in: -2...2), values([6, 70], seed: 27), values([6, 70], seed: 28, in: -3...2))
+        for negated in [false, true] {
+            expectAgreement("gaussianLogDensity, a posterior's, negated \(negated)", [z, mean, logVariance]) {
+                .gaussianLogDensity($0[0], mean: $0[1], logVariance: $0[2], negated: negated)
+            }
+        }
+        let (counting, counted) = try countingBackend()
+        let inputs = [z, mean, logVariance].map { $0.moved(to: counted) }
+        let before = counting.launchesByKernel
+        let tape = GradientTape()
+        let gradients = tape.recording {
+            let tracked = inputs.map { tape.watch($0) }
+            return tape.gradients(of: Tensor.gaussianLogDensity(tracked[0], mean: tracked[1], logVariance: tracked[2]).sum(), withRespectTo: tracked)
+        }
+        #expect(gradients.allSatisfy { $0.backend === counted })
+        let launches = counting.launches(since: before)
+        // The sum and its gradient's expansion, the seed's fill, and one kernel each way for the density.
+        #expect(launches == ["vae_gaussian_row_log_density": 1, "vae_gaussian_row_log_density_varying_gradient": 1,
+                             "vae_sum_all": 1, "vae_fill": 1, "vae_strided_copy": 1], "\(launches)")
+    }
 }
