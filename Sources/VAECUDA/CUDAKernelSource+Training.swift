@@ -122,15 +122,18 @@ extern "C" __global__ void vae_channel_sums(long long batch, long long channels,
                                             const float *__restrict__ g, const float *__restrict__ y, float slope,
                                             float *__restrict__ out, int channelMajor, int tree,
                                             float *__restrict__ sums) {
+    // No division per value (as vae_channel_walk): here it would sit on each thread's serial chain.
     long long count = batch * plane;
     if (!tree) {
         VAE_LOOP(c, channels) {
             float total = 0.0f;
-            for (long long k = 0; k < count; k++) {
-                long long i = ((k / plane) * channels + c) * plane + k % plane;
-                float v = y ? vae_activation_gradient(g[i], y[i], slope) : g[i];
-                if (out) out[channelMajor ? c * count + k : i] = v;
-                total += v;
+            for (long long n = 0; n < batch; n++) {
+                for (long long p = 0; p < plane; p++) {
+                    long long i = (n * channels + c) * plane + p;
+                    float v = y ? vae_activation_gradient(g[i], y[i], slope) : g[i];
+                    if (out) out[channelMajor ? c * count + n * plane + p : i] = v;
+                    total += v;
+                }
             }
             sums[c] = total;
         }
@@ -140,8 +143,9 @@ extern "C" __global__ void vae_channel_sums(long long batch, long long channels,
     __shared__ float lanes[VAE_REDUCTION_THREADS];
     for (long long c = blockIdx.x; c < channels; c += gridDim.x) {
         float total = 0.0f;
-        for (long long k = threadIdx.x; k < count; k += blockDim.x) {
-            long long i = ((k / plane) * channels + c) * plane + k % plane;
+        VaeChannelWalk w = vae_channel_walk(plane);
+        for (long long k = threadIdx.x; k < count; k += VAE_REDUCTION_THREADS, vae_channel_step(&w)) {
+            long long i = vae_channel_index(&w, channels, c);
             float v = y ? vae_activation_gradient(g[i], y[i], slope) : g[i];
             if (out) out[channelMajor ? c * count + k : i] = v;
             total += v;
@@ -193,17 +197,20 @@ extern "C" __global__ void vae_batch_norm_forward(long long batch, long long cha
     long long count = batch * plane;
     for (long long c = blockIdx.x; c < channels; c += gridDim.x) {
         float total = 0.0f;
-        for (long long k = threadIdx.x; k < count; k += blockDim.x) total += x[((k / plane) * channels + c) * plane + k % plane];
+        VaeChannelWalk w = vae_channel_walk(plane);
+        for (long long k = threadIdx.x; k < count; k += blockDim.x, vae_channel_step(&w)) total += x[vae_channel_index(&w, channels, c)];
         float m = vae_block_sum(total, lanes) / (float)count;
         float squares = 0.0f;
-        for (long long k = threadIdx.x; k < count; k += blockDim.x) {
-            float d = x[((k / plane) * channels + c) * plane + k % plane] - m;
+        w = vae_channel_walk(plane);
+        for (long long k = threadIdx.x; k < count; k += blockDim.x, vae_channel_step(&w)) {
+            float d = x[vae_channel_index(&w, channels, c)] - m;
             squares += d * d;
         }
         float v = vae_block_sum(squares, lanes) / (float)count;
         float scale = gamma[c] / sqrtf(v + epsilon);
-        for (long long k = threadIdx.x; k < count; k += blockDim.x) {
-            long long i = ((k / plane) * channels + c) * plane + k % plane;
+        w = vae_channel_walk(plane);
+        for (long long k = threadIdx.x; k < count; k += blockDim.x, vae_channel_step(&w)) {
+            long long i = vae_channel_index(&w, channels, c);
             float out = (x[i] - m) * scale + beta[c];
             y[i] = out > 0.0f ? out : slope * out;
         }
@@ -230,8 +237,9 @@ extern "C" __global__ void vae_batch_norm_backward(long long batch, long long ch
     for (long long c = blockIdx.x; c < channels; c += gridDim.x) {
         float inverse = 1.0f / sqrtf(variance[c] + epsilon);
         float sumG = 0.0f, sumGX = 0.0f;
-        for (long long k = threadIdx.x; k < count; k += blockDim.x) {
-            long long i = ((k / plane) * channels + c) * plane + k % plane;
+        VaeChannelWalk w = vae_channel_walk(plane);
+        for (long long k = threadIdx.x; k < count; k += blockDim.x, vae_channel_step(&w)) {
+            long long i = vae_channel_index(&w, channels, c);
             float gi = y[i] > 0.0f ? g[i] : slope * g[i];
             sumG += gi;
             sumGX += gi * (x[i] - mean[c]) * inverse;
@@ -241,8 +249,9 @@ extern "C" __global__ void vae_batch_norm_backward(long long batch, long long ch
         if (threadIdx.x == 0) { dbeta[c] = sumG; dgamma[c] = sumGX; }
         if (dx) {
             float meanG = sumG / (float)count, meanGX = sumGX / (float)count;
-            for (long long k = threadIdx.x; k < count; k += blockDim.x) {
-                long long i = ((k / plane) * channels + c) * plane + k % plane;
+            w = vae_channel_walk(plane);
+            for (long long k = threadIdx.x; k < count; k += blockDim.x, vae_channel_step(&w)) {
+                long long i = vae_channel_index(&w, channels, c);
                 float gi = y[i] > 0.0f ? g[i] : slope * g[i];
                 float normalised = (x[i] - mean[c]) * inverse;
                 dx[i] = gamma[c] * inverse * (gi - meanG - normalised * meanGX);

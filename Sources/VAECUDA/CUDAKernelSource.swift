@@ -81,6 +81,24 @@ __device__ __forceinline__ float vae_activation_gradient(float g, float y, float
     return y > 0.0f ? g : (slope == 0.0f ? 0.0f : slope * g);
 }
 
+// The values of channel c of an [N, C, P] tensor that thread threadIdx.x of a reduction block takes, in order:
+// k = threadIdx.x, then + VAE_REDUCTION_THREADS…, value k = n·P + p at index (n·C + c)·P + p. n and p advance with no
+// division per value (a 64-bit division is a long instruction sequence on a GPU).
+struct VaeChannelWalk { long long n, p, stepN, stepP, plane; };
+__device__ __forceinline__ VaeChannelWalk vae_channel_walk(long long plane) {
+    VaeChannelWalk w = { (long long)threadIdx.x / plane, (long long)threadIdx.x % plane,
+                         VAE_REDUCTION_THREADS / plane, VAE_REDUCTION_THREADS % plane, plane };
+    return w;
+}
+__device__ __forceinline__ long long vae_channel_index(const VaeChannelWalk *w, long long channels, long long c) {
+    return (w->n * channels + c) * w->plane + w->p;
+}
+__device__ __forceinline__ void vae_channel_step(VaeChannelWalk *w) {
+    w->n += w->stepN;
+    w->p += w->stepP;
+    if (w->p >= w->plane) { w->p -= w->plane; w->n++; }
+}
+
 // Σ value over a block of VAE_REDUCTION_THREADS threads in a fixed tree (lanes: that many shared floats); every
 // thread gets the total, and lanes may be reused at once.
 __device__ float vae_block_sum(float value, float *lanes) {

@@ -6,6 +6,18 @@ import VAETensor
 // `leakyRelu(slope:)`, with their gradients from the tape.
 extension KernelChecks {
     mutating func fusedActivations() throws {
+        // Sums per channel in a block's tree over 8 images of 7×7: 392 values per channel, each thread stepping 5
+        // planes and 11 positions (vae_channel_walk), through a ReLU's gradient, the gradient written as laid out.
+        let (g, y) = (values(1176, seed: 78), values(1176, seed: 79))
+        let masked = zip(g, y).map { $1 > 0 ? $0 : 0 }
+        var expectedSums = [Float](repeating: 0, count: 3)
+        for (index, value) in masked.enumerated() { expectedSums[(index / 49) % 3] += value }
+        let (out, sums) = (try buffer(count: 1176), try buffer(count: 3))
+        try device.launch("vae_channel_sums", grid: 2, block: CUDAKernelSource.reductionThreads,
+                          [.int64(8), .int64(3), .int64(49), try buffer(g), try buffer(y), .float(0), out, .int32(0), .int32(1), sums])
+        record("vae_channel_sums (a block per channel of 392 values, through a ReLU's gradient)",
+               try read(sums, 3) + read(out, 1176), expectedSums + masked, tolerance: 1e-5)
+
         let ops = DeviceOps(device: device)
         func tensor(_ shape: [Int], seed: UInt64) -> Tensor { Tensor(shape: shape, scalars: values(shape.reduce(1, *), seed: seed)) }
         func placed(_ tensors: [Tensor]) throws -> [DeviceTensor] {

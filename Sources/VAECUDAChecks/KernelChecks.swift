@@ -311,39 +311,43 @@ public struct KernelChecks {
     }
 
     mutating func batchNormalisation() throws {
-        let (xValues, gValues) = (values(72, seed: 14), values(72, seed: 15))
+        // 8 images of 7×7: 392 values per channel, more than a block's threads, which walk them in steps of 256
+        // (5 planes and 11 positions: vae_channel_walk).
+        let (n, plane) = (8, 49)
+        let count = n * 3 * plane, correction = Float(n * plane) / Float(n * plane - 1)
+        let (xValues, gValues) = (values(count, seed: 14), values(count, seed: 15))
         let (gamma, beta) = ([Float(1.2), -0.4, 0.7], [Float(0.1), 0.3, -0.2])
-        let x = Tensor(shape: [6, 3, 2, 2], scalars: xValues)
+        let x = Tensor(shape: [n, 3, 7, 7], scalars: xValues)
         let (weight, bias) = (Tensor(shape: [3], scalars: gamma), Tensor(shape: [3], scalars: beta))
         let reference = x.batchNormalized(weight: weight, bias: bias, epsilon: 1e-5, activationSlope: 0.2)
-        let (input, y, mean, variance) = (try buffer(xValues), try buffer(count: 72), try buffer(count: 3), try buffer(count: 3))
+        let (input, y, mean, variance) = (try buffer(xValues), try buffer(count: count), try buffer(count: 3), try buffer(count: 3))
         let (gammaBuffer, betaBuffer) = (try buffer(gamma), try buffer(beta))
         let unused: [KernelArgument] = [.address(.null), .address(.null), .float(1), .float(0), .float(1), .address(.null), .address(.null)]
-        try device.launch("vae_batch_norm_forward", grid: 2, block: CUDAKernelSource.reductionThreads, [.int64(6), .int64(3), .int64(4), input, gammaBuffer, betaBuffer,
+        try device.launch("vae_batch_norm_forward", grid: 2, block: CUDAKernelSource.reductionThreads, [.int64(n), .int64(3), .int64(plane), input, gammaBuffer, betaBuffer,
                                                                            .float(1e-5), .float(0.2), y, mean, variance] + unused)
-        record("vae_batch_norm_forward", try read(y, 72), reference.output.scalars, tolerance: 1e-5)
+        record("vae_batch_norm_forward", try read(y, count), reference.output.scalars, tolerance: 1e-5)
         record("vae_batch_norm_forward (mean, variance)", try read(mean, 3) + read(variance, 3), reference.mean.scalars + reference.variance.scalars, tolerance: 1e-6)
         // With running averages: the same output, and the averages as the host's moving averages of its statistics
         // (from the device's statistics, the same products in the same order: exact).
         let (averages, movedMean, movedVariance) = ([Float(0.5), -0.25, 2], try buffer(count: 3), try buffer(count: 3))
-        let (y2, mean2, variance2) = (try buffer(count: 72), try buffer(count: 3), try buffer(count: 3))
+        let (y2, mean2, variance2) = (try buffer(count: count), try buffer(count: 3), try buffer(count: 3))
         try device.launch("vae_batch_norm_forward", grid: 2, block: CUDAKernelSource.reductionThreads,
-                          [.int64(6), .int64(3), .int64(4), input, gammaBuffer, betaBuffer, .float(1e-5), .float(0.2), y2, mean2, variance2,
-                           try buffer(averages), try buffer(averages.map { $0 + 1 }), .float(1 - Float(0.1)), .float(0.1), .float(24.0 / 23.0),
+                          [.int64(n), .int64(3), .int64(plane), input, gammaBuffer, betaBuffer, .float(1e-5), .float(0.2), y2, mean2, variance2,
+                           try buffer(averages), try buffer(averages.map { $0 + 1 }), .float(1 - Float(0.1)), .float(0.1), .float(correction),
                            movedMean, movedVariance])
         let (deviceMean, deviceVariance) = (Tensor(shape: [3], scalars: try read(mean2, 3)), Tensor(shape: [3], scalars: try read(variance2, 3)))
-        record("vae_batch_norm_forward (with running averages)", try read(y2, 72), reference.output.scalars, tolerance: 1e-5)
+        record("vae_batch_norm_forward (with running averages)", try read(y2, count), reference.output.scalars, tolerance: 1e-5)
         record("vae_batch_norm_forward (running averages)", try read(movedMean, 3) + read(movedVariance, 3),
                Tensor(shape: [3], scalars: averages).movingAverage(toward: deviceMean, momentum: 0.1).scalars
-                   + Tensor(shape: [3], scalars: averages.map { $0 + 1 }).movingAverage(toward: deviceVariance, momentum: 0.1, scale: 24.0 / 23.0).scalars,
+                   + Tensor(shape: [3], scalars: averages.map { $0 + 1 }).movingAverage(toward: deviceVariance, momentum: 0.1, scale: correction).scalars,
                tolerance: 0)
-        let expected = gradients([x, weight, bias], upstream: Tensor(shape: [6, 3, 2, 2], scalars: gValues)) {
+        let expected = gradients([x, weight, bias], upstream: Tensor(shape: [n, 3, 7, 7], scalars: gValues)) {
             $0[0].batchNormalized(weight: $0[1], bias: $0[2], epsilon: 1e-5, activationSlope: 0.2).output
         }
-        let (dx, dgamma, dbeta) = (try buffer(count: 72), try buffer(count: 3), try buffer(count: 3))
-        try device.launch("vae_batch_norm_backward", grid: 2, block: CUDAKernelSource.reductionThreads, [.int64(6), .int64(3), .int64(4), try buffer(gValues), input, y, gammaBuffer,
+        let (dx, dgamma, dbeta) = (try buffer(count: count), try buffer(count: 3), try buffer(count: 3))
+        try device.launch("vae_batch_norm_backward", grid: 2, block: CUDAKernelSource.reductionThreads, [.int64(n), .int64(3), .int64(plane), try buffer(gValues), input, y, gammaBuffer,
                                                                             mean, variance, .float(1e-5), .float(0.2), dx, dgamma, dbeta])
-        record("vae_batch_norm_backward", try read(dx, 72) + read(dgamma, 3) + read(dbeta, 3),
+        record("vae_batch_norm_backward", try read(dx, count) + read(dgamma, 3) + read(dbeta, 3),
                expected[0].scalars + expected[1].scalars + expected[2].scalars, tolerance: 1e-5)
 
         // The running variance's update with Bessel's correction: the same products in the same order.
