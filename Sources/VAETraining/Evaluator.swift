@@ -130,13 +130,26 @@ public struct Evaluator {
     /// block done. Sample s of image i is row i·samples + s of one draw over all images' samples: each piece of a
     /// block draws its rows of it (``RandomStream/rows(_:of:)``; a piece is a run of whole images or a run of one
     /// image's samples, so its rows are contiguous), and the estimate is the same for any chunk, block or shard.
-    /// `noise` ends past the whole draw.
+    /// `noise` ends past the whole draw. On a device the blocks' bounds come back ``boundsPerCopy`` blocks at a time
+    /// (a copy back waits for the device's queue to drain), summed on the host in the same order as on the CPU.
     func negativeLogLikelihoodSum(_ images: Tensor, _ rows: Range<Int>, of imageCount: Int, samples: Int,
                                   noise: inout RandomStream, chunk: Int, finished: (Int) -> Void) -> Double {
         let initial = noise
         let samplesPerChunk = min(samples, chunk)
         let imagesPerChunk = max(1, chunk / samples)
         var total = 0.0
+        var pending: [Tensor] = []
+        // Σ of each pending block's bounds (in Double, in order), subtracted from the total block by block.
+        func settle() {
+            guard !pending.isEmpty else { return }
+            let values = pending.count == 1 ? pending[0].scalars : Tensor.concatenate(pending).scalars
+            var offset = 0
+            for block in pending {
+                total -= values[offset..<offset + block.count].reduce(0.0) { $0 + Double($1) }
+                offset += block.count
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
         withoutGradients {
             var first = rows.lowerBound
             while first < rows.upperBound {
@@ -153,14 +166,18 @@ public struct Evaluator {
                     drawn += take
                 }
                 let logWeights = pieces.count == 1 ? pieces[0] : Tensor.concatenate(pieces, alongAxis: 1)
-                let bound = logWeights.logSumExp(alongAxis: 1) - Float(Foundation.log(Double(samples)))
-                total -= bound.scalars.reduce(0.0) { $0 + Double($1) }
+                pending.append(logWeights.logSumExp(alongAxis: 1) - Float(Foundation.log(Double(samples))))
+                if pending[0].backend == nil || pending.count == Self.boundsPerCopy { settle() }
                 first += block.shape[0]
                 finished(block.shape[0])
             }
+            settle()
         }
         return total
     }
+
+    /// The blocks whose bounds one copy back brings from a device in ``negativeLogLikelihoodSum(_:_:of:samples:noise:chunk:finished:)``.
+    static let boundsPerCopy = 64
 
     /// KL per latent dimension (mean over images) and the number of active units
     /// (`VariationalAutoencoder/latentStatistics(_:labels:batchSize:)`).

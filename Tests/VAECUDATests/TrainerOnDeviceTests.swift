@@ -60,6 +60,29 @@ struct TrainerOnDeviceTests {
         }
     }
 
+    /// The importance-weighted NLL's blocks (here one image of 10 samples each, 70 blocks) come back from the device
+    /// up to `Evaluator.boundsPerCopy` at a time, not one copy per block (each copy waits for the device's queue), and
+    /// give the CPU's estimate.
+    @Test func theNLLsBlocksComeBackTogether() throws {
+        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
+        let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        var random = RandomStream(seed: 1, name: "init")
+        let model = try ModelRegistry.make(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]),
+                                           random: &random)
+        var pixels = RandomStream(seed: 2, name: "images")
+        let images = pixels.uniform(shape: [70, 16], in: 0...1)
+        func nll(_ images: Tensor) -> Double {
+            var noise = RandomStream(seed: 9, name: "importance")
+            return Evaluator(model: model, labels: [], batchSize: 64, threads: 1).negativeLogLikelihood(images, samples: 10, noise: &noise, chunk: 10)
+        }
+        let cpu = nll(images)
+        model.move(to: backend)
+        let before = caching.copiesToHost
+        let device = nll(images.moved(to: backend))
+        #expect(caching.copiesToHost - before == 2, "\(caching.copiesToHost - before) copies back for 70 blocks")
+        #expect(abs(device - cpu) <= 1e-4 * abs(cpu), "NLL \(device) on the device, \(cpu) on the CPU")
+    }
+
     /// A batch's loss, its terms and whether every gradient is finite come back in one copy (a copy waits for the
     /// device), and nothing is copied to it (the tape's seed is set there), the values as the CPU's; a non-finite
     /// gradient is still found, by index.
