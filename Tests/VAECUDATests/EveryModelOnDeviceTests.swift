@@ -70,8 +70,7 @@ struct EveryModelOnDeviceTests {
     /// step after the first copies to the device only what ``copiesInAStep`` says (its constants were made there once).
     func expectSameStep(_ specification: ModelSpecification, _ images: Tensor, labelled: Bool, allowed: Set<String>) throws {
         let label = "\(specification.name)/\(specification.network)"
-        let counting = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let backend = CUDABackend(ops: DeviceOps(device: counting, blockSize: 64, maximumBlocks: 2))
+        let (counting, backend) = try emulatedCachingBackend()
         let rows = images.shape[0]
         /// Two training steps (the second's loss and gradients kept), then the loss in evaluation mode (running
         /// averages, no noise), on the host or the device.

@@ -40,7 +40,7 @@ struct ModelOnDeviceTests {
 
     /// Three Adam steps of the MLP model on each: the weights and Adam's moments stay within rounding of the CPU's.
     @Test func adamStepsOnTheDeviceFollowTheCPU() throws {
-        let specification = ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3])
+        let specification = tinyMLP
         func train(on device: (any TensorBackend)?) throws -> (model: any VariationalAutoencoder, adam: Adam, losses: [Float]) {
             var random = RandomStream(seed: 1, name: "init")
             let model = try ModelRegistry.make(specification, random: &random)
@@ -77,11 +77,9 @@ struct ModelOnDeviceTests {
     /// Through the caching allocator, a step's temporaries are the blocks the step before it freed: once the first
     /// steps have filled the cache (and made Adam's moments), a step takes no new memory from the device.
     @Test func stepsAfterTheFirstReuseTheirMemory() throws {
-        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let cached = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let (caching, cached) = try emulatedCachingBackend()
         var random = RandomStream(seed: 1, name: "init")
-        let model = try ModelRegistry.make(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]),
-                                           random: &random)
+        let model = try ModelRegistry.make(tinyMLP, random: &random)
         model.move(to: cached)
         let adam = Adam()
         var allocations: [Int] = []
@@ -108,7 +106,7 @@ struct ModelOnDeviceTests {
     /// SGD with momentum and weight decay, and Adagrad: three steps of the MLP model on each, the weights and the
     /// optimiser's state within rounding of the CPU's, with nothing on host copies.
     @Test(arguments: ["sgd", "adagrad"]) func oneSlotOptimisersOnTheDevice(_ name: String) throws {
-        let specification = ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3])
+        let specification = tinyMLP
         let slot = name == "sgd" ? "momentum_buffer" : "sum"
         func train(on device: (any TensorBackend)?) throws -> (model: any VariationalAutoencoder, optimizer: MomentOptimizer) {
             var random = RandomStream(seed: 1, name: "init")
@@ -156,7 +154,7 @@ struct ModelOnDeviceTests {
     }
 
     @Test func theGaussianMLPModel() throws {
-        try expectSameStep(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]), rows: 6)
+        try expectSameStep(tinyMLP, rows: 6)
     }
 
     /// The Keras-style conv model: strided convolutions down, transposed convolutions up.

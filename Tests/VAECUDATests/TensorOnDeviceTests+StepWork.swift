@@ -104,10 +104,7 @@ extension TensorOnDeviceTests {
         #expect(b.backend === backend && a.scalars == b.scalars && host == device)
     }
 
-    func countingBackend() throws -> (CachingDevice, CUDABackend) {
-        let counting = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        return (counting, CUDABackend(ops: DeviceOps(device: counting, blockSize: 64, maximumBlocks: 2)))
-    }
+    func countingBackend() throws -> (CachingDevice, CUDABackend) { try emulatedCachingBackend() }
 }
 
 extension CachingDevice {

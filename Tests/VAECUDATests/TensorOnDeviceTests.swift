@@ -227,8 +227,7 @@ extension TensorOnDeviceTests {
     /// `f` of an input and the input's gradient (of Σ f·g) on the CPU and on a counting device: `copies` copies to the
     /// device, values within `tolerance` (relative to max(1, |CPU value|)), and no op on host copies.
     func expectCopies(_ copies: Int, _ what: String, _ shape: [Int], tolerance: Float = 1e-5, _ f: (Tensor) -> Tensor) throws {
-        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let counted = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let (caching, counted) = try emulatedCachingBackend()
         let input = values(shape, seed: 60, in: -3...3)
         func run(_ on: CUDABackend?) -> (Tensor, Tensor) {
             let tape = GradientTape()
@@ -282,8 +281,7 @@ extension TensorOnDeviceTests {
     /// output and the averages the host's (the averages exactly, from the device's statistics), for 4-D and 2-D
     /// inputs and a batch of one row (Bessel's correction 1).
     @Test func runningAveragesMoveInTheNormalisationsLaunch() throws {
-        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let device = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let (caching, device) = try emulatedCachingBackend()
         let (weight, bias) = (values([3], seed: 60, in: 0.5...1.5).moved(to: device), values([3], seed: 61).moved(to: device))
         let (mean, variance) = (values([3], seed: 62).moved(to: device), values([3], seed: 63, in: 0.5...2).moved(to: device))
         for shape in [[5, 3, 2, 2], [6, 3], [1, 3]] {
@@ -328,8 +326,7 @@ extension TensorOnDeviceTests {
 
     /// A loss and its terms come back in one copy, in order, with host values among them.
     @Test func scalarValuesComeBackInOneCopy() throws {
-        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let device = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let (caching, device) = try emulatedCachingBackend()
         let values: [Float] = [1.5, -2, 3.25, 7]
         let tensors = values.enumerated().map { $0 == 2 ? Tensor($1) : Tensor($1).moved(to: device) }
         let before = caching.copiesToHost
@@ -395,8 +392,7 @@ extension TensorOnDeviceTests {
             .reparameterizedSample(mean: $0[0], logVariance: $0[1], noise: $0[2])
         }
 
-        let counting = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let counted = CUDABackend(ops: DeviceOps(device: counting, blockSize: 64, maximumBlocks: 2))
+        let (counting, counted) = try emulatedCachingBackend()
         let tape = GradientTape()
         let gradients = tape.recording {
             let (m, v) = (tape.watch(mean.moved(to: counted)), tape.watch(logVariance.moved(to: counted)))
@@ -433,8 +429,7 @@ extension TensorOnDeviceTests {
             .gaussianLogDensity($0[0], mean: Tensor(Float(0.25)), logVariance: fixed)
         }
 
-        let counting = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let counted = CUDABackend(ops: DeviceOps(device: counting, blockSize: 64, maximumBlocks: 2))
+        let (counting, counted) = try emulatedCachingBackend()
         let (onDevice, meanOnDevice) = (x.moved(to: counted), mean.moved(to: counted))
         let (before, copies) = (counting.launchesByKernel, counting.copiesToDevice)
         let tape = GradientTape()

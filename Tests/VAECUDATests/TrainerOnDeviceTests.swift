@@ -33,8 +33,7 @@ struct TrainerOnDeviceTests {
             return (metrics!, directory, trainer)
         }
         // Through the caching allocator, as `vae train --device cuda` runs.
-        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let (caching, backend) = try emulatedCachingBackend()
         let cpu = try train(on: nil)
         let device = try train(on: backend)
         defer { removeDirectory(cpu.directory); removeDirectory(device.directory) }
@@ -64,11 +63,9 @@ struct TrainerOnDeviceTests {
     /// up to `Evaluator.boundsPerCopy` at a time, not one copy per block (each copy waits for the device's queue), and
     /// give the CPU's estimate.
     @Test func theNLLsBlocksComeBackTogether() throws {
-        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let (caching, backend) = try emulatedCachingBackend()
         var random = RandomStream(seed: 1, name: "init")
-        let model = try ModelRegistry.make(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]),
-                                           random: &random)
+        let model = try ModelRegistry.make(tinyMLP, random: &random)
         var pixels = RandomStream(seed: 2, name: "images")
         let images = pixels.uniform(shape: [70, 16], in: 0...1)
         func nll(_ images: Tensor) -> Double {
@@ -87,12 +84,10 @@ struct TrainerOnDeviceTests {
     /// device), and nothing is copied to it (the tape's seed is set there), the values as the CPU's; a non-finite
     /// gradient is still found, by index.
     @Test func aBatchCopiesBackOnceAndStillFindsANonFiniteGradient() throws {
-        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let (caching, backend) = try emulatedCachingBackend()
         func model(on device: CUDABackend?) throws -> any VariationalAutoencoder {
             var random = RandomStream(seed: 1, name: "init")
-            let model = try ModelRegistry.make(ModelSpecification(name: "mlp", inputShape: [1, 4, 4], settings: ["hidden_sizes": [8], "latent_size": 3]),
-                                               random: &random)
+            let model = try ModelRegistry.make(tinyMLP, random: &random)
             if let device { model.move(to: device) }
             return model
         }
@@ -138,8 +133,7 @@ extension TrainerOnDeviceTests {
     func trainingExamplesStayOnTheDevice(flipping: Bool, binarizing: Bool) throws {
         var config = Self.smallRun(batchSize: 32, epochs: 2, hidden: 16)
         (config.data.horizontalFlip, config.data.binarize) = (flipping, binarizing)
-        let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-        let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+        let (caching, backend) = try emulatedCachingBackend()
         var losses: [[Double]] = [[], []]
         var copiesAfterEpoch: [Int] = []
         for (index, device) in [nil, backend].enumerated() {
@@ -198,8 +192,7 @@ extension TrainerOnDeviceTests {
 /// reading back one sum, the operands copied there once.
 @Test(.enabled(if: emulatorAvailable, "no C++ compiler to emulate the kernels"))
 func theDevicePeakTimesProductsOnTheDevice() throws {
-    let caching = CachingDevice(EmulatedDevice(try KernelEmulator.shared.get()))
-    let backend = CUDABackend(ops: DeviceOps(device: caching, blockSize: 64, maximumBlocks: 2))
+    let (caching, backend) = try emulatedCachingBackend()
     let rate = Benchmark.devicePeakGFLOPs(backend, side: 40)
     #expect(rate > 0 && rate.isFinite)
     #expect(backend.failure == nil)
