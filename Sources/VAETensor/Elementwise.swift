@@ -91,8 +91,14 @@ extension Tensor {
     /// (`linear`, `conv2d`, `transposedConv2d`) fuse on a device, as the host applies it after them.
     func rectified(slope: Float?) -> Tensor {
         guard let slope else { return self }
-        precondition(slope >= 0 && slope.isFinite, "a fused activation's slope must be finite and at least 0, got \(slope)")
+        Tensor.requireActivationSlope(slope)
         return slope == 0 ? relu() : leakyRelu(slope: slope)
+    }
+
+    /// A fused activation's slope is finite and at least 0 (the gradient reads the output's sign for the input's).
+    static func requireActivationSlope(_ slope: Float?) {
+        guard let slope else { return }
+        precondition(slope >= 0 && slope.isFinite, "a fused activation's slope must be finite and at least 0, got \(slope)")
     }
 
     public func leakyRelu(slope: Float = 0.01) -> Tensor {

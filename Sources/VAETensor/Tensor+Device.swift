@@ -166,7 +166,7 @@ extension Tensor {
     }
 
     func linearOnDevice(weight: Tensor, bias: Tensor?, activationSlope: Float?, _ backend: any TensorBackend) -> Tensor {
-        if let activationSlope { precondition(activationSlope >= 0 && activationSlope.isFinite, "linear: activation slope \(activationSlope)") }
+        Tensor.requireActivationSlope(activationSlope)
         let (input, weight, bias) = (moved(to: backend), weight.moved(to: backend), bias?.moved(to: backend))
         let (x, w) = (input.storage, weight.storage)
         let (needInput, needWeight, needBias) = (input.isTracked, weight.isTracked, bias?.isTracked ?? false)
@@ -184,7 +184,7 @@ extension Tensor {
     /// `conv2d` (`transposed`: `transposedConv2d`) with its three gradients and the fused activation.
     func convolutionOnDevice(weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry, transposed: Bool,
                              outputPadding: Int, activationSlope: Float?, _ backend: any TensorBackend) -> Tensor {
-        if let activationSlope { precondition(activationSlope >= 0 && activationSlope.isFinite, "convolution: activation slope \(activationSlope)") }
+        Tensor.requireActivationSlope(activationSlope)
         let (input, weight, bias) = (moved(to: backend), weight.moved(to: backend), bias?.moved(to: backend))
         let (x, w, inputShape) = (input.storage, weight.storage, shape)
         let (needInput, needWeight, needBias) = (input.isTracked, weight.isTracked, bias?.isTracked ?? false)
